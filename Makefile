@@ -1,0 +1,52 @@
+# Locator task file. `make run` and `make test` work on a fresh Debian machine.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test lint typecheck check bench demo-data browser-deps clean help
+
+help:                ## list the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
+
+$(BIN)/python:
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(TEST_STAMP): pyproject.toml $(STAMP)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+run: $(STAMP)        ## set up and serve the app on 127.0.0.1:5000 with the embedded demo data
+	$(BIN)/locator serve
+
+browser-deps:        ## install Debian's chromium for the browser tests (needs root or sudo)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+test: $(TEST_STAMP) browser-deps  ## set up and run the whole test suite (browser tests included)
+	$(BIN)/python -m pytest -q
+
+lint: $(TEST_STAMP)  ## ruff lint
+	$(BIN)/ruff check locator tests bench
+
+typecheck: $(TEST_STAMP)  ## mypy over the package
+	$(BIN)/mypy
+
+check: lint typecheck test  ## everything CI runs
+
+bench: $(TEST_STAMP)  ## run the benchmarks and print medians and ratios
+	$(BIN)/python bench/nearest.py
+
+demo-data: $(STAMP)  ## regenerate data/stations/demo_stations.gpkg (synthetic, seeded)
+	$(BIN)/locator demo-data
+
+clean:               ## remove the virtualenv and caches
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

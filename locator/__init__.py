@@ -1,0 +1,36 @@
+"""Locator: find Henan trade-union service stations, plan coverage, embed maps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import settings as settings_mod
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Application factory.
+
+    Templates and static files live beside the package (``templates/``,
+    ``static/``), so the app runs from a checkout or an editable install.
+    """
+    app = Flask(__name__, instance_relative_config=True,
+                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+    app.config.update(settings_mod.load(instance_path=Path(app.instance_path),
+                                        overrides=test_config))
+    if test_config:
+        app.config.update({k: v for k, v in test_config.items()
+                           if k not in settings_mod.BY_NAME})
+    from .web import api, errors, jsonio, pages, state, vendor
+
+    jsonio.init_app(app)
+    state.init_app(app)
+    errors.init_app(app)
+    app.register_blueprint(vendor.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    return app

@@ -1,0 +1,160 @@
+"""The nearest-station use case: a query in, ranked stations out.
+
+``find_nearest`` is plain Python over a :class:`~locator.store.Dataset`; the
+web view and the CLI both call it. Results are GeoJSON features in WGS-84
+(RFC 7946), or in a Chinese datum when a map drawn on such tiles asks for it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import numpy as np
+
+from . import datum, hours, schema
+from .store import TEMP_CLOSED, Dataset
+
+
+@dataclass(frozen=True)
+class NearestQuery:
+    lon: float
+    lat: float
+    k: int = 10
+    kinds: Sequence[str] = ()
+    amenity_mask: int = 0
+    open_now: bool = False
+    include_temporarily_closed: bool = False
+    max_distance_m: float | None = None
+    crs: str = "wgs84"
+    out_crs: str = "wgs84"
+    when: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Walking:
+    speed_m_per_min: float = 75.0
+    detour_factor: float = 1.3
+
+    def minutes(self, distance_m: np.ndarray) -> np.ndarray:
+        return np.ceil(distance_m * self.detour_factor / self.speed_m_per_min).astype(int)
+
+
+_STATE_CODE = {"open": 1, "closed": 0, "unknown": -1}
+_state_cache: dict[tuple[int, int], np.ndarray] = {}
+
+
+def hour_states(ds: Dataset, when: datetime | None) -> np.ndarray:
+    """Open state per distinct hours string: 1 open, 0 closed, -1 unknown.
+
+    A dataset has a few dozen distinct hours strings, not one per station, and
+    the answer only changes once a minute, so it is cached per minute.
+    """
+    stamp = (when or datetime.now(UTC)).timestamp()
+    key = (id(ds.hours_values), int(stamp // 60))
+    got = _state_cache.get(key)
+    if got is None:
+        when_min = datetime.fromtimestamp(key[1] * 60, UTC)
+        states = hours.evaluate_unique(ds.hours_values, when_min)
+        got = np.asarray([_STATE_CODE[states[v]] for v in ds.hours_values], dtype=np.int8)
+        if len(_state_cache) > 64:
+            _state_cache.clear()
+        _state_cache[key] = got
+    return got
+
+
+def row_filter(ds: Dataset, *, amenity_mask: int = 0, open_now: bool = False,
+               include_temporarily_closed: bool = False,
+               when: datetime | None = None) -> Callable[[np.ndarray], np.ndarray] | None:
+    """A filter over candidate rows, or ``None`` when nothing is filtered.
+
+    It is applied only to the rows the index returns, never to every station,
+    using per-row codes precomputed at load time.
+    """
+    if not (amenity_mask or open_now or not include_temporarily_closed):
+        return None
+    states = hour_states(ds, when) if open_now else None
+    amen, status, hcode = ds.amenities, ds.status, ds.hours_code
+
+    def accept(rows: np.ndarray) -> np.ndarray:
+        ok = status[rows] != TEMP_CLOSED if not include_temporarily_closed else \
+            np.ones(len(rows), bool)
+        if amenity_mask:
+            ok &= (amen[rows] & amenity_mask) == amenity_mask
+        if states is not None:
+            ok &= states[hcode[rows]] == 1
+        return ok
+
+    return accept
+
+
+def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None,
+                 with_links: bool = True) -> dict[str, Any]:
+    """Rank stations by geodesic distance from the query point.
+
+    Returns a GeoJSON FeatureCollection. The query point may be given in
+    GCJ-02 or BD-09 (``q.crs``); it is converted to WGS-84 before searching.
+    """
+    walking = walking or Walking()
+    lon, lat = datum.to_wgs84(q.lon, q.lat, q.crs)
+    lon, lat = float(lon), float(lat)
+    kind_codes = [schema.KIND_INDEX[k] for k in q.kinds] if q.kinds else None
+    accept = row_filter(ds, amenity_mask=q.amenity_mask, open_now=q.open_now,
+                        include_temporarily_closed=q.include_temporarily_closed, when=q.when)
+    hits = ds.index.query(lon, lat, k=q.k, kinds=kind_codes, accept=accept,
+                          max_distance_m=q.max_distance_m)
+    states = hour_states(ds, q.when)[ds.hours_code[hits.rows]]
+    features = to_features(ds, hits.rows, out_crs=q.out_crs, with_links=with_links)
+    walk = walking.minutes(hits.distance_m)
+    for f, d, az, st, w in zip(features, hits.distance_m, hits.azimuth_deg, states, walk,
+                               strict=True):
+        p = f["properties"]
+        p["distance_m"] = round(float(d), 1)
+        p["bearing_deg"] = round(float(az) % 360.0, 1)
+        p["walk_min"] = int(w)
+        p["open_now"] = {1: True, 0: False}.get(int(st))
+        p["open_state"] = {1: "open", 0: "closed"}.get(int(st), "unknown")
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "numberReturned": len(features),
+        "query": {"lon": lon, "lat": lat, "crs": "wgs84", "k": q.k,
+                  "kind": list(q.kinds), "open_now": q.open_now,
+                  "max_distance_m": q.max_distance_m},
+        "coordinates_datum": q.out_crs,
+        "dataset": dataset_meta(ds),
+    }
+
+
+def dataset_meta(ds: Dataset) -> dict[str, Any]:
+    meta: dict[str, Any] = {"version": ds.version, "demo": ds.demo}
+    if ds.demo:
+        meta["notice"] = "演示数据：站点为合成数据，并非真实站点。Demo data: synthetic stations."
+    return meta
+
+
+def to_features(ds: Dataset, rows: np.ndarray, *, out_crs: str = "wgs84",
+                with_links: bool = True) -> list[dict[str, Any]]:
+    """GeoJSON features for ``rows``; coordinates converted to ``out_crs``."""
+    rows = np.asarray(rows, dtype=np.int64)
+    lon, lat = ds.lon[rows], ds.lat[rows]
+    if out_crs != "wgs84":
+        lon, lat = datum.from_wgs84(lon, lat, out_crs)
+    out = []
+    for r, x, y in zip(rows.tolist(), np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist(),
+                       strict=True):
+        rec = ds.record(r)
+        if with_links:
+            rec["navigation"] = ds.links(r)
+        out.append({"type": "Feature", "id": rec["id"],
+                    "geometry": {"type": "Point", "coordinates": [_r(x), _r(y)]},
+                    "properties": rec})
+    return out
+
+
+def _r(v: float) -> float:
+    return math.floor(v * 1e7 + 0.5) / 1e7

@@ -1,0 +1,117 @@
+"""The one table of settings.
+
+Each setting has a name, a default, a type and help text. Values come from, in
+order of precedence: ``test_config`` passed to the app factory, environment
+variables ``LOCATOR_<NAME>``, the instance file ``instance/locator.toml``, and
+the defaults below. ``docs/settings.md`` documents every setting and a test
+keeps the two in step.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV_PREFIX = "LOCATOR_"
+
+
+def _bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    msg = f"expected a boolean, got {value!r}"
+    raise ValueError(msg)
+
+
+def _str_list(value: Any) -> list[str]:
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [part.strip() for part in str(value).split(",") if part.strip()]
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    type: Callable[[Any], Any]
+    help: str
+    choices: tuple[str, ...] | None = None
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("DATA_PATH", str(ROOT / "data" / "stations" / "demo_stations.gpkg"), str,
+            "Station dataset (GeoPackage) served at start-up."),
+    Setting("BOUNDARIES_DIR", str(ROOT / "data" / "boundaries"), str,
+            "Folder with henan_province/city/county GeoJSON boundaries."),
+    Setting("TILES", "amap", str,
+            "Base-map tile source for pages. Markers are drawn in its datum.",
+            ("amap", "tianditu", "osm", "none")),
+    Setting("TIANDITU_KEY", "", str, "Tianditu browser key (tk), needed when TILES=tianditu."),
+    Setting("DEFAULT_LANG", "zh", str, "Page language when none is asked for.", ("zh", "en")),
+    Setting("DEFAULT_K", 10, int, "Stations returned by a nearest query when k is not given."),
+    Setting("MAX_K", 50, int, "Largest k a nearest query may ask for."),
+    Setting("MAX_DISTANCE_M", 200_000.0, float,
+            "Largest max_distance_m a nearest query may ask for, in metres."),
+    Setting("WALK_SPEED_M_PER_MIN", 75.0, float,
+            "Walking speed used for walk times (75 m/min = 4.5 km/h)."),
+    Setting("DETOUR_FACTOR", 1.3, float,
+            "Street distance over straight-line distance, used for walk times."),
+    Setting("BBOX_LIMIT", 2000, int,
+            "Most stations one map-viewport request returns before clustering."),
+    Setting("MAP_CENTER", "34.7466,113.6254", str,
+            "Map centre 'lat,lon' (WGS-84) before locating."),
+    Setting("MAP_ZOOM", 12, int, "Initial map zoom."),
+    Setting("HOST", "127.0.0.1", str, "Address `locator serve` listens on."),
+    Setting("PORT", 5000, int, "Port `locator serve` listens on."),
+    Setting("THREADS", 8, int, "Worker threads of the production WSGI server (waitress)."),
+)
+
+BY_NAME = {s.name: s for s in SETTINGS}
+
+
+def coerce(setting: Setting, value: Any) -> Any:
+    """Convert ``value`` to the setting's type, checking choices."""
+    try:
+        out = setting.type(value)
+    except (TypeError, ValueError) as exc:
+        msg = f"setting {setting.name}: {exc}"
+        raise ValueError(msg) from exc
+    if setting.choices is not None and out not in setting.choices:
+        msg = f"setting {setting.name} must be one of {', '.join(setting.choices)}, got {out!r}"
+        raise ValueError(msg)
+    return out
+
+
+def load(
+    *,
+    instance_path: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Resolve every setting from defaults, instance file, environment and overrides."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {s.name: s.default for s in SETTINGS}
+    if instance_path is not None:
+        file = instance_path / "locator.toml"
+        if file.is_file():
+            with file.open("rb") as fh:
+                data = tomllib.load(fh)
+            values.update({k.upper(): v for k, v in data.items() if k.upper() in BY_NAME})
+    for s in SETTINGS:
+        if ENV_PREFIX + s.name in environ:
+            values[s.name] = environ[ENV_PREFIX + s.name]
+    if overrides:
+        values.update({k: v for k, v in overrides.items() if k in BY_NAME})
+    return {name: coerce(BY_NAME[name], value) for name, value in values.items()}
+
+
+__all__ = ["BY_NAME", "SETTINGS", "Setting", "_bool", "_str_list", "coerce", "load"]

@@ -1,0 +1,178 @@
+"""The station dataset: loaded once, held immutable, swapped atomically.
+
+A :class:`Dataset` bundles the table, the per-row arrays that queries filter on,
+and the k-NN index. The web app holds a :class:`Store` whose ``current``
+reference is replaced in one assignment, so a request that already took the
+old dataset finishes on it while new requests see the new one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from . import navigation, schema
+from .errors import not_found
+from .index import NearestIndex
+
+LAYER = "stations"
+STATUS_INDEX = {code: i for i, code in enumerate(schema.STATUS_CODES)}
+CLOSED = STATUS_INDEX["closed"]
+TEMP_CLOSED = STATUS_INDEX["temporarily_closed"]
+
+
+def file_version(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()[:12]
+
+
+def normalise(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Bring a station table to the schema's columns and types, WGS-84 points."""
+    if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
+        gdf = gdf.to_crs("EPSG:4326")
+    out = gdf.copy()
+    defaults: dict[str, Any] = {"address": None, "county_adcode": None, "county": None,
+                                "city": None, "opening_hours": None, "amenities": "",
+                                "phone": None, "operator": None, "access": "public",
+                                "status": "open", "verified_at": None, "source": None,
+                                "demo": False}
+    for col, default in defaults.items():
+        if col not in out.columns:
+            out[col] = default
+    out["id"] = out["id"].astype(str)
+    out["county_adcode"] = out["county_adcode"].map(
+        lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(int(v))
+        if not isinstance(v, str) else v)
+    out["amenities"] = out["amenities"].map(lambda v: ";".join(schema.split_amenities(v)))
+    out["opening_hours"] = out["opening_hours"].map(
+        lambda v: v if isinstance(v, str) and v.strip() else None)
+    out["demo"] = out["demo"].fillna(False).astype(bool)
+    cols = [c for c in schema.FIELDS if c in out.columns]
+    return gpd.GeoDataFrame(out[cols], geometry=out.geometry, crs="EPSG:4326")
+
+
+@dataclass
+class Dataset:
+    """An immutable, query-ready snapshot of all stations."""
+
+    frame: gpd.GeoDataFrame
+    version: str
+    path: Path | None = None
+    lon: np.ndarray = field(init=False)
+    lat: np.ndarray = field(init=False)
+    kind: np.ndarray = field(init=False)
+    amenities: np.ndarray = field(init=False)
+    status: np.ndarray = field(init=False)
+    hours_code: np.ndarray = field(init=False)
+    hours_values: list[str | None] = field(init=False)
+    index: NearestIndex = field(init=False)
+    demo: bool = field(init=False)
+    records: list[dict[str, Any]] = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        f = self.frame.reset_index(drop=True)
+        self.frame = f
+        self.lon = f.geometry.x.to_numpy(float)
+        self.lat = f.geometry.y.to_numpy(float)
+        self.kind = f["kind"].map(schema.KIND_INDEX).fillna(-1).to_numpy(np.int8)
+        self.amenities = schema.amenity_masks(f["amenities"])
+        self.status = f["status"].map(STATUS_INDEX).fillna(0).to_numpy(np.int8)
+        codes, uniques = pd.factorize(f["opening_hours"], use_na_sentinel=True)
+        # Code len(uniques) stands for unknown hours so arrays index cleanly.
+        self.hours_values = [*uniques.tolist(), None]
+        self.hours_code = np.where(codes < 0, len(uniques), codes).astype(np.int32)
+        self.demo = bool(f["demo"].any()) if len(f) else False
+        self.index = NearestIndex(self.lon, self.lat, self.kind,
+                                  searchable=self.status != CLOSED)
+        self._row_of = pd.Index(f["id"])
+        self.records = _records(f)
+        self._links: dict[int, dict[str, dict[str, str]]] = {}
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def row(self, station_id: str) -> int:
+        try:
+            pos = self._row_of.get_loc(station_id)
+        except KeyError:
+            raise not_found(f"no station with id {station_id!r}", "id") from None
+        if not isinstance(pos, int | np.integer):
+            pos = int(np.flatnonzero(np.asarray(pos))[0])
+        return int(pos)
+
+    def record(self, row: int) -> dict[str, Any]:
+        """A fresh copy of one station's attributes (amenities as a list)."""
+        rec = dict(self.records[row])
+        rec["amenities"] = list(rec["amenities"])
+        return rec
+
+    def links(self, row: int) -> dict[str, dict[str, str]]:
+        """Navigation links for a row, built on first use and then kept."""
+        got = self._links.get(row)
+        if got is None:
+            got = navigation.links(float(self.lon[row]), float(self.lat[row]),
+                                   name=str(self.records[row]["name"]))
+            self._links[row] = got
+        return got
+
+    def counts(self) -> dict[str, int]:
+        vc = self.frame.loc[self.status != CLOSED, "kind"].value_counts()
+        return {k: int(vc.get(k, 0)) for k in schema.KIND_CODES}
+
+
+def _records(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    """Plain-Python rows, built once so that answering a query touches no pandas."""
+    cols = [c for c in schema.FIELDS if c in f.columns]
+    plain = pd.DataFrame(f[cols]).astype(object)
+    recs: list[dict[str, Any]] = plain.where(plain.notna(), None).to_dict("records")
+    for rec in recs:
+        rec["amenities"] = tuple(schema.split_amenities(rec.get("amenities")))
+        rec["demo"] = bool(rec.get("demo"))
+    return recs
+
+
+def read(path: str | Path) -> Dataset:
+    """Load a station GeoPackage (or any vector file GDAL reads) into a Dataset."""
+    p = Path(path)
+    if not p.is_file():
+        msg = f"station dataset not found: {p}"
+        raise FileNotFoundError(msg)
+    layers = [name for name, _ in pyogrio.list_layers(p)] if p.suffix == ".gpkg" else []
+    layer = LAYER if LAYER in layers else None
+    gdf = gpd.read_file(p, layer=layer, engine="pyogrio")
+    return Dataset(normalise(gdf), file_version(p), p)
+
+
+def write(gdf: gpd.GeoDataFrame, path: str | Path) -> None:
+    """Write a station table as a single-layer GeoPackage."""
+    out = normalise(gdf)
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    pyogrio.write_dataframe(out, path, layer=LAYER, driver="GPKG")
+
+
+class Store:
+    """Holds the live dataset; ``swap`` replaces it atomically."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self._lock = threading.Lock()
+        self._current = dataset
+
+    @property
+    def current(self) -> Dataset:
+        return self._current
+
+    def swap(self, dataset: Dataset) -> Dataset:
+        with self._lock:
+            old, self._current = self._current, dataset
+        return old

@@ -1,0 +1,273 @@
+/* Worker map: nearest list, filters, detail card and viewport markers.
+ * Station text is untrusted: it only ever reaches the page through
+ * textContent or DOM nodes, never through innerHTML or HTML strings. */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("locator-config").textContent);
+  var T = cfg.t;
+  var map = window[cfg.mapName];
+  var state = { kind: "", amenities: [], openNow: false, here: null, results: [] };
+  var layer = L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 50 }) : L.layerGroup();
+  var clusterLayer = L.layerGroup();
+  var hereMarker = null;
+  layer.addTo(map);
+  clusterLayer.addTo(map);
+
+  function el(tag, cls, text) {
+    var node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function query(params) {
+    var parts = [];
+    Object.keys(params).forEach(function (key) {
+      var v = params[key];
+      if (v === undefined || v === null || v === "") return;
+      (Array.isArray(v) ? v : [v]).forEach(function (item) {
+        parts.push(encodeURIComponent(key) + "=" + encodeURIComponent(item));
+      });
+    });
+    return parts.join("&");
+  }
+
+  function getJSON(path, params) {
+    return fetch(cfg.api + path + "?" + query(params), { headers: { Accept: "application/json" } })
+      .then(function (r) {
+        return r.json().then(function (body) {
+          if (!r.ok) throw new Error(body.message || r.statusText);
+          return body;
+        });
+      });
+  }
+
+  function filters() {
+    return { kind: state.kind, amenity: state.amenities, open_now: state.openNow ? "true" : "" };
+  }
+
+  function formatDistance(m) {
+    if (m < 1000) return Math.round(m) + (cfg.lang === "zh" ? " 米" : " m");
+    return (m / 1000).toFixed(1) + (cfg.lang === "zh" ? " 公里" : " km");
+  }
+
+  function badge(props) {
+    var key = props.status === "temporarily_closed" ? "temporarily_closed" : props.open_state;
+    var b = el("span", "badge badge-" + (key || "unknown"), T[key] || T.unknown);
+    return b;
+  }
+
+  /* ---------- filters ---------- */
+  function chip(label, pressed, onToggle) {
+    var b = el("button", "chip", label);
+    b.type = "button";
+    b.setAttribute("aria-pressed", pressed ? "true" : "false");
+    b.addEventListener("click", function () { onToggle(b); });
+    return b;
+  }
+
+  function buildFilters() {
+    var kinds = document.getElementById("kind-filter");
+    var all = [["", T.all_kinds]].concat(Object.keys(cfg.kinds).map(function (k) { return [k, cfg.kinds[k]]; }));
+    all.forEach(function (pair) {
+      var b = chip(pair[1], pair[0] === state.kind, function () {
+        state.kind = pair[0];
+        Array.prototype.forEach.call(kinds.children, function (c) { c.setAttribute("aria-pressed", "false"); });
+        b.setAttribute("aria-pressed", "true");
+        refresh();
+      });
+      b.dataset.kind = pair[0];
+      kinds.appendChild(b);
+    });
+    var amen = document.getElementById("amenity-filter");
+    cfg.quickAmenities.forEach(function (code) {
+      var b = chip(cfg.amenities[code], false, function () {
+        var i = state.amenities.indexOf(code);
+        if (i >= 0) state.amenities.splice(i, 1); else state.amenities.push(code);
+        b.setAttribute("aria-pressed", i >= 0 ? "false" : "true");
+        refresh();
+      });
+      b.dataset.amenity = code;
+      amen.appendChild(b);
+    });
+    document.getElementById("open-now").addEventListener("change", function (e) {
+      state.openNow = e.target.checked;
+      refresh();
+    });
+  }
+
+  /* ---------- nearest list ---------- */
+  function setStatus(text) { document.getElementById("status").textContent = text || ""; }
+
+  function renderResults(fc) {
+    var list = document.getElementById("results");
+    list.replaceChildren();
+    state.results = fc.features;
+    if (!fc.features.length) { setStatus(T.no_results); return; }
+    setStatus(T.nearest);
+    fc.features.forEach(function (f, i) {
+      var p = f.properties;
+      var li = el("li", "result");
+      var btn = el("button", "result-btn");
+      btn.type = "button";
+      btn.dataset.id = p.id;
+      var title = el("span", "result-name", p.name);
+      var line = el("span", "result-line");
+      line.appendChild(el("strong", "dist", formatDistance(p.distance_m)));
+      line.appendChild(el("span", "walk", T.walk.replace("{n}", p.walk_min)));
+      line.appendChild(badge(p));
+      if (p.demo) line.appendChild(el("span", "badge badge-demo", T.demo_badge));
+      btn.appendChild(el("span", "rank", String(i + 1)));
+      btn.appendChild(title);
+      btn.appendChild(line);
+      btn.addEventListener("click", function () { openCard(f); });
+      li.appendChild(btn);
+      list.appendChild(li);
+    });
+  }
+
+  function searchFrom(here) {
+    state.here = here;
+    setStatus(T.locating);
+    var p = filters();
+    p.lat = here.lat; p.lon = here.lon; p.crs = here.crs || "wgs84";
+    p.out_crs = cfg.datum; p.k = cfg.k;
+    return getJSON("nearest", p).then(function (fc) {
+      var q = fc.query;
+      var shown = toMapDatum(fc, q);
+      if (hereMarker) map.removeLayer(hereMarker);
+      hereMarker = L.circleMarker([shown.lat, shown.lon], { radius: 9, color: "#0b5cff", fillOpacity: 0.9 }).addTo(map);
+      if (fc.features.length) {
+        var pts = fc.features.slice(0, 3).map(function (f) { return [f.geometry.coordinates[1], f.geometry.coordinates[0]]; });
+        pts.push([shown.lat, shown.lon]);
+        map.fitBounds(pts, { padding: [30, 30], maxZoom: 16 });
+      } else {
+        map.setView([shown.lat, shown.lon], 14);
+      }
+      renderResults(fc);
+    }).catch(function (err) { setStatus(T.error + " (" + err.message + ")"); });
+  }
+
+  function toMapDatum(fc, q) {
+    /* The query point comes back in WGS-84; on GCJ-02 tiles place it by the
+     * offset of the nearest station, which the server converted for us. */
+    if (cfg.datum === "wgs84" || !state.hereMap) return { lat: q.lat, lon: q.lon };
+    return state.hereMap;
+  }
+
+  function locate() {
+    if (!navigator.geolocation) { setStatus(T.geo_denied); return; }
+    setStatus(T.locating);
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      state.hereMap = null;
+      var here = { lat: pos.coords.latitude, lon: pos.coords.longitude, crs: "wgs84" };
+      if (cfg.datum !== "wgs84") {
+        getJSON("convert", { lat: here.lat, lon: here.lon, from: "wgs84", to: cfg.datum }).then(function (c) {
+          state.hereMap = { lat: c.lat, lon: c.lon };
+          searchFrom(here);
+        }, function () { searchFrom(here); });
+      } else {
+        searchFrom(here);
+      }
+    }, function () { setStatus(T.geo_denied); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+  }
+
+  /* ---------- detail card ---------- */
+  function openCard(f) {
+    var p = f.properties;
+    document.getElementById("card-name").textContent = p.name;
+    var meta = document.getElementById("card-meta");
+    meta.replaceChildren(el("span", "kind", cfg.kinds[p.kind] || p.kind), badge(p));
+    if (p.access === "members") meta.appendChild(el("span", "badge", T.members));
+    if (p.demo) meta.appendChild(el("span", "badge badge-demo", T.demo_badge));
+    if (p.distance_m !== undefined) meta.appendChild(el("span", "dist", formatDistance(p.distance_m) + " · " + T.walk.replace("{n}", p.walk_min)));
+    document.getElementById("card-address").textContent = p.address || "";
+    document.getElementById("card-hours").textContent = p.opening_hours || T.unknown_hours;
+    var ul = document.getElementById("card-amenities");
+    ul.replaceChildren();
+    (p.amenities || []).forEach(function (code) { ul.appendChild(el("li", "amenity amenity-" + code, cfg.amenities[code] || code)); });
+    var call = document.getElementById("card-call");
+    if (p.phone) { call.href = "tel:" + String(p.phone).replace(/[^0-9+]/g, ""); call.hidden = false; }
+    else { call.hidden = true; }
+    var nav = document.getElementById("card-nav");
+    nav.replaceChildren();
+    var names = { amap: "高德", baidu: "百度", tencent: "腾讯", osm: "OSM" };
+    Object.keys(p.navigation || {}).forEach(function (svc) {
+      var a = el("a", "button nav-" + svc, T.navigate + " · " + (names[svc] || svc));
+      // Web links open the app where it is installed and still work inside WeChat.
+      a.href = p.navigation[svc].wechat_safe || p.navigation[svc].web;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      nav.appendChild(a);
+    });
+    document.getElementById("card").hidden = false;
+    document.getElementById("card-close").focus();
+  }
+
+  function openStation(id) {
+    getJSON("stations/" + encodeURIComponent(id), { out_crs: cfg.datum }).then(function (f) {
+      var known = state.results.filter(function (r) { return r.id === f.id; })[0];
+      openCard(known || f);
+    });
+  }
+
+  /* ---------- viewport markers ---------- */
+  var pending = null;
+  function loadViewport() {
+    var b = map.getBounds();
+    var p = filters();
+    p.bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
+    p.crs = cfg.datum;
+    var token = {};
+    pending = token;
+    getJSON("stations", p).then(function (fc) {
+      if (pending !== token) return;
+      layer.clearLayers();
+      clusterLayer.clearLayers();
+      fc.features.forEach(function (f) {
+        var c = f.geometry.coordinates;
+        if (f.properties.cluster) {
+          var icon = L.divIcon({ className: "grid-cluster", html: "", iconSize: [44, 44] });
+          var m = L.marker([c[1], c[0]], { icon: icon, keyboard: false });
+          m.on("add", function () { if (m._icon) m._icon.textContent = String(f.properties.count); });
+          m.on("click", function () { map.setView([c[1], c[0]], map.getZoom() + 2); });
+          clusterLayer.addLayer(m);
+        } else {
+          var mk = L.marker([c[1], c[0]], { title: f.properties.name, alt: f.properties.name });
+          mk.stationId = f.id;
+          mk.on("click", function () { openStation(f.id); });
+          layer.addLayer(mk);
+        }
+      });
+    }).catch(function () {});
+  }
+
+  function refresh() {
+    loadViewport();
+    if (state.here) searchFrom(state.here);
+  }
+
+  document.getElementById("card-close").addEventListener("click", function () { document.getElementById("card").hidden = true; });
+  document.getElementById("locate").addEventListener("click", locate);
+  map.on("click", function (e) {
+    // A tapped point is in the map's datum; the API converts it.
+    state.hereMap = { lat: e.latlng.lat, lon: e.latlng.lng };
+    searchFrom({ lat: e.latlng.lat, lon: e.latlng.lng, crs: cfg.datum });
+  });
+  map.on("moveend", loadViewport);
+  buildFilters();
+  loadViewport();
+  if (cfg.fixed) {
+    state.hereMap = null;
+    var fx = { lat: cfg.fixed.lat, lon: cfg.fixed.lon, crs: "wgs84" };
+    if (cfg.datum !== "wgs84") {
+      getJSON("convert", { lat: fx.lat, lon: fx.lon, from: "wgs84", to: cfg.datum }).then(function (c) {
+        state.hereMap = { lat: c.lat, lon: c.lon };
+        searchFrom(fx);
+      });
+    } else {
+      searchFrom(fx);
+    }
+  }
+  window.locatorApp = { state: state, map: map, layer: layer, searchFrom: searchFrom, locate: locate };
+})();

@@ -1,0 +1,73 @@
+"""Real Chromium (Debian's package) driven by Playwright against a live server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+class LiveServer:
+    def __init__(self, app) -> None:
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+def serve(app) -> Iterator[LiveServer]:
+    live = LiveServer(app)
+    try:
+        yield live
+    finally:
+        live.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is not installed; `make test` installs it")
+        pytest.skip("chromium not installed")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def phone(browser):
+    """A 360x740 phone in Zhengzhou with geolocation granted."""
+    ctx = browser.new_context(viewport={"width": 360, "height": 740}, locale="zh-CN",
+                              geolocation={"latitude": 34.7536, "longitude": 113.6645},
+                              permissions=["geolocation"], has_touch=True)
+    page = ctx.new_page()
+    page.dialogs = []
+    page.errors = []
+    page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda e: page.errors.append(str(e)))
+    # No tile server is reachable in tests; answer tile requests at once.
+    page.route("https://**/*", lambda route: route.fulfill(status=204, body=""))
+    yield page
+    ctx.close()
+
+
+@pytest.fixture(scope="session")
+def shots_dir() -> Path:
+    SHOTS.mkdir(exist_ok=True)
+    return SHOTS

@@ -1,0 +1,92 @@
+"""Shared fixtures: the app factory on the shipped demo data and on small
+hand-made datasets, plus paths to the read-only reference data in ../shared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import geopandas as gpd
+import pytest
+from shapely.geometry import Point
+
+from locator import create_app, store
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "data"
+DEMO = ROOT / "data" / "stations" / "demo_stations.gpkg"
+HOSTILE_NAME = "<img src=x onerror=alert(1)>`${alert(2)}`</script>"
+
+
+def shared_file(*parts: str) -> Path:
+    path = SHARED.joinpath(*parts)
+    if not path.is_file():
+        pytest.skip(f"reference data not available: {path}")
+    return path
+
+
+def make_stations(rows: list[dict], path: Path) -> Path:
+    """Write a small station GeoPackage from dicts with lon/lat keys."""
+    recs = []
+    for i, r in enumerate(rows):
+        rec = {"id": f"t-{i:03d}", "kind": "rest_station", "name": f"测试驿站{i}",
+               "address": f"测试地址{i}", "county_adcode": "410105", "county": "金水区",
+               "city": "郑州市", "opening_hours": "24/7", "amenities": "drinking_water;toilet",
+               "phone": "0371-60000000", "operator": "测试工会", "access": "public",
+               "status": "open", "verified_at": "2026-01-01", "source": "test", "demo": False}
+        rec.update({k: v for k, v in r.items() if k not in ("lon", "lat")})
+        rec["geometry"] = Point(r["lon"], r["lat"])
+        recs.append(rec)
+    store.write(gpd.GeoDataFrame(recs, crs="EPSG:4326"), path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def app():
+    return create_app({"TESTING": True, "DATA_PATH": str(DEMO)})
+
+
+@pytest.fixture(scope="session")
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner():
+    """Invokes the ``locator`` command in-process."""
+    from click.testing import CliRunner
+
+    return CliRunner()
+
+
+@pytest.fixture(scope="session")
+def demo_dataset():
+    return store.read(DEMO)
+
+
+@pytest.fixture(scope="session")
+def small_path(tmp_path_factory) -> Path:
+    """Six stations around Zhengzhou's Erqi Tower with known properties."""
+    base_lon, base_lat = 113.6645, 34.7536
+    rows = [
+        {"lon": base_lon + 0.001, "lat": base_lat, "name": HOSTILE_NAME,
+         "address": "`<b>bold</b>` & \"quote\" 'single'"},
+        {"lon": base_lon + 0.003, "lat": base_lat, "status": "temporarily_closed"},
+        {"lon": base_lon + 0.004, "lat": base_lat, "status": "closed"},
+        {"lon": base_lon + 0.006, "lat": base_lat, "opening_hours": None,
+         "amenities": "drinking_water"},
+        {"lon": base_lon, "lat": base_lat + 0.01, "kind": "driver_home",
+         "amenities": "shower;truck_parking;toilet;drinking_water"},
+        {"lon": base_lon - 0.02, "lat": base_lat, "kind": "reading_room",
+         "opening_hours": "Mo-Fr 09:00-17:00; PH off", "amenities": "book_lending"},
+    ]
+    return make_stations(rows, tmp_path_factory.mktemp("small") / "small.gpkg")
+
+
+@pytest.fixture(scope="session")
+def small_app(small_path):
+    return create_app({"TESTING": True, "DATA_PATH": str(small_path), "TILES": "osm"})
+
+
+@pytest.fixture(scope="session")
+def small_client(small_app):
+    return small_app.test_client()

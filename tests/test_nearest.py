@@ -1,0 +1,137 @@
+"""Nearest search against a brute-force geodesic over every station."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+import pytest
+from pyproj import Geod
+
+from locator import datum, hours, schema
+from locator.index import NearestIndex
+from locator.nearest import NearestQuery, find_nearest
+from locator.store import CLOSED, TEMP_CLOSED
+
+GEOD = Geod(ellps="WGS84")
+W, S, E, N = datum.HENAN_BBOX
+
+
+def brute(lon, lat, lons, lats, keep, k, max_d=None):
+    idx = np.flatnonzero(keep)
+    _, _, d = GEOD.inv(np.full(len(idx), lon), np.full(len(idx), lat), lons[idx], lats[idx])
+    if max_d is not None:
+        idx, d = idx[d <= max_d], d[d <= max_d]
+    order = np.lexsort((idx, d))[:k]
+    return idx[order], d[order]
+
+
+def test_index_matches_brute_force_on_random_points():
+    rng = np.random.default_rng(7)
+    n = 5000
+    lons, lats = rng.uniform(W, E, n), rng.uniform(S, N, n)
+    kinds = rng.integers(0, 3, n)
+    idx = NearestIndex(lons, lats, kinds)
+    for _ in range(200):
+        lon, lat = rng.uniform(W, E), rng.uniform(S, N)
+        k = int(rng.integers(1, 51))
+        hits = idx.query(lon, lat, k=k)
+        want_rows, want_d = brute(lon, lat, lons, lats, np.ones(n, bool), k)
+        np.testing.assert_allclose(hits.distance_m, want_d, rtol=0, atol=1e-6)
+        assert set(hits.rows.tolist()) == set(want_rows.tolist()) or np.allclose(
+            np.sort(hits.distance_m), np.sort(want_d))
+
+
+def test_filters_and_radius_match_brute_force():
+    rng = np.random.default_rng(11)
+    n = 8000
+    lons, lats = rng.uniform(W, E, n), rng.uniform(S, N, n)
+    kinds = rng.integers(0, 3, n)
+    amen = rng.integers(0, 16, n)
+    idx = NearestIndex(lons, lats, kinds)
+    for _ in range(150):
+        lon, lat = rng.uniform(W, E), rng.uniform(S, N)
+        want_kind = int(rng.integers(0, 3))
+        need = int(rng.choice([1, 3, 12, 15]))
+        mask = (amen & need) == need
+        max_d = float(rng.choice([5_000, 30_000, 200_000]))
+        hits = idx.query(lon, lat, k=10, kinds=[want_kind], accept=lambda r: mask[r],
+                         max_distance_m=max_d)
+        want_rows, want_d = brute(lon, lat, lons, lats, mask & (kinds == want_kind), 10, max_d)
+        assert len(hits.rows) == len(want_rows)
+        np.testing.assert_allclose(hits.distance_m, want_d, rtol=0, atol=1e-6)
+        assert (kinds[hits.rows] == want_kind).all()
+        assert ((amen[hits.rows] & need) == need).all()
+
+
+def test_rare_filter_widens_until_exact():
+    rng = np.random.default_rng(3)
+    n = 20000
+    lons, lats = rng.uniform(W, E, n), rng.uniform(S, N, n)
+    mask = np.zeros(n, bool)
+    mask[rng.choice(n, 5, replace=False)] = True
+    idx = NearestIndex(lons, lats, np.zeros(n, int))
+    hits = idx.query(113.6, 34.7, k=10, accept=lambda r: mask[r])
+    want_rows, want_d = brute(113.6, 34.7, lons, lats, mask, 10)
+    assert hits.rows.tolist() == want_rows.tolist()
+    np.testing.assert_allclose(hits.distance_m, want_d, atol=1e-6)
+
+
+def test_find_nearest_on_demo_data_matches_brute_force(demo_dataset):
+    ds = demo_dataset
+    rng = np.random.default_rng(5)
+    when = datetime(2026, 3, 4, 3, 0, tzinfo=UTC)  # 11:00 in Henan, a Wednesday
+    states = hours.evaluate_unique(ds.hours_values, when)
+    open_rows = np.array([states[ds.hours_values[c]] == "open" for c in ds.hours_code])
+    for _ in range(60):
+        lon, lat = rng.uniform(112.5, 115.5), rng.uniform(32.5, 35.8)
+        kind = str(rng.choice(schema.KIND_CODES))
+        q = NearestQuery(lon=lon, lat=lat, k=8, kinds=[kind],
+                         amenity_mask=schema.AMENITY_BIT["drinking_water"]
+                         | schema.AMENITY_BIT["toilet"], open_now=True, when=when)
+        fc = find_nearest(ds, q, with_links=False)
+        keep = ((ds.kind == schema.KIND_INDEX[kind]) & (ds.status != CLOSED)
+                & (ds.status != TEMP_CLOSED) & open_rows
+                & ((ds.amenities & q.amenity_mask) == q.amenity_mask))
+        _, want_d = brute(lon, lat, ds.lon, ds.lat, keep, 8)
+        got = np.array([f["properties"]["distance_m"] for f in fc["features"]])
+        np.testing.assert_allclose(got, want_d, atol=0.06)
+        for f in fc["features"]:
+            p = f["properties"]
+            assert p["open_now"] is True and p["kind"] == kind
+            assert {"drinking_water", "toilet"} <= set(p["amenities"])
+
+
+def test_walk_time_bearing_and_datum_of_query(demo_dataset):
+    ds = demo_dataset
+    lon, lat = 113.6254, 34.7466
+    gx, gy = datum.wgs84_to_gcj02(lon, lat)
+    a = find_nearest(ds, NearestQuery(lon=lon, lat=lat, k=5), with_links=False)
+    b = find_nearest(ds, NearestQuery(lon=float(gx), lat=float(gy), k=5, crs="gcj02"),
+                     with_links=False)
+    assert [f["id"] for f in a["features"]] == [f["id"] for f in b["features"]]
+    for f in a["features"]:
+        p = f["properties"]
+        x, y = f["geometry"]["coordinates"]
+        az, _, d = GEOD.inv(lon, lat, x, y)
+        assert p["distance_m"] == pytest.approx(d, abs=0.1)
+        assert p["bearing_deg"] == pytest.approx(az % 360, abs=0.1)
+        assert p["walk_min"] == int(np.ceil(d * 1.3 / 75.0))
+
+
+def test_closed_never_and_temporarily_closed_on_request(demo_dataset):
+    ds = demo_dataset
+    closed = np.flatnonzero(ds.status == CLOSED)
+    temp = np.flatnonzero(ds.status == TEMP_CLOSED)
+    assert len(closed) and len(temp)
+    # Standing right on top of a closed station must not return it.
+    r = int(closed[0])
+    fc = find_nearest(ds, NearestQuery(lon=ds.lon[r], lat=ds.lat[r], k=50), with_links=False)
+    assert ds.frame["id"].iloc[r] not in {f["id"] for f in fc["features"]}
+    t = int(temp[0])
+    q = {"lon": ds.lon[t], "lat": ds.lat[t], "k": 3, "kinds": [ds.frame["kind"].iloc[t]]}
+    off = find_nearest(ds, NearestQuery(**q), with_links=False)
+    on = find_nearest(ds, NearestQuery(**q, include_temporarily_closed=True), with_links=False)
+    tid = ds.frame["id"].iloc[t]
+    assert tid not in {f["id"] for f in off["features"]}
+    assert on["features"][0]["id"] == tid
