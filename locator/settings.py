@@ -73,6 +73,28 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOST", "127.0.0.1", str, "Address `locator serve` listens on."),
     Setting("PORT", 5000, int, "Port `locator serve` listens on."),
     Setting("THREADS", 8, int, "Worker threads of the production WSGI server (waitress)."),
+    Setting("GRID_CELL_M", 500.0, float,
+            "Side of the planning grid's square cells in metres (coverage, gaps, siting)."),
+    Setting("COVERAGE_DETOUR", 1.0, float,
+            "Detour factor for coverage: a cell is covered when straight-line distance "
+            "x detour <= radius (1.0 = straight line)."),
+    Setting("POPULATION_PATH", str(ROOT.parent / "shared" / "data" / "population"
+                                   / "henan_county_population_2020.csv"), str,
+            "County population table (adcode,pop2020) offered as the 'population' demand layer."),
+    Setting("DEMAND_DIR", "", str,
+            "Folder whose .csv/.geojson/.gpkg/.tif files are offered as demand layers by name."),
+    Setting("PRESET_SANITATION_M", 1000.0, float,
+            "Radius of the 'sanitation' preset (walking to a rest station), metres."),
+    Setting("PRESET_DELIVERY_M", 3000.0, float,
+            "Radius of the 'delivery' preset (rider on an e-bike to a rest station), metres."),
+    Setting("PRESET_TRUCK_M", 30000.0, float,
+            "Radius of the 'truck' preset (truck driver to a driver home), metres."),
+    Setting("MAX_SUGGEST_N", 200, int, "Most new sites one suggest request may ask for."),
+    Setting("SUGGEST_TIME_LIMIT", 10.0, float,
+            "Seconds one suggest run may spend (greedy, swaps, then HiGHS)."),
+    Setting("PLANNER_WORKERS", 1, int,
+            "Background threads computing planner jobs (coverage, suggestions)."),
+    Setting("PLANNER_CACHE", 16, int, "Planner results kept in memory, per parameter set."),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}

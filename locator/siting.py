@@ -1,0 +1,470 @@
+"""Where the next stations go: maximal covering location (MCLP) with a certificate.
+
+``suggest`` chooses ``n`` candidate sites that cover the most demand not already
+covered by existing stations. It works on a sparse 0/1 coverage matrix
+(demand rows x candidate columns, built with a k-d tree) and runs, in order:
+
+1. **lazy greedy** – a priority queue of possibly stale gains; a popped gain is
+   recomputed and accepted only if it still beats the next one (coverage is
+   submodular, so stale gains are upper bounds);
+2. **swap local search** – replace a chosen site with the outside candidate
+   that gains most while the exchange improves the objective;
+3. **HiGHS** – the LP relaxation of the reduced problem gives a bound, then a
+   time-limited MILP warm-started from the local-search answer may improve the
+   solution and tighten the bound.
+
+The problem is reduced first: demand already covered, demand no candidate
+reaches and candidates that reach no remaining demand are dropped, and demand
+rows reached by exactly the same candidates are merged. Every answer carries a
+certified upper bound: the least of the LP bound, HiGHS's MIP dual bound and
+the submodular bound ``f(S) + sum of the n largest gains given S``
+(Nemhauser-Wolsey), so ``gap = (bound - objective) / bound`` is always valid.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy import sparse
+from scipy.spatial import cKDTree
+
+Progress = Callable[[str], None]
+# Above this many coverage pairs HiGHS rarely finishes the LP within seconds;
+# the Lagrangian bound stands in for it.
+MAX_LP_NNZ = 2_000_000
+
+
+@dataclass
+class Suggestion:
+    """Chosen sites (indices into the candidates, in greedy order) and their certificate."""
+
+    sites: np.ndarray
+    gains: np.ndarray
+    objective: float
+    bound: float
+    lp_bound: float | None
+    mip_bound: float | None
+    greedy_objective: float
+    swaps: int
+    status: str
+    already_covered: float
+    unreachable: float
+    total: float
+    reduced_rows: int
+    reduced_cols: int
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def gap(self) -> float:
+        """Certified relative optimality gap ``(bound - objective) / bound``."""
+        return 0.0 if self.bound <= 0 else max(0.0, (self.bound - self.objective) / self.bound)
+
+
+def coverage_matrix(dx: np.ndarray, dy: np.ndarray, cx: np.ndarray, cy: np.ndarray,
+                    reach: float) -> sparse.csc_matrix:
+    """0/1 matrix, ``A[i, j] = 1`` when candidate ``j`` is within ``reach`` of demand ``i``."""
+    n_d, n_c = len(dx), len(cx)
+    if n_d == 0 or n_c == 0:
+        return sparse.csc_matrix((n_d, n_c), dtype=np.int8)
+    tree = cKDTree(np.column_stack([dx, dy]))
+    pts = np.column_stack([cx, cy])
+    lengths = tree.query_ball_point(pts, r=reach, return_length=True, workers=-1)
+    k = int(lengths.max())
+    if k == 0:
+        return sparse.csc_matrix((n_d, n_c), dtype=np.int8)
+    if k * n_c <= 40_000_000:
+        # A bounded k-NN query fills dense arrays in C; Python lists per
+        # candidate (query_ball_point) are ten times slower at this size.
+        dist, idx = tree.query(pts, k=k, distance_upper_bound=reach * (1 + 1e-12),
+                               workers=-1)
+        dist = dist.reshape(n_c, k)
+        idx = idx.reshape(n_c, k)
+        hit = np.isfinite(dist) & (dist <= reach)
+        indices = idx[hit].astype(np.int32)
+        lengths = hit.sum(axis=1)
+    else:
+        pairs = cKDTree(pts).sparse_distance_matrix(tree, reach, output_type="ndarray")
+        order = np.lexsort((pairs["j"], pairs["i"]))
+        indices = pairs["j"][order].astype(np.int32)
+        lengths = np.bincount(pairs["i"], minlength=n_c)
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    data = np.ones(len(indices), dtype=np.int8)
+    a = sparse.csc_matrix((data, indices, indptr), shape=(n_d, n_c))
+    a.sort_indices()
+    return a
+
+
+def objective(a: sparse.csc_matrix, w: np.ndarray, sites: np.ndarray) -> float:
+    """Demand covered by ``sites`` (brute force over the chosen columns)."""
+    if len(sites) == 0:
+        return 0.0
+    hit = np.asarray(a[:, sites].sum(axis=1)).ravel() > 0
+    return float(w[hit].sum())
+
+
+def lazy_greedy(a: sparse.csc_matrix, w: np.ndarray, p: int) -> tuple[list[int], list[float]]:
+    """Greedy maximal covering with lazily re-evaluated gains."""
+    indptr, indices = a.indptr, a.indices
+    covered = np.zeros(a.shape[0], dtype=bool)
+    gains0 = np.asarray(a.T @ w).ravel()
+    heap = [(-g, int(j)) for j, g in enumerate(gains0) if g > 0]
+    heapq.heapify(heap)
+    chosen: list[int] = []
+    gains: list[float] = []
+    while len(chosen) < p and heap:
+        _, j = heapq.heappop(heap)
+        rows = indices[indptr[j]:indptr[j + 1]]
+        g = float(w[rows][~covered[rows]].sum())
+        if g <= 0:
+            continue
+        if heap and g < -heap[0][0] * (1 - 1e-12):
+            heapq.heappush(heap, (-g, j))
+            continue
+        chosen.append(j)
+        gains.append(g)
+        covered[rows] = True
+    return chosen, gains
+
+
+def _col_sums(csr: sparse.csr_matrix, rows: np.ndarray, w: np.ndarray, n_cols: int
+              ) -> np.ndarray:
+    """``A[rows].T @ w[rows]`` without building the sub-matrix."""
+    if len(rows) == 0:
+        return np.zeros(n_cols)
+    starts, ends = csr.indptr[rows], csr.indptr[rows + 1]
+    lens = ends - starts
+    idx = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) + \
+        np.arange(lens.sum())
+    return np.bincount(csr.indices[idx], weights=np.repeat(w[rows], lens), minlength=n_cols)
+
+
+def swap_search(a: sparse.csc_matrix, w: np.ndarray, sites: list[int], *,
+                deadline: float) -> tuple[list[int], int]:
+    """First-improvement exchange: swap a chosen site for a better outside one."""
+    csr = a.tocsr()
+    n_c = a.shape[1]
+    indptr, indices = a.indptr, a.indices
+    cnt = np.zeros(a.shape[0], dtype=np.int32)
+    for j in sites:
+        cnt[indices[indptr[j]:indptr[j + 1]]] += 1
+    gain0 = _col_sums(csr, np.flatnonzero(cnt == 0), w, n_c)
+    chosen = np.zeros(n_c, dtype=bool)
+    chosen[sites] = True
+    sites = list(sites)
+    swaps = 0
+    improved = True
+    tol = 1e-9 * max(1.0, float(w.sum()))
+    while improved and time.perf_counter() < deadline:
+        improved = False
+        for k in range(len(sites)):
+            if time.perf_counter() >= deadline:
+                break
+            s = sites[k]
+            rows_s = indices[indptr[s]:indptr[s + 1]]
+            uniq = rows_s[cnt[rows_s] == 1]
+            loss = float(w[uniq].sum())
+            score = gain0 + _col_sums(csr, uniq, w, n_c)
+            score[chosen] = -np.inf
+            j = int(np.argmax(score))
+            if score[j] - loss <= tol:
+                continue
+            cnt[rows_s] -= 1
+            gain0 += _col_sums(csr, rows_s[cnt[rows_s] == 0], w, n_c)
+            rows_j = indices[indptr[j]:indptr[j + 1]]
+            cnt[rows_j] += 1
+            gain0 -= _col_sums(csr, rows_j[cnt[rows_j] == 1], w, n_c)
+            chosen[s], chosen[j] = False, True
+            sites[k] = j
+            swaps += 1
+            improved = True
+    return sites, swaps
+
+
+def submodular_bound(a: sparse.csc_matrix, w: np.ndarray, sites: list[int], p: int) -> float:
+    """``f(S) + sum of the p largest marginal gains given S``: an upper bound on OPT."""
+    covered = np.zeros(a.shape[0], dtype=bool)
+    for j in sites:
+        covered[a.indices[a.indptr[j]:a.indptr[j + 1]]] = True
+    gains = np.asarray(a.T @ (w * ~covered)).ravel()
+    top = np.partition(gains, -p)[-p:] if len(gains) > p else gains
+    return float(w[covered].sum() + top.sum())
+
+
+def lagrangian_bound(a: sparse.csc_matrix, w: np.ndarray, p: int, lower: float, *,
+                     deadline: float, iterations: int = 400) -> float:
+    """Upper bound on the MCLP optimum from the Lagrangian dual (subgradient descent).
+
+    Relaxing ``y_i <= sum_j a_ij x_j`` with multipliers ``0 <= l_i <= w_i`` gives
+    ``L(l) = sum_i (w_i - l_i) + (sum of the p largest entries of A^T l)``,
+    an upper bound for every ``l``. Its minimum equals the LP-relaxation bound
+    (the subproblem has integral optima), so this converges to the LP bound
+    while each step costs one sparse product: at province scale it certifies
+    where a full LP solve would not finish in time.
+    """
+    if a.shape[0] == 0 or p == 0:
+        return 0.0
+    at = a.T.tocsr().astype(np.float64)
+    lam = w.copy()
+    best = np.inf
+    theta = 1.0
+    stall = 0
+    indptr, indices = a.indptr, a.indices
+    for _ in range(iterations):
+        score = at @ lam
+        top = np.argpartition(score, -p)[-p:] if len(score) > p else np.arange(len(score))
+        val = float(np.maximum(w - lam, 0.0).sum() + score[top].sum())
+        if val < best * (1 - 1e-9):
+            best, stall = val, 0
+        else:
+            stall += 1
+            if stall >= 10:
+                theta, stall = theta / 2, 0
+        if time.perf_counter() >= deadline or best - lower <= 1e-6 * best or theta < 1e-4:
+            break
+        hits = np.zeros(a.shape[0])
+        for j in top:
+            hits[indices[indptr[j]:indptr[j + 1]]] += 1.0
+        grad = hits - (lam < w)
+        norm = float(grad @ grad)
+        if norm == 0:
+            break
+        lam = np.clip(lam - theta * (val - lower) / norm * grad, 0.0, w)
+    return best
+
+
+def merge_rows(a: sparse.csc_matrix, w: np.ndarray) -> tuple[sparse.csc_matrix, np.ndarray]:
+    """Merge demand rows reached by the same candidates (their weights add up)."""
+    csr = a.tocsr()
+    csr.sort_indices()
+    n = csr.shape[0]
+    if n == 0:
+        return a, w
+    rng = np.random.default_rng(12345)
+    h1 = rng.integers(1, 2**62, size=csr.shape[1], dtype=np.int64).astype(np.uint64)
+    h2 = rng.integers(1, 2**62, size=csr.shape[1], dtype=np.uint64)
+    row_of = np.repeat(np.arange(n), np.diff(csr.indptr))
+    k1 = np.zeros(n, dtype=np.uint64)
+    k2 = np.zeros(n, dtype=np.uint64)
+    # Sums of random 64-bit keys (wrapping) identify a column set; two keys
+    # and the length make a collision practically impossible.
+    np.add.at(k1, row_of, h1[csr.indices])
+    np.add.at(k2, row_of, h2[csr.indices] * np.uint64(3))
+    keys = np.column_stack([k1, k2, np.diff(csr.indptr).astype(np.uint64)])
+    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
+    merged_w = np.bincount(inverse.ravel(), weights=w, minlength=len(first))
+    return csr[first].tocsc(), merged_w
+
+
+_BANNER_SHOWN = False
+
+
+def _highs() -> Any:
+    """A HiGHS instance; the first one's copyright banner is kept off stdout."""
+    import highspy
+
+    global _BANNER_SHOWN
+    if _BANNER_SHOWN:
+        return highspy.Highs()
+    _BANNER_SHOWN = True
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            return highspy.Highs()
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def highs_solve(a: sparse.csc_matrix, w: np.ndarray, p: int, start: list[int], *,
+                time_limit: float, integer: bool) -> tuple[float, float, list[int], str]:
+    """Solve the MCLP (or its LP relaxation) with HiGHS.
+
+    Returns the objective of the returned solution, the proven upper bound, the
+    chosen columns (``[]`` for the relaxation) and the model status text.
+    """
+    import highspy
+
+    n_r, n_c = a.shape
+    # Columns: x_j (sites) then y_i (demand covered). Rows: y_i - sum x_j <= 0, sum x <= p.
+    m = sparse.bmat([[-a.astype(float), sparse.identity(n_r, format="csc")],
+                     [sparse.csc_matrix(np.ones((1, n_c))), None]], format="csc")
+    m.sort_indices()
+    lp = highspy.HighsLp()
+    lp.num_col_ = n_c + n_r
+    lp.num_row_ = n_r + 1
+    lp.sense_ = highspy.ObjSense.kMaximize
+    lp.col_cost_ = np.concatenate([np.zeros(n_c), w])
+    lp.col_lower_ = np.zeros(n_c + n_r)
+    lp.col_upper_ = np.ones(n_c + n_r)
+    lp.row_lower_ = np.full(n_r + 1, -highspy.kHighsInf)
+    lp.row_upper_ = np.concatenate([np.zeros(n_r), [float(p)]])
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = m.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = m.indices.astype(np.int32)
+    lp.a_matrix_.value_ = m.data.astype(float)
+    if integer:
+        lp.integrality_ = ([highspy.HighsVarType.kInteger] * n_c
+                           + [highspy.HighsVarType.kContinuous] * n_r)
+    h = _highs()
+    h.setOptionValue("output_flag", False)
+    if not integer:
+        # Interior point is several times faster than simplex on these
+        # covering relaxations; crossover keeps the returned value exact.
+        h.setOptionValue("solver", "ipm")
+    else:
+        # The same holds for the MIP's LP solves (root and nodes).
+        h.setOptionValue("mip_lp_solver", "ipm")
+    h.setOptionValue("time_limit", max(0.05, float(time_limit)))
+    h.setOptionValue("threads", 1)
+    h.passModel(lp)
+    if integer and start:
+        xs = np.zeros(n_c)
+        xs[start] = 1.0
+        ys = np.minimum(1.0, np.asarray(a @ xs).ravel())
+        sol = highspy.HighsSolution()
+        sol.col_value = np.concatenate([xs, ys]).tolist()
+        sol.value_valid = True
+        h.setSolution(sol)
+    h.run()
+    status = h.modelStatusToString(h.getModelStatus())
+    info = h.getInfo()
+    if not integer:
+        if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+            # A hair of slack keeps the bound valid under the solver's tolerances.
+            val = info.objective_function_value * (1 + 1e-7)
+            return val, val, [], status
+        return -np.inf, np.inf, [], status
+    x = np.asarray(h.getSolution().col_value[:n_c])
+    chosen = [int(j) for j in np.flatnonzero(x > 0.5)]
+    bound = info.mip_dual_bound if np.isfinite(info.mip_dual_bound) else np.inf
+    return objective(a, w, np.asarray(chosen, dtype=np.int64)), bound, chosen, status
+
+
+def _order(a: sparse.csc_matrix, w: np.ndarray, sites: list[int]) -> tuple[list[int],
+                                                                        list[float]]:
+    """Greedy order of a fixed set, so each prefix is the best staging of it."""
+    if not sites:
+        return [], []
+    order, gains = lazy_greedy(a[:, sites], w, len(sites))
+    rest = [k for k in range(len(sites)) if k not in set(order)]
+    return [sites[k] for k in order + rest], gains + [0.0] * len(rest)
+
+
+def suggest(n: int, radius: float, candidates: tuple[np.ndarray, np.ndarray],
+            demand: tuple[np.ndarray, np.ndarray, np.ndarray],
+            existing: tuple[np.ndarray, np.ndarray] | None = None, *,
+            detour: float = 1.0, time_limit: float = 10.0, exact: bool = True,
+            progress: Progress | None = None) -> Suggestion:
+    """Choose ``n`` candidate sites covering the most demand not yet covered.
+
+    Parameters
+    ----------
+    n
+        Number of new sites.
+    radius
+        Service radius in metres; a site covers demand within ``radius / detour``.
+    candidates
+        Metric ``(x, y)`` of possible sites.
+    demand
+        Metric ``(x, y, weight)`` of demand points (e.g. grid cells).
+    existing
+        Metric ``(x, y)`` of stations already there; their coverage counts as done.
+    detour
+        Street over straight-line distance.
+    time_limit
+        Seconds for the whole solve; HiGHS gets what greedy and swaps leave.
+    exact
+        Run the LP bound and the MILP after the heuristics.
+    progress
+        Called with the name of each step as it starts.
+    """
+    t0 = time.perf_counter()
+    deadline = t0 + time_limit
+    say = progress or (lambda _s: None)
+    secs: dict[str, float] = {}
+    reach = radius / detour
+    dx, dy, w = (np.asarray(v, float) for v in demand)
+    cx, cy = (np.asarray(v, float) for v in candidates)
+    total = float(w.sum())
+    keep = w > 0
+    already = 0.0
+    if existing is not None and len(existing[0]):
+        from .coverage import nearest_distance
+
+        near = nearest_distance(dx, dy, np.asarray(existing[0], float),
+                                np.asarray(existing[1], float)) <= reach
+        already = float(w[near & keep].sum())
+        keep &= ~near
+    rows = np.flatnonzero(keep)
+    say("matrix")
+    a = coverage_matrix(dx[rows], dy[rows], cx, cy, reach)
+    reachable = np.diff(a.tocsr().indptr) > 0
+    unreachable = float(w[rows][~reachable].sum())
+    useful = np.flatnonzero(np.diff(a.indptr) > 0)
+    a = a[np.flatnonzero(reachable)][:, useful]
+    wr = w[rows][reachable]
+    a, wr = merge_rows(a, wr)
+    secs["matrix"] = time.perf_counter() - t0
+    say("greedy")
+    t = time.perf_counter()
+    p = min(n, a.shape[1])
+    sites, _ = lazy_greedy(a, wr, p)
+    greedy_obj = objective(a, wr, np.asarray(sites, dtype=np.int64))
+    secs["greedy"] = time.perf_counter() - t
+    say("swap")
+    t = time.perf_counter()
+    swap_deadline = t + max(0.2, (deadline - t) * 0.3) if exact else deadline
+    sites, swaps = swap_search(a, wr, sites, deadline=swap_deadline)
+    obj = objective(a, wr, np.asarray(sites, dtype=np.int64))
+    secs["swap"] = time.perf_counter() - t
+    bound = submodular_bound(a, wr, sites, p) if p else 0.0
+    lp_bound = mip_bound = None
+    status = "heuristic"
+    if exact and p and a.shape[0]:
+        say("bound")
+        t = time.perf_counter()
+        lag = lagrangian_bound(a, wr, p, obj, deadline=t + max(0.2, (deadline - t) * 0.4))
+        bound = min(bound, lag)
+        secs["lagrangian"] = time.perf_counter() - t
+        if a.nnz <= MAX_LP_NNZ and obj < bound * (1 - 1e-6):
+            say("lp")
+            t = time.perf_counter()
+            _, lpb, _, _ = highs_solve(a, wr, p, [], integer=False,
+                                       time_limit=max(0.1, (deadline - t) * 0.5))
+            secs["lp"] = time.perf_counter() - t
+            if np.isfinite(lpb):
+                lp_bound = float(lpb)
+                bound = min(bound, lp_bound)
+        if lp_bound is None:
+            lp_bound = bound
+        if a.nnz <= MAX_LP_NNZ and obj < bound * (1 - 1e-6):
+            say("milp")
+            t = time.perf_counter()
+            m_obj, m_bound, m_sites, status = highs_solve(
+                a, wr, p, sites, integer=True, time_limit=max(0.1, deadline - t))
+            secs["milp"] = time.perf_counter() - t
+            if np.isfinite(m_bound):
+                mip_bound = float(m_bound)
+                bound = min(bound, mip_bound)
+            if m_obj > obj:
+                sites, obj = m_sites, m_obj
+    bound = max(bound, obj)
+    if status != "Optimal" and bound - obj <= 1e-6 * bound:
+        status = "Optimal"
+    ordered, gains = _order(a, wr, sites)
+    secs["total"] = time.perf_counter() - t0
+    return Suggestion(
+        sites=useful[np.asarray(ordered, dtype=np.int64)], gains=np.asarray(gains),
+        objective=obj, bound=bound, lp_bound=lp_bound, mip_bound=mip_bound,
+        greedy_objective=greedy_obj, swaps=swaps, status=status, already_covered=already,
+        unreachable=unreachable, total=total, reduced_rows=a.shape[0],
+        reduced_cols=a.shape[1], seconds=secs)
