@@ -25,7 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update({k: v for k, v in test_config.items()
                            if k not in settings_mod.BY_NAME})
-    from .web import api, errors, jsonio, pages, state, vendor
+    from .web import api, errors, jsonio, pages, planner, state, vendor
 
     jsonio.init_app(app)
     state.init_app(app)
@@ -33,4 +33,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(vendor.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(planner.bp)
     return app

@@ -1,0 +1,46 @@
+// Planner page: poll a running job, then reload; sort tables by header click.
+// Only DOM nodes move; no markup is built from data.
+(function () {
+  "use strict";
+  var status = document.getElementById("plan-status");
+  if (status && status.dataset.poll) {
+    var poll = function () {
+      fetch(status.dataset.poll, {headers: {Accept: "application/json"}})
+        .then(function (r) {
+          if (r.status === 202) { setTimeout(poll, 1000); return; }
+          window.location.reload();
+        })
+        .catch(function () { setTimeout(poll, 3000); });
+    };
+    setTimeout(poll, 500);
+  }
+  function key(cell, type) {
+    if (type === "num") {
+      var v = parseFloat(cell.dataset.value !== undefined ? cell.dataset.value : cell.textContent);
+      return isNaN(v) ? -Infinity : v;
+    }
+    return cell.textContent.trim();
+  }
+  document.querySelectorAll("table.sortable").forEach(function (table) {
+    table.querySelectorAll("thead th").forEach(function (th, col) {
+      th.tabIndex = 0;
+      th.setAttribute("aria-sort", "none");
+      var sort = function () {
+        var asc = th.getAttribute("aria-sort") !== "ascending";
+        table.querySelectorAll("thead th").forEach(function (o) { o.setAttribute("aria-sort", "none"); });
+        th.setAttribute("aria-sort", asc ? "ascending" : "descending");
+        var body = table.tBodies[0];
+        var rows = Array.prototype.slice.call(body.rows);
+        var type = th.dataset.type;
+        rows.sort(function (a, b) {
+          var x = key(a.cells[col], type), y = key(b.cells[col], type);
+          var c = type === "num" ? x - y : String(x).localeCompare(String(y), "zh");
+          return asc ? c : -c;
+        });
+        rows.forEach(function (r) { body.appendChild(r); });
+      };
+      th.addEventListener("click", sort);
+      th.addEventListener("keydown", function (e) { if (e.key === "Enter") { sort(); } });
+    });
+  });
+}());
