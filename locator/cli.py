@@ -126,5 +126,10 @@ def list_settings() -> None:
     click.echo(tabular.render(["setting", "value", "help"], rows))
 
 
+from .cli_planning import coverage_cmd, suggest_cmd  # noqa: E402
+
+main.add_command(coverage_cmd)
+main.add_command(suggest_cmd)
+
 if __name__ == "__main__":  # pragma: no cover
     main()
