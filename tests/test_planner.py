@@ -1,0 +1,137 @@
+"""Planning API, planner page, downloads and the two commands."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pandas as pd
+import pyogrio
+import pytest
+
+from locator import create_app
+from locator.cli import main
+from tests.conftest import DEMO, HOSTILE_NAME
+
+
+@pytest.fixture(scope="module")
+def plan_client(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("demand")
+    pd.DataFrame({"lon": [113.70, 110.95, 112.45], "lat": [34.80, 33.97, 34.62],
+                  "weight": [5000, 3000, 2000]}).to_csv(folder / "riders.csv", index=False)
+    app = create_app({"TESTING": True, "DATA_PATH": str(DEMO), "TILES": "osm",
+                      "GRID_CELL_M": 2000.0, "DEMAND_DIR": str(folder),
+                      "POPULATION_PATH": str(folder / "absent.csv"),
+                      "SUGGEST_TIME_LIMIT": 5.0})
+    return app.test_client()
+
+
+def test_coverage_api(plan_client):
+    r = plan_client.get("/api/v1/coverage?radius=3000&by=city&wait=60")
+    assert r.status_code == 200
+    body = r.json
+    assert body["unit"] == "km2" and body["dataset"]["demo"] is True
+    assert len(body["regions"]) == 18
+    assert 0 < body["province"]["area_share"] < 1
+    assert body["headline"]["by_kind"][0]["report"] == 11500
+
+
+def test_suggest_api_with_a_demand_layer(plan_client):
+    r = plan_client.get("/api/v1/suggest?n=3&demand=riders&radius=1000&wait=60")
+    assert r.status_code == 200, r.json
+    body = r.json
+    assert body["unit"] == "people"
+    sites = body["suggestions"]
+    assert len(sites) <= 3
+    assert body["curve"][0]["n"] == 0
+    shares = [c["share"] for c in body["curve"]]
+    assert shares == sorted(shares)
+    cert = body["certificate"]
+    assert cert["bound"] >= cert["objective"] - 1e-6
+
+
+def test_job_polling(plan_client):
+    r = plan_client.get("/api/v1/coverage?radius=4321&wait=0")
+    assert r.status_code in (200, 202)
+    if r.status_code == 202:
+        url = r.json["poll"]
+        for _ in range(200):
+            r = plan_client.get(url)
+            if r.status_code == 200:
+                break
+            import time
+
+            time.sleep(0.1)
+    assert r.status_code == 200
+    assert r.json["params"]["radius_m"] == 4321
+    assert plan_client.get("/api/v1/jobs/nope").status_code == 404
+
+
+@pytest.mark.parametrize(("query", "field"), [
+    ("radius=0", "radius"), ("radius=1e9", "radius"), ("radius=x", "radius"),
+    ("demand=population", "demand"), ("demand=../../etc/passwd", "demand"),
+    ("n=100000", "n"), ("n=-1", "n"), ("preset=pilot", "preset"), ("kind=bus", "kind"),
+    ("detour=0.5", "detour"), ("by=planet", "by"),
+])
+def test_bad_parameters_are_400(plan_client, query, field):
+    r = plan_client.get("/api/v1/suggest?" + query)
+    assert r.status_code == 400
+    assert set(r.json) == {"status", "code", "message", "field"}
+    assert r.json["field"] == field
+
+
+def test_presets_are_shared(plan_client):
+    r = plan_client.get("/api/v1/presets")
+    codes = {p["code"]: p for p in r.json["presets"]}
+    assert codes["sanitation"]["radius_m"] == 1000
+    assert codes["truck"]["kinds"] == ["driver_home"]
+    assert "riders" in r.json["demand_layers"]
+    r = plan_client.get("/api/v1/coverage?preset=truck&wait=60")
+    assert r.json["params"]["radius_m"] == 30000 and r.json["params"]["kinds"] == ["driver_home"]
+
+
+def test_planner_page_and_downloads(plan_client):
+    q = "radius=3000&n=2&demand=riders"
+    plan_client.get(f"/api/v1/coverage?{q}&wait=60")
+    r = plan_client.get(f"/planner?{q}")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200
+    assert "演示数据" in html and 'id="county-table"' in html and "curve" in html
+    assert "unpkg" not in html and "jsdelivr" not in html and "cdnjs" not in html
+    r = plan_client.get(f"/planner?{q}&lang=en")
+    assert "Coverage by county" in r.get_data(as_text=True)
+    csv = plan_client.get(f"/planner/download/counties.csv?{q}")
+    df = pd.read_csv(io.BytesIO(csv.data), encoding="utf-8-sig", dtype={"county_adcode": str})
+    assert len(df) == 157 and {"county_adcode", "area_share", "demand_share"} <= set(df.columns)
+    gj = json.loads(plan_client.get(f"/planner/download/suggestions.geojson?{q}").data)
+    assert gj["type"] == "FeatureCollection"
+    pkg = plan_client.get(f"/planner/download/gaps.gpkg?{q}")
+    assert pkg.status_code == 200 and pkg.data[:16] == b"SQLite format 3\x00"
+    assert plan_client.get(f"/planner/download/gaps.xls?{q}").status_code == 400
+
+
+def test_cli_coverage_and_suggest(runner, tmp_path, monkeypatch):
+    monkeypatch.setenv("LOCATOR_GRID_CELL_M", "2000")
+    monkeypatch.setenv("LOCATOR_SUGGEST_TIME_LIMIT", "5")
+    out = tmp_path / "report.csv"
+    res = runner.invoke(main, ["coverage", "--radius", "2000", "--by", "county",
+                               "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "province:" in res.output
+    df = pd.read_csv(out, encoding="utf-8-sig", dtype={"county_adcode": str})
+    assert len(df) == 157 and df["area_share"].between(0, 1).all()
+    gpkg = tmp_path / "all.gpkg"
+    res = runner.invoke(main, ["coverage", "--out", str(gpkg)])
+    assert res.exit_code == 0, res.output
+    assert {"counties", "gaps"} <= {n for n, _ in pyogrio.list_layers(gpkg)}
+    cands = tmp_path / "cands.csv"
+    pd.DataFrame({"lon": [113.5, 113.9, 112.4], "lat": [34.5, 34.9, 34.6],
+                  "name": [HOSTILE_NAME, "b", "c"]}).to_csv(cands, index=False)
+    sites = tmp_path / "sites.geojson"
+    res = runner.invoke(main, ["suggest", "--n", "2", "--candidates", str(cands),
+                               "--out", str(sites)])
+    assert res.exit_code == 0, res.output
+    assert "certified gap" in res.output
+    assert len(json.loads(sites.read_text(encoding="utf-8"))["features"]) == 2
+    res = runner.invoke(main, ["suggest", "--n", "0"])
+    assert res.exit_code == 2 and '"field": "n"' in res.output
