@@ -1,0 +1,79 @@
+"""The planner page in real Chromium: table, map, chart, no CDN, hostile text stays text."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from urllib.parse import urlparse
+
+import pytest
+
+from locator import create_app
+from tests.browser.conftest import serve
+from tests.conftest import HOSTILE_NAME, ROOT
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory, small_path):
+    folder = tmp_path_factory.mktemp("bounds")
+    for f in (ROOT / "data" / "boundaries").glob("*.geojson"):
+        shutil.copy(f, folder / f.name)
+    county = folder / "henan_county.geojson"
+    data = json.loads(county.read_text(encoding="utf-8"))
+    for feat in data["features"]:
+        if str(feat["properties"]["district_adcode"]) == "410105":
+            feat["properties"]["district_name"] = HOSTILE_NAME
+    county.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    app = create_app({"TESTING": True, "DATA_PATH": str(small_path), "TILES": "osm",
+                      "BOUNDARIES_DIR": str(folder), "GRID_CELL_M": 1000.0,
+                      "POPULATION_PATH": str(folder / "absent.csv"),
+                      "SUGGEST_TIME_LIMIT": 5.0})
+    yield from serve(app)
+
+
+def test_planner_loads_sorts_and_keeps_hostile_text(browser, hostile_server):
+    ctx = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    page = ctx.new_page()
+    dialogs: list[str] = []
+    errors: list[str] = []
+    outside: list[str] = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+
+    def record(route):
+        outside.append(route.request.url)
+        route.fulfill(status=204, body="")
+
+    page.route("https://**/*", record)
+    page.goto(hostile_server.url + "/planner?radius=1000&n=3&kind=rest_station")
+    page.wait_for_selector("#county-table tbody tr", timeout=60_000)
+    rows = page.locator("#county-table tbody tr")
+    assert rows.count() == 157
+    assert page.locator(".leaflet-container").count() == 1
+    assert page.locator("path.leaflet-interactive").count() >= 157
+    assert page.locator("[data-testid=legend]").is_visible()
+    assert page.locator("#curve polyline").count() == 1
+    # The six hand-made stations are not demo data: no demo banner.
+    assert page.locator("[data-testid=demo-banner]").count() == 0
+    # The hostile county name appears literally in the table and made no markup.
+    cells = page.locator("#county-table td", has_text="<img src=x")
+    assert cells.count() == 1
+    assert page.locator("img[src=x]").count() == 0
+    # Hovering the hostile county shows its name as text in the tooltip.
+    page.evaluate("""() => { for (const k in window) { const v = window[k];
+        if (v && v.eachLayer && v.getBounds && k.startsWith('geo_json')) {
+          v.eachLayer(l => { if ((l.feature.properties.name || '').includes('img')) l.openTooltip(); });
+        } } }""")
+    tip = page.locator(".leaflet-tooltip")
+    if tip.count():
+        assert "<img" in tip.first.inner_text()
+    # Sorting by area share puts the smallest first.
+    page.click("#county-table th:nth-child(5)")
+    vals = page.locator("#county-table tbody tr td:nth-child(5)").evaluate_all(
+        "tds => tds.map(t => parseFloat(t.dataset.value))")
+    assert vals == sorted(vals)
+    assert dialogs == [] and errors == []
+    assert all(urlparse(u).hostname in ("tile.openstreetmap.org",) for u in outside), outside
+    ctx.close()
