@@ -29,6 +29,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -238,7 +239,7 @@ def raster(grid: Grid, path: Path, *, band: int = 1) -> Demand:
     return Demand(path.stem, "raster", weights, total, dropped)
 
 
-def _crs_transformer(src_wkt: str, dst: str):  # type: ignore[no-untyped-def]
+def _crs_transformer(src_wkt: str, dst: str) -> Any:
     from pyproj import Transformer
 
     return Transformer.from_crs(src_wkt, dst, always_xy=True)

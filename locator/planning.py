@@ -262,14 +262,14 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
         cert = {"objective": sol.objective, "bound": sol.bound, "gap": sol.gap,
                 "lp_bound": sol.lp_bound, "mip_bound": sol.mip_bound,
                 "greedy_objective": sol.greedy_objective, "swaps": sol.swaps,
-                "status": sol.status, "candidates": int(len(cx)),
-                "demand_points": int(len(dx)), "reduced_rows": sol.reduced_rows,
+                "status": sol.status, "candidates": len(cx),
+                "demand_points": len(dx), "reduced_rows": sol.reduced_rows,
                 "reduced_cols": sol.reduced_cols,
                 "seconds": {k: round(v, 3) for k, v in sol.seconds.items()}}
         secs["suggest"] = time.perf_counter() - t
     prov = coverage.table(cov, by="province").iloc[0].to_dict()
     return Plan(params=p, version=ds.version, demo=ds.demo, unit=unit, counties=counties,
                 cities=coverage.table(cov, by="city"),
-                province={k: (v.item() if hasattr(v, "item") else v) for k, v in prov.items()},
+                province={str(k): (v.item() if hasattr(v, "item") else v) for k, v in prov.items()},
                 gaps=coverage.gaps(cov), suggestions=sites, curve=curve, certificate=cert,
                 headline=_headline(ds, g), seconds=secs)

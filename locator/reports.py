@@ -49,7 +49,7 @@ def _clean(v: Any) -> Any:
 
 def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     plain = pd.DataFrame(df.drop(columns="geometry", errors="ignore"))
-    return [{k: _clean(v) for k, v in row.items()} for row in plain.to_dict("records")]
+    return [{str(k): _clean(v) for k, v in row.items()} for row in plain.to_dict("records")]
 
 
 def to_json(plan: Plan, *, with_geometry: bool = False) -> dict[str, Any]:

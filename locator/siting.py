@@ -29,6 +29,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -276,7 +277,7 @@ def _highs() -> Any:
     sys.stdout.flush()
     saved = os.dup(1)
     try:
-        with open(os.devnull, "w") as null:
+        with Path(os.devnull).open("w") as null:
             os.dup2(null.fileno(), 1)
             return highspy.Highs()
     finally:

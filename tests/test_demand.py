@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
@@ -9,7 +10,6 @@ import rasterio
 from rasterio.transform import from_origin
 from shapely.geometry import box
 
-import geopandas as gpd
 from locator import demand, grid
 from locator.errors import LocatorError
 from tests.conftest import ROOT, shared_file

@@ -36,7 +36,7 @@ def test_exact_greedy_and_bounds_against_brute_force(seed):
     a = siting.coverage_matrix(dx, dy, cx, cy, r)
     greedy, _ = siting.lazy_greedy(a, w, p)
     g_obj = siting.objective(a, w, np.array(greedy))
-    m_obj, m_bound, m_sites, status = siting.highs_solve(a, w, p, greedy, time_limit=30,
+    m_obj, _m_bound, _m_sites, status = siting.highs_solve(a, w, p, greedy, time_limit=30,
                                                          integer=True)
     assert status == "Optimal"
     assert m_obj == pytest.approx(opt)

@@ -15,8 +15,16 @@ from typing import Any
 import folium
 import numpy as np
 import shapely
-from flask import (Blueprint, Flask, Response, current_app, jsonify, render_template,
-                   request, url_for)
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 
 from .. import datum, i18n, maps, params, planning, presets, regions, reports, schema

@@ -64,7 +64,8 @@ def test_planner_loads_sorts_and_keeps_hostile_text(browser, hostile_server):
     # Hovering the hostile county shows its name as text in the tooltip.
     page.evaluate("""() => { for (const k in window) { const v = window[k];
         if (v && v.eachLayer && v.getBounds && k.startsWith('geo_json')) {
-          v.eachLayer(l => { if ((l.feature.properties.name || '').includes('img')) l.openTooltip(); });
+          v.eachLayer(l => {
+            if ((l.feature.properties.name || '').includes('img')) l.openTooltip(); });
         } } }""")
     tip = page.locator(".leaflet-tooltip")
     if tip.count():
