@@ -261,6 +261,7 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
                                             np.nan), where=base_w > 0)
         cert = {"objective": sol.objective, "bound": sol.bound, "gap": sol.gap,
                 "lp_bound": sol.lp_bound, "mip_bound": sol.mip_bound,
+                "lagrangian_bound": sol.lagrangian_bound,
                 "greedy_objective": sol.greedy_objective, "swaps": sol.swaps,
                 "status": sol.status, "candidates": len(cx),
                 "demand_points": len(dx), "reduced_rows": sol.reduced_rows,

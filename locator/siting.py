@@ -52,6 +52,7 @@ class Suggestion:
     bound: float
     lp_bound: float | None
     mip_bound: float | None
+    lagrangian_bound: float | None
     greedy_objective: float
     swaps: int
     status: str
@@ -199,7 +200,7 @@ def submodular_bound(a: sparse.csc_matrix, w: np.ndarray, sites: list[int], p: i
 
 
 def lagrangian_bound(a: sparse.csc_matrix, w: np.ndarray, p: int, lower: float, *,
-                     deadline: float, iterations: int = 400) -> float:
+                     deadline: float, iterations: int = 400) -> tuple[float, list[int]]:
     """Upper bound on the MCLP optimum from the Lagrangian dual (subgradient descent).
 
     Relaxing ``y_i <= sum_j a_ij x_j`` with multipliers ``0 <= l_i <= w_i`` gives
@@ -207,10 +208,12 @@ def lagrangian_bound(a: sparse.csc_matrix, w: np.ndarray, p: int, lower: float, 
     an upper bound for every ``l``. Its minimum equals the LP-relaxation bound
     (the subproblem has integral optima), so this converges to the LP bound
     while each step costs one sparse product: at province scale it certifies
-    where a full LP solve would not finish in time.
+    where a full LP solve would not finish in time. The p columns picked at
+    each step are also a feasible answer; the best one is returned with the bound.
     """
     if a.shape[0] == 0 or p == 0:
-        return 0.0
+        return 0.0, []
+    found: list[int] = []
     at = a.T.tocsr().astype(np.float64)
     lam = w.copy()
     best = np.inf
@@ -232,12 +235,15 @@ def lagrangian_bound(a: sparse.csc_matrix, w: np.ndarray, p: int, lower: float, 
         hits = np.zeros(a.shape[0])
         for j in top:
             hits[indices[indptr[j]:indptr[j + 1]]] += 1.0
+        primal = float(w[hits > 0].sum())
+        if primal > lower:
+            lower, found = primal, [int(j) for j in top]
         grad = hits - (lam < w)
         norm = float(grad @ grad)
         if norm == 0:
             break
         lam = np.clip(lam - theta * (val - lower) / norm * grad, 0.0, w)
-    return best
+    return best, found
 
 
 def merge_rows(a: sparse.csc_matrix, w: np.ndarray) -> tuple[sparse.csc_matrix, np.ndarray]:
@@ -342,12 +348,27 @@ def highs_solve(a: sparse.csc_matrix, w: np.ndarray, p: int, start: list[int], *
         if h.getModelStatus() == highspy.HighsModelStatus.kOptimal:
             # A hair of slack keeps the bound valid under the solver's tolerances.
             val = info.objective_function_value * (1 + 1e-7)
-            return val, val, [], status
+            # The p largest x_j round the relaxation to a feasible answer; on
+            # covering instances the LP optimum is often integral already.
+            x = np.asarray(h.getSolution().col_value[:n_c])
+            top = np.argsort(-x, kind="stable")[:p]
+            return val, val, [int(j) for j in top if x[j] > 1e-6], status
         return -np.inf, np.inf, [], status
     x = np.asarray(h.getSolution().col_value[:n_c])
     chosen = [int(j) for j in np.flatnonzero(x > 0.5)]
     bound = info.mip_dual_bound if np.isfinite(info.mip_dual_bound) else np.inf
     return objective(a, w, np.asarray(chosen, dtype=np.int64)), bound, chosen, status
+
+
+def _fill(first: list[int], extra: list[int], p: int) -> list[int]:
+    """``first`` topped up to ``p`` distinct sites from ``extra``."""
+    out = list(dict.fromkeys(first))
+    for j in extra:
+        if len(out) >= p:
+            break
+        if j not in out:
+            out.append(j)
+    return out[:p]
 
 
 def _order(a: sparse.csc_matrix, w: np.ndarray, sites: list[int]) -> tuple[list[int],
@@ -428,25 +449,40 @@ def suggest(n: int, radius: float, candidates: tuple[np.ndarray, np.ndarray],
     obj = objective(a, wr, np.asarray(sites, dtype=np.int64))
     secs["swap"] = time.perf_counter() - t
     bound = submodular_bound(a, wr, sites, p) if p else 0.0
-    lp_bound = mip_bound = None
+    lp_bound = mip_bound = lag_bound = None
     status = "heuristic"
     if exact and p and a.shape[0]:
         say("bound")
         t = time.perf_counter()
-        lag = lagrangian_bound(a, wr, p, obj, deadline=t + max(0.2, (deadline - t) * 0.4))
+        lag, lag_sites = lagrangian_bound(a, wr, p, obj,
+                                          deadline=t + max(0.2, (deadline - t) * 0.4))
         bound = min(bound, lag)
+        lag_bound = lag
+        if lag_sites:
+            lag_sites, _ = swap_search(a, wr, lag_sites, deadline=time.perf_counter() + 0.5)
+            l_obj = objective(a, wr, np.asarray(lag_sites, dtype=np.int64))
+            if l_obj > obj:
+                sites, obj = lag_sites, l_obj
         secs["lagrangian"] = time.perf_counter() - t
-        if a.nnz <= MAX_LP_NNZ and obj < bound * (1 - 1e-6):
+        if a.nnz <= MAX_LP_NNZ:
+            # Solved even when the answer is already certified: the LP bound
+            # is part of every report where it can be had in time.
             say("lp")
             t = time.perf_counter()
-            _, lpb, _, _ = highs_solve(a, wr, p, [], integer=False,
-                                       time_limit=max(0.1, (deadline - t) * 0.5))
+            _, lpb, rounded, _ = highs_solve(a, wr, p, [], integer=False,
+                                             time_limit=max(0.1, (deadline - t) * 0.5))
             secs["lp"] = time.perf_counter() - t
             if np.isfinite(lpb):
                 lp_bound = float(lpb)
                 bound = min(bound, lp_bound)
-        if lp_bound is None:
-            lp_bound = bound
+            if rounded:
+                r_obj = objective(a, wr, np.asarray(rounded, dtype=np.int64))
+                if r_obj < bound * (1 - 1e-6):
+                    rounded, _ = swap_search(a, wr, _fill(rounded, sites, p),
+                                             deadline=time.perf_counter() + 0.2)
+                    r_obj = objective(a, wr, np.asarray(rounded, dtype=np.int64))
+                if r_obj > obj:
+                    sites, obj = list(rounded), r_obj
         if a.nnz <= MAX_LP_NNZ and obj < bound * (1 - 1e-6):
             say("milp")
             t = time.perf_counter()
@@ -466,6 +502,7 @@ def suggest(n: int, radius: float, candidates: tuple[np.ndarray, np.ndarray],
     return Suggestion(
         sites=useful[np.asarray(ordered, dtype=np.int64)], gains=np.asarray(gains),
         objective=obj, bound=bound, lp_bound=lp_bound, mip_bound=mip_bound,
+        lagrangian_bound=lag_bound,
         greedy_objective=greedy_obj, swaps=swaps, status=status, already_covered=already,
         unreachable=unreachable, total=total, reduced_rows=a.shape[0],
         reduced_cols=a.shape[1], seconds=secs)

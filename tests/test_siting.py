@@ -43,10 +43,13 @@ def test_exact_greedy_and_bounds_against_brute_force(seed):
     assert opt >= g_obj >= (1 - 1 / math.e) * opt
     _, lp, _, _ = siting.highs_solve(a, w, p, [], time_limit=30, integer=False)
     assert lp >= opt - 1e-6
-    assert siting.lagrangian_bound(a, w, p, g_obj, deadline=time.perf_counter() + 5) \
-        >= opt - 1e-6
+    lag, lag_sites = siting.lagrangian_bound(a, w, p, g_obj, deadline=time.perf_counter() + 5)
+    assert lag >= opt - 1e-6
+    assert len(lag_sites) in (0, p)
     s = siting.suggest(p, r, (cx, cy), (dx, dy, w), time_limit=20)
     assert s.objective == pytest.approx(opt)
+    assert s.lp_bound is not None and s.lp_bound == pytest.approx(lp)
+    assert s.lagrangian_bound is not None and s.lagrangian_bound >= s.lp_bound - 1e-6
     # The reported gap bounds the true one.
     true_gap = (opt - s.greedy_objective) / opt
     assert s.bound >= opt - 1e-6
