@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from _util import median_seconds  # noqa: E402
 
-from locator import coverage, demand, grid, planning, settings, siting, store  # noqa: E402
+from locator import coverage, grid, planning, settings, siting, store  # noqa: E402
 
 POPULATION = Path(os.environ.get(
     "LOCATOR_POPULATION_PATH",
