@@ -78,15 +78,12 @@ def _out(plan: planning.Plan, out: str | None) -> None:
 
 
 def _html(plan: planning.Plan) -> str:
-    from flask import render_template
-
     from . import create_app
+    from .web.planner import standalone
 
     app = create_app({"TESTING": True, "TILES": "none"})
     with app.test_request_context("/"):
-        return render_template("report.html", plan=plan,
-                               rows=reports.records(plan.counties), demo=plan.demo,
-                               strings={"title": "Locator coverage report", "demo": "演示数据"})
+        return standalone(plan)
 
 
 @click.command("coverage")

@@ -120,6 +120,13 @@ def test_cli_coverage_and_suggest(runner, tmp_path, monkeypatch):
     assert "province:" in res.output
     df = pd.read_csv(out, encoding="utf-8-sig", dtype={"county_adcode": str})
     assert len(df) == 157 and df["area_share"].between(0, 1).all()
+    page = tmp_path / "report.html"
+    res = runner.invoke(main, ["coverage", "--radius", "3000", "--out", str(page)])
+    assert res.exit_code == 0, res.output
+    html = page.read_text(encoding="utf-8")
+    # One offline file: Leaflet and the page script are inlined, nothing is fetched.
+    assert "<script src=" not in html and 'rel="stylesheet" href' not in html
+    assert 'id="county-table"' in html and "L.map(" in html and "演示数据" in html
     gpkg = tmp_path / "all.gpkg"
     res = runner.invoke(main, ["coverage", "--out", str(gpkg)])
     assert res.exit_code == 0, res.output

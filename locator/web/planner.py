@@ -36,6 +36,7 @@ from .planner_text import STRINGS
 bp = Blueprint("planner", __name__)
 COLORS = ("#d73027", "#fc8d59", "#fee08b", "#d9ef8b", "#91cf60", "#1a9850")
 BREAKS = (0.1, 0.2, 0.4, 0.6, 0.8)
+PAGE_DEFAULT_N = 10
 
 
 def jobs() -> Jobs:
@@ -208,6 +209,9 @@ def page() -> ResponseReturnValue:
     a = request.args
     lang = i18n.pick(a.get("lang"), current_app.config["DEFAULT_LANG"])
     p = planning.parse(a, current_app.config, with_n=False)
+    if a.get("n") in (None, ""):
+        # A first visit shows a small plan; n=0 asks for coverage alone.
+        p = planning.PlanParams(**{**p.__dict__, "n": PAGE_DEFAULT_N})
     ds = state.current()
     job_ = _start(p)
     query = {k: a.getlist(k) for k in a if k != "lang"}
@@ -223,15 +227,65 @@ def page() -> ResponseReturnValue:
             raise exc
         ctx["failed"] = True
         return render_template("planner.html", **ctx), 500
-    plan: planning.Plan = job_.future.result()
-    share_col = "demand_share" if plan.unit == "people" else "area_share"
-    ctx.update({"plan": plan, "map": _map(plan, lang), "chart": _chart(plan.curve),
-                "rows": reports.records(plan.counties), "share_col": share_col,
-                "colors": list(zip(COLORS, ("0", *[f"{b:.0%}" for b in BREAKS]),
-                                   strict=True)),
-                "kind_labels": {k.code: (k.zh if lang == "zh" else k.en) for k in schema.KINDS},
-                "tables": reports.TABLES, "formats": reports.FORMATS})
+    ctx.update(result_context(job_.future.result(), lang))
     return render_template("planner.html", **ctx)
+
+
+def result_context(plan: planning.Plan, lang: str) -> dict[str, Any]:
+    """Template variables that show a finished plan (page and standalone report)."""
+    share_col = "demand_share" if plan.unit == "people" else "area_share"
+    return {"plan": plan, "map": _map(plan, lang), "chart": _chart(plan.curve),
+            "rows": reports.records(plan.counties), "share_col": share_col,
+            "colors": list(zip(COLORS, ("0", *[f"{b:.0%}" for b in BREAKS]), strict=True)),
+            "kind_labels": {k.code: (k.zh if lang == "zh" else k.en) for k in schema.KINDS},
+            "tables": reports.TABLES, "formats": reports.FORMATS}
+
+
+def standalone(plan: planning.Plan, *, lang: str = "zh") -> str:
+    """The planner page for one plan as a single offline HTML file.
+
+    Leaflet, the page script and styles are inlined; there is no form and no
+    download link, since no server stands behind the file.
+    """
+    import re
+
+    from flask import current_app as app
+
+    ctx: dict[str, Any] = {"lang": lang, "strings": STRINGS[lang], "demo": plan.demo,
+                           "p": plan.params, "form": _form(lang), "query": {},
+                           "other_lang": lang, "report": True,
+                           **result_context(plan, lang)}
+    page_html = render_template("planner.html", **ctx)
+    vendor_prefix = url_for("vendor.asset", name="x", filename="y")[: -len("x/y")]
+    static_prefix = url_for("static", filename="x")[:-1]
+    from .vendor import PACKAGES
+
+    def read(url: str) -> str | None:
+        if url.startswith(vendor_prefix):
+            name, _, rest = url[len(vendor_prefix):].partition("/")
+            base = PACKAGES.get(name)
+            path = None if base is None else f"{base}/{rest}"
+        elif url.startswith(static_prefix):
+            path = f"{app.static_folder}/{url[len(static_prefix):]}"
+        else:
+            return None
+        try:
+            with open(path, encoding="utf-8") as fh:  # noqa: PTH123
+                return fh.read()
+        except OSError:
+            return None
+
+    def script(m: re.Match[str]) -> str:
+        body = read(m.group(1))
+        return m.group(0) if body is None else \
+            "<script>" + body.replace("</script", "<\\/script") + "</script>"
+
+    def style(m: re.Match[str]) -> str:
+        body = read(m.group(1))
+        return m.group(0) if body is None else "<style>" + body + "</style>"
+
+    page_html = re.sub(r'<script src="([^"]+)"></script>', script, page_html)
+    return re.sub(r'<link rel="stylesheet" href="([^"]+)"\s*/?>', style, page_html)
 
 
 @bp.get("/planner/download/<what>.<fmt>")
