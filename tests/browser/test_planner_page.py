@@ -61,15 +61,24 @@ def test_planner_loads_sorts_and_keeps_hostile_text(browser, hostile_server):
     cells = page.locator("#county-table td", has_text="<img src=x")
     assert cells.count() == 1
     assert page.locator("img[src=x]").count() == 0
-    # Hovering the hostile county shows its name as text in the tooltip.
-    page.evaluate("""() => { for (const k in window) { const v = window[k];
-        if (v && v.eachLayer && v.getBounds && k.startsWith('geo_json')) {
+    # The hostile county's tooltip shows its name as text.
+    target = page.evaluate("""() => { let out = null; for (const k of Object.keys(window)) {
+        const v = window[k];
+        if (k.startsWith('geo_json') && v && v.eachLayer) {
           v.eachLayer(l => {
-            if ((l.feature.properties.name || '').includes('img')) l.openTooltip(); });
-        } } }""")
+            if ((l.feature.properties.name || '').includes('img')) {
+              const map = l._map; map.fitBounds(l.getBounds(), {animate: false});
+              const c = l.getCenter ? l.getCenter() : l.getBounds().getCenter();
+              const pt = map.latLngToContainerPoint(c);
+              const box = map.getContainer().getBoundingClientRect();
+              out = [box.left + pt.x, box.top + pt.y];
+            } }); } } return out; }""")
+    assert target is not None
+    page.mouse.move(target[0], target[1])
     tip = page.locator(".leaflet-tooltip")
-    if tip.count():
-        assert "<img" in tip.first.inner_text()
+    tip.first.wait_for()
+    assert HOSTILE_NAME in tip.first.inner_text()
+    assert page.locator("img[src=x]").count() == 0
     # Sorting by area share puts the smallest first.
     page.click("#county-table th:nth-child(5)")
     vals = page.locator("#county-table tbody tr td:nth-child(5)").evaluate_all(
