@@ -10,7 +10,7 @@ from typing import Any
 import click
 from tqdm import tqdm
 
-from . import planning, reports, schema, settings, store
+from . import coverage, planning, reports, schema, settings, store
 from .errors import LocatorError
 
 STEPS = ("grid", "demand", "coverage", "suggest")
@@ -95,10 +95,12 @@ def _html(plan: planning.Plan) -> str:
               help="Demand file (county CSV, points CSV, polygons, GeoTIFF).")
 @click.option("--by", default="county", show_default=True, help="county, city or province.")
 @click.option("--out", default=None, help="Report file: .csv, .geojson, .gpkg or .html.")
+@click.option("--gap-cells", default=None,
+              help="CSV of every gap cell: centre, county, demand, distance to nearest station.")
 @click.option("--data", "data_path", default=None, help="Station dataset.")
 def coverage_cmd(kind: tuple[str, ...], preset: str | None, radius: str | None,
                  detour: str | None, demand_file: str | None, by: str, out: str | None,
-                 data_path: str | None) -> None:
+                 gap_cells: str | None, data_path: str | None) -> None:
     """Coverage by county or city: share of area and of demand within the radius."""
     args = {"kind": list(kind), "preset": preset, "radius": radius, "detour": detour,
             "by": by, "demand": None if demand_file else "none"}
@@ -106,6 +108,10 @@ def coverage_cmd(kind: tuple[str, ...], preset: str | None, radius: str | None,
                 candidates=None, data_path=data_path)
     _summary(plan)
     _out(plan, out)
+    if gap_cells and plan.cov is not None:
+        cells = coverage.gap_cells(plan.cov)
+        cells.to_csv(gap_cells, index=False, encoding="utf-8-sig")
+        click.echo(f"wrote {len(cells):,} gap cells to {gap_cells}")
 
 
 @click.command("suggest")

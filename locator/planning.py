@@ -150,6 +150,7 @@ class Plan:
     certificate: dict[str, Any]
     headline: dict[str, Any]
     seconds: dict[str, float] = field(default_factory=dict)
+    cov: coverage.Coverage | None = field(default=None, repr=False)
 
 
 def _aggregate(g: grid.Grid, w: np.ndarray, block: float) -> tuple[np.ndarray, np.ndarray,
@@ -273,4 +274,4 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
                 cities=coverage.table(cov, by="city"),
                 province={str(k): (v.item() if hasattr(v, "item") else v) for k, v in prov.items()},
                 gaps=coverage.gaps(cov), suggestions=sites, curve=curve, certificate=cert,
-                headline=_headline(ds, g), seconds=secs)
+                headline=_headline(ds, g), seconds=secs, cov=cov)

@@ -114,12 +114,15 @@ def test_cli_coverage_and_suggest(runner, tmp_path, monkeypatch):
     monkeypatch.setenv("LOCATOR_GRID_CELL_M", "2000")
     monkeypatch.setenv("LOCATOR_SUGGEST_TIME_LIMIT", "5")
     out = tmp_path / "report.csv"
+    cells = tmp_path / "gaps.csv"
     res = runner.invoke(main, ["coverage", "--radius", "2000", "--by", "county",
-                               "--out", str(out)])
+                               "--out", str(out), "--gap-cells", str(cells)])
     assert res.exit_code == 0, res.output
     assert "province:" in res.output
     df = pd.read_csv(out, encoding="utf-8-sig", dtype={"county_adcode": str})
     assert len(df) == 157 and df["area_share"].between(0, 1).all()
+    gaps = pd.read_csv(cells, encoding="utf-8-sig")
+    assert len(gaps) > 0 and (gaps["distance_m"] >= 2000).all()
     page = tmp_path / "report.html"
     res = runner.invoke(main, ["coverage", "--radius", "3000", "--out", str(page)])
     assert res.exit_code == 0, res.output

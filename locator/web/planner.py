@@ -269,6 +269,8 @@ def standalone(plan: planning.Plan, *, lang: str = "zh") -> str:
             path = f"{app.static_folder}/{url[len(static_prefix):]}"
         else:
             return None
+        if path is None:
+            return None
         try:
             with open(path, encoding="utf-8") as fh:  # noqa: PTH123
                 return fh.read()
