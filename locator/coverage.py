@@ -33,6 +33,9 @@ from .store import CLOSED, TEMP_CLOSED, Dataset
 
 MAX_RADIUS_M = 100_000.0
 BY = ("county", "city", "province")
+AREA_METHODS = ("exact", "grid")
+# 32 segments per quarter circle: the polygon's area is 0.04 % short of the circle's.
+QUAD_SEGS = 32
 
 
 def station_xy(ds: Dataset, kinds: Sequence[str], *,
@@ -73,6 +76,7 @@ class Coverage:
     distance: np.ndarray
     demand: Demand | None
     station_region: np.ndarray
+    exact_km2: np.ndarray | None = None
 
     @property
     def reach(self) -> float:
@@ -88,8 +92,38 @@ class Coverage:
         return self.demand.weights if self.demand is not None else np.zeros(len(self.grid))
 
 
+def exact_covered_km2(regions: gpd.GeoSeries, sx: np.ndarray, sy: np.ndarray,
+                      reach: float) -> np.ndarray:
+    """Exact covered area (km²) of each region: its polygon ∩ the union of station discs.
+
+    Discs are polygons with :data:`QUAD_SEGS` segments per quarter; only the
+    stations within ``reach`` of a region (one STRtree query) are unioned for it.
+    """
+    import shapely
+
+    geoms = regions.to_numpy()
+    out = np.zeros(len(geoms))
+    if len(sx) == 0:
+        return out
+    pts = np.asarray(shapely.points(sx, sy), dtype=object)
+    tree = shapely.STRtree(pts)
+    reg_i, pt_i = tree.query(geoms, predicate="dwithin", distance=reach)
+    if not len(reg_i):
+        return out
+    discs = np.asarray(shapely.buffer(pts, reach, quad_segs=QUAD_SEGS), dtype=object)
+    bounds = np.flatnonzero(np.diff(reg_i)) + 1
+    starts = np.concatenate([[0], bounds])
+    ends = np.concatenate([bounds, [len(reg_i)]])
+    for a, b in zip(starts, ends, strict=True):
+        r = reg_i[a]
+        union = shapely.union_all(discs[pt_i[a:b]])
+        out[r] = shapely.area(shapely.intersection(geoms[r], union)) / 1e6
+    return out
+
+
 def compute(grid: Grid, sx: np.ndarray, sy: np.ndarray, *, radius: float = 1000.0,
-            detour: float = 1.0, demand: Demand | None = None) -> Coverage:
+            detour: float = 1.0, demand: Demand | None = None,
+            area: str = "exact") -> Coverage:
     """Distance to the nearest station for every cell of ``grid``.
 
     Parameters
@@ -105,19 +139,28 @@ def compute(grid: Grid, sx: np.ndarray, sy: np.ndarray, *, radius: float = 1000.
         ``distance * detour <= radius``.
     demand
         Optional demand weights per cell.
+    area
+        ``"exact"``: covered area from polygon geometry (disc union clipped
+        to each region); ``"grid"``: from the share of covered cell centres.
+        Demand and gaps always use the grid.
     """
     check_radius(radius, detour)
+    if area not in AREA_METHODS:
+        raise invalid("area", f"area must be one of {', '.join(AREA_METHODS)}, got {area!r}")
     dist = nearest_distance(grid.x, grid.y, sx, sy)
     pos = grid.locate(sx, sy)
     station_region = np.where(pos >= 0, grid.region[np.maximum(pos, 0)], -1)
-    return Coverage(grid, float(radius), float(detour), dist, demand, station_region)
+    exact = (exact_covered_km2(grid.regions.geometry, sx, sy, radius / detour)
+             if area == "exact" else None)
+    return Coverage(grid, float(radius), float(detour), dist, demand, station_region, exact)
 
 
 def table(cov: Coverage, *, by: str = "county") -> pd.DataFrame:
     """Area and demand coverage per county, city or the whole province.
 
-    Area figures use the exact polygon area; the covered share is the share of
-    the region's cells whose centres are within reach.
+    Region areas are exact polygon areas. Covered area is exact geometry when
+    the coverage was computed with ``area="exact"``; otherwise it is the share
+    of the region's cells whose centres are within reach times the area.
     """
     if by not in BY:
         raise invalid("by", f"by must be one of {', '.join(BY)}, got {by!r}")
@@ -130,10 +173,15 @@ def table(cov: Coverage, *, by: str = "county") -> pd.DataFrame:
     dem_cov = region_sums(g, w * cov.covered)
     ok = cov.station_region >= 0
     stations = np.bincount(cov.station_region[ok], minlength=n_reg).astype(float)
+    area = g.regions["area_km2"].to_numpy(float)
+    if cov.exact_km2 is not None:
+        covered_km2 = cov.exact_km2
+    else:
+        covered_km2 = np.divide(covered, cells, out=np.zeros(n_reg), where=cells > 0) * area
     base = pd.DataFrame({
         "county_adcode": g.regions["county_adcode"].astype(str),
         "county": g.regions["county"], "city_adcode": g.regions["city_adcode"].astype(str),
-        "city": g.regions["city"], "area_km2": g.regions["area_km2"].to_numpy(float),
+        "city": g.regions["city"], "area_km2": area, "covered_km2": covered_km2,
         "cells": cells, "covered_cells": covered, "stations": stations,
         "demand": dem, "covered_demand": dem_cov})
     if by == "city":
@@ -142,9 +190,8 @@ def table(cov: Coverage, *, by: str = "county") -> pd.DataFrame:
     elif by == "province":
         base = pd.DataFrame([{"name": "河南省", **base.sum(numeric_only=True).to_dict()}])
     out = base.copy()
-    out["area_share"] = np.divide(out["covered_cells"], out["cells"],
-                                  out=np.zeros(len(out)), where=out["cells"].to_numpy() > 0)
-    out["covered_km2"] = out["area_share"] * out["area_km2"]
+    out["area_share"] = np.divide(out["covered_km2"], out["area_km2"],
+                                  out=np.zeros(len(out)), where=out["area_km2"].to_numpy() > 0)
     out["demand_share"] = np.divide(out["covered_demand"], out["demand"],
                                     out=np.full(len(out), np.nan),
                                     where=out["demand"].to_numpy() > 0)
@@ -243,6 +290,6 @@ def gap_cells(cov: Coverage) -> pd.DataFrame:
                          "distance_m": np.minimum(cov.distance[pos], 1e9).round(0)})
 
 
-__all__ = ["BY", "MAX_RADIUS_M", "Coverage", "check_radius", "compute", "gap_block",
-           "gap_cells", "gaps", "nearest_distance", "region_frame", "station_xy", "table",
-           "to_metric"]
+__all__ = ["AREA_METHODS", "BY", "MAX_RADIUS_M", "Coverage", "check_radius", "compute",
+           "exact_covered_km2", "gap_block", "gap_cells", "gaps", "nearest_distance",
+           "region_frame", "station_xy", "table", "to_metric"]

@@ -202,7 +202,8 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
     say("coverage")
     t = time.perf_counter()
     sx, sy = coverage.station_xy(ds, p.kinds)
-    cov = coverage.compute(g, sx, sy, radius=p.radius, detour=p.detour, demand=dem)
+    cov = coverage.compute(g, sx, sy, radius=p.radius, detour=p.detour, demand=dem,
+                           area=str(cfg["COVERAGE_AREA"]))
     secs["coverage"] = time.perf_counter() - t
     unit = "people" if dem is not None else "km2"
     w = dem.weights if dem is not None else np.full(len(g), g.cell_km2)

@@ -78,6 +78,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("COVERAGE_DETOUR", 1.0, float,
             "Detour factor for coverage: a cell is covered when straight-line distance "
             "x detour <= radius (1.0 = straight line)."),
+    Setting("COVERAGE_AREA", "exact", str,
+            "How covered area is measured: exact geometry or the grid's cell centres.",
+            ("exact", "grid")),
     Setting("POPULATION_PATH", str(ROOT.parent / "shared" / "data" / "population"
                                    / "henan_county_population_2020.csv"), str,
             "County population table (adcode,pop2020) offered as the 'population' demand layer."),

@@ -27,37 +27,43 @@ def squares(*boxes_: tuple[float, float, float, float]) -> gpd.GeoDataFrame:
         geometry=[box(*b) for b in boxes_], crs=METRIC_CRS)
 
 
-def covered_km2(g: grid.Grid, sx, sy, radius: float, detour: float = 1.0) -> np.ndarray:
+def covered_km2(g: grid.Grid, sx, sy, radius: float, detour: float = 1.0,
+                area: str = "exact") -> np.ndarray:
     cov = coverage.compute(g, np.asarray(sx, float), np.asarray(sy, float), radius=radius,
-                           detour=detour)
+                           detour=detour, area=area)
     return coverage.table(cov)["covered_km2"].to_numpy()
 
 
-def test_one_station_in_a_square_covers_pi_r_squared():
+@pytest.mark.parametrize("area", coverage.AREA_METHODS)
+def test_one_station_in_a_square_covers_pi_r_squared(area):
     g = grid.build(squares((X0, Y0, X0 + 4000, Y0 + 4000)), 10.0)
-    got = covered_km2(g, [X0 + 2000], [Y0 + 2000], 1000.0)[0]
+    got = covered_km2(g, [X0 + 2000], [Y0 + 2000], 1000.0, area=area)[0]
     assert got == pytest.approx(math.pi, rel=0.003)
 
 
-def test_two_overlapping_circles_match_the_lens_formula():
+@pytest.mark.parametrize("area", coverage.AREA_METHODS)
+def test_two_overlapping_circles_match_the_lens_formula(area):
     r, d = 1000.0, 1200.0
     lens = 2 * r * r * math.acos(d / (2 * r)) - d / 2 * math.sqrt(4 * r * r - d * d)
     expect = (2 * math.pi * r * r - lens) / 1e6
     g = grid.build(squares((X0, Y0, X0 + 5000, Y0 + 4000)), 10.0)
-    got = covered_km2(g, [X0 + 1900, X0 + 1900 + d], [Y0 + 2000, Y0 + 2000], r)[0]
+    got = covered_km2(g, [X0 + 1900, X0 + 1900 + d], [Y0 + 2000, Y0 + 2000], r, area=area)[0]
     assert got == pytest.approx(expect, rel=0.003)
 
 
-def test_detour_shrinks_the_reach():
+@pytest.mark.parametrize("area", coverage.AREA_METHODS)
+def test_detour_shrinks_the_reach(area):
     g = grid.build(squares((X0, Y0, X0 + 4000, Y0 + 4000)), 10.0)
-    got = covered_km2(g, [X0 + 2000], [Y0 + 2000], 1000.0, detour=2.0)[0]
+    got = covered_km2(g, [X0 + 2000], [Y0 + 2000], 1000.0, detour=2.0, area=area)[0]
     assert got == pytest.approx(math.pi / 4, rel=0.005)
 
 
-def test_a_county_with_no_station_is_zero_and_stations_are_counted():
+@pytest.mark.parametrize("area", coverage.AREA_METHODS)
+def test_a_county_with_no_station_is_zero_and_stations_are_counted(area):
     g = grid.build(squares((X0, Y0, X0 + 3000, Y0 + 3000),
                            (X0 + 10_000, Y0, X0 + 13_000, Y0 + 3000)), 50.0)
-    cov = coverage.compute(g, np.array([X0 + 1500.0]), np.array([Y0 + 1500.0]), radius=1000)
+    cov = coverage.compute(g, np.array([X0 + 1500.0]), np.array([Y0 + 1500.0]), radius=1000,
+                           area=area)
     tab = coverage.table(cov)
     assert tab.loc[1, "area_share"] == 0.0
     assert tab.loc[1, "stations"] == 0 and tab.loc[0, "stations"] == 1
@@ -73,16 +79,17 @@ def test_no_station_at_all_is_zero_everywhere():
     assert np.isinf(cov.distance).all()
 
 
-def test_county_shares_agree_with_monte_carlo():
-    """500 m grid shares against random points and brute-force distances.
+@pytest.mark.parametrize("area", coverage.AREA_METHODS)
+def test_county_shares_agree_with_monte_carlo(area):
+    """Exact and 500 m grid shares against random points and brute-force distances.
 
     Tolerance: 4000 points give a standard error of at most 0.8 points;
-    with the grid's own error we allow 3 percentage points.
+    with the grid's own error (up to ~2 points, see below) we allow 3.
     """
     ds = store.read(DEMO)
     sx, sy = coverage.station_xy(ds, ["rest_station"])
     g = grid.henan(str(BOUNDARIES), 500.0)
-    tab = coverage.table(coverage.compute(g, sx, sy, radius=1000))
+    tab = coverage.table(coverage.compute(g, sx, sy, radius=1000, area=area))
     cty = regions.counties(str(BOUNDARIES)).to_crs(METRIC_CRS)
     rng = np.random.default_rng(7)
     picks = ["410105", "410102", "411224", "410482", "411502"]
@@ -99,6 +106,18 @@ def test_county_shares_agree_with_monte_carlo():
         mc = float((d2.min(axis=1) <= 1000.0 ** 2).mean()) if near.any() else 0.0
         got = float(tab.loc[tab["county_adcode"] == code, "area_share"].iloc[0])
         assert abs(got - mc) < 0.03, (code, got, mc)
+
+
+def test_grid_shares_agree_with_exact_geometry_in_every_county():
+    ds = store.read(DEMO)
+    sx, sy = coverage.station_xy(ds, ["rest_station"])
+    g = grid.henan(str(BOUNDARIES), 500.0)
+    exact = coverage.table(coverage.compute(g, sx, sy, radius=1000, area="exact"))
+    cells = coverage.table(coverage.compute(g, sx, sy, radius=1000, area="grid"))
+    err = np.abs(exact["area_share"] - cells["area_share"]).to_numpy()
+    assert err.max() < 0.03 and err.mean() < 0.005
+    prov_e = coverage.table(coverage.compute(g, sx, sy, radius=1000), by="province")
+    assert prov_e["covered_km2"].iloc[0] == pytest.approx(exact["covered_km2"].sum())
 
 
 def test_grid_area_matches_polygon_area():
