@@ -8,6 +8,7 @@ with the job URL to poll.
 
 from __future__ import annotations
 
+import contextlib
 import html
 from functools import lru_cache
 from typing import Any
@@ -37,6 +38,16 @@ bp = Blueprint("planner", __name__)
 COLORS = ("#d73027", "#fc8d59", "#fee08b", "#d9ef8b", "#91cf60", "#1a9850")
 BREAKS = (0.1, 0.2, 0.4, 0.6, 0.8)
 PAGE_DEFAULT_N = 10
+PAGE_WAIT_S = 2.0
+
+
+def effective_query(p: planning.PlanParams) -> dict[str, list[str]]:
+    """Query arguments that reproduce ``p`` (for downloads and the language link)."""
+    q = {"kind": list(p.kinds), "radius": [f"{p.radius:g}"], "detour": [f"{p.detour:g}"],
+         "demand": [p.demand], "n": [str(p.n)]}
+    if p.preset:
+        q["preset"] = [p.preset]
+    return q
 
 
 def jobs() -> Jobs:
@@ -214,7 +225,11 @@ def page() -> ResponseReturnValue:
         p = planning.PlanParams(**{**p.__dict__, "n": PAGE_DEFAULT_N})
     ds = state.current()
     job_ = _start(p)
-    query = {k: a.getlist(k) for k in a if k != "lang"}
+    if not job_.future.done():
+        # Short runs finish before the page would have to poll and reload.
+        with contextlib.suppress(Exception):
+            job_.future.result(timeout=PAGE_WAIT_S)
+    query = effective_query(p)
     ctx: dict[str, Any] = {"lang": lang, "strings": STRINGS[lang], "demo": ds.demo,
                            "p": p, "form": _form(lang), "job": job_, "query": query,
                            "other_lang": "en" if lang == "zh" else "zh"}

@@ -14,6 +14,19 @@
     };
     setTimeout(poll, 500);
   }
+  // Choosing a preset fills in its radius and kinds, which the form then sends.
+  var preset = document.querySelector(".plan-form select[name=preset]");
+  if (preset) {
+    preset.addEventListener("change", function () {
+      var opt = preset.options[preset.selectedIndex];
+      if (!opt || !opt.dataset.radius) { return; }
+      document.querySelector(".plan-form input[name=radius]").value = opt.dataset.radius;
+      var kinds = opt.dataset.kinds.split(",");
+      document.querySelectorAll(".plan-form input[name=kind]").forEach(function (box) {
+        box.checked = kinds.indexOf(box.value) >= 0;
+      });
+    });
+  }
   function key(cell, type) {
     if (type === "num") {
       var v = parseFloat(cell.dataset.value !== undefined ? cell.dataset.value : cell.textContent);

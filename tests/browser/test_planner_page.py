@@ -84,6 +84,14 @@ def test_planner_loads_sorts_and_keeps_hostile_text(browser, hostile_server):
     vals = page.locator("#county-table tbody tr td:nth-child(5)").evaluate_all(
         "tds => tds.map(t => parseFloat(t.dataset.value))")
     assert vals == sorted(vals)
+    # A preset fills in its radius and kinds.
+    page.select_option("select[name=preset]", "truck")
+    assert page.input_value("input[name=radius]") == "30000"
+    assert page.is_checked("input[name=kind][value=driver_home]")
+    assert not page.is_checked("input[name=kind][value=rest_station]")
+    # Downloads carry the parameters actually shown.
+    href = page.get_attribute("a[href*='download/suggestions.csv']", "href")
+    assert "n=3" in href and "radius=1000" in href
     assert dialogs == [] and errors == []
     assert all(urlparse(u).hostname in ("tile.openstreetmap.org",) for u in outside), outside
     ctx.close()
