@@ -454,8 +454,10 @@ def suggest(n: int, radius: float, candidates: tuple[np.ndarray, np.ndarray],
     if exact and p and a.shape[0]:
         say("bound")
         t = time.perf_counter()
+        # Without HiGHS to follow (too large), the bound gets all the time left.
+        share = 0.4 if a.nnz <= MAX_LP_NNZ else 0.9
         lag, lag_sites = lagrangian_bound(a, wr, p, obj,
-                                          deadline=t + max(0.2, (deadline - t) * 0.4))
+                                          deadline=t + max(0.2, (deadline - t) * share))
         bound = min(bound, lag)
         lag_bound = lag
         if lag_sites:

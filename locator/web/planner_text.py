@@ -18,6 +18,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "province": "全省", "certificate": "最优性", "bound": "上界", "gap": "差距",
         "lang_switch": "English", "demo": "演示数据：站点为程序生成的合成数据，并非真实站点",
         "new_sites": "新增站点数", "share": "覆盖率", "reach_note": "距离按直线计算，绕行系数",
+        "status_Optimal": "已证明最优", "status_heuristic": "启发式解，差距为已证明的上限",
+        "status_Time limit reached": "达到时限，差距为已证明的上限",
     },
     "en": {
         "title": "Station coverage planner", "kinds": "Station kinds", "preset": "Job preset",
@@ -36,6 +38,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "province": "Province", "certificate": "Optimality", "bound": "bound", "gap": "gap",
         "lang_switch": "中文", "demo": "Demo data: the stations are synthetic, not real",
         "new_sites": "new stations", "share": "coverage", "reach_note":
-        "Straight-line distance, detour factor",
+        "Straight-line distance, detour factor", "status_Optimal": "proven optimal",
+        "status_heuristic": "heuristic; the gap is a proven limit",
+        "status_Time limit reached": "time limit reached; the gap is a proven limit",
     },
 }
