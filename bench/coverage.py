@@ -62,7 +62,7 @@ def province_coverage(ds: store.Dataset) -> None:
 
 
 def province_suggest(ds: store.Dataset) -> None:
-    overrides: dict[str, object] = {"SUGGEST_TIME_LIMIT": 20.0}
+    overrides: dict[str, object] = {}
     if POPULATION.is_file():
         overrides["POPULATION_PATH"] = str(POPULATION)
     cfg = settings.load(overrides=overrides)

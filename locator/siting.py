@@ -220,6 +220,7 @@ def lagrangian_bound(a: sparse.csc_matrix, w: np.ndarray, p: int, lower: float, 
     theta = 1.0
     stall = 0
     indptr, indices = a.indptr, a.indices
+    history: list[float] = []
     for _ in range(iterations):
         score = at @ lam
         top = np.argpartition(score, -p)[-p:] if len(score) > p else np.arange(len(score))
@@ -230,7 +231,11 @@ def lagrangian_bound(a: sparse.csc_matrix, w: np.ndarray, p: int, lower: float, 
             stall += 1
             if stall >= 10:
                 theta, stall = theta / 2, 0
-        if time.perf_counter() >= deadline or best - lower <= 1e-6 * best or theta < 1e-4:
+        history.append(best)
+        # Stop when 50 steps have gained less than 0.01 % of the bound.
+        flat = len(history) > 50 and history[-51] - best < 1e-4 * best
+        if time.perf_counter() >= deadline or best - lower <= 1e-6 * best or theta < 1e-4 \
+                or flat:
             break
         hits = np.zeros(a.shape[0])
         for j in top:
