@@ -98,6 +98,8 @@ def test_coverage_matrix_matches_brute_force():
 def test_exact_objective_equals_spopt_mclp():
     spopt = pytest.importorskip("spopt.locate")
     pulp = pytest.importorskip("pulp")
+    if not pulp.PULP_CBC_CMD(msg=False).available():
+        pytest.skip("PuLP's bundled CBC solver is not available")
     dx, dy, w, cx, cy = instance(21, nd=200, nc=25)
     p, r = 4, 1000.0
     cost = np.hypot(dx[:, None] - cx[None, :], dy[:, None] - cy[None, :])
