@@ -1,0 +1,4 @@
+"""placeholder"""
+from typing import Any
+def document(*, server: str, demo: bool) -> dict[str, Any]:
+    return {}

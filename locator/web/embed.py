@@ -1,0 +1,2 @@
+from flask import Blueprint
+bp = Blueprint("embed", __name__)
