@@ -128,7 +128,7 @@ def _apply(resp: Response, v: dict[str, Any]) -> None:
 def _rate_limited(limit: RequestLimit) -> Response:
     body = error_body(429, "too_many_requests",
                       f"rate limit exceeded ({limit.limit}); slow down and retry later")
-    resp = current_app.json.response(body)
+    resp: Response = current_app.json.response(body)
     resp.status_code = 429
     return resp
 
@@ -142,7 +142,7 @@ def init_app(app: Flask, *, explicit: set[str]) -> Limiter:
     enabled = bool(app.config["RATE_LIMIT_ENABLED"])
     if app.testing and "RATE_LIMIT_ENABLED" not in explicit:
         enabled = False
-    limits = [p.strip() for p in str(app.config["RATE_LIMIT"]).split(";") if p.strip()]
+    limits: list[Any] = [p.strip() for p in str(app.config["RATE_LIMIT"]).split(";") if p.strip()]
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://",
                       application_limits=limits,
                       application_limits_exempt_when=lambda: (

@@ -36,7 +36,7 @@ def _base() -> str:
 
 
 def _json(body: dict[str, Any], mimetype: str) -> Response:
-    resp = current_app.json.response(body)
+    resp: Response = current_app.json.response(body)
     resp.mimetype = mimetype
     return resp
 

@@ -17,7 +17,9 @@ OPENAPI_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 
 @bp.get("/openapi.json")
 def document() -> ResponseReturnValue:
-    doc = openapi.document(server=base_url(), demo=state.current().demo)
+    cfg = current_app.config
+    doc = openapi.document(server=base_url(), demo=state.current().demo, max_k=cfg["MAX_K"],
+                           bbox_limit=cfg["BBOX_LIMIT"])
     resp = current_app.json.response(doc)
     # GDAL's OGC API client asks for the OpenAPI media type by name.
     if "vnd.oai.openapi" in request.headers.get("Accept", ""):
