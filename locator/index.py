@@ -188,8 +188,22 @@ class NearestIndex:
                 break
             if len(order) >= k:
                 far_ang = 2 * math.asin(min(float(chord[-1]) / 2, 1.0))
-                if dist[order[k - 1]] <= MIN_RADIUS * far_ang:
+                kth_m = float(dist[order[k - 1]])
+                if kth_m <= MIN_RADIUS * far_ang:
                     break
+                # Close call: fetch exactly the ball that could still hold a
+                # nearer station, rather than widening blindly.
+                reach = 2 * math.sin(min(kth_m / MIN_RADIUS, math.pi) / 2) * (1 + 1e-12)
+                ball = np.asarray(tree.query_ball_point(q, reach), dtype=np.int64)
+                cand_k = rows[ball]
+                if accept is not None and len(cand_k):
+                    cand_k = cand_k[accept(cand_k)]
+                az, dist = geodesics(lon, lat, self.lon[cand_k], self.lat[cand_k])
+                if max_distance_m is not None:
+                    inside = dist <= max_distance_m
+                    cand_k, dist, az = cand_k[inside], dist[inside], az[inside]
+                order = np.lexsort((cand_k, dist))
+                break
             m = min(n, m * 4)
         order = order[:k]
         return Hits(cand_k[order], dist[order], az[order])

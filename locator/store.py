@@ -25,6 +25,7 @@ from .index import NearestIndex
 
 LAYER = "stations"
 STATUS_INDEX = {code: i for i, code in enumerate(schema.STATUS_CODES)}
+OPEN = STATUS_INDEX["open"]
 CLOSED = STATUS_INDEX["closed"]
 TEMP_CLOSED = STATUS_INDEX["temporarily_closed"]
 
@@ -77,6 +78,7 @@ class Dataset:
     hours_code: np.ndarray = field(init=False)
     hours_values: list[str | None] = field(init=False)
     index: NearestIndex = field(init=False)
+    index_with_temporary: NearestIndex = field(init=False)
     demo: bool = field(init=False)
     records: list[dict[str, Any]] = field(init=False, repr=False)
 
@@ -93,8 +95,12 @@ class Dataset:
         self.hours_values = [*uniques.tolist(), None]
         self.hours_code = np.where(codes < 0, len(uniques), codes).astype(np.int32)
         self.demo = bool(f["demo"].any()) if len(f) else False
+        # Two indexes so that the common query (open stations only) needs no
+        # status filter at all; temporarily closed ones are added on request.
         self.index = NearestIndex(self.lon, self.lat, self.kind,
-                                  searchable=self.status != CLOSED)
+                                  searchable=self.status == OPEN)
+        self.index_with_temporary = NearestIndex(self.lon, self.lat, self.kind,
+                                                 searchable=self.status != CLOSED)
         self._row_of = pd.Index(f["id"])
         self.records = _records(f)
         self._links: dict[int, dict[str, dict[str, str]]] = {}
