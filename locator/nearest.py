@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,6 +31,7 @@ class NearestQuery:
     max_distance_m: float | None = None
     crs: str = "wgs84"
     out_crs: str = "wgs84"
+    lang: str = "zh"
     when: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -46,7 +48,6 @@ class Walking:
 _STATE_CODE = {"open": 1, "closed": 0, "unknown": -1}
 _OPEN_NOW = {1: True, 0: False, -1: None}
 _OPEN_STATE = {1: "open", 0: "closed", -1: "unknown"}
-_state_cache: dict[tuple[int, int], np.ndarray] = {}
 
 
 def hour_states(ds: Dataset, when: datetime | None) -> np.ndarray:
@@ -55,16 +56,15 @@ def hour_states(ds: Dataset, when: datetime | None) -> np.ndarray:
     A dataset has a few dozen distinct hours strings, not one per station, and
     the answer only changes once a minute, so it is cached per minute.
     """
-    stamp = (when or datetime.now(UTC)).timestamp()
-    key = (id(ds.hours_values), int(stamp // 60))
-    got = _state_cache.get(key)
+    minute = int((when or datetime.now(UTC)).timestamp() // 60)
+    cache = ds.hour_state_cache
+    got = cache.get(minute)
     if got is None:
-        when_min = datetime.fromtimestamp(key[1] * 60, UTC)
-        states = hours.evaluate_unique(ds.hours_values, when_min)
+        states = hours.evaluate_unique(ds.hours_values, datetime.fromtimestamp(minute * 60, UTC))
         got = np.asarray([_STATE_CODE[states[v]] for v in ds.hours_values], dtype=np.int8)
-        if len(_state_cache) > 64:
-            _state_cache.clear()
-        _state_cache[key] = got
+        if len(cache) > 64:
+            cache.clear()
+        cache[minute] = got
     return got
 
 
@@ -107,7 +107,8 @@ def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None
     hits = index.query(lon, lat, k=q.k, kinds=kind_codes, accept=accept,
                           max_distance_m=q.max_distance_m)
     states = hour_states(ds, q.when)[ds.hours_code[hits.rows]]
-    features = to_features(ds, hits.rows, out_crs=q.out_crs, with_links=with_links)
+    features = to_features(ds, hits.rows, out_crs=q.out_crs, with_links=with_links,
+                           lang=q.lang)
     extras = zip(np.round(hits.distance_m, 1).tolist(),
                  np.round(hits.azimuth_deg % 360.0, 1).tolist(), states.tolist(),
                  walking.minutes(hits.distance_m).tolist(), strict=True)
@@ -137,8 +138,13 @@ def dataset_meta(ds: Dataset) -> dict[str, Any]:
     return meta
 
 
+@lru_cache(maxsize=4096)
+def hours_label(text: str | None, lang: str) -> str:
+    return hours.describe(text, lang=lang)
+
+
 def to_features(ds: Dataset, rows: np.ndarray, *, out_crs: str = "wgs84",
-                with_links: bool = True) -> list[dict[str, Any]]:
+                with_links: bool = True, lang: str = "zh") -> list[dict[str, Any]]:
     """GeoJSON features for ``rows``; coordinates converted to ``out_crs``."""
     rows = np.asarray(rows, dtype=np.int64)
     lon, lat = ds.lon[rows], ds.lat[rows]
@@ -149,6 +155,7 @@ def to_features(ds: Dataset, rows: np.ndarray, *, out_crs: str = "wgs84",
     ys = np.round(np.atleast_1d(lat), 7).tolist()
     for r, x, y in zip(rows.tolist(), xs, ys, strict=True):
         rec = ds.record(r)
+        rec["opening_hours_text"] = hours_label(rec["opening_hours"], lang)
         if with_links:
             rec["navigation"] = ds.links(r)
         out.append({"type": "Feature", "id": rec["id"],

@@ -12,7 +12,7 @@ import hashlib
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -81,6 +81,7 @@ class Dataset:
     index_with_temporary: NearestIndex = field(init=False)
     demo: bool = field(init=False)
     records: list[dict[str, Any]] = field(init=False, repr=False)
+    hour_state_cache: dict[int, np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         f = self.frame.reset_index(drop=True)
@@ -104,6 +105,7 @@ class Dataset:
         self._row_of = pd.Index(f["id"])
         self.records = _records(f)
         self._links: dict[int, dict[str, dict[str, str]]] = {}
+        self.hour_state_cache = {}
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -141,7 +143,7 @@ def _records(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     """Plain-Python rows, built once so that answering a query touches no pandas."""
     cols = [c for c in schema.FIELDS if c in f.columns]
     plain = pd.DataFrame(f[cols]).astype(object)
-    recs: list[dict[str, Any]] = plain.where(plain.notna(), None).to_dict("records")
+    recs = cast(list[dict[str, Any]], plain.where(plain.notna(), None).to_dict("records"))
     for rec in recs:
         rec["amenities"] = tuple(schema.split_amenities(rec.get("amenities")))
         rec["demo"] = bool(rec.get("demo"))

@@ -23,7 +23,7 @@ class OrjsonProvider(DefaultJSONProvider):
     def response(self, *args: Any, **kwargs: Any) -> Any:
         obj = self._prepare_response_obj(args, kwargs)
         body = orjson.dumps(obj, default=self.default, option=_OPTS)
-        return self._app.response_class(body, mimetype=self.mimetype)
+        return self._app.response_class(response=body, mimetype=self.mimetype)
 
 
 def init_app(app: Flask) -> None:

@@ -131,7 +131,7 @@
     setStatus(T.locating);
     var p = filters();
     p.lat = here.lat; p.lon = here.lon; p.crs = here.crs || "wgs84";
-    p.out_crs = cfg.datum; p.k = cfg.k;
+    p.out_crs = cfg.datum; p.k = cfg.k; p.lang = cfg.lang;
     return getJSON("nearest", p).then(function (fc) {
       var q = fc.query;
       var shown = toMapDatum(fc, q);
@@ -182,7 +182,7 @@
     if (p.demo) meta.appendChild(el("span", "badge badge-demo", T.demo_badge));
     if (p.distance_m !== undefined) meta.appendChild(el("span", "dist", formatDistance(p.distance_m) + " · " + T.walk.replace("{n}", p.walk_min)));
     document.getElementById("card-address").textContent = p.address || "";
-    document.getElementById("card-hours").textContent = p.opening_hours || T.unknown_hours;
+    document.getElementById("card-hours").textContent = p.opening_hours_text || p.opening_hours || T.unknown_hours;
     var ul = document.getElementById("card-amenities");
     ul.replaceChildren();
     (p.amenities || []).forEach(function (code) { ul.appendChild(el("li", "amenity amenity-" + code, cfg.amenities[code] || code)); });
@@ -205,7 +205,7 @@
   }
 
   function openStation(id) {
-    getJSON("stations/" + encodeURIComponent(id), { out_crs: cfg.datum }).then(function (f) {
+    getJSON("stations/" + encodeURIComponent(id), { out_crs: cfg.datum, lang: cfg.lang }).then(function (f) {
       var known = state.results.filter(function (r) { return r.id === f.id; })[0];
       openCard(known || f);
     });
