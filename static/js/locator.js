@@ -191,9 +191,11 @@
     else { call.hidden = true; }
     var nav = document.getElementById("card-nav");
     nav.replaceChildren();
-    var names = { amap: "高德", baidu: "百度", tencent: "腾讯", osm: "OSM" };
+    var names = cfg.lang === "zh"
+      ? { amap: "高德地图", baidu: "百度地图", tencent: "腾讯地图", osm: "OpenStreetMap" }
+      : { amap: "Amap", baidu: "Baidu Maps", tencent: "Tencent Maps", osm: "OpenStreetMap" };
     Object.keys(p.navigation || {}).forEach(function (svc) {
-      var a = el("a", "button nav-" + svc, T.navigate + " · " + (names[svc] || svc));
+      var a = el("a", "button nav-" + svc, names[svc] || svc);
       // Web links open the app where it is installed and still work inside WeChat.
       a.href = p.navigation[svc].wechat_safe || p.navigation[svc].web;
       a.target = "_blank";
