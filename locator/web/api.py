@@ -8,7 +8,7 @@ import numpy as np
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from .. import datum, params, schema
+from .. import datum, i18n, params, schema
 from ..nearest import NearestQuery, dataset_meta, find_nearest, to_features
 from ..viewport import in_view
 from . import state
@@ -33,7 +33,12 @@ def _nearest_query() -> NearestQuery:
                         if a.get("max_distance_m") not in (None, "") else None),
         crs=params.crs(a.get("crs")),
         out_crs=params.crs(a.get("out_crs"), field="out_crs"),
+        lang=_lang(),
     )
+
+
+def _lang() -> str:
+    return params.choice("lang", request.args.get("lang"), i18n.LANGS, default="zh")
 
 
 @bp.get("/nearest")
@@ -46,7 +51,7 @@ def nearest() -> ResponseReturnValue:
 def station(station_id: str) -> ResponseReturnValue:
     ds = state.current()
     out_crs = params.crs(request.args.get("out_crs"), field="out_crs")
-    feat = to_features(ds, np.array([ds.row(station_id)]), out_crs=out_crs)[0]
+    feat = to_features(ds, np.array([ds.row(station_id)]), out_crs=out_crs, lang=_lang())[0]
     feat["dataset"] = dataset_meta(ds)
     return jsonify(feat)
 
