@@ -25,8 +25,19 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update({k: v for k, v in test_config.items()
                            if k not in settings_mod.BY_NAME})
-    from .web import (api, consumers, embed, errors, jsonio, ogc, openapi, pages, security,
-                      state, vendor)
+    from .web import (
+        api,
+        consumers,
+        embed,
+        errors,
+        jsonio,
+        ogc,
+        openapi,
+        pages,
+        security,
+        state,
+        vendor,
+    )
 
     jsonio.init_app(app)
     state.init_app(app)

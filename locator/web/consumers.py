@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter, RequestLimit
@@ -128,7 +128,7 @@ def _apply(resp: Response, v: dict[str, Any]) -> None:
 def _rate_limited(limit: RequestLimit) -> Response:
     body = error_body(429, "too_many_requests",
                       f"rate limit exceeded ({limit.limit}); slow down and retry later")
-    resp: Response = current_app.json.response(body)
+    resp = cast(Response, current_app.json.response(body))
     resp.status_code = 429
     return resp
 

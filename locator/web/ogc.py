@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
@@ -36,7 +36,7 @@ def _base() -> str:
 
 
 def _json(body: dict[str, Any], mimetype: str) -> Response:
-    resp: Response = current_app.json.response(body)
+    resp = cast(Response, current_app.json.response(body))
     resp.mimetype = mimetype
     return resp
 
