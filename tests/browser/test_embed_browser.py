@@ -110,7 +110,7 @@ def test_pages_other_than_embed_refuse_any_frame(page, partners, locator_server)
     allowed, _ = partners
     page.goto(f"{allowed.url}/?src={quote(locator_server.url + '/')}")
     page.wait_for_timeout(1500)
-    frame = [f for f in page.frames if f != page.main_frame][0]
+    frame = next(f for f in page.frames if f != page.main_frame)
     assert frame.evaluate("() => typeof window.locatorApp") == "undefined"
     assert any("frame-ancestors" in m or "X-Frame-Options" in m for m in page.console)
 
@@ -145,7 +145,8 @@ def test_builder_writes_the_snippet_and_previews(page, locator_server):
     snippet = page.input_value("#snippet")
     want = page.evaluate("""async () => {
         const u = location.origin + '/embed?kind=driver_home&region=410105';
-        const r = await fetch('/oembed?url=' + encodeURIComponent(u) + '&maxwidth=480&maxheight=450');
+        const q = '&maxwidth=480&maxheight=450';
+        const r = await fetch('/oembed?url=' + encodeURIComponent(u) + q);
         return (await r.json()).html; }""")
     assert snippet == want
     frame = embed_frame(page)
