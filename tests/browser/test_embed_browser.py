@@ -11,7 +11,7 @@ from markupsafe import escape
 
 from locator import create_app
 from tests.browser.conftest import serve
-from tests.conftest import DEMO
+from tests.conftest import DEMO, HOSTILE_NAME
 
 pytestmark = pytest.mark.browser
 
@@ -156,3 +156,24 @@ def test_builder_writes_the_snippet_and_previews(page, locator_server):
     page.dispatch_event("#zoom", "change")
     page.wait_for_function("() => document.getElementById('builder-error').textContent"
                            ".includes('zoom')")
+
+
+def test_hostile_station_text_stays_text_in_the_embed(page, small_path):
+    gen = serve(create_app({"TESTING": True, "DATA_PATH": str(small_path), "TILES": "osm"}))
+    live = next(gen)
+    try:
+        page.dialogs = []
+        page.on("dialog", lambda d: (page.dialogs.append(d.message), d.dismiss()))
+        page.goto(live.url + "/embed?center=34.7536,113.6645&zoom=15")
+        page.wait_for_selector(".embed-item")
+        names = page.locator(".embed-item .n").all_text_contents()
+        assert HOSTILE_NAME in names
+        hostile = page.locator(".embed-item").nth(names.index(HOSTILE_NAME))
+        hostile.click()
+        page.wait_for_selector(".leaflet-popup-content")
+        assert HOSTILE_NAME in page.locator(".leaflet-popup-content").text_content()
+        assert page.locator("img[src='x']").count() == 0
+        assert page.locator(".embed-list b, .leaflet-popup-content b").count() == 0
+        assert page.dialogs == [] and page.errors == []
+    finally:
+        gen.close()
