@@ -120,7 +120,7 @@ def _api_paths(max_k: int, bbox_limit: int) -> dict[str, Any]:
     }
 
 
-def _ogc_paths() -> dict[str, Any]:
+def _ogc_paths(prefix: str = "/ogc") -> dict[str, Any]:
     coll = _path("collectionId", "Collection: " + ", ".join(ogc.COLLECTIONS) + ".")
     coll["schema"] = {"type": "string", "enum": list(ogc.COLLECTIONS)}
     geo = "application/geo+json"
@@ -134,20 +134,20 @@ def _ogc_paths() -> dict[str, Any]:
         return out
 
     return {
-        "/ogc": _get("OGC API – Features landing page", "ogc", [F],
+        prefix or "/": _get("OGC API – Features landing page", "ogc", [F],
                      ok("Links to the API definition, conformance and collections.",
                         "#/components/schemas/Landing")),
-        "/ogc/conformance": _get("Conformance classes", "ogc", [F],
+        f"{prefix}/conformance": _get("Conformance classes", "ogc", [F],
                                  ok("The conformance classes implemented.",
                                     "#/components/schemas/Conformance")),
-        "/ogc/collections": _get("The feature collections", "ogc", [F],
+        f"{prefix}/collections": _get("The feature collections", "ogc", [F],
                                  ok("Every collection with its extent.",
                                     "#/components/schemas/Collections")),
-        "/ogc/collections/{collectionId}": _get(
+        f"{prefix}/collections/{{collectionId}}": _get(
             "One collection", "ogc", [coll, F],
             ok("The collection with its extent.", "#/components/schemas/Collection"),
             errors=("400", "404", "429")),
-        "/ogc/collections/{collectionId}/items": _get(
+        f"{prefix}/collections/{{collectionId}}/items": _get(
             "Stations of a collection, a page at a time", "ogc",
             [coll, F,
              _q("bbox", "minlon,minlat,maxlon,maxlat in CRS84 (6 numbers with heights "
@@ -175,7 +175,7 @@ def _ogc_paths() -> dict[str, Any]:
                 {"type": "string", "format": "date"})],
             ok("A page of stations.", "#/components/schemas/FeatureCollection", geo),
             errors=("400", "404", "429")),
-        "/ogc/collections/{collectionId}/items/{featureId}": _get(
+        f"{prefix}/collections/{{collectionId}}/items/{{featureId}}": _get(
             "One station", "ogc", [coll, _path("featureId", "Station id."), F],
             ok("The station.", "#/components/schemas/Feature", geo),
             errors=("400", "404", "429")),
@@ -223,6 +223,8 @@ def _page_paths() -> dict[str, Any]:
                                        {"$ref": "#/components/schemas/OEmbed"}),
                           "400": ERROR_REF, "404": ERROR_REF, "429": ERROR_REF,
                           "501": ERROR_REF}}},
+        "/ogc/api": _get("The OGC API's own OpenAPI document (paths relative to /ogc)", "ogc",
+                         [], _json("OpenAPI 3.0 document.", {"type": "object"}), errors=()),
         "/openapi.json": _get("This document", "reference", [],
                               _json("OpenAPI 3.0 document.", {"type": "object"}), errors=()),
         "/api/docs": _get("Interactive API documentation", "reference", [],
@@ -311,3 +313,18 @@ def document(*, server: str, demo: bool, max_k: int = 50,
         "paths": {**_api_paths(max_k, bbox_limit), **_ogc_paths(), **_page_paths()},
         "components": _components(),
     }
+
+
+def ogc_document(*, server: str, demo: bool) -> dict[str, Any]:
+    """The OpenAPI document of the OGC API alone, with ``server`` ending in ``/ogc``.
+
+    OGC clients (GDAL, QGIS) look up the items operation at
+    ``/collections/{collectionId}/items`` relative to the landing page to learn
+    which query parameters the server filters on, so the paths here carry no
+    ``/ogc`` prefix.
+    """
+    doc = document(server=server, demo=demo)
+    doc["info"]["title"] = "Locator OGC API – Features · 职工服务站点"
+    doc["paths"] = _ogc_paths(prefix="")
+    doc["tags"] = [{"name": "ogc"}]
+    return doc

@@ -92,6 +92,12 @@ def test_ogr2ogr_kind_collection_and_attribute_filter(small_server, rows, tmp_pa
          "driver_home")
     got = {f["properties"]["id"] for f in json.loads(dest.read_text("utf-8"))["features"]}
     assert got == {r["id"] for r in rows if r["kind"] == "driver_home"}
+    # GDAL reads /ogc/api, learns that kind is a query parameter, and filters on the server.
+    log = _run(OGRINFO or "ogrinfo", "-ro", "-so", "-where", "kind='reading_room'",
+               f"OAPIF:{small_server.url}/ogc", "stations")
+    want = sum(r["kind"] == "reading_room" for r in rows)
+    assert re.search(rf"Feature Count: {want}\b", log)
+    assert re.search(r"Fetch\(\S*/collections/stations/items\?\S*kind=reading_room", log)
 
 
 def test_demo_dataset_count(tmp_path):

@@ -7,7 +7,7 @@ from typing import Any, cast
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
-from .. import ogc, params
+from .. import ogc, openapi, params
 from ..errors import invalid
 from . import state
 from .urls import base_url
@@ -51,11 +51,20 @@ def _html(body: dict[str, Any], *, title: str, kind: str) -> ResponseReturnValue
 @bp.get("/")
 def landing() -> ResponseReturnValue:
     fmt = _format()
-    body = ogc.landing(_base(), api_url=base_url() + url_for("openapi.document"),
+    body = ogc.landing(_base(), api_url=_base() + "/api",
                        docs_url=base_url() + url_for("openapi.docs"), html=fmt == "html")
     if fmt == "html":
         return _html(body, title=body["title"], kind="landing")
     return _json(body, ogc.JSON)
+
+
+@bp.get("/api")
+def api_document() -> ResponseReturnValue:
+    """The OGC API's OpenAPI document, served at the landing page's ``service-desc``."""
+    _format()  # refuses unknown parameters; the document is JSON either way
+    doc = openapi.ogc_document(server=_base(), demo=state.current().demo)
+    wants = request.headers.get("Accept", "")
+    return _json(doc, ogc.OPENAPI if "vnd.oai.openapi" in wants else ogc.JSON)
 
 
 @bp.get("/conformance")
