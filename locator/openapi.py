@@ -154,7 +154,8 @@ def _ogc_paths(prefix: str = "/ogc") -> dict[str, Any]:
                         "also accepted).", {"type": "array", "minItems": 4, "maxItems": 6,
                                             "items": {"type": "number"}}, explode=False),
              _q("limit", f"Page size; values over {ogc.MAX_LIMIT} are capped.",
-                {"type": "integer", "minimum": 1, "default": ogc.DEFAULT_LIMIT}),
+                {"type": "integer", "minimum": 1, "maximum": ogc.MAX_LIMIT,
+                 "default": ogc.DEFAULT_LIMIT}),
              _q("offset", "Stations to skip; follow the `next` link instead of counting.",
                 {"type": "integer", "minimum": 0, "default": 0}),
              _q("datetime", "Instant or interval (`start/end`, `../end`, `start/..`) over "
