@@ -5,6 +5,8 @@
 2. ``GET /ogc/collections/stations/items?limit=1000`` (full answer) against the
    same request revalidated with ``If-None-Match`` (304), through the Flask
    test client, in the same process.
+3. What the security, validator, CORS and rate-limit hooks add to a small API
+   answer (``/api/v1/nearest``): the same app with and without them.
 
 Run: ``.venv/bin/python bench/open_data.py`` (``--quick`` for a shorter run).
 """
@@ -73,6 +75,29 @@ def main() -> None:
     print(f"items page of 1000 ({len(first.data) / 1e6:.2f} MB)")
     print(f"  200 full answer           {fmt_us(t_full)}")
     print(f"  304 with If-None-Match    {fmt_us(t_304)}   ratio {t_full / t_304:5.1f}x")
+    bench_hooks(repeat)
+
+
+def bench_hooks(repeat: int) -> None:
+    url = "/api/v1/nearest?lat=34.7536&lon=113.6645&k=10"
+    limited = create_app({"TESTING": True, "DATA_PATH": str(DEMO),
+                          "RATE_LIMIT_ENABLED": True, "RATE_LIMIT": "1000000/minute"})
+    headers = create_app({"TESTING": True, "DATA_PATH": str(DEMO)})  # limiter off
+    bare = create_app({"TESTING": True, "DATA_PATH": str(DEMO)})
+    # The bare app keeps only the core's hooks: drop this feature's before/after hooks.
+    ours = ("security", "consumers", "flask_limiter")
+    for table in (bare.before_request_funcs, bare.after_request_funcs):
+        for key, funcs in table.items():
+            table[key] = [f for f in funcs if not any(m in f.__module__ for m in ours)]
+    a, h, b = limited.test_client(), headers.test_client(), bare.test_client()
+    assert "ETag" in a.get(url).headers and "ETag" not in b.get(url).headers
+    t_a = median_seconds(lambda: a.get(url), repeat=repeat, inner=20)
+    t_h = median_seconds(lambda: h.get(url), repeat=repeat, inner=20)
+    t_b = median_seconds(lambda: b.get(url), repeat=repeat, inner=20)
+    print("GET /api/v1/nearest through the test client")
+    print(f"  without this feature's hooks  {fmt_us(t_b)}")
+    print(f"  security + caching headers    {fmt_us(t_h)}   ratio {t_h / t_b:5.2f}x")
+    print(f"  ... and the rate limiter      {fmt_us(t_a)}   ratio {t_a / t_b:5.2f}x")
 
 
 if __name__ == "__main__":

@@ -107,7 +107,9 @@ def _validators() -> dict[str, Any] | None:
     clock = _clock_dependent()
     accept = request.headers.get("Accept", "") if request.path.startswith(NEGOTIATED) else ""
     minute = int(time.time() // 60) if clock else None
-    tag = etag_for(ds.version, request.full_path, accept=accept, minute=minute)
+    # Links in the answers carry the host, so it is part of the request's identity.
+    tag = etag_for(ds.version, request.host_url + request.full_path, accept=accept,
+                   minute=minute)
     stamp = None if clock else last_modified(current_app, ds.version, ds.path)
     return {"etag": tag, "last_modified": stamp}
 
