@@ -17,14 +17,16 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def _nearest_query() -> NearestQuery:
-    a = request.args
+    # A plain dict: MultiDict.get raises and catches an exception per absent key.
+    a = request.args.to_dict()
+    lists = request.args.getlist
     cfg = current_app.config
     return NearestQuery(
         lat=params.number("lat", a.get("lat"), lo=-90, hi=90),
         lon=params.number("lon", a.get("lon"), lo=-180, hi=180),
         k=params.integer("k", a.get("k"), lo=1, hi=cfg["MAX_K"], default=cfg["DEFAULT_K"]),
-        kinds=params.kinds(a.getlist("kind")),
-        amenity_mask=params.amenities(a.getlist("amenity")),
+        kinds=params.kinds(lists("kind")),
+        amenity_mask=params.amenities(lists("amenity")),
         open_now=params.boolean("open_now", a.get("open_now")),
         include_temporarily_closed=params.boolean("include_temporarily_closed",
                                                   a.get("include_temporarily_closed")),
@@ -33,7 +35,7 @@ def _nearest_query() -> NearestQuery:
                         if a.get("max_distance_m") not in (None, "") else None),
         crs=params.crs(a.get("crs")),
         out_crs=params.crs(a.get("out_crs"), field="out_crs"),
-        lang=_lang(),
+        lang=params.choice("lang", a.get("lang"), i18n.LANGS, default="zh"),
     )
 
 
