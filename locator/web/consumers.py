@@ -48,7 +48,7 @@ def _clock_dependent() -> bool:
 
 
 def etag_for(version: str, full_path: str, *, accept: str = "", minute: int | None = None) -> str:
-    """A strong validator: same dataset, same request (and minute) -> same tag."""
+    """The validator: same dataset, same request (and minute) -> same tag."""
     h = hashlib.sha1(usedforsecurity=False)
     for part in (full_path, accept, "" if minute is None else str(minute)):
         h.update(part.encode())
@@ -116,7 +116,9 @@ def _validators() -> dict[str, Any] | None:
 
 def _apply(resp: Response, v: dict[str, Any]) -> None:
     max_age = current_app.config["API_MAX_AGE"]
-    resp.set_etag(v["etag"])
+    # Weak: answers carry a generation timeStamp, so equal tags mean equivalent, not
+    # byte-identical, bodies.
+    resp.set_etag(v["etag"], weak=True)
     if v["last_modified"] is not None:
         resp.headers["Last-Modified"] = format_datetime(v["last_modified"], usegmt=True)
     if request.path == "/api/v1/health":
