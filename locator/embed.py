@@ -22,6 +22,9 @@ from .errors import LocatorError, invalid
 PARAMS = ("kind", "amenity", "region", "bbox", "center", "zoom", "lang", "list", "theme",
           "accent")
 THEMES = ("light", "dark")
+# Markers an embed draws before it shows counted grid clusters instead: a
+# phone-sized frame cannot show more usefully, and each one costs ~0.35 KB.
+VIEW_LIMIT = 300
 DEFAULT_WIDTH = 600
 DEFAULT_HEIGHT = 450
 PROVIDER = "Locator · 职工服务站点"

@@ -65,7 +65,7 @@ def page() -> ResponseReturnValue:
         "bounds": _bounds_in(tile_datum, box) if box is not None and opts.center is None
         else None,
         "list": opts.show_list,
-        "bboxLimit": cfg["BBOX_LIMIT"],
+        "viewLimit": min(embed.VIEW_LIMIT, cfg["BBOX_LIMIT"]),
         "demo": ds.demo,
     }
     oembed_href = url_for("embed.oembed_view", url=base_url() + "/embed"

@@ -76,7 +76,7 @@
   var pending = null;
   function load() {
     var b = map.getBounds();
-    var p = { kind: cfg.filter.kind, amenity: cfg.filter.amenity, crs: cfg.datum };
+    var p = { kind: cfg.filter.kind, amenity: cfg.filter.amenity, crs: cfg.datum, limit: cfg.viewLimit };
     p.bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
     var token = {};
     pending = token;
@@ -114,7 +114,8 @@
       .catch(function (err) { if (statusEl) statusEl.textContent = T.error + " (" + err.message + ")"; });
   }
 
-  if (cfg.bounds) map.fitBounds(cfg.bounds);
+  // Without animation the view is final before the first load, so no request is wasted.
+  if (cfg.bounds) map.fitBounds(cfg.bounds, { animate: false });
   map.on("moveend", load);
   load();
   window.locatorEmbed = { map: map, markers: markers, clusters: clusters, config: cfg };

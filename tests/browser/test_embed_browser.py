@@ -71,14 +71,14 @@ def embed_frame(page):
 
 def test_allowed_partner_shows_stations(page, partners, locator_server, shots_dir):
     allowed, _ = partners
-    src = f"{locator_server.url}/embed?region=410105&kind=rest_station"
+    src = f"{locator_server.url}/embed?region=410100&kind=driver_home"
     page.goto(f"{allowed.url}/?src={quote(src)}")
     frame = embed_frame(page)
     frame.wait_for_function("() => window.locatorEmbed && "
                             "window.locatorEmbed.markers.getLayers().length > 0")
     names = frame.evaluate("() => window.locatorEmbed.markers.getLayers()"
                            ".map(m => m.options.title)")
-    assert names and all("驿站" in n for n in names)
+    assert names and all("司机之家" in n for n in names)
     frame.wait_for_selector(".embed-item")
     assert frame.locator(".embed-item").count() > 0
     assert frame.locator("[data-testid=demo-label]").inner_text() == "演示数据"
@@ -92,6 +92,18 @@ def test_allowed_partner_shows_stations(page, partners, locator_server, shots_di
     page.screenshot(path=str(shots_dir / "partner-embed.png"))
     assert not [m for m in page.console if "Content Security Policy" in m]
     assert page.errors == []
+
+
+def test_dense_view_is_clustered_and_says_so(page, partners, locator_server):
+    allowed, _ = partners
+    page.goto(f"{allowed.url}/?src={quote(locator_server.url + '/embed?region=410105')}")
+    frame = embed_frame(page)
+    frame.wait_for_function("() => window.locatorEmbed && "
+                            "window.locatorEmbed.clusters.getLayers().length > 0")
+    counts = frame.evaluate("() => window.locatorEmbed.clusters.getLayers()"
+                            ".map(m => Number(m.getElement().textContent))")
+    assert sum(counts) > 300  # more than the embed draws one by one
+    assert "放大" in frame.locator("#embed-status").inner_text()
 
 
 def test_other_origin_is_refused(page, partners, locator_server):
