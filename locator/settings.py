@@ -77,8 +77,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Origins allowed to frame /embed (CSP frame-ancestors), comma-separated; "
             "'*' allows any site. Every other page refuses framing."),
     Setting("PUBLIC_URL", "", str,
-            "Public base URL (e.g. https://map.example.org) used in embed snippets and "
-            "oEmbed answers; empty means the URL the request came in on."),
+            "Public base URL (e.g. https://map.example.org) for links other sites keep: embed "
+            "snippets, oEmbed, OGC API links, the OpenAPI server; empty means the URL the "
+            "request came in on."),
     Setting("RATE_LIMIT_ENABLED", True, _bool,
             "Limit requests per client address on /api/v1, /ogc and /oembed."),
     Setting("RATE_LIMIT", "300 per minute; 6000 per hour", str,

@@ -130,3 +130,8 @@ def test_rate_limit_off_in_tests_unless_asked(small_path):
     app = create_app({"TESTING": True, "DATA_PATH": str(small_path), "RATE_LIMIT": "1/minute"})
     c = app.test_client()
     assert {c.get("/api/v1/vocabulary").status_code for _ in range(5)} == {200}
+
+
+def test_bad_rate_limit_setting_fails_at_start(small_path):
+    with pytest.raises(ValueError, match="RATE_LIMIT"):
+        create_app({"TESTING": True, "DATA_PATH": str(small_path), "RATE_LIMIT": "lots"})

@@ -25,6 +25,7 @@ from typing import Any, cast
 from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 
 from ..errors import error_body
 from . import state
@@ -147,6 +148,12 @@ def init_app(app: Flask, *, explicit: set[str]) -> Limiter:
     if app.testing and "RATE_LIMIT_ENABLED" not in explicit:
         enabled = False
     limits: list[Any] = [p.strip() for p in str(app.config["RATE_LIMIT"]).split(";") if p.strip()]
+    for text in limits:
+        try:
+            parse_many(text)
+        except ValueError:
+            msg = f"setting RATE_LIMIT: {text!r} is not a limit such as '300 per minute'"
+            raise ValueError(msg) from None
     limiter = Limiter(get_remote_address, app=app, storage_uri="memory://",
                       application_limits=limits,
                       application_limits_exempt_when=lambda: (
