@@ -25,11 +25,12 @@ $(TEST_STAMP): pyproject.toml $(STAMP)
 run: $(STAMP)        ## set up and serve the app on 127.0.0.1:5000 with the embedded demo data
 	$(BIN)/locator serve
 
-browser-deps:        ## install Debian's chromium for the browser tests (needs root or sudo)
-	@command -v chromium >/dev/null 2>&1 || { \
+browser-deps:        ## install Debian's chromium and gdal-bin for the client tests (needs root or sudo)
+	@command -v chromium >/dev/null 2>&1 && command -v ogrinfo >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk \
+	    gdal-bin >/dev/null; }
 
 test: $(TEST_STAMP) browser-deps  ## set up and run the whole test suite (browser tests included)
 	$(BIN)/python -m pytest -q
@@ -44,6 +45,7 @@ check: lint typecheck test  ## everything CI runs
 
 bench: $(TEST_STAMP)  ## run the benchmarks and print medians and ratios
 	$(BIN)/python bench/nearest.py
+	$(BIN)/python bench/open_data.py
 	$(BIN)/python bench/coverage.py
 
 demo-data: $(STAMP)  ## regenerate data/stations/demo_stations.gpkg (synthetic, seeded)

@@ -25,13 +25,31 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update({k: v for k, v in test_config.items()
                            if k not in settings_mod.BY_NAME})
-    from .web import api, errors, jsonio, pages, planner, state, vendor
+    from .web import (
+        api,
+        consumers,
+        embed,
+        errors,
+        jsonio,
+        ogc,
+        openapi,
+        pages,
+        planner,
+        security,
+        state,
+        vendor,
+    )
 
     jsonio.init_app(app)
     state.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
+    consumers.init_app(app, explicit=set(test_config or ()))
     app.register_blueprint(vendor.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(embed.bp)
+    app.register_blueprint(ogc.bp)
+    app.register_blueprint(openapi.bp)
     app.register_blueprint(planner.bp)
     return app

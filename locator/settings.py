@@ -73,6 +73,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOST", "127.0.0.1", str, "Address `locator serve` listens on."),
     Setting("PORT", 5000, int, "Port `locator serve` listens on."),
     Setting("THREADS", 8, int, "Worker threads of the production WSGI server (waitress)."),
+    Setting("EMBED_FRAME_ANCESTORS", ["*"], _str_list,
+            "Origins allowed to frame /embed (CSP frame-ancestors), comma-separated; "
+            "'*' allows any site. Every other page refuses framing."),
+    Setting("PUBLIC_URL", "", str,
+            "Public base URL (e.g. https://map.example.org) for links other sites keep: embed "
+            "snippets, oEmbed, OGC API links, the OpenAPI server; empty means the URL the "
+            "request came in on."),
+    Setting("RATE_LIMIT_ENABLED", True, _bool,
+            "Limit requests per client address on /api/v1, /ogc and /oembed."),
+    Setting("RATE_LIMIT", "300 per minute; 6000 per hour", str,
+            "Per-client limits (flask-limiter syntax, ';'-separated) when rate limiting is on."),
+    Setting("API_MAX_AGE", 60, int,
+            "Seconds public API answers may be cached by clients and proxies (Cache-Control)."),
     Setting("GRID_CELL_M", 500.0, float,
             "Side of the planning grid's square cells in metres (coverage, gaps, siting)."),
     Setting("COVERAGE_DETOUR", 1.0, float,

@@ -301,7 +301,7 @@ def standalone(plan: planning.Plan, *, lang: str = "zh") -> str:
         body = read(m.group(1))
         return m.group(0) if body is None else "<style>" + body + "</style>"
 
-    page_html = re.sub(r'<script src="([^"]+)"></script>', script, page_html)
+    page_html = re.sub(r'<script(?: nonce="[^"]*")? src="([^"]+)"></script>', script, page_html)
     return re.sub(r'<link rel="stylesheet" href="([^"]+)"\s*/?>', style, page_html)
 
 

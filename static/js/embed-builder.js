@@ -1,0 +1,66 @@
+/* Embed builder: form -> embed URL -> /oembed (which writes the snippet) -> preview. */
+(function () {
+  "use strict";
+  var cfg = JSON.parse(document.getElementById("builder-config").textContent);
+  var form = document.getElementById("builder");
+  var out = document.getElementById("snippet");
+  var errorEl = document.getElementById("builder-error");
+  var preview = document.getElementById("preview");
+  var lastSrc = null;
+
+  function embedQuery() {
+    var parts = [];
+    function add(k, v) { if (v !== "" && v !== null && v !== undefined) parts.push([k, v]); }
+    var kinds = [].slice.call(form.querySelectorAll("input[name=kind]:checked")).map(function (i) { return i.value; });
+    var amen = [].slice.call(form.querySelectorAll("input[name=amenity]:checked")).map(function (i) { return i.value; });
+    add("kind", kinds.join(","));
+    add("amenity", amen.join(","));
+    add("region", form.region.value);
+    add("bbox", form.bbox.value.trim());
+    add("center", form.center.value.trim());
+    add("zoom", form.zoom.value.trim());
+    add("lang", form.lang.value);
+    if (!form.list.checked) add("list", "false");
+    if (form.theme.value !== "light") add("theme", form.theme.value);
+    var accent = form.accent.value.replace("#", "").toLowerCase();
+    if (accent && accent !== cfg.defaultAccent) add("accent", accent);
+    return parts.map(function (p) { return encodeURIComponent(p[0]) + "=" + encodeURIComponent(p[1]); }).join("&");
+  }
+
+  function update() {
+    var q = embedQuery();
+    var url = cfg.base + "/embed" + (q ? "?" + q : "");
+    var params = "url=" + encodeURIComponent(url) + "&maxwidth=" + encodeURIComponent(form.width.value) +
+      "&maxheight=" + encodeURIComponent(form.height.value) + "&format=json";
+    fetch(cfg.oembed + "?" + params, { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.message); return b; }); })
+      .then(function (o) {
+        errorEl.textContent = "";
+        out.value = o.html;
+        // Build the preview from DOM calls; the snippet text is shown, not parsed.
+        var src = new DOMParser().parseFromString(o.html, "text/html").querySelector("iframe").getAttribute("src");
+        if (src !== lastSrc || preview.firstChild === null ||
+            preview.firstChild.width !== String(o.width) || preview.firstChild.height !== String(o.height)) {
+          var f = document.createElement("iframe");
+          f.src = src; f.width = String(o.width); f.height = String(o.height);
+          f.title = o.title; f.style.border = "0"; f.style.maxWidth = "100%";
+          preview.replaceChildren(f);
+          lastSrc = src;
+        }
+      })
+      .catch(function (err) { errorEl.textContent = err.message; });
+  }
+
+  document.getElementById("copy").addEventListener("click", function () {
+    var done = function () { document.getElementById("copied").textContent = cfg.copied; };
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(out.value).then(done, function () { out.select(); document.execCommand("copy"); done(); });
+    } else {
+      out.select(); document.execCommand("copy"); done();
+    }
+  });
+  form.addEventListener("change", update);
+  form.addEventListener("input", function (e) { if (e.target.type !== "text" && e.target.tagName !== "INPUT") update(); });
+  update();
+  window.locatorBuilder = { update: update, embedQuery: embedQuery };
+})();
