@@ -1,0 +1,404 @@
+"""The import engine: a station list file -> checked stations and a row-by-row report.
+
+It knows nothing of Flask or the command line. :func:`read_stations` reads and
+checks one file; :func:`plan_import` also merges the result into the live
+dataset, replacing the file's source. Publishing is :mod:`locator.publish`.
+
+Every check runs over whole columns; text work (kind words, amenity words,
+hours) is done once per distinct value.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from . import coords, regions, schema, store
+from .ingest_columns import (Columns, Mapping_, amenities_of, header_score, kind_from_name,
+                             kind_of, load_mapping, recognise)
+from .ingest_dedupe import Plan, near_duplicates, replace_source, stable_ids
+from .ingest_hours import convert_unique
+from .ingest_read import Limits, RawTable, read_table
+from .ingest_report import ImportRefused, Report
+from .progress import Steps
+
+_FORMULA = re.compile(r"^(?:[=@]|[+\-](?![\d\s().\-/,转]*$))")
+_APOSTROPHE = re.compile(r"^'(?=[=+\-@])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_PHONE = re.compile(r"^[0-9+()\- ,/转]{3,40}$")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+TEXT_FIELDS = ("id", "name", "address", "kind", "opening_hours", "phone", "operator", "county",
+               "city", "amenities", "status", "access", "verified_at")
+_STATUS_WORDS = {**{t.code: t.code for t in schema.STATUSES},
+                 **{t.zh: t.code for t in schema.STATUSES},
+                 "开放": "open", "正常": "open", "运行": "open", "暂停": "temporarily_closed",
+                 "关闭": "closed", "撤销": "closed"}
+_ACCESS_WORDS = {**{t.code: t.code for t in schema.ACCESS}, **{t.zh: t.code for t in schema.ACCESS}}
+
+
+@dataclass(frozen=True, kw_only=True)
+class ImportOptions:
+    """What ``locator import`` is told about a file."""
+
+    source: str | None = None
+    kind: str | None = None
+    crs: str | None = None
+    sheet: str | None = None
+    encoding: str | None = None
+    mapping: str | Path | None = None
+    approximate: bool = False
+    merge_duplicates: bool = False
+
+
+@dataclass
+class ImportResult:
+    """Accepted stations (schema columns, WGS-84) and the report of everything else."""
+
+    stations: gpd.GeoDataFrame
+    report: Report
+    source: str
+    rows_read: int
+    fmt: str = ""
+    encoding: str | None = None
+    sheet: str | None = None
+    crs: str = "wgs84"
+    columns: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def rejected(self) -> int:
+        return self.rows_read - len(self.stations)
+
+
+def source_name(path: str | Path, options: ImportOptions) -> str:
+    return (options.source or Path(path).stem).strip()
+
+
+def read_stations(path: str | Path, options: ImportOptions, *, boundaries_dir: str | Path,
+                  limits: Limits = Limits(), duplicate_m: float = 30.0,
+                  existing: gpd.GeoDataFrame | None = None, progress: bool = True
+                  ) -> ImportResult:
+    """Read and check one station list.
+
+    Raises
+    ------
+    ImportRefused
+        When the file as a whole cannot be a station list, or no row survives.
+    """
+    steps = Steps(6, "import", enabled=progress)
+    if options.kind is not None and options.kind not in schema.KIND_CODES:
+        raise ImportRefused(f"--kind must be one of {', '.join(schema.KIND_CODES)}",
+                            f"--kind 必须是 {', '.join(schema.KIND_CODES)} 之一", column="kind")
+    crs = coords.check_crs(options.crs) if options.crs else None
+    mapping = load_mapping(options.mapping)
+    table = read_table(path, encoding=options.encoding, sheet=options.sheet, limits=limits,
+                       header_score=lambda cells: header_score(cells))
+    steps.step("read")
+    rep = Report()
+    cols = recognise([str(c) for c in table.frame.columns], mapping)
+    header_row = int(table.rows[0]) - 1 if table.fmt != "vector" else 0
+    for h in cols.ignored:
+        rep.add("column_ignored", [header_row], h, h)
+    for h, first in cols.repeated:
+        rep.add("column_repeated", [header_row], h, h, first)
+    if "name" not in cols.by_field:
+        raise ImportRefused(
+            "no column holds the station name (e.g. 名称, 站点名称, name); columns found: "
+            + ", ".join(map(str, table.frame.columns)),
+            "没有找到站点名称列（如 名称、站点名称、name）；文件中的列："
+            + "、".join(map(str, table.frame.columns)), column="name")
+    text = _text_fields(table, cols, rep)
+    src = source_name(path, options)
+    lon, lat, approx, used_crs = _locate(table, cols, text, crs, options, rep, boundaries_dir)
+    steps.step("coordinates")
+    out = _attributes(table, text, mapping, options, rep)
+    steps.step("attributes")
+    where = regions.assign_counties(lon, lat, boundaries_dir)
+    _check_county(table.rows, text["county"], where, approx, rep, boundaries_dir)
+    steps.step("counties")
+    bad = rep.rejected_rows()
+    ok = ~np.isin(table.rows, np.fromiter(bad, dtype=np.int64, count=len(bad)))
+    ids = _ids(text["id"], src, out["kind"], out["name"], lon, lat)
+    frame = pd.DataFrame({"id": ids, **out, "county_adcode": where["county_adcode"],
+                          "county": where["county"], "city": where["city"],
+                          "source": src, "demo": False, "approximate": approx,
+                          "_row": table.rows, "_lon": lon, "_lat": lat})[ok]
+    frame = _dedupe(frame, rep, existing, src, duplicate_m, options.merge_duplicates)
+    steps.step("duplicates")
+    if frame.empty:
+        raise ImportRefused("no row could be imported; the report lists why for each row",
+                            "没有任何一行可以导入；报告中逐行列出了原因")
+    gdf = gpd.GeoDataFrame(frame.drop(columns=["_row", "_lon", "_lat"]),
+                           geometry=gpd.points_from_xy(frame["_lon"], frame["_lat"]),
+                           crs="EPSG:4326")
+    stations = store.normalise(gdf)
+    stations["_row"] = frame["_row"].to_numpy()
+    steps.step("checked")
+    steps.close()
+    return ImportResult(stations, rep, src, len(table.frame), table.fmt, table.encoding,
+                        table.sheet, used_crs, cols.by_field)
+
+
+def _text_fields(table: RawTable, cols: Columns, rep: Report) -> dict[str, pd.Series]:
+    """Every text field as a stripped string column ('' when absent); formulas and
+    control characters reported."""
+    n = len(table.frame)
+    out: dict[str, pd.Series] = {}
+    for name in (*TEXT_FIELDS, "lon", "lat", "coords"):
+        header = cols.by_field.get(name)
+        if header is None:
+            out[name] = pd.Series([""] * n, dtype=object)
+            continue
+        s = table.frame[header].astype(str).str.strip().reset_index(drop=True)
+        s = s.where(~s.str.lower().isin(["nan", "none", "null"]), "")
+        formula = s.str.contains(_FORMULA, regex=True).to_numpy()
+        rep.add("formula", table.rows[formula], header, s[formula].to_numpy())
+        s = s.str.replace(_APOSTROPHE, "", regex=True)
+        ctrl = s.str.contains(_CONTROL, regex=True).to_numpy() & ~formula
+        rep.add("control_chars", table.rows[ctrl], header, s[ctrl].to_numpy())
+        if name in ("name", "address", "operator", "county", "city"):
+            long = (s.str.len() > schema.MAX_TEXT).to_numpy()
+            rep.add("text_too_long", table.rows[long], header, s[long].to_numpy(),
+                    s[long].str.len().astype(str).to_numpy())
+        out[name] = s
+    return out
+
+
+def _locate(table: RawTable, cols: Columns, text: dict[str, pd.Series], crs: str | None,
+            options: ImportOptions, rep: Report, boundaries_dir: str | Path
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, str]:
+    rows = table.rows
+    n = len(rows)
+    if table.x is not None and table.y is not None:
+        x, y = table.x.copy(), table.y.copy()
+        notpt = np.isnan(x) & (table.geom_type != "empty")
+        rep.add("not_a_point", rows[notpt], "geometry", table.geom_type[notpt],
+                table.geom_type[notpt])
+        missing = np.isnan(x) & ~notpt
+        used = crs or "wgs84"
+        fc = table.file_crs
+        if fc is not None and used == "wgs84" and not (fc.equals("EPSG:4326") or
+                                                      fc.equals("EPSG:4490")):
+            used = fc.to_string()
+    else:
+        lon_f, lat_f, used = _coordinate_columns(cols, crs)
+        lon_h, lat_h = cols.by_field[lon_f], cols.by_field[lat_f]
+        if lon_f == "coords":
+            lon_t, lat_t = coords.split_pairs(table.frame[lon_h].reset_index(drop=True))
+        else:
+            lon_t = table.frame[lon_h].astype(str).reset_index(drop=True)
+            lat_t = table.frame[lat_h].astype(str).reset_index(drop=True)
+        x, mx, ux = coords.parse_column(lon_t)
+        y, my, uy = coords.parse_column(lat_t)
+        missing = (mx | my) & ~(ux | uy)
+        bad_x, bad_y = ux, uy & ~ux
+        rep.add("coords_unreadable", rows[bad_x], lon_h, lon_t[bad_x].to_numpy(),
+                lon_t[bad_x].to_numpy())
+        rep.add("coords_unreadable", rows[bad_y], lat_h, lat_t[bad_y].to_numpy(),
+                lat_t[bad_y].to_numpy())
+    reg = coords.region(boundaries_dir)
+    if not used.startswith("EPSG:"):
+        x, y, swapped = coords.fix_swapped(x, y, reg.bbox)
+        rep.add("coords_swapped", rows[swapped], "lon/lat",
+                [f"{a:g}, {b:g}" for a, b in zip(y[swapped], x[swapped], strict=True)])
+    lon, lat = coords.to_wgs84(x, y, used)
+    approx = np.zeros(n, dtype=bool)
+    if options.approximate and missing.any():
+        lon, lat, approx = _approximate(rows, text["county"], missing, lon, lat, rep,
+                                        boundaries_dir)
+    else:
+        rep.add("coords_missing", rows[missing], "lon/lat")
+    located = np.isfinite(lon) & np.isfinite(lat)
+    outside = located & ~reg.contains(lon, lat)
+    rep.add("outside_region", rows[outside], "lon/lat",
+            [f"{a:.6f}, {b:.6f}" for a, b in zip(lon[outside], lat[outside], strict=True)])
+    return lon, lat, approx, used
+
+
+def _coordinate_columns(cols: Columns, crs: str | None) -> tuple[str, str, str]:
+    """Which columns hold lon/lat and in what datum.
+
+    Plain 经度/纬度 columns carry no datum, so ``--crs`` must name it: a GCJ-02
+    file read as WGS-84 would put every station 500 m off without any sign.
+    """
+    f = cols.by_field
+    plain = "lon" in f and "lat" in f
+    if plain or "coords" in f:
+        if crs is None:
+            raise ImportRefused(
+                "the coordinate columns do not say their datum; give --crs gcj02 (Amap, "
+                "Tencent, WeChat), bd09 (Baidu), wgs84 (GPS) or EPSG:n",
+                "坐标列没有注明坐标系；请用 --crs 指定：gcj02（高德、腾讯、微信）、bd09（百度）、"
+                "wgs84（GPS）或 EPSG:n", column="crs")
+        return ("lon", "lat", crs) if plain else ("coords", "coords", crs)
+    for d in ("wgs84", "gcj02", "bd09"):
+        if f"lon_{d}" in f and f"lat_{d}" in f and (crs is None or
+                                                   coords.check_crs(crs) in (d, "cgcs2000")):
+            return f"lon_{d}", f"lat_{d}", d
+    raise ImportRefused("no longitude/latitude columns (e.g. 经度/纬度, lng/lat) were found",
+                        "没有找到经纬度列（如 经度/纬度、lng/lat）", column="lon")
+
+
+def _approximate(rows: np.ndarray, county: pd.Series, missing: np.ndarray, lon: np.ndarray,
+                 lat: np.ndarray, rep: Report, boundaries_dir: str | Path
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    cty = regions.counties(str(boundaries_dir))
+    names = cty.drop_duplicates("county", keep=False).set_index("county")
+    stated = county.map(_fold_county)
+    known = {_fold_county(c): c for c in names.index}
+    real = stated.map(known)
+    ok = missing & real.notna().to_numpy()
+    lon, lat = lon.copy(), lat.copy()
+    lon[ok] = names.loc[real[ok], "label_lon"].to_numpy()
+    lat[ok] = names.loc[real[ok], "label_lat"].to_numpy()
+    rep.add("approximate", rows[ok], "lon/lat", None, real[ok].to_numpy())
+    no = missing & ~ok
+    rep.add("county_unknown_for_approx", rows[no], "county", county[no].to_numpy(),
+            county[no].to_numpy())
+    return lon, lat, ok
+
+
+def _fold_county(text: Any) -> str:
+    return unicodedata.normalize("NFKC", str(text)).replace(" ", "").strip()
+
+
+def _attributes(table: RawTable, text: dict[str, pd.Series], mapping: Mapping_,
+                options: ImportOptions, rep: Report) -> dict[str, Any]:
+    rows = table.rows
+    name = text["name"]
+    blank = (name == "").to_numpy()
+    rep.add("name_missing", rows[blank], "name")
+    kind = _kinds(rows, text["kind"], name, mapping, options, rep)
+    raw_hours = text["opening_hours"]
+    conv = convert_unique(raw_hours[raw_hours != ""])
+    osm = raw_hours.map(lambda v: conv.get(v) if v else None)
+    unparsed = ((raw_hours != "") & osm.isna()).to_numpy()
+    rep.add("hours_unparsed", rows[unparsed], "opening_hours", raw_hours[unparsed].to_numpy())
+    hours = osm.where(~pd.Series(unparsed), raw_hours)  # unknown text is kept, never guessed
+    am = text["amenities"]
+    parsed = {u: amenities_of(u, mapping) for u in pd.unique(am[am != ""])}
+    codes = am.map(lambda v: parsed[v][0] if v else "")
+    unknown = am.map(lambda v: "、".join(parsed[v][1]) if v else "")
+    has = (unknown != "").to_numpy()
+    rep.add("amenity_unknown", rows[has], "amenities", am[has].to_numpy(), unknown[has].to_numpy())
+    phone = text["phone"].map(lambda v: unicodedata.normalize("NFKC", v))
+    bad_phone = ((phone != "") & ~phone.str.match(_PHONE)).to_numpy()
+    rep.add("phone_unusable", rows[bad_phone], "phone", phone[bad_phone].to_numpy())
+    phone = phone.where(~pd.Series(bad_phone), "")
+    status = _choice(rows, text["status"], _STATUS_WORDS, "open", "status", rep)
+    access = _choice(rows, text["access"], _ACCESS_WORDS, "public", "access", rep)
+    verified = pd.to_datetime(text["verified_at"], errors="coerce", format="mixed")
+    bad_date = (verified.isna() & (text["verified_at"] != "")).to_numpy()
+    rep.add("bad_value", rows[bad_date], "verified_at", text["verified_at"][bad_date].to_numpy(),
+            "YYYY-MM-DD")
+    return {"kind": kind, "name": name.to_numpy(object),
+            "address": _none(text["address"]), "opening_hours": hours.to_numpy(object),
+            "amenities": codes.to_numpy(object), "phone": _none(phone),
+            "operator": _none(text["operator"]), "access": access, "status": status,
+            "verified_at": np.where(verified.isna(), None, verified.dt.strftime("%Y-%m-%d"))}
+
+
+def _none(s: pd.Series) -> np.ndarray:
+    return s.where(s != "", None).to_numpy(object)
+
+
+def _kinds(rows: np.ndarray, kinds: pd.Series, names: pd.Series, mapping: Mapping_,
+           options: ImportOptions, rep: Report) -> np.ndarray:
+    uniq = {u: kind_of(u, mapping) for u in pd.unique(kinds[kinds != ""])}
+    got = kinds.map(lambda v: uniq.get(v) if v else None)
+    unknown = ((kinds != "") & got.isna()).to_numpy()
+    rep.add("kind_unknown", rows[unknown], "kind", kinds[unknown].to_numpy())
+    empty = (kinds == "").to_numpy()
+    fallback = options.kind
+    if fallback is None:
+        guess = names[empty].map(kind_from_name)
+        got[empty] = guess
+    else:
+        got[empty] = fallback
+    nothing = empty & got.isna().to_numpy()
+    rep.add("kind_missing", rows[nothing], "kind", names[nothing].to_numpy())
+    return got.to_numpy(object)
+
+
+def _choice(rows: np.ndarray, values: pd.Series, words: dict[str, str], default: str,
+            column: str, rep: Report) -> np.ndarray:
+    got = values.map(lambda v: words.get(v.strip().lower(), words.get(v.strip())) if v
+                     else default)
+    bad = got.isna().to_numpy()
+    rep.add("bad_value", rows[bad], column, values[bad].to_numpy(),
+            " / ".join(sorted(set(words.values()))))
+    return got.fillna(default).to_numpy(object)
+
+
+def _check_county(rows: np.ndarray, stated: pd.Series, where: pd.DataFrame,
+                  approx: np.ndarray, rep: Report, boundaries_dir: str | Path) -> None:
+    """Flag rows whose stated county is not where their point lies."""
+    names = {_fold_county(c) for c in regions.counties(str(boundaries_dir))["county"]}
+    s = stated.map(_fold_county)
+    actual = where["county"].fillna("").map(_fold_county)
+    given = (s != "").to_numpy() & ~approx & (actual != "").to_numpy()
+    known = s.isin(names).to_numpy()
+    # "金水" for "金水区" is the same county, not a disagreement.
+    same = np.array([a == b or (len(b) >= 2 and a.startswith(b))
+                     for a, b in zip(actual.to_numpy(), s.to_numpy(), strict=True)], dtype=bool)
+    mismatch = given & known & ~same
+    rep.add("county_mismatch", rows[mismatch], "county", stated[mismatch].to_numpy(),
+            where["county"][mismatch].to_numpy())
+    uniq = {v: len(v) >= 2 and any(n.startswith(v) for n in names) for v in pd.unique(s)}
+    other = given & ~known & ~s.map(uniq).to_numpy(bool)
+    rep.add("county_not_checked", rows[other], "county", stated[other].to_numpy(),
+            stated[other].to_numpy())
+
+
+def _ids(given: pd.Series, source: str, kind: np.ndarray, name: np.ndarray, lon: np.ndarray,
+         lat: np.ndarray) -> np.ndarray:
+    derived = stable_ids(source, pd.Series(kind).fillna(""), pd.Series(name), lon, lat)
+    ok = given.str.match(_ID).to_numpy()
+    return np.where(ok, given.to_numpy(object), derived)
+
+
+def _dedupe(frame: pd.DataFrame, rep: Report, existing: gpd.GeoDataFrame | None, source: str,
+            within_m: float, merge: bool) -> pd.DataFrame:
+    dup = frame["id"].duplicated(keep="first").to_numpy()
+    if dup.any():
+        first = frame.drop_duplicates("id").set_index("id")["_row"]
+        rep.add("merged", frame["_row"].to_numpy()[dup], "name",
+                frame["name"].to_numpy()[dup], frame["id"][dup].map(first).to_numpy())
+        frame = frame[~dup]
+    if existing is not None and len(existing):
+        owner = existing.set_index("id")["source"]
+        theirs = frame["id"].map(owner)
+        clash = (theirs.notna() & (theirs != source)).to_numpy()
+        rep.add("id_of_other_source", frame["_row"].to_numpy()[clash], "id",
+                frame["id"].to_numpy()[clash], theirs[clash].to_numpy())
+        frame = frame[~clash]
+    pairs = near_duplicates(frame["_lon"].to_numpy(float), frame["_lat"].to_numpy(float),
+                            frame["kind"].to_numpy(object), frame["name"].to_numpy(object),
+                            within_m=within_m)
+    if len(pairs):
+        r = frame["_row"].to_numpy()
+        if merge:
+            drop = np.unique(pairs[:, 1])
+            keep_of = dict(zip(pairs[:, 1].tolist(), pairs[:, 0].tolist(), strict=False))
+            rep.add("merged", r[drop], "name", frame["name"].to_numpy()[drop],
+                    [str(r[keep_of[i]]) for i in drop])
+            frame = frame.drop(index=frame.index[drop])
+        else:
+            rep.add("duplicate_near", r[pairs[:, 1]], "name",
+                    frame["name"].to_numpy()[pairs[:, 1]], r[pairs[:, 0]].astype(str))
+            rep.add("duplicate_near", r[pairs[:, 0]], "name",
+                    frame["name"].to_numpy()[pairs[:, 0]], r[pairs[:, 1]].astype(str))
+    return frame
+
+
+def plan_import(result: ImportResult, base: gpd.GeoDataFrame, *, max_vanish: float,
+                force: bool) -> Plan:
+    """Merge an import into ``base``, replacing only the import's source."""
+    stations = result.stations.drop(columns=["_row"])
+    return replace_source(base, stations, result.source, max_vanish=max_vanish, force=force)
