@@ -25,12 +25,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update({k: v for k, v in test_config.items()
                            if k not in settings_mod.BY_NAME})
-    from .web import api, errors, jsonio, pages, state, vendor
+    from .web import api, downloads, errors, jsonio, pages, state, vendor
 
     jsonio.init_app(app)
     state.init_app(app)
     errors.init_app(app)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(downloads.bp)
     app.register_blueprint(pages.bp)
     return app

@@ -40,7 +40,7 @@ def serve(host: str | None, port: int | None, data_path: str | None) -> None:
     h = host or app.config["HOST"]
     p = port or app.config["PORT"]
     click.echo(f"Locator on http://{h}:{p}/  ({len(app.extensions['locator.store'].current)} "
-               f"stations from {app.config['DATA_PATH']})")
+               f"stations from {app.extensions['locator.store'].current.path})")
     waitress_serve(app, host=h, port=p, threads=app.config["THREADS"], ident="locator")
 
 
@@ -124,6 +124,12 @@ def list_settings() -> None:
     values = settings.load()
     rows = [[s.name, values[s.name], s.help] for s in settings.SETTINGS]
     click.echo(tabular.render(["setting", "value", "help"], rows))
+
+
+from .cli_data import COMMANDS as _DATA_COMMANDS  # noqa: E402
+
+for _command in _DATA_COMMANDS:
+    main.add_command(_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

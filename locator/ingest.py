@@ -21,12 +21,20 @@ import numpy as np
 import pandas as pd
 
 from . import coords, regions, schema, store
-from .ingest_columns import (Columns, Mapping_, amenities_of, header_score, kind_from_name,
-                             kind_of, load_mapping, recognise)
+from .ingest_columns import (
+    ColumnMapping,
+    Columns,
+    amenities_of,
+    header_score,
+    kind_from_name,
+    kind_of,
+    load_mapping,
+    recognise,
+)
 from .ingest_dedupe import Plan, near_duplicates, replace_source, stable_ids
 from .ingest_hours import convert_unique
 from .ingest_read import Limits, RawTable, read_table
-from .ingest_report import ImportRefused, Report
+from .ingest_report import ImportRefusedError, Report
 from .progress import Steps
 
 _FORMULA = re.compile(r"^(?:[=@]|[+\-](?![\d\s().\-/,转]*$))")
@@ -35,7 +43,7 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 _PHONE = re.compile(r"^[0-9+()\- ,/转]{3,40}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 TEXT_FIELDS = ("id", "name", "address", "kind", "opening_hours", "phone", "operator", "county",
-               "city", "amenities", "status", "access", "verified_at")
+               "city", "amenities", "status", "access", "verified_at", "approximate", "datum")
 _STATUS_WORDS = {**{t.code: t.code for t in schema.STATUSES},
                  **{t.zh: t.code for t in schema.STATUSES},
                  "开放": "open", "正常": "open", "运行": "open", "暂停": "temporarily_closed",
@@ -81,23 +89,25 @@ def source_name(path: str | Path, options: ImportOptions) -> str:
 
 
 def read_stations(path: str | Path, options: ImportOptions, *, boundaries_dir: str | Path,
-                  limits: Limits = Limits(), duplicate_m: float = 30.0,
+                  limits: Limits | None = None, duplicate_m: float = 30.0,
                   existing: gpd.GeoDataFrame | None = None, progress: bool = True
                   ) -> ImportResult:
     """Read and check one station list.
 
     Raises
     ------
-    ImportRefused
+    ImportRefusedError
         When the file as a whole cannot be a station list, or no row survives.
     """
     steps = Steps(6, "import", enabled=progress)
     if options.kind is not None and options.kind not in schema.KIND_CODES:
-        raise ImportRefused(f"--kind must be one of {', '.join(schema.KIND_CODES)}",
-                            f"--kind 必须是 {', '.join(schema.KIND_CODES)} 之一", column="kind")
+        raise ImportRefusedError(f"--kind must be one of {', '.join(schema.KIND_CODES)}",
+                                 f"--kind 必须是 {', '.join(schema.KIND_CODES)} 之一",
+                                 column="kind")
     crs = coords.check_crs(options.crs) if options.crs else None
     mapping = load_mapping(options.mapping)
-    table = read_table(path, encoding=options.encoding, sheet=options.sheet, limits=limits,
+    table = read_table(path, encoding=options.encoding, sheet=options.sheet,
+                       limits=limits or Limits(),
                        header_score=lambda cells: header_score(cells))
     steps.step("read")
     rep = Report()
@@ -108,7 +118,7 @@ def read_stations(path: str | Path, options: ImportOptions, *, boundaries_dir: s
     for h, first in cols.repeated:
         rep.add("column_repeated", [header_row], h, h, first)
     if "name" not in cols.by_field:
-        raise ImportRefused(
+        raise ImportRefusedError(
             "no column holds the station name (e.g. 名称, 站点名称, name); columns found: "
             + ", ".join(map(str, table.frame.columns)),
             "没有找到站点名称列（如 名称、站点名称、name）；文件中的列："
@@ -132,8 +142,8 @@ def read_stations(path: str | Path, options: ImportOptions, *, boundaries_dir: s
     frame = _dedupe(frame, rep, existing, src, duplicate_m, options.merge_duplicates)
     steps.step("duplicates")
     if frame.empty:
-        raise ImportRefused("no row could be imported; the report lists why for each row",
-                            "没有任何一行可以导入；报告中逐行列出了原因")
+        raise ImportRefusedError("no row could be imported; the report lists why for each row",
+                                 "没有任何一行可以导入；报告中逐行列出了原因")
     gdf = gpd.GeoDataFrame(frame.drop(columns=["_row", "_lon", "_lat"]),
                            geometry=gpd.points_from_xy(frame["_lon"], frame["_lat"]),
                            crs="EPSG:4326")
@@ -177,11 +187,11 @@ def _locate(table: RawTable, cols: Columns, text: dict[str, pd.Series], crs: str
     n = len(rows)
     if table.x is not None and table.y is not None:
         x, y = table.x.copy(), table.y.copy()
-        notpt = np.isnan(x) & (table.geom_type != "empty")
-        rep.add("not_a_point", rows[notpt], "geometry", table.geom_type[notpt],
-                table.geom_type[notpt])
+        gtype = table.geom_type if table.geom_type is not None else np.full(n, "Point")
+        notpt = np.isnan(x) & (gtype != "empty")
+        rep.add("not_a_point", rows[notpt], "geometry", gtype[notpt], gtype[notpt])
         missing = np.isnan(x) & ~notpt
-        used = crs or "wgs84"
+        used = crs or _declared_datum(text["datum"]) or "wgs84"
         fc = table.file_crs
         if fc is not None and used == "wgs84" and not (fc.equals("EPSG:4326") or
                                                       fc.equals("EPSG:4490")):
@@ -214,11 +224,21 @@ def _locate(table: RawTable, cols: Columns, text: dict[str, pd.Series], crs: str
                                         boundaries_dir)
     else:
         rep.add("coords_missing", rows[missing], "lon/lat")
+    approx |= text["approximate"].str.lower().isin(["true", "1", "yes", "是"]).to_numpy()
     located = np.isfinite(lon) & np.isfinite(lat)
     outside = located & ~reg.contains(lon, lat)
     rep.add("outside_region", rows[outside], "lon/lat",
             [f"{a:.6f}, {b:.6f}" for a, b in zip(lon[outside], lat[outside], strict=True)])
     return lon, lat, approx, used
+
+
+def _declared_datum(values: pd.Series) -> str | None:
+    """The datum an export wrote into its ``datum`` column, when there is exactly one."""
+    found = set(pd.unique(values[values != ""]))
+    if len(found) == 1:
+        name = str(found.pop()).lower()
+        return name if name in ("wgs84", "gcj02", "bd09", "cgcs2000") else None
+    return None
 
 
 def _coordinate_columns(cols: Columns, crs: str | None) -> tuple[str, str, str]:
@@ -231,7 +251,7 @@ def _coordinate_columns(cols: Columns, crs: str | None) -> tuple[str, str, str]:
     plain = "lon" in f and "lat" in f
     if plain or "coords" in f:
         if crs is None:
-            raise ImportRefused(
+            raise ImportRefusedError(
                 "the coordinate columns do not say their datum; give --crs gcj02 (Amap, "
                 "Tencent, WeChat), bd09 (Baidu), wgs84 (GPS) or EPSG:n",
                 "坐标列没有注明坐标系；请用 --crs 指定：gcj02（高德、腾讯、微信）、bd09（百度）、"
@@ -241,8 +261,8 @@ def _coordinate_columns(cols: Columns, crs: str | None) -> tuple[str, str, str]:
         if f"lon_{d}" in f and f"lat_{d}" in f and (crs is None or
                                                    coords.check_crs(crs) in (d, "cgcs2000")):
             return f"lon_{d}", f"lat_{d}", d
-    raise ImportRefused("no longitude/latitude columns (e.g. 经度/纬度, lng/lat) were found",
-                        "没有找到经纬度列（如 经度/纬度、lng/lat）", column="lon")
+    raise ImportRefusedError("no longitude/latitude columns (e.g. 经度/纬度, lng/lat) were found",
+                             "没有找到经纬度列（如 经度/纬度、lng/lat）", column="lon")
 
 
 def _approximate(rows: np.ndarray, county: pd.Series, missing: np.ndarray, lon: np.ndarray,
@@ -268,7 +288,7 @@ def _fold_county(text: Any) -> str:
     return unicodedata.normalize("NFKC", str(text)).replace(" ", "").strip()
 
 
-def _attributes(table: RawTable, text: dict[str, pd.Series], mapping: Mapping_,
+def _attributes(table: RawTable, text: dict[str, pd.Series], mapping: ColumnMapping,
                 options: ImportOptions, rep: Report) -> dict[str, Any]:
     rows = table.rows
     name = text["name"]
@@ -301,14 +321,15 @@ def _attributes(table: RawTable, text: dict[str, pd.Series], mapping: Mapping_,
             "address": _none(text["address"]), "opening_hours": hours.to_numpy(object),
             "amenities": codes.to_numpy(object), "phone": _none(phone),
             "operator": _none(text["operator"]), "access": access, "status": status,
-            "verified_at": np.where(verified.isna(), None, verified.dt.strftime("%Y-%m-%d"))}
+            "verified_at": verified.dt.strftime("%Y-%m-%d").astype(object)
+            .where(verified.notna(), None).to_numpy(object)}
 
 
 def _none(s: pd.Series) -> np.ndarray:
     return s.where(s != "", None).to_numpy(object)
 
 
-def _kinds(rows: np.ndarray, kinds: pd.Series, names: pd.Series, mapping: Mapping_,
+def _kinds(rows: np.ndarray, kinds: pd.Series, names: pd.Series, mapping: ColumnMapping,
            options: ImportOptions, rep: Report) -> np.ndarray:
     uniq = {u: kind_of(u, mapping) for u in pd.unique(kinds[kinds != ""])}
     got = kinds.map(lambda v: uniq.get(v) if v else None)

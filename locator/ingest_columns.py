@@ -43,13 +43,18 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "status": ("status", "状态", "运行状态"),
     "access": ("access", "开放对象"),
     "verified_at": ("verified_at", "核实日期", "更新日期"),
+    "approximate": ("approximate", "近似位置"),
+    "datum": ("datum", "坐标系"),
+    # Written by exports; the import derives them again, so they are read and set aside.
+    "ignore": ("source", "demo", "county_adcode"),
 }
 _DATUM_SUFFIX = re.compile(r"^(lon|lng|lat)_?(wgs84|gcj02|bd09|cgcs2000)$")
 _STRIP = re.compile(r"[\s()\[\]{}*:：（）【】]")
 
 KIND_WORDS: dict[str, str] = {
     "rest_station": "rest_station", "driver_home": "driver_home", "reading_room": "reading_room",
-    "户外劳动者爱心驿站": "rest_station", "户外劳动者驿站": "rest_station", "爱心驿站": "rest_station",
+    "户外劳动者爱心驿站": "rest_station", "户外劳动者驿站": "rest_station",
+    "爱心驿站": "rest_station",
     "工会驿站": "rest_station", "驿站": "rest_station", "户外劳动者服务站点": "rest_station",
     "司机之家": "driver_home", "货车司机之家": "driver_home",
     "职工书屋": "reading_room", "书屋": "reading_room", "职工书屋示范点": "reading_room",
@@ -65,14 +70,16 @@ AMENITY_WORDS: dict[str, str] = {
     "热水": "hot_water", "开水": "hot_water", "热饭": "microwave", "加热": "microwave",
     "微波炉": "microwave", "卫生间": "toilet", "厕所": "toilet", "洗手间": "toilet",
     "公厕": "toilet", "如厕": "toilet", "休息": "seating", "座椅": "seating", "桌椅": "seating",
-    "休息座椅": "seating", "歇脚": "seating", "充电": "phone_charging", "手机充电": "phone_charging",
+    "休息座椅": "seating", "歇脚": "seating", "充电": "phone_charging",
+    "手机充电": "phone_charging",
     "充电宝": "phone_charging", "药箱": "first_aid", "急救箱": "first_aid",
     "医药箱": "first_aid", "急救药箱": "first_aid", "常用药品": "first_aid", "药品": "first_aid",
     "空调": "air_conditioning", "取暖": "air_conditioning", "纳凉": "air_conditioning",
     "暖气": "air_conditioning", "wifi": "wifi", "无线网络": "wifi", "无线网": "wifi",
     "网络": "wifi", "储物柜": "lockers", "存包": "lockers", "雨伞": "umbrella",
     "爱心雨伞": "umbrella", "借伞": "umbrella", "维修工具": "repair_kit", "打气筒": "repair_kit",
-    "维修": "repair_kit", "工具箱": "repair_kit", "停车": "truck_parking", "货车停车": "truck_parking",
+    "维修": "repair_kit", "工具箱": "repair_kit", "停车": "truck_parking",
+    "货车停车": "truck_parking",
     "淋浴": "shower", "洗澡": "shower", "洗浴": "shower", "洗衣": "laundry", "洗衣机": "laundry",
     "餐食": "meals", "就餐": "meals", "餐饮": "meals", "用餐": "meals", "住宿": "lodging",
     "休息室": "seating", "图书借阅": "book_lending", "借阅": "book_lending",
@@ -86,7 +93,7 @@ def fold(text: str) -> str:
 
 
 @dataclass
-class Mapping_:
+class ColumnMapping:
     """What a mapping file adds: header -> field, kind words, amenity words."""
 
     columns: dict[str, str] = field(default_factory=dict)
@@ -98,11 +105,11 @@ _FIELDS = (*HEADERS, "lon_wgs84", "lat_wgs84", "lon_gcj02", "lat_gcj02", "lon_bd
            "ignore")
 
 
-def load_mapping(path: str | Path | None) -> Mapping_:
+def load_mapping(path: str | Path | None) -> ColumnMapping:
     """Read a ``--mapping`` file: JSON or TOML with optional ``columns``, ``kinds``,
     ``amenities`` tables (a flat table is taken as ``columns``)."""
     if path is None:
-        return Mapping_()
+        return ColumnMapping()
     p = Path(path)
     try:
         raw = p.read_text(encoding="utf-8-sig")
@@ -113,7 +120,7 @@ def load_mapping(path: str | Path | None) -> Mapping_:
         raise invalid("mapping", "the mapping file must hold a table/object")
     sections = {"columns", "kinds", "amenities"}
     cols = data.get("columns", {} if sections & data.keys() else data)
-    out = Mapping_({str(k): str(v) for k, v in cols.items()},
+    out = ColumnMapping({str(k): str(v) for k, v in cols.items()},
                    {fold(k): str(v) for k, v in data.get("kinds", {}).items()},
                    {fold(k): str(v) for k, v in data.get("amenities", {}).items()})
     for header, target in out.columns.items():
@@ -132,7 +139,7 @@ def load_mapping(path: str | Path | None) -> Mapping_:
 _LOOKUP = {fold(alias): name for name, aliases in HEADERS.items() for alias in aliases}
 
 
-def field_of(header: str, mapping: Mapping_ | None = None) -> str | None:
+def field_of(header: str, mapping: ColumnMapping | None = None) -> str | None:
     """The schema field a header stands for, or None."""
     if mapping and header in mapping.columns:
         return mapping.columns[header]
@@ -154,7 +161,7 @@ class Columns:
     repeated: list[tuple[str, str]]
 
 
-def recognise(headers: Iterable[str], mapping: Mapping_ | None = None) -> Columns:
+def recognise(headers: Iterable[str], mapping: ColumnMapping | None = None) -> Columns:
     by_field: dict[str, str] = {}
     ignored: list[str] = []
     repeated: list[tuple[str, str]] = []
@@ -178,7 +185,7 @@ def header_score(cells: list[str]) -> int:
     return len(fields) if "name" in fields else 0
 
 
-def kind_of(text: str, mapping: Mapping_ | None = None) -> str | None:
+def kind_of(text: str, mapping: ColumnMapping | None = None) -> str | None:
     key = fold(text)
     if mapping and key in mapping.kinds:
         return mapping.kinds[key]
@@ -192,7 +199,7 @@ def kind_from_name(name: str) -> str | None:
     return None
 
 
-def amenities_of(text: str, mapping: Mapping_ | None = None) -> tuple[str, list[str]]:
+def amenities_of(text: str, mapping: ColumnMapping | None = None) -> tuple[str, list[str]]:
     """Free text like ``饮水、微波炉、卫生间`` -> (``"drinking_water;microwave;toilet"``,
     unrecognised words)."""
     codes: list[str] = []

@@ -15,7 +15,7 @@ from pyproj import Transformer
 from scipy.spatial import cKDTree
 
 from . import datum
-from .ingest_report import ImportRefused
+from .ingest_report import ImportRefusedError
 
 _NAME_NOISE = re.compile(r"[\s()（）\[\]【】·,，.。、\-_/]|工会|户外劳动者|爱心|驿站|服务站")
 
@@ -96,11 +96,17 @@ _COMPARE = ("kind", "name", "address", "county_adcode", "opening_hours", "amenit
             "operator", "access", "status", "verified_at", "approximate")
 
 
+def _as_text(f: pd.DataFrame) -> pd.DataFrame:
+    """Cells as text with every kind of missing value as ''."""
+    return f.astype(object).apply(lambda s: s.map(lambda v: "" if v is None or v != v
+                                                  else str(v)))
+
+
 def replace_source(base: gpd.GeoDataFrame, new: gpd.GeoDataFrame, source: str, *,
                    max_vanish: float, force: bool) -> Plan:
     """Swap ``source``'s stations in ``base`` for ``new``; other sources stay as they are.
 
-    Raises :class:`ImportRefused` when more than ``max_vanish`` of the source's
+    Raises :class:`ImportRefusedError` when more than ``max_vanish`` of the source's
     current stations would disappear and ``force`` is not set.
     """
     mine = (base["source"] == source).to_numpy() if len(base) else np.zeros(0, bool)
@@ -109,7 +115,7 @@ def replace_source(base: gpd.GeoDataFrame, new: gpd.GeoDataFrame, source: str, *
     new_ids = pd.Index(new["id"])
     vanish = old_ids.difference(new_ids)
     if len(old) and len(vanish) / len(old) > max_vanish and not force:
-        raise ImportRefused(
+        raise ImportRefusedError(
             f"{len(vanish)} of the {len(old)} stations of source {source!r} are not in this "
             f"file ({len(vanish) / len(old):.0%}, more than the {max_vanish:.0%} allowed); "
             "check that this is the full list, then repeat with --force",
@@ -122,9 +128,7 @@ def replace_source(base: gpd.GeoDataFrame, new: gpd.GeoDataFrame, source: str, *
         a = old.set_index("id").loc[both]
         b = new.set_index("id").loc[both]
         cols = [c for c in _COMPARE if c in a.columns and c in b.columns]
-        left = a[cols].astype(object).where(a[cols].notna(), None).astype(str)
-        right = b[cols].astype(object).where(b[cols].notna(), None).astype(str)
-        differs = (left != right).any(axis=1).to_numpy()
+        differs = (_as_text(a[cols]) != _as_text(b[cols])).any(axis=1).to_numpy()
         moved = (np.hypot(a.geometry.x.to_numpy() - b.geometry.x.to_numpy(),
                           a.geometry.y.to_numpy() - b.geometry.y.to_numpy()) > 1e-7)
         changed = int((differs | moved).sum())

@@ -2,7 +2,7 @@
 GeoJSON, GeoPackage and zipped Shapefile, into one table of text cells.
 
 Anything that cannot be a station list (empty, binary, undecodable, too big, a
-cell of megabytes) is refused here with :class:`ImportRefused`, before a
+cell of megabytes) is refused here with :class:`ImportRefusedError`, before a
 single value reaches the dataset.
 """
 
@@ -22,7 +22,7 @@ import pandas as pd
 import pyogrio
 import shapely
 
-from .ingest_report import ImportRefused
+from .ingest_report import ImportRefusedError
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp")
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
@@ -57,22 +57,23 @@ class RawTable:
 
 
 def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | None = None,
-               limits: Limits = Limits(),
+               limits: Limits | None = None,
                header_score: Callable[[list[str]], int] | None = None) -> RawTable:
-    """Read ``path`` into a :class:`RawTable` or raise :class:`ImportRefused`.
+    """Read ``path`` into a :class:`RawTable` or raise :class:`ImportRefusedError`.
 
     ``header_score`` rates a candidate header row (how many recognised
     columns it has); it picks the sheet and header row of spreadsheets.
     """
+    limits = limits or Limits()
     p = Path(path)
     if not p.is_file():
-        raise ImportRefused(f"no such file: {p}", f"文件不存在：{p}")
+        raise ImportRefusedError(f"no such file: {p}", f"文件不存在：{p}")
     size = p.stat().st_size
     if size == 0:
-        raise ImportRefused("the file is empty", "文件是空的")
+        raise ImportRefusedError("the file is empty", "文件是空的")
     if size > limits.max_bytes:
-        raise ImportRefused(f"the file is {size:,} bytes; the limit is {limits.max_bytes:,}",
-                            f"文件过大（{size:,} 字节，上限 {limits.max_bytes:,}）")
+        raise ImportRefusedError(f"the file is {size:,} bytes; the limit is {limits.max_bytes:,}",
+                                 f"文件过大（{size:,} 字节，上限 {limits.max_bytes:,}）")
     suffix = p.suffix.lower()
     with p.open("rb") as fh:
         head = fh.read(8)
@@ -82,39 +83,40 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
         table = _read_vector(p, sheet, limits)
     elif suffix in (".csv", ".txt", ".tsv") or suffix == "":
         if head.startswith(b"PK\x03\x04"):
-            raise ImportRefused("this is a zip or XLSX file, not CSV text; save it with the "
-                                "right name (.xlsx or .zip)",
-                                "这是 zip/XLSX 文件而不是 CSV 文本，请使用正确的扩展名")
+            raise ImportRefusedError("this is a zip or XLSX file, not CSV text; save it with the "
+                                     "right name (.xlsx or .zip)",
+                                     "这是 zip/XLSX 文件而不是 CSV 文本，请使用正确的扩展名")
         table = _read_csv(p, encoding, limits)
     else:
-        raise ImportRefused(f"unsupported file type {suffix!r}; use CSV, XLSX, GeoJSON, "
-                            "GeoPackage or a zipped Shapefile",
-                            f"不支持的文件类型 {suffix}；请使用 CSV、XLSX、GeoJSON、GeoPackage "
-                            "或压缩的 Shapefile")
+        raise ImportRefusedError(f"unsupported file type {suffix!r}; use CSV, XLSX, GeoJSON, "
+                                 "GeoPackage or a zipped Shapefile",
+                                 f"不支持的文件类型 {suffix}；请使用 CSV、XLSX、GeoJSON、"
+                                 "GeoPackage 或压缩的 Shapefile")
     _check_cells(table, limits)
     return table
 
 
 def _refuse_rows(n: int, limits: Limits) -> None:
     if n > limits.max_rows:
-        raise ImportRefused(f"the file has more than {limits.max_rows:,} rows",
-                            f"文件超过 {limits.max_rows:,} 行的上限")
+        raise ImportRefusedError(f"the file has more than {limits.max_rows:,} rows",
+                                 f"文件超过 {limits.max_rows:,} 行的上限")
 
 
 def decode(data: bytes, encoding: str | None) -> tuple[str, str]:
     """Decode CSV bytes strictly; detect UTF-8 (with or without BOM) or GBK/GB18030."""
     if b"\x00" in data[:65536]:
         if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-            raise ImportRefused("the file is UTF-16 text; save it as UTF-8 or GBK CSV",
-                                "文件是 UTF-16 编码；请另存为 UTF-8 或 GBK 的 CSV")
-        raise ImportRefused("the file is binary, not CSV text", "文件是二进制数据，不是 CSV 文本")
+            raise ImportRefusedError("the file is UTF-16 text; save it as UTF-8 or GBK CSV",
+                                     "文件是 UTF-16 编码；请另存为 UTF-8 或 GBK 的 CSV")
+        raise ImportRefusedError("the file is binary, not CSV text",
+                                 "文件是二进制数据，不是 CSV 文本")
     if encoding:
         name = _ENCODING_ALIASES.get(encoding.strip().lower(), encoding.strip())
         try:
             codecs.lookup(name)
         except LookupError:
-            raise ImportRefused(f"unknown encoding {encoding!r}",
-                                f"未知的编码 {encoding}") from None
+            raise ImportRefusedError(f"unknown encoding {encoding!r}",
+                                     f"未知的编码 {encoding}") from None
         try:
             return data.decode(name), name
         except UnicodeDecodeError as exc:
@@ -130,10 +132,10 @@ def decode(data: bytes, encoding: str | None) -> tuple[str, str]:
         except UnicodeDecodeError:
             continue
     guess = _guess(data)
-    raise ImportRefused(f"the text is neither UTF-8 nor GBK/GB18030 (it looks like {guess}); "
-                        "save it as UTF-8 or GBK, or name the encoding with --encoding",
-                        f"文本既不是 UTF-8 也不是 GBK/GB18030（疑似 {guess}）；请另存为 UTF-8 或 "
-                        "GBK，或用 --encoding 指定编码")
+    raise ImportRefusedError(f"the text is neither UTF-8 nor GBK/GB18030 (it looks like {guess}); "
+                             "save it as UTF-8 or GBK, or name the encoding with --encoding",
+                             f"文本既不是 UTF-8 也不是 GBK/GB18030（疑似 {guess}）；"
+                             "请另存为 UTF-8 或 GBK，或用 --encoding 指定编码")
 
 
 def _guess(data: bytes) -> str:
@@ -143,21 +145,21 @@ def _guess(data: bytes) -> str:
     return best.encoding if best is not None else "binary data"
 
 
-def _decode_error(data: bytes, exc: UnicodeDecodeError, name: str) -> ImportRefused:
+def _decode_error(data: bytes, exc: UnicodeDecodeError, name: str) -> ImportRefusedError:
     line = data[: exc.start].count(b"\n") + 1
     try:
         data.decode("gb18030")
         hint_en, hint_zh = " (it decodes as GBK/GB18030)", "（按 GBK/GB18030 可以解码）"
     except UnicodeDecodeError:
         hint_en, hint_zh = "", ""
-    return ImportRefused(f"the file is not valid {name}: bad bytes on line {line}{hint_en}",
-                         f"文件不是有效的 {name} 编码：第 {line} 行有无法解码的字节{hint_zh}")
+    return ImportRefusedError(f"the file is not valid {name}: bad bytes on line {line}{hint_en}",
+                              f"文件不是有效的 {name} 编码：第 {line} 行有无法解码的字节{hint_zh}")
 
 
 def _read_csv(p: Path, encoding: str | None, limits: Limits) -> RawTable:
     text, used = decode(p.read_bytes(), encoding)
     if not text.strip():
-        raise ImportRefused("the file is empty", "文件是空的")
+        raise ImportRefusedError("the file is empty", "文件是空的")
     first = text.lstrip("\ufeff").split("\n", 1)[0]
     sep = max([",", "\t", ";", "|"], key=first.count)
     try:
@@ -165,13 +167,14 @@ def _read_csv(p: Path, encoding: str | None, limits: Limits) -> RawTable:
                             nrows=limits.max_rows + 1, skipinitialspace=True,
                             quoting=csv.QUOTE_MINIMAL, engine="c", on_bad_lines="error")
     except pd.errors.EmptyDataError:
-        raise ImportRefused("the file is empty", "文件是空的") from None
+        raise ImportRefusedError("the file is empty", "文件是空的") from None
     except (pd.errors.ParserError, ValueError) as exc:
-        raise ImportRefused(f"the CSV cannot be read: {exc}",
-                            f"CSV 无法读取：{exc}") from None
+        raise ImportRefusedError(f"the CSV cannot be read: {exc}",
+                                 f"CSV 无法读取：{exc}") from None
     _refuse_rows(len(frame), limits)
     if frame.empty:
-        raise ImportRefused("the file has a header but no data rows", "文件只有表头，没有数据行")
+        raise ImportRefusedError("the file has a header but no data rows",
+                                 "文件只有表头，没有数据行")
     frame.columns = [str(c).strip() for c in frame.columns]
     return RawTable(frame, np.arange(2, len(frame) + 2), "csv", encoding=used)
 
@@ -197,17 +200,17 @@ def _read_xlsx(p: Path, sheet: str | None, limits: Limits,
         # data_only=False keeps formulas as their text, so they can be refused.
         wb = openpyxl.load_workbook(p, read_only=True, data_only=False)
     except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
-        raise ImportRefused(f"not a readable XLSX workbook ({exc.__class__.__name__})",
-                            "不是可读取的 XLSX 工作簿") from None
+        raise ImportRefusedError(f"not a readable XLSX workbook ({exc.__class__.__name__})",
+                                 "不是可读取的 XLSX 工作簿") from None
     try:
         names = wb.sheetnames
         if sheet:
             chosen = [names[int(sheet) - 1]] if sheet.isdigit() and 0 < int(sheet) <= len(names) \
                 else [s for s in names if s == sheet]
             if not chosen:
-                raise ImportRefused(f"no sheet {sheet!r}; the sheets are {', '.join(names)}",
-                                    f"没有工作表 {sheet}；现有：{'、'.join(names)}",
-                                    column="sheet")
+                raise ImportRefusedError(f"no sheet {sheet!r}; the sheets are {', '.join(names)}",
+                                         f"没有工作表 {sheet}；现有：{'、'.join(names)}",
+                                         column="sheet")
         else:
             chosen = names
         best: tuple[int, str, int, list[list[Any]]] | None = None
@@ -220,7 +223,7 @@ def _read_xlsx(p: Path, sheet: str | None, limits: Limits,
                 if score > 0 and (best is None or score > best[0]):
                     best = (score, name, i, head)
         if best is None or (header_score is not None and best[0] < 2):
-            raise ImportRefused(
+            raise ImportRefusedError(
                 f"no sheet has a usable header (a name column and coordinates or an "
                 f"address); sheets: {', '.join(names)}",
                 f"没有可用的工作表（需要有名称列和坐标或地址列的表头）；工作表：{'、'.join(names)}",
@@ -244,8 +247,8 @@ def _read_xlsx(p: Path, sheet: str | None, limits: Limits,
     finally:
         wb.close()
     if not data:
-        raise ImportRefused(f"sheet {name!r} has a header but no data rows",
-                            f"工作表 {name} 只有表头，没有数据行")
+        raise ImportRefusedError(f"sheet {name!r} has a header but no data rows",
+                                 f"工作表 {name} 只有表头，没有数据行")
     width = len(header)
     header = [h or f"column{j + 1}" for j, h in enumerate(header)]
     frame = pd.DataFrame([(r + [""] * width)[:width] for r in data], columns=header, dtype=str)
@@ -259,21 +262,21 @@ def _read_vector(p: Path, layer: str | None, limits: Limits) -> RawTable:
     try:
         layers = [str(n) for n, _ in pyogrio.list_layers(src)]
         if not layers:
-            raise ImportRefused("the file has no layers", "文件中没有图层")
+            raise ImportRefusedError("the file has no layers", "文件中没有图层")
         use = layer if layer in layers else layers[0]
         if layer and layer not in layers:
-            raise ImportRefused(f"no layer {layer!r}; layers: {', '.join(layers)}",
-                                f"没有图层 {layer}；现有：{'、'.join(layers)}", column="sheet")
+            raise ImportRefusedError(f"no layer {layer!r}; layers: {', '.join(layers)}",
+                                     f"没有图层 {layer}；现有：{'、'.join(layers)}", column="sheet")
         info = pyogrio.read_info(src, layer=use)
         _refuse_rows(int(info.get("features") or 0), limits)
         gdf = pyogrio.read_dataframe(src, layer=use)
-    except ImportRefused:
+    except ImportRefusedError:
         raise
     except Exception as exc:  # GDAL reports every unreadable file through its own errors
-        raise ImportRefused(f"the file cannot be read as {p.suffix} geodata: {exc}",
-                            f"无法按 {p.suffix} 地理数据读取：{exc}") from None
+        raise ImportRefusedError(f"the file cannot be read as {p.suffix} geodata: {exc}",
+                                 f"无法按 {p.suffix} 地理数据读取：{exc}") from None
     if gdf.empty:
-        raise ImportRefused("the file has no features", "文件中没有要素")
+        raise ImportRefusedError("the file has no features", "文件中没有要素")
     geoms = gdf.geometry.to_numpy()
     kinds = shapely.get_type_id(geoms)
     single = (kinds == 4) & (shapely.get_num_geometries(geoms) == 1)
@@ -281,10 +284,10 @@ def _read_vector(p: Path, layer: str | None, limits: Limits) -> RawTable:
     kinds = shapely.get_type_id(geoms)
     is_point = kinds == 0
     if not is_point.any():
-        found = sorted({t for t in shapely.get_type_id(gdf.geometry.to_numpy()).tolist()})
+        found = sorted(set(shapely.get_type_id(gdf.geometry.to_numpy()).tolist()))
         labels = ", ".join(_GEOM_NAMES.get(t, "empty") for t in found)
-        raise ImportRefused(f"the features are not points (found {labels}); stations must "
-                            "be points", f"要素不是点（发现 {labels}）；站点必须是点")
+        raise ImportRefusedError(f"the features are not points (found {labels}); stations must "
+                                 "be points", f"要素不是点（发现 {labels}）；站点必须是点")
     x = np.where(is_point, shapely.get_x(np.where(is_point, geoms, None)), np.nan)
     y = np.where(is_point, shapely.get_y(np.where(is_point, geoms, None)), np.nan)
     attrs = pd.DataFrame(gdf.drop(columns=gdf.geometry.name))
@@ -304,7 +307,7 @@ def _check_cells(table: RawTable, limits: Limits) -> None:
         lengths = table.frame[col].astype(str).str.len().to_numpy()
         if lengths.size and lengths.max() > limits.max_cell:
             i = int(lengths.argmax())
-            raise ImportRefused(
+            raise ImportRefusedError(
                 f"row {table.rows[i]}, column {col!r} holds {int(lengths[i]):,} characters "
                 f"(limit {limits.max_cell:,}); this is not a station list",
                 f"第 {table.rows[i]} 行“{col}”列有 {int(lengths[i]):,} 个字符（上限 "

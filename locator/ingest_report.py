@@ -61,7 +61,8 @@ REASONS: dict[str, tuple[str, str, str]] = {
                            "{detail}"),
     "duplicate_near": (WARNING, "与第 {detail} 行疑似重复（同类、名称相近、距离很近）",
                        "possible duplicate of row {detail} (same kind, similar name, close by)"),
-    "merged": (WARNING, "与第 {detail} 行是同一站点，已合并", "same station as row {detail}; merged"),
+    "merged": (WARNING, "与第 {detail} 行是同一站点，已合并",
+               "same station as row {detail}; merged"),
 }
 
 REPORT_COLUMNS = ("row", "column", "value", "reason_zh", "reason_en", "severity", "code")
@@ -130,7 +131,7 @@ def _clip(value: Any) -> str:
     return text if len(text) <= _MAX_VALUE else text[:_MAX_VALUE] + "…"
 
 
-class ImportRefused(LocatorError):
+class ImportRefusedError(LocatorError):
     """The whole file was refused; nothing was read into the dataset."""
 
     def __init__(self, en: str, zh: str, *, column: str | None = None) -> None:

@@ -1,10 +1,11 @@
-"""Per-app state: the live station store, loaded once at start-up."""
+"""Per-app state: the live station store, loaded at start-up and kept in step
+with the published version (see :mod:`locator.publish`)."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app
 
-from .. import store
+from .. import publish, store
 from ..nearest import Walking
 
 
@@ -12,10 +13,18 @@ def init_app(app: Flask) -> None:
     if app.config["TILES"] == "tianditu" and not app.config["TIANDITU_KEY"]:
         msg = "TILES=tianditu needs TIANDITU_KEY (a Tianditu browser key)"
         raise ValueError(msg)
-    dataset = store.read(app.config["DATA_PATH"])
+    data_dir = publish.DataDir(app.config["DATA_DIR"])
+    live = data_dir.current()
+    dataset = store.read(data_dir.live_path(app.config["DATA_PATH"]))
     app.extensions["locator.store"] = store.Store(dataset)
     app.extensions["locator.walking"] = Walking(app.config["WALK_SPEED_M_PER_MIN"],
                                                 app.config["DETOUR_FACTOR"])
+    watcher = publish.Watcher(data_dir, app.config["DATA_PATH"],
+                              app.extensions["locator.store"],
+                              interval=app.config["DATA_RELOAD_SECONDS"], loaded=live)
+    app.extensions["locator.watcher"] = watcher
+    if app.config["DATA_RELOAD_SECONDS"] > 0:
+        app.before_request(watcher.poll)
 
 
 def get_store() -> store.Store:
