@@ -50,7 +50,8 @@ def parse_column(values: pd.Series) -> tuple[np.ndarray, np.ndarray, np.ndarray]
     """
     text = values.astype(str).str.strip()
     missing = (text == "").to_numpy() | values.isna().to_numpy()
-    num = pd.to_numeric(text.str.replace("，", ".", regex=False), errors="coerce").to_numpy(float)
+    num = np.array(pd.to_numeric(text.str.replace("，", ".", regex=False), errors="coerce"),
+                   dtype=float)
     other = np.isnan(num) & ~missing
     if other.any():
         uniq = pd.unique(text[other])

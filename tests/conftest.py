@@ -3,6 +3,8 @@ hand-made datasets, plus paths to the read-only reference data in ../shared."""
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,9 +14,12 @@ from shapely.geometry import Point
 from locator import create_app, store
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
+# ../shared/data beside the checkout; LOCATOR_SHARED_DATA points elsewhere (a git worktree).
+SHARED = Path(os.environ.get("LOCATOR_SHARED_DATA") or ROOT.parent / "shared" / "data")
 DEMO = ROOT / "data" / "stations" / "demo_stations.gpkg"
 HOSTILE_NAME = "<img src=x onerror=alert(1)>`${alert(2)}`</script>"
+# Tests never see versions published into the checkout's own data folder.
+os.environ["LOCATOR_DATA_DIR"] = tempfile.mkdtemp(prefix="locator-test-data-")
 
 
 def shared_file(*parts: str) -> Path:
