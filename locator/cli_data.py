@@ -66,20 +66,13 @@ def import_cmd(file: str, source: str | None, kind: str | None, crs: str | None,
         with dd.lock():
             _run_import(file, opts, cfg, dd, limits, report, force=force, dry_run=dry_run)
     except ImportRefusedError as exc:
-        write_csv(_empty_report(), report, refusal=(exc.zh, exc.message))
+        write_csv(exc.report.frame(), report, refusal=(exc.zh, exc.message))
         click.echo(f"导入被拒绝 / import refused: {exc.zh}\n  {exc.message}", err=True)
         click.echo(f"report: {report}", err=True)
         click.echo("nothing was published; the live data is unchanged", err=True)
         sys.exit(1)
     except LocatorError as exc:
         _fail(exc)
-
-
-def _empty_report() -> Any:
-    import pandas as pd
-
-    from .ingest_report import REPORT_COLUMNS
-    return pd.DataFrame(columns=list(REPORT_COLUMNS))
 
 
 def _run_import(file: str, opts: ingest.ImportOptions, cfg: dict[str, Any],
@@ -95,7 +88,7 @@ def _run_import(file: str, opts: ingest.ImportOptions, cfg: dict[str, Any],
         plan = ingest.plan_import(result, base, max_vanish=cfg["IMPORT_MAX_VANISH_SHARE"],
                                   force=force)
     except ImportRefusedError as exc:
-        write_csv(frame, report, refusal=(exc.zh, exc.message))
+        exc.report = result.report
         raise
     _summary(result, frame, plan.summary())
     click.echo(f"report: {report}")

@@ -143,7 +143,7 @@ def read_stations(path: str | Path, options: ImportOptions, *, boundaries_dir: s
     steps.step("duplicates")
     if frame.empty:
         raise ImportRefusedError("no row could be imported; the report lists why for each row",
-                                 "没有任何一行可以导入；报告中逐行列出了原因")
+                                 "没有任何一行可以导入；报告中逐行列出了原因", report=rep)
     gdf = gpd.GeoDataFrame(frame.drop(columns=["_row", "_lon", "_lat"]),
                            geometry=gpd.points_from_xy(frame["_lon"], frame["_lat"]),
                            crs="EPSG:4326")

@@ -134,9 +134,11 @@ def _clip(value: Any) -> str:
 class ImportRefusedError(LocatorError):
     """The whole file was refused; nothing was read into the dataset."""
 
-    def __init__(self, en: str, zh: str, *, column: str | None = None) -> None:
+    def __init__(self, en: str, zh: str, *, column: str | None = None,
+                 report: Report | None = None) -> None:
         super().__init__(422, "import_refused", en, column)
         self.zh = zh
+        self.report = report if report is not None else Report()
 
 
 def neutralise_text(values: Iterable[Any]) -> list[Any]:
