@@ -14,6 +14,7 @@ removes that apostrophe again.
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -106,7 +107,10 @@ def write(frame: gpd.GeoDataFrame, path: str | Path, *, fmt: str, crs: str = "wg
         gdf = gpd.GeoDataFrame(t, geometry=gpd.points_from_xy(lon, lat),
                                crs="EPSG:4326" if name == "wgs84" else None)
         p.unlink(missing_ok=True)
-        pyogrio.write_dataframe(gdf, p, layer="stations", driver="GPKG")
+        with warnings.catch_warnings():
+            # GCJ-02/BD-09 have no EPSG code; the datum column says what they are.
+            warnings.filterwarnings("ignore", message="'crs' was not provided")
+            pyogrio.write_dataframe(gdf, p, layer="stations", driver="GPKG")
     elif fmt == "xlsx":
         _write_xlsx(table(frame, name), p, progress=progress)
     else:
