@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
-import os
 
 import pytest
 
@@ -33,13 +32,13 @@ def live(tmp_path, monkeypatch, runner):
 def _refused(runner, dd, args, tmp_path, *, expect):
     name = dd.current()
     path = dd.versions_dir / f"{name}.gpkg"
-    before = (_digest(path), dd.pointer.read_bytes(), sorted(os.listdir(dd.versions_dir)))
+    before = (_digest(path), dd.pointer.read_bytes(), sorted(p.name for p in dd.versions_dir.iterdir()))
     report = tmp_path / "report.csv"
     r = runner.invoke(main, ["import", *args, "--source", "zz", "--report", str(report)])
     assert r.exit_code == 1, r.output
     assert r.exception is None or isinstance(r.exception, SystemExit)
     assert "import refused" in r.stderr and expect in r.stderr
-    after = (_digest(path), dd.pointer.read_bytes(), sorted(os.listdir(dd.versions_dir)))
+    after = (_digest(path), dd.pointer.read_bytes(), sorted(p.name for p in dd.versions_dir.iterdir()))
     assert after == before
     with report.open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))

@@ -200,7 +200,7 @@ def test_running_server_switches_without_failing_requests(tmp_path, data_dir, sm
         deadline = time.monotonic() + 60
         while True:
             try:
-                status, health = _get(base + "/api/v1/health")
+                _, health = _get(base + "/api/v1/health")
                 break
             except OSError:
                 assert time.monotonic() < deadline and server.poll() is None
