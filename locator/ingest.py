@@ -40,6 +40,7 @@ from .progress import Steps
 _FORMULA = re.compile(r"^(?:[=@]|[+\-](?![\d\s().\-/,转]*$))")
 _APOSTROPHE = re.compile(r"^'(?=[=+\-@])")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+_SUSPECT = re.compile(r"^['=+\-@]|[\x00-\x08\x0b-\x1f\x7f]")
 _PHONE = re.compile(r"^[0-9+()\- ,/转]{3,40}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 TEXT_FIELDS = ("id", "name", "address", "kind", "opening_hours", "phone", "operator", "county",
@@ -157,7 +158,11 @@ def read_stations(path: str | Path, options: ImportOptions, *, boundaries_dir: s
 
 def _text_fields(table: RawTable, cols: Columns, rep: Report) -> dict[str, pd.Series]:
     """Every text field as a stripped string column ('' when absent); formulas and
-    control characters reported."""
+    control characters reported.
+
+    Work is done on each column's distinct values; a single regex search picks
+    the few values that need a closer look.
+    """
     n = len(table.frame)
     out: dict[str, pd.Series] = {}
     for name in (*TEXT_FIELDS, "lon", "lat", "coords"):
@@ -165,17 +170,27 @@ def _text_fields(table: RawTable, cols: Columns, rep: Report) -> dict[str, pd.Se
         if header is None:
             out[name] = pd.Series([""] * n, dtype=object)
             continue
-        s = table.frame[header].astype(str).str.strip().reset_index(drop=True)
-        s = s.where(~s.str.lower().isin(["nan", "none", "null"]), "")
-        formula = s.str.contains(_FORMULA, regex=True).to_numpy()
-        rep.add("formula", table.rows[formula], header, s[formula].to_numpy())
-        s = s.str.replace(_APOSTROPHE, "", regex=True)
-        ctrl = s.str.contains(_CONTROL, regex=True).to_numpy() & ~formula
+        codes, uniq = pd.factorize(table.frame[header].to_numpy(object), use_na_sentinel=False)
+        raw = [str(u).strip() for u in uniq]
+        raw = ["" if u.lower() in ("nan", "none", "null") else u for u in raw]
+        clean = list(raw)
+        formula_u = np.zeros(len(raw), dtype=bool)
+        ctrl_u = np.zeros(len(raw), dtype=bool)
+        for i, u in enumerate(raw):
+            if _SUSPECT.search(u):
+                formula_u[i] = bool(_FORMULA.search(u))
+                clean[i] = _APOSTROPHE.sub("", u)
+                ctrl_u[i] = not formula_u[i] and bool(_CONTROL.search(clean[i]))
+        s = pd.Series(np.asarray(clean, dtype=object)[codes], dtype=object)
+        formula, ctrl = formula_u[codes], ctrl_u[codes]
+        rep.add("formula", table.rows[formula], header,
+                np.asarray(raw, dtype=object)[codes][formula])
         rep.add("control_chars", table.rows[ctrl], header, s[ctrl].to_numpy())
         if name in ("name", "address", "operator", "county", "city"):
-            long = (s.str.len() > schema.MAX_TEXT).to_numpy()
+            length = np.fromiter(map(len, clean), dtype=np.int64, count=len(clean))[codes]
+            long = length > schema.MAX_TEXT
             rep.add("text_too_long", table.rows[long], header, s[long].to_numpy(),
-                    s[long].str.len().astype(str).to_numpy())
+                    length[long].astype(str))
         out[name] = s
     return out
 

@@ -60,6 +60,13 @@ def read_frame(path: str | Path) -> gpd.GeoDataFrame:
     return store.normalise(gdf)
 
 
+def _write_version(frame: gpd.GeoDataFrame, path: Path) -> None:
+    """Write an already normalised frame (as :func:`store.write` would, minus re-normalising)."""
+    cols = [c for c in schema.FIELDS if c in frame.columns]
+    out = gpd.GeoDataFrame(frame[cols], geometry=frame.geometry, crs="EPSG:4326")
+    pyogrio.write_dataframe(out, path, layer=store.LAYER, driver="GPKG")
+
+
 def _fsync_dir(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -149,7 +156,7 @@ class DataDir:
         self._sweep()
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
         tmp = self.versions_dir / f"{_TMP}{stamp}.gpkg"
-        (write or store.write)(frame, tmp)
+        (write or _write_version)(frame, tmp)
         with tmp.open("rb+") as fh:
             os.fsync(fh.fileno())
         name = f"{stamp}-{store.file_version(tmp)}"

@@ -29,16 +29,22 @@ def live(tmp_path, monkeypatch, runner):
     return dd
 
 
+def _state(dd, path):
+    """The live file's bytes, the pointer and the list of versions."""
+    names = sorted(p.name for p in dd.versions_dir.iterdir())
+    return _digest(path), dd.pointer.read_bytes(), names
+
+
 def _refused(runner, dd, args, tmp_path, *, expect):
     name = dd.current()
     path = dd.versions_dir / f"{name}.gpkg"
-    before = (_digest(path), dd.pointer.read_bytes(), sorted(p.name for p in dd.versions_dir.iterdir()))
+    before = _state(dd, path)
     report = tmp_path / "report.csv"
     r = runner.invoke(main, ["import", *args, "--source", "zz", "--report", str(report)])
     assert r.exit_code == 1, r.output
     assert r.exception is None or isinstance(r.exception, SystemExit)
     assert "import refused" in r.stderr and expect in r.stderr
-    after = (_digest(path), dd.pointer.read_bytes(), sorted(p.name for p in dd.versions_dir.iterdir()))
+    after = _state(dd, path)
     assert after == before
     with report.open(encoding="utf-8-sig") as fh:
         rows = list(csv.DictReader(fh))

@@ -110,11 +110,11 @@ def test_a_second_import_waits_for_the_lock(tmp_path, data_dir, runner):
 _KILL_SCRIPT = """
 import os, sys, time
 from pathlib import Path
-from locator import publish, store
+from locator import publish
 from locator.cli import main
 
 mode, marker = sys.argv[1], Path(sys.argv[2])
-real_write = store.write
+real_write = publish._write_version
 
 def slow_write(gdf, path):
     if mode == "mid-write":
@@ -126,7 +126,7 @@ def slow_write(gdf, path):
     marker.write_text(str(path))
     time.sleep(60)
 
-store.write = slow_write
+publish._write_version = slow_write
 sys.argv = ["locator", "import", *sys.argv[3:]]
 main()
 """
