@@ -10,6 +10,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -83,13 +84,14 @@ def fix_swapped(lon: np.ndarray, lat: np.ndarray,
     return np.where(swapped, lat, lon), np.where(swapped, lon, lat), swapped
 
 
-def to_wgs84(lon: np.ndarray, lat: np.ndarray, crs: str) -> tuple[np.ndarray, np.ndarray]:
-    """Convert from a Chinese datum name or ``EPSG:n`` to WGS-84 lon/lat."""
-    key = crs.strip().lower()
-    if key.startswith("epsg:"):
+def to_wgs84(lon: np.ndarray, lat: np.ndarray, crs: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Convert from a Chinese datum name, ``EPSG:n`` or a pyproj CRS to WGS-84 lon/lat."""
+    key = crs.strip().lower() if isinstance(crs, str) else None
+    if key is None or key.startswith("epsg:"):
         from pyproj import CRS, Transformer
 
-        tr = Transformer.from_crs(CRS.from_user_input(crs.upper()), "EPSG:4326", always_xy=True)
+        src = CRS.from_user_input(crs.upper() if isinstance(crs, str) else crs)
+        tr = Transformer.from_crs(src, "EPSG:4326", always_xy=True)
         x, y = tr.transform(lon, lat)
         return np.asarray(x, float), np.asarray(y, float)
     x, y = datum.to_wgs84(lon, lat, key)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from . import coords, regions, schema, store
+from .errors import invalid
 from .ingest_columns import (
     ColumnMapping,
     Columns,
@@ -105,7 +106,10 @@ def read_stations(path: str | Path, options: ImportOptions, *, boundaries_dir: s
         raise ImportRefusedError(f"--kind must be one of {', '.join(schema.KIND_CODES)}",
                                  f"--kind 必须是 {', '.join(schema.KIND_CODES)} 之一",
                                  column="kind")
-    crs = coords.check_crs(options.crs) if options.crs else None
+    try:
+        crs = coords.check_crs(options.crs) if options.crs else None
+    except ValueError as exc:
+        raise invalid("crs", str(exc)) from None
     mapping = load_mapping(options.mapping)
     table = read_table(path, encoding=options.encoding, sheet=options.sheet,
                        limits=limits or Limits(),
@@ -208,10 +212,14 @@ def _locate(table: RawTable, cols: Columns, text: dict[str, pd.Series], crs: str
         missing = np.isnan(x) & ~notpt
         used = crs or _declared_datum(text["datum"]) or "wgs84"
         fc = table.file_crs
+        projected: Any = None
         if fc is not None and used == "wgs84" and not (fc.equals("EPSG:4326") or
                                                       fc.equals("EPSG:4490")):
-            used = fc.to_string()
+            # The file declares its own CRS (a projected Shapefile, say): trust it.
+            projected = fc
+            used = fc.to_string() if fc.to_epsg() is None else f"EPSG:{fc.to_epsg()}"
     else:
+        projected = None
         lon_f, lat_f, used = _coordinate_columns(cols, crs)
         lon_h, lat_h = cols.by_field[lon_f], cols.by_field[lat_f]
         if lon_f == "coords":
@@ -228,11 +236,11 @@ def _locate(table: RawTable, cols: Columns, text: dict[str, pd.Series], crs: str
         rep.add("coords_unreadable", rows[bad_y], lat_h, lat_t[bad_y].to_numpy(),
                 lat_t[bad_y].to_numpy())
     reg = coords.region(boundaries_dir)
-    if not used.startswith("EPSG:"):
+    if projected is None and not used.startswith("EPSG:"):
         x, y, swapped = coords.fix_swapped(x, y, reg.bbox)
         rep.add("coords_swapped", rows[swapped], "lon/lat",
                 [f"{a:g}, {b:g}" for a, b in zip(y[swapped], x[swapped], strict=True)])
-    lon, lat = coords.to_wgs84(x, y, used)
+    lon, lat = coords.to_wgs84(x, y, projected if projected is not None else used)
     approx = np.zeros(n, dtype=bool)
     if options.approximate and missing.any():
         lon, lat, approx = _approximate(rows, text["county"], missing, lon, lat, rep,

@@ -232,6 +232,7 @@ def _read_xlsx(p: Path, sheet: str | None, limits: Limits,
         ws = wb[name]
         header: list[str] = []
         data: list[list[str]] = []
+        numbers: list[int] = []
         for i, row in enumerate(ws.iter_rows(values_only=True)):
             if i < header_row:
                 continue
@@ -242,6 +243,7 @@ def _read_xlsx(p: Path, sheet: str | None, limits: Limits,
             if not any(c.strip() for c in cells):
                 continue
             data.append(cells)
+            numbers.append(i + 1)
             if len(data) > limits.max_rows:
                 _refuse_rows(len(data), limits)
     finally:
@@ -252,9 +254,8 @@ def _read_xlsx(p: Path, sheet: str | None, limits: Limits,
     width = len(header)
     header = [h or f"column{j + 1}" for j, h in enumerate(header)]
     frame = pd.DataFrame([(r + [""] * width)[:width] for r in data], columns=header, dtype=str)
-    # Blank rows were skipped; numbering follows the sheet anyway via a count of kept rows.
-    rows = np.arange(header_row + 2, header_row + 2 + len(frame))
-    return RawTable(frame, rows, "xlsx", sheet=name)
+    # Blank rows are skipped, so rows keep the number the sheet shows.
+    return RawTable(frame, np.asarray(numbers, dtype=np.int64), "xlsx", sheet=name)
 
 
 def _read_vector(p: Path, layer: str | None, limits: Limits) -> RawTable:

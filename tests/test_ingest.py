@@ -176,3 +176,43 @@ def test_mapping_file_names_other_headers_and_words(tmp_path, real):
     assert len(res.stations) == 5
     assert set(res.stations["amenities"]) == {"microwave;drinking_water"}
     assert np.all(res.stations["kind"] == "rest_station")
+
+
+def _gdf(real, crs):
+    import geopandas as gpd
+
+    g = gpd.GeoDataFrame({"name": real["name"], "address": real["address"],
+                          "district": real["district"], "hours": real["hours"]},
+                         geometry=gpd.points_from_xy(real["lon"], real["lat"]), crs="EPSG:4326")
+    return g.to_crs(crs)
+
+
+def test_zipped_shapefile_in_a_projected_crs(tmp_path, real):
+    import zipfile
+
+    shp_dir = tmp_path / "shp"
+    shp_dir.mkdir()
+    # CGCS2000 / Gauss-Kruger CM 114E, as provincial surveying offices deliver.
+    _gdf(real, "EPSG:4547").to_file(shp_dir / "stations.shp", encoding="utf-8")
+    with zipfile.ZipFile(tmp_path / "stations.zip", "w") as z:
+        for p in shp_dir.iterdir():
+            z.write(p, p.name)
+    res = _run(tmp_path / "stations.zip", kind="rest_station")
+    assert res.fmt == "vector" and res.crs == "EPSG:4547"
+    _check_all_82(res, real, first_data_row=1)
+
+
+def test_geopackage_and_geojson(tmp_path, real):
+    _gdf(real, "EPSG:4326").to_file(tmp_path / "s.gpkg", layer="驿站", driver="GPKG")
+    _check_all_82(_run(tmp_path / "s.gpkg", kind="rest_station"), real, first_data_row=1)
+    _gdf(real, "EPSG:4326").to_file(tmp_path / "s.geojson", driver="GeoJSON")
+    _check_all_82(_run(tmp_path / "s.geojson"), real, first_data_row=1)
+
+
+def test_bad_crs_is_a_parameter_error(tmp_path, real):
+    from locator.errors import LocatorError
+
+    path = sf.csv_bd09_gbk(real, tmp_path / "bd.csv")
+    with pytest.raises(LocatorError) as err:
+        _run(path, crs="mars")
+    assert err.value.field == "crs" and err.value.status == 400
