@@ -129,7 +129,7 @@ def main() -> None:
         verdict = "met" if wall <= 10 and peak <= 1024 else "MISSED"
         print(f"\ntarget <= 10 s and <= 1024 MiB: {verdict} ({wall:.2f} s, {peak:.0f} MiB; "
               "child processes, interpreter start included)")
-        print("\nlast import's summary:\n" + "\n".join(last.splitlines()[:4]))
+        print("\nlast import's summary:\n" + last.rstrip())
 
 
 if __name__ == "__main__":

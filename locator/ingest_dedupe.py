@@ -46,8 +46,15 @@ def stable_ids(source: str, kinds: pd.Series, names: pd.Series, lon: np.ndarray,
                      for k in key.to_numpy()], dtype=object)
 
 
+_DIGITS = re.compile(r"\d+")
+
+
 def similar(a: str, b: str) -> bool:
+    """Names that plausibly denote one station: equal or contained after dropping
+    generic words, or close in spelling. Different numbers ("1号" vs "2号") never are."""
     ca, cb = _NAME_NOISE.sub("", a), _NAME_NOISE.sub("", b)
+    if _DIGITS.findall(ca) != _DIGITS.findall(cb):
+        return False
     if not ca or not cb:
         return a == b
     if ca in cb or cb in ca:
