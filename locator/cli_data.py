@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +12,7 @@ import click
 from . import export as export_mod
 from . import ingest, publish, settings, tabular
 from .errors import LocatorError
-from .ingest_read import Limits
-from .ingest_report import REASONS, ImportRefusedError, write_csv
+from .ingest_report import REASONS
 
 
 def _fail(exc: LocatorError, code: int = 2) -> None:
@@ -52,56 +50,30 @@ def import_cmd(file: str, source: str | None, kind: str | None, crs: str | None,
                approximate: bool, merge_duplicates: bool, force: bool, dry_run: bool,
                report_path: str | None) -> None:
     """Import a station list (CSV, XLSX, GeoJSON, GeoPackage, zipped Shapefile)."""
-    cfg = settings.load()
-    dd = _data_dir(cfg)
     opts = ingest.ImportOptions(source=source, kind=kind, crs=crs, sheet=sheet,
                                 encoding=encoding, mapping=mapping, approximate=approximate,
                                 merge_duplicates=merge_duplicates)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    report = Path(report_path) if report_path else \
-        dd.reports / f"{stamp}-{Path(file).stem}.csv"
-    limits = Limits(max_rows=cfg["IMPORT_MAX_ROWS"], max_bytes=cfg["IMPORT_MAX_BYTES"],
-                    max_cell=cfg["IMPORT_MAX_CELL_CHARS"])
     try:
-        with dd.lock():
-            _run_import(file, opts, cfg, dd, limits, report, force=force, dry_run=dry_run)
-    except ImportRefusedError as exc:
-        write_csv(exc.report.frame(), report, refusal=(exc.zh, exc.message))
-        click.echo(f"导入被拒绝 / import refused: {exc.zh}\n  {exc.message}", err=True)
-        click.echo(f"report: {report}", err=True)
-        click.echo("nothing was published; the live data is unchanged", err=True)
-        sys.exit(1)
+        out = ingest.run_import(file, opts, config=settings.load(), force=force,
+                                dry_run=dry_run, report_path=report_path)
     except LocatorError as exc:
         _fail(exc)
-
-
-def _run_import(file: str, opts: ingest.ImportOptions, cfg: dict[str, Any],
-                dd: publish.DataDir, limits: Limits, report: Path, *, force: bool,
-                dry_run: bool) -> None:
-    base = dd.base_frame(cfg["DATA_PATH"])
-    result = ingest.read_stations(file, opts, boundaries_dir=cfg["BOUNDARIES_DIR"],
-                                  limits=limits, duplicate_m=cfg["IMPORT_DUPLICATE_M"],
-                                  existing=base)
-    frame = result.report.frame()
-    write_csv(frame, report)
-    try:
-        plan = ingest.plan_import(result, base, max_vanish=cfg["IMPORT_MAX_VANISH_SHARE"],
-                                  force=force)
-    except ImportRefusedError as exc:
-        exc.report = result.report
-        raise
-    _summary(result, frame, plan.summary())
-    click.echo(f"report: {report}")
+        return
+    if out.refused is not None:
+        refusal = out.refused
+        click.echo(f"导入被拒绝 / import refused: {refusal.zh}\n  {refusal.message}", err=True)
+        click.echo(f"report: {out.report_path}", err=True)
+        click.echo("nothing was published; the live data is unchanged", err=True)
+        sys.exit(1)
+    assert out.result is not None and out.plan is not None
+    _summary(out.result, out.result.report.frame(), out.plan.summary())
+    click.echo(f"report: {out.report_path}")
     if dry_run:
         click.echo("dry run: nothing was published")
-        return
-    if dd.current() is not None and not (plan.added or plan.updated or plan.removed):
-        click.echo(f"no station changed; version {dd.current()} stays live")
-        return
-    name = dd.publish(plan.frame, meta={"action": "import", "source": result.source,
-                                        "file": str(Path(file).resolve()),
-                                        "crs": result.crs, **plan.summary()})
-    click.echo(f"published version {name} ({len(plan.frame)} stations)")
+    elif out.version is None:
+        click.echo("no station changed; the live version stays")
+    else:
+        click.echo(f"published version {out.version} ({len(out.plan.frame)} stations)")
 
 
 def _summary(result: ingest.ImportResult, frame: Any, plan: dict[str, Any]) -> None:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,36 +25,18 @@ import pandas as pd
 from . import coords, regions, schema, store
 from .errors import invalid
 from .ingest_columns import (
-    ColumnMapping,
     Columns,
-    amenities_of,
     header_score,
-    kind_from_name,
-    kind_of,
     load_mapping,
     recognise,
 )
 from .ingest_dedupe import Plan, near_duplicates, replace_source, stable_ids
-from .ingest_hours import convert_unique
+from .ingest_fields import attributes, text_fields
 from .ingest_read import Limits, RawTable, read_table
-from .ingest_report import ImportRefusedError, Report
+from .ingest_report import ImportRefusedError, Report, write_csv
 from .progress import Steps
 
-_FORMULA = re.compile(r"^(?:[=@]|[+\-](?![\d\s().\-/,转]*$))")
-_APOSTROPHE = re.compile(r"^'(?=[=+\-@])")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-_SUSPECT = re.compile(r"^['=+\-@]|[\x00-\x08\x0b-\x1f\x7f]")
-_PHONE = re.compile(r"^[0-9+()\- ,/转]{3,40}$")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
-TEXT_FIELDS = ("id", "name", "address", "kind", "opening_hours", "phone", "operator", "county",
-               "city", "amenities", "status", "access", "verified_at", "approximate", "datum")
-_STATUS_WORDS = {**{t.code: t.code for t in schema.STATUSES},
-                 **{t.zh: t.code for t in schema.STATUSES},
-                 "开放": "open", "正常": "open", "运行": "open", "暂停": "temporarily_closed",
-                 "关闭": "closed", "撤销": "closed"}
-_ACCESS_WORDS = {**{t.code: t.code for t in schema.ACCESS}, **{t.zh: t.code for t in schema.ACCESS}}
-
-
 @dataclass(frozen=True, kw_only=True)
 class ImportOptions:
     """What ``locator import`` is told about a file."""
@@ -128,11 +112,11 @@ def read_stations(path: str | Path, options: ImportOptions, *, boundaries_dir: s
             + ", ".join(map(str, table.frame.columns)),
             "没有找到站点名称列（如 名称、站点名称、name）；文件中的列："
             + "、".join(map(str, table.frame.columns)), column="name")
-    text = _text_fields(table, cols, rep)
+    text = text_fields(table, cols, rep)
     src = source_name(path, options)
     lon, lat, approx, used_crs = _locate(table, cols, text, crs, options, rep, boundaries_dir)
     steps.step("coordinates")
-    out = _attributes(table, text, mapping, options, rep)
+    out = attributes(table, text, mapping, options.kind, rep)
     steps.step("attributes")
     where = regions.assign_counties(lon, lat, boundaries_dir)
     _check_county(table.rows, text["county"], where, approx, rep, boundaries_dir)
@@ -158,45 +142,6 @@ def read_stations(path: str | Path, options: ImportOptions, *, boundaries_dir: s
     steps.close()
     return ImportResult(stations, rep, src, len(table.frame), table.fmt, table.encoding,
                         table.sheet, used_crs, cols.by_field)
-
-
-def _text_fields(table: RawTable, cols: Columns, rep: Report) -> dict[str, pd.Series]:
-    """Every text field as a stripped string column ('' when absent); formulas and
-    control characters reported.
-
-    Work is done on each column's distinct values; a single regex search picks
-    the few values that need a closer look.
-    """
-    n = len(table.frame)
-    out: dict[str, pd.Series] = {}
-    for name in (*TEXT_FIELDS, "lon", "lat", "coords"):
-        header = cols.by_field.get(name)
-        if header is None:
-            out[name] = pd.Series([""] * n, dtype=object)
-            continue
-        codes, uniq = pd.factorize(table.frame[header].to_numpy(object), use_na_sentinel=False)
-        raw = [str(u).strip() for u in uniq]
-        raw = ["" if u.lower() in ("nan", "none", "null") else u for u in raw]
-        clean = list(raw)
-        formula_u = np.zeros(len(raw), dtype=bool)
-        ctrl_u = np.zeros(len(raw), dtype=bool)
-        for i, u in enumerate(raw):
-            if _SUSPECT.search(u):
-                formula_u[i] = bool(_FORMULA.search(u))
-                clean[i] = _APOSTROPHE.sub("", u)
-                ctrl_u[i] = not formula_u[i] and bool(_CONTROL.search(clean[i]))
-        s = pd.Series(np.asarray(clean, dtype=object)[codes], dtype=object)
-        formula, ctrl = formula_u[codes], ctrl_u[codes]
-        rep.add("formula", table.rows[formula], header,
-                np.asarray(raw, dtype=object)[codes][formula])
-        rep.add("control_chars", table.rows[ctrl], header, s[ctrl].to_numpy())
-        if name in ("name", "address", "operator", "county", "city"):
-            length = np.fromiter(map(len, clean), dtype=np.int64, count=len(clean))[codes]
-            long = length > schema.MAX_TEXT
-            rep.add("text_too_long", table.rows[long], header, s[long].to_numpy(),
-                    length[long].astype(str))
-        out[name] = s
-    return out
 
 
 def _locate(table: RawTable, cols: Columns, text: dict[str, pd.Series], crs: str | None,
@@ -311,75 +256,6 @@ def _fold_county(text: Any) -> str:
     return unicodedata.normalize("NFKC", str(text)).replace(" ", "").strip()
 
 
-def _attributes(table: RawTable, text: dict[str, pd.Series], mapping: ColumnMapping,
-                options: ImportOptions, rep: Report) -> dict[str, Any]:
-    rows = table.rows
-    name = text["name"]
-    blank = (name == "").to_numpy()
-    rep.add("name_missing", rows[blank], "name")
-    kind = _kinds(rows, text["kind"], name, mapping, options, rep)
-    raw_hours = text["opening_hours"]
-    conv = convert_unique(raw_hours[raw_hours != ""])
-    osm = raw_hours.map(lambda v: conv.get(v) if v else None)
-    unparsed = ((raw_hours != "") & osm.isna()).to_numpy()
-    rep.add("hours_unparsed", rows[unparsed], "opening_hours", raw_hours[unparsed].to_numpy())
-    hours = osm.where(~pd.Series(unparsed), raw_hours)  # unknown text is kept, never guessed
-    am = text["amenities"]
-    parsed = {u: amenities_of(u, mapping) for u in pd.unique(am[am != ""])}
-    codes = am.map(lambda v: parsed[v][0] if v else "")
-    unknown = am.map(lambda v: "、".join(parsed[v][1]) if v else "")
-    has = (unknown != "").to_numpy()
-    rep.add("amenity_unknown", rows[has], "amenities", am[has].to_numpy(), unknown[has].to_numpy())
-    phone = text["phone"].map(lambda v: unicodedata.normalize("NFKC", v))
-    bad_phone = ((phone != "") & ~phone.str.match(_PHONE)).to_numpy()
-    rep.add("phone_unusable", rows[bad_phone], "phone", phone[bad_phone].to_numpy())
-    phone = phone.where(~pd.Series(bad_phone), "")
-    status = _choice(rows, text["status"], _STATUS_WORDS, "open", "status", rep)
-    access = _choice(rows, text["access"], _ACCESS_WORDS, "public", "access", rep)
-    verified = pd.to_datetime(text["verified_at"], errors="coerce", format="mixed")
-    bad_date = (verified.isna() & (text["verified_at"] != "")).to_numpy()
-    rep.add("bad_value", rows[bad_date], "verified_at", text["verified_at"][bad_date].to_numpy(),
-            "YYYY-MM-DD")
-    return {"kind": kind, "name": name.to_numpy(object),
-            "address": _none(text["address"]), "opening_hours": hours.to_numpy(object),
-            "amenities": codes.to_numpy(object), "phone": _none(phone),
-            "operator": _none(text["operator"]), "access": access, "status": status,
-            "verified_at": verified.dt.strftime("%Y-%m-%d").astype(object)
-            .where(verified.notna(), None).to_numpy(object)}
-
-
-def _none(s: pd.Series) -> np.ndarray:
-    return s.where(s != "", None).to_numpy(object)
-
-
-def _kinds(rows: np.ndarray, kinds: pd.Series, names: pd.Series, mapping: ColumnMapping,
-           options: ImportOptions, rep: Report) -> np.ndarray:
-    uniq = {u: kind_of(u, mapping) for u in pd.unique(kinds[kinds != ""])}
-    got = kinds.map(lambda v: uniq.get(v) if v else None)
-    unknown = ((kinds != "") & got.isna()).to_numpy()
-    rep.add("kind_unknown", rows[unknown], "kind", kinds[unknown].to_numpy())
-    empty = (kinds == "").to_numpy()
-    fallback = options.kind
-    if fallback is None:
-        guess = names[empty].map(kind_from_name)
-        got[empty] = guess
-    else:
-        got[empty] = fallback
-    nothing = empty & got.isna().to_numpy()
-    rep.add("kind_missing", rows[nothing], "kind", names[nothing].to_numpy())
-    return got.to_numpy(object)
-
-
-def _choice(rows: np.ndarray, values: pd.Series, words: dict[str, str], default: str,
-            column: str, rep: Report) -> np.ndarray:
-    got = values.map(lambda v: words.get(v.strip().lower(), words.get(v.strip())) if v
-                     else default)
-    bad = got.isna().to_numpy()
-    rep.add("bad_value", rows[bad], column, values[bad].to_numpy(),
-            " / ".join(sorted(set(words.values()))))
-    return got.fillna(default).to_numpy(object)
-
-
 def _check_county(rows: np.ndarray, stated: pd.Series, where: pd.DataFrame,
                   approx: np.ndarray, rep: Report, boundaries_dir: str | Path) -> None:
     """Flag rows whose stated county is not where their point lies."""
@@ -445,4 +321,57 @@ def plan_import(result: ImportResult, base: gpd.GeoDataFrame, *, max_vanish: flo
                 force: bool) -> Plan:
     """Merge an import into ``base``, replacing only the import's source."""
     stations = result.stations.drop(columns=["_row"])
-    return replace_source(base, stations, result.source, max_vanish=max_vanish, force=force)
+    try:
+        return replace_source(base, stations, result.source, max_vanish=max_vanish, force=force)
+    except ImportRefusedError as exc:
+        exc.report = result.report
+        raise
+
+
+@dataclass
+class ImportOutcome:
+    """What one import did: checked rows, the merge, the report, the published version."""
+
+    report_path: Path
+    result: ImportResult | None = None
+    plan: Plan | None = None
+    version: str | None = None
+    refused: ImportRefusedError | None = None
+
+
+def run_import(path: str | Path, options: ImportOptions, *, config: Mapping[str, Any],
+               force: bool = False, dry_run: bool = False, report_path: str | Path | None = None,
+               progress: bool = True) -> ImportOutcome:
+    """Check, report and (unless ``dry_run``) publish one file: the whole import.
+
+    ``config`` is the settings mapping (``settings.load()`` or a Flask config).
+    A refused file gives an outcome with ``refused`` set and nothing published;
+    another import running raises a 409 :class:`~locator.errors.LocatorError`.
+    """
+    from . import publish
+
+    dd = publish.DataDir(config["DATA_DIR"])
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    report = Path(report_path) if report_path else dd.reports / f"{stamp}-{Path(path).stem}.csv"
+    limits = Limits(max_rows=config["IMPORT_MAX_ROWS"], max_bytes=config["IMPORT_MAX_BYTES"],
+                    max_cell=config["IMPORT_MAX_CELL_CHARS"])
+    with dd.lock():
+        try:
+            base = dd.base_frame(config["DATA_PATH"])
+            result = read_stations(path, options, boundaries_dir=config["BOUNDARIES_DIR"],
+                                   limits=limits, duplicate_m=config["IMPORT_DUPLICATE_M"],
+                                   existing=base, progress=progress)
+            plan = plan_import(result, base, max_vanish=config["IMPORT_MAX_VANISH_SHARE"],
+                               force=force)
+        except ImportRefusedError as exc:
+            write_csv(exc.report.frame(), report, refusal=(exc.zh, exc.message))
+            return ImportOutcome(report, refused=exc)
+        write_csv(result.report.frame(), report)
+        out = ImportOutcome(report, result, plan)
+        if dry_run or (dd.current() is not None
+                       and not (plan.added or plan.updated or plan.removed)):
+            return out
+        out.version = dd.publish(plan.frame, meta={
+            "action": "import", "source": result.source, "file": str(Path(path).resolve()),
+            "crs": result.crs, **plan.summary()})
+        return out

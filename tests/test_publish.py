@@ -250,3 +250,22 @@ def test_running_server_switches_without_failing_requests(tmp_path, data_dir, sm
     finally:
         server.terminate()
         server.wait(10)
+
+
+def test_run_import_is_callable_without_the_command_line(tmp_path):
+    """The engine entry point a web upload page would call."""
+    from locator import ingest, settings
+
+    cfg = settings.load(overrides={"DATA_DIR": str(tmp_path / "d")})
+    path = sf.xlsx_gcj02(sf.real_stations().head(12), tmp_path / "a.xlsx")
+    opts = ingest.ImportOptions(crs="gcj02", source="web")
+    dry = ingest.run_import(path, opts, config=cfg, dry_run=True, progress=False)
+    assert dry.refused is None and dry.version is None and dry.report_path.is_file()
+    assert dry.plan is not None and dry.plan.added == 12
+    assert publish.DataDir(cfg["DATA_DIR"]).current() is None
+    done = ingest.run_import(path, opts, config=cfg, progress=False)
+    assert done.version == publish.DataDir(cfg["DATA_DIR"]).current()
+    (tmp_path / "empty.csv").write_text("", encoding="utf-8")
+    bad = ingest.run_import(tmp_path / "empty.csv", opts, config=cfg, progress=False)
+    assert bad.refused is not None and bad.version is None
+    assert publish.DataDir(cfg["DATA_DIR"]).current() == done.version
