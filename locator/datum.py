@@ -25,6 +25,7 @@ input, otherwise float64 arrays of the broadcast shape.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Final
 
 import numpy as np
@@ -51,7 +52,11 @@ DATUMS: Final = ("wgs84", "gcj02", "bd09")
 """Datums understood by :func:`to_wgs84` and :func:`from_wgs84`."""
 
 METRIC_CRS: Final = "EPSG:4547"
-"""CGCS2000 / 3-degree Gauss-Kruger CM 114E: metric, and covers all of Henan."""
+"""CGCS2000 / 3-degree Gauss-Kruger CM 114E, the metric CRS for Henan.
+
+Its official zone is 112.5E-115.5E; over the whole province (110.35E-116.65E)
+the scale error stays below 0.15 %, which is negligible for walking distances.
+"""
 
 HENAN_BBOX: Final = (110.35, 31.38, 116.65, 36.37)
 """Henan province as ``(west, south, east, north)`` in WGS-84 degrees."""
@@ -76,7 +81,10 @@ _BD_SHIFT_LAT: Final = 0.006
 _INVERSE_TOL_DEG: Final = 1e-10
 _INVERSE_MAX_STEPS: Final = 50
 
-def _prepare(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArray[np.float64], bool]:
+_Arr = NDArray[np.float64]
+
+
+def _prepare(lon: ArrayLike, lat: ArrayLike) -> tuple[_Arr, _Arr, bool]:
     """Broadcast inputs to float64 arrays and note whether both were scalars."""
     scalar = np.ndim(lon) == 0 and np.ndim(lat) == 0
     x, y = np.broadcast_arrays(np.asarray(lon, dtype=np.float64),
@@ -85,7 +93,7 @@ def _prepare(lon: ArrayLike, lat: ArrayLike) -> tuple[NDArray[np.float64], NDArr
     return np.array(x, dtype=np.float64), np.array(y, dtype=np.float64), scalar
 
 
-def _finish(x: NDArray[np.float64], y: NDArray[np.float64], scalar: bool) -> tuple[Any, Any]:
+def _finish(x: _Arr, y: _Arr, scalar: bool) -> tuple[Any, Any]:
     if scalar:
         return float(x), float(y)
     return x, y
@@ -110,8 +118,7 @@ def in_china(lon: ArrayLike, lat: ArrayLike) -> NDArray[np.bool_] | bool:
     return bool(inside) if scalar else inside
 
 
-def _gcj_shift(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[NDArray[np.float64],
-                                                                        NDArray[np.float64]]:
+def _gcj_shift(x: _Arr, y: _Arr) -> tuple[_Arr, _Arr]:
     """GCJ-02 minus WGS-84 in degrees, evaluated at WGS-84 positions ``(x, y)``.
 
     The published obfuscation is a fixed polynomial-plus-sines surface in
@@ -147,32 +154,38 @@ def _gcj_shift(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[NDArray[
     return dlon, dlat
 
 
-def _wgs_to_gcj(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[NDArray[np.float64],
-                                                                         NDArray[np.float64]]:
+def _wgs_to_gcj(x: _Arr, y: _Arr) -> tuple[_Arr, _Arr]:
     dlon, dlat = _gcj_shift(x, y)
     return x + dlon, y + dlat
 
 
-def _gcj_to_wgs(gx: NDArray[np.float64], gy: NDArray[np.float64]) -> tuple[NDArray[np.float64],
-                                                                           NDArray[np.float64]]:
-    # The shift varies slowly (its gradient is ~1e-3), so the fixed-point
-    # iteration w <- w - (forward(w) - target) contracts quickly; the
-    # popular one-step "g - shift(g)" stops after the first step and is
-    # off by up to a couple of metres.
-    dlon, dlat = _gcj_shift(gx, gy)
-    x, y = gx - dlon, gy - dlat
+def _invert(forward: Callable[[_Arr, _Arr], tuple[_Arr, _Arr]], tx: _Arr, ty: _Arr,
+            x: _Arr, y: _Arr) -> tuple[_Arr, _Arr]:
+    """Solve ``forward(x, y) == (tx, ty)`` starting from the guess ``(x, y)``.
+
+    Both Chinese transforms are the identity plus a perturbation whose
+    gradient is ~1e-3, so the fixed-point step ``p <- p - (forward(p) - t)``
+    contracts by about that factor per step: two or three steps reach the
+    tolerance.
+    """
     for _ in range(_INVERSE_MAX_STEPS):
-        fx, fy = _wgs_to_gcj(x, y)
-        ex, ey = fx - gx, fy - gy
+        fx, fy = forward(x, y)
+        ex, ey = fx - tx, fy - ty
         x, y = x - ex, y - ey
-        if x.size == 0 or max(np.nanmax(np.abs(ex), initial=0.0),
-                              np.nanmax(np.abs(ey), initial=0.0)) < _INVERSE_TOL_DEG:
+        worst = max(np.nanmax(np.abs(ex), initial=0.0), np.nanmax(np.abs(ey), initial=0.0))
+        if worst < _INVERSE_TOL_DEG:
             break
     return x, y
 
 
-def _gcj_to_bd(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[NDArray[np.float64],
-                                                                        NDArray[np.float64]]:
+def _gcj_to_wgs(gx: _Arr, gy: _Arr) -> tuple[_Arr, _Arr]:
+    # The widely copied one-step inverse "g - shift(g)" is the first guess
+    # only: on its own it is off by up to ~3 m in Henan, ~5 m across China.
+    dlon, dlat = _gcj_shift(gx, gy)
+    return _invert(_wgs_to_gcj, gx, gy, gx - dlon, gy - dlat)
+
+
+def _gcj_to_bd(x: _Arr, y: _Arr) -> tuple[_Arr, _Arr]:
     radius = np.hypot(x, y) + 2e-5 * np.sin(y * _BD_RATE)
     angle = np.arctan2(y, x) + 3e-6 * np.cos(x * _BD_RATE)
     bx = radius * np.cos(angle) + _BD_SHIFT_LON
@@ -181,23 +194,14 @@ def _gcj_to_bd(x: NDArray[np.float64], y: NDArray[np.float64]) -> tuple[NDArray[
     return np.where(outside, x, bx), np.where(outside, y, by)
 
 
-def _bd_to_gcj(bx: NDArray[np.float64], by: NDArray[np.float64]) -> tuple[NDArray[np.float64],
-                                                                          NDArray[np.float64]]:
-    # Subtracting the perturbations evaluated at the BD-09 point is the usual
-    # closed-form guess, but it is only good to about half a metre because the
-    # perturbations are evaluated at the wrong place; refine it iteratively.
+def _bd_to_gcj(bx: _Arr, by: _Arr) -> tuple[_Arr, _Arr]:
+    # The usual closed form subtracts the perturbations evaluated at the BD-09
+    # point instead of the GCJ-02 one, which leaves up to ~0.2 m of error;
+    # it serves as the starting guess.
     u, v = bx - _BD_SHIFT_LON, by - _BD_SHIFT_LAT
     radius = np.hypot(u, v) - 2e-5 * np.sin(v * _BD_RATE)
     angle = np.arctan2(v, u) - 3e-6 * np.cos(u * _BD_RATE)
-    x, y = radius * np.cos(angle), radius * np.sin(angle)
-    for _ in range(_INVERSE_MAX_STEPS):
-        fx, fy = _gcj_to_bd(x, y)
-        ex, ey = fx - bx, fy - by
-        x, y = x - ex, y - ey
-        if x.size == 0 or max(np.nanmax(np.abs(ex), initial=0.0),
-                              np.nanmax(np.abs(ey), initial=0.0)) < _INVERSE_TOL_DEG:
-            break
-    return x, y
+    return _invert(_gcj_to_bd, bx, by, radius * np.cos(angle), radius * np.sin(angle))
 
 
 def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> tuple[Any, Any]:

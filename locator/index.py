@@ -46,19 +46,27 @@ def _point_xyz(lon: float, lat: float) -> tuple[float, float, float]:
 
 def geodesics(lon: float, lat: float, xs: np.ndarray, ys: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray]:
-    """Forward azimuths and WGS-84 geodesic metres from one point to many."""
-    if len(xs) <= 8:
-        # pyproj's array path costs ~10 µs of buffer set-up; a scalar call
-        # costs under 1 µs, so for a handful of candidates a loop is faster.
-        inv = GEOD.inv
-        pairs = [inv(lon, lat, x, y, return_back_azimuth=False)
-                 for x, y in zip(xs.tolist(), ys.tolist(), strict=True)]
-        az = np.fromiter((p[0] for p in pairs), float, len(pairs))
-        dist = np.fromiter((p[2] for p in pairs), float, len(pairs))
-        return az, dist
-    az, _, dist = GEOD.inv(np.full(len(xs), lon), np.full(len(xs), lat), xs, ys,
-                           return_back_azimuth=False)
+    """Forward azimuths and WGS-84 geodesic metres from one point to many.
+
+    ``xs`` and ``ys`` must be fresh float64 arrays the caller will not reuse:
+    the solver writes its results into the buffers it is given.
+    """
+    n = len(xs)
+    if _INV_INPLACE is not None:
+        # Geod.inv first tries a scalar path, fails, then copies all four
+        # inputs; on ~10 candidates that bookkeeping costs more than the
+        # geodesics themselves, so hand the solver our own buffers directly.
+        a = np.full(n, lon)
+        b = np.full(n, lat)
+        x = np.ascontiguousarray(xs, dtype=np.float64)
+        y = np.ascontiguousarray(ys, dtype=np.float64)
+        _INV_INPLACE(a, b, x, y, radians=False, return_back_azimuth=False)
+        return a, x
+    az, _, dist = GEOD.inv(np.full(n, lon), np.full(n, lat), xs, ys, return_back_azimuth=False)
     return np.asarray(az), np.asarray(dist)
+
+
+_INV_INPLACE = getattr(GEOD, "_inv", None)
 
 
 @dataclass(frozen=True)
@@ -188,8 +196,22 @@ class NearestIndex:
                 break
             if len(order) >= k:
                 far_ang = 2 * math.asin(min(float(chord[-1]) / 2, 1.0))
-                if dist[order[k - 1]] <= MIN_RADIUS * far_ang:
+                kth_m = float(dist[order[k - 1]])
+                if kth_m <= MIN_RADIUS * far_ang:
                     break
+                # Close call: fetch exactly the ball that could still hold a
+                # nearer station, rather than widening blindly.
+                reach = 2 * math.sin(min(kth_m / MIN_RADIUS, math.pi) / 2) * (1 + 1e-12)
+                ball = np.asarray(tree.query_ball_point(q, reach), dtype=np.int64)
+                cand_k = rows[ball]
+                if accept is not None and len(cand_k):
+                    cand_k = cand_k[accept(cand_k)]
+                az, dist = geodesics(lon, lat, self.lon[cand_k], self.lat[cand_k])
+                if max_distance_m is not None:
+                    inside = dist <= max_distance_m
+                    cand_k, dist, az = cand_k[inside], dist[inside], az[inside]
+                order = np.lexsort((cand_k, dist))
+                break
             m = min(n, m * 4)
         order = order[:k]
         return Hits(cand_k[order], dist[order], az[order])

@@ -7,16 +7,16 @@ web view and the CLI both call it. Results are GeoJSON features in WGS-84
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 
 from . import datum, hours, schema
-from .store import TEMP_CLOSED, Dataset
+from .store import Dataset
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ class NearestQuery:
     max_distance_m: float | None = None
     crs: str = "wgs84"
     out_crs: str = "wgs84"
+    lang: str = "zh"
     when: datetime | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -45,7 +46,8 @@ class Walking:
 
 
 _STATE_CODE = {"open": 1, "closed": 0, "unknown": -1}
-_state_cache: dict[tuple[int, int], np.ndarray] = {}
+_OPEN_NOW = {1: True, 0: False, -1: None}
+_OPEN_STATE = {1: "open", 0: "closed", -1: "unknown"}
 
 
 def hour_states(ds: Dataset, when: datetime | None) -> np.ndarray:
@@ -54,37 +56,32 @@ def hour_states(ds: Dataset, when: datetime | None) -> np.ndarray:
     A dataset has a few dozen distinct hours strings, not one per station, and
     the answer only changes once a minute, so it is cached per minute.
     """
-    stamp = (when or datetime.now(UTC)).timestamp()
-    key = (id(ds.hours_values), int(stamp // 60))
-    got = _state_cache.get(key)
+    minute = int((when or datetime.now(UTC)).timestamp() // 60)
+    cache = ds.hour_state_cache
+    got = cache.get(minute)
     if got is None:
-        when_min = datetime.fromtimestamp(key[1] * 60, UTC)
-        states = hours.evaluate_unique(ds.hours_values, when_min)
+        states = hours.evaluate_unique(ds.hours_values, datetime.fromtimestamp(minute * 60, UTC))
         got = np.asarray([_STATE_CODE[states[v]] for v in ds.hours_values], dtype=np.int8)
-        if len(_state_cache) > 64:
-            _state_cache.clear()
-        _state_cache[key] = got
+        if len(cache) > 64:
+            cache.clear()
+        cache[minute] = got
     return got
 
 
 def row_filter(ds: Dataset, *, amenity_mask: int = 0, open_now: bool = False,
-               include_temporarily_closed: bool = False,
                when: datetime | None = None) -> Callable[[np.ndarray], np.ndarray] | None:
     """A filter over candidate rows, or ``None`` when nothing is filtered.
 
     It is applied only to the rows the index returns, never to every station,
     using per-row codes precomputed at load time.
     """
-    if not (amenity_mask or open_now or not include_temporarily_closed):
+    if not (amenity_mask or open_now):
         return None
     states = hour_states(ds, when) if open_now else None
-    amen, status, hcode = ds.amenities, ds.status, ds.hours_code
+    amen, hcode = ds.amenities, ds.hours_code
 
     def accept(rows: np.ndarray) -> np.ndarray:
-        ok = status[rows] != TEMP_CLOSED if not include_temporarily_closed else \
-            np.ones(len(rows), bool)
-        if amenity_mask:
-            ok &= (amen[rows] & amenity_mask) == amenity_mask
+        ok = (amen[rows] & amenity_mask) == amenity_mask
         if states is not None:
             ok &= states[hcode[rows]] == 1
         return ok
@@ -100,24 +97,28 @@ def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None
     GCJ-02 or BD-09 (``q.crs``); it is converted to WGS-84 before searching.
     """
     walking = walking or Walking()
-    lon, lat = datum.to_wgs84(q.lon, q.lat, q.crs)
-    lon, lat = float(lon), float(lat)
+    lon, lat = float(q.lon), float(q.lat)
+    if q.crs != "wgs84":
+        x, y = datum.to_wgs84(lon, lat, q.crs)
+        lon, lat = float(x), float(y)
     kind_codes = [schema.KIND_INDEX[k] for k in q.kinds] if q.kinds else None
-    accept = row_filter(ds, amenity_mask=q.amenity_mask, open_now=q.open_now,
-                        include_temporarily_closed=q.include_temporarily_closed, when=q.when)
-    hits = ds.index.query(lon, lat, k=q.k, kinds=kind_codes, accept=accept,
+    accept = row_filter(ds, amenity_mask=q.amenity_mask, open_now=q.open_now, when=q.when)
+    index = ds.index_with_temporary if q.include_temporarily_closed else ds.index
+    hits = index.query(lon, lat, k=q.k, kinds=kind_codes, accept=accept,
                           max_distance_m=q.max_distance_m)
     states = hour_states(ds, q.when)[ds.hours_code[hits.rows]]
-    features = to_features(ds, hits.rows, out_crs=q.out_crs, with_links=with_links)
-    walk = walking.minutes(hits.distance_m)
-    for f, d, az, st, w in zip(features, hits.distance_m, hits.azimuth_deg, states, walk,
-                               strict=True):
+    features = to_features(ds, hits.rows, out_crs=q.out_crs, with_links=with_links,
+                           lang=q.lang)
+    extras = zip(np.round(hits.distance_m, 1).tolist(),
+                 np.round(hits.azimuth_deg % 360.0, 1).tolist(), states.tolist(),
+                 walking.minutes(hits.distance_m).tolist(), strict=True)
+    for f, (d, az, st, w) in zip(features, extras, strict=True):
         p = f["properties"]
-        p["distance_m"] = round(float(d), 1)
-        p["bearing_deg"] = round(float(az) % 360.0, 1)
-        p["walk_min"] = int(w)
-        p["open_now"] = {1: True, 0: False}.get(int(st))
-        p["open_state"] = {1: "open", 0: "closed"}.get(int(st), "unknown")
+        p["distance_m"] = d
+        p["bearing_deg"] = az
+        p["walk_min"] = w
+        p["open_now"] = _OPEN_NOW[st]
+        p["open_state"] = _OPEN_STATE[st]
     return {
         "type": "FeatureCollection",
         "features": features,
@@ -137,24 +138,27 @@ def dataset_meta(ds: Dataset) -> dict[str, Any]:
     return meta
 
 
+@lru_cache(maxsize=4096)
+def hours_label(text: str | None, lang: str) -> str:
+    return hours.describe(text, lang=lang)
+
+
 def to_features(ds: Dataset, rows: np.ndarray, *, out_crs: str = "wgs84",
-                with_links: bool = True) -> list[dict[str, Any]]:
+                with_links: bool = True, lang: str = "zh") -> list[dict[str, Any]]:
     """GeoJSON features for ``rows``; coordinates converted to ``out_crs``."""
     rows = np.asarray(rows, dtype=np.int64)
     lon, lat = ds.lon[rows], ds.lat[rows]
     if out_crs != "wgs84":
         lon, lat = datum.from_wgs84(lon, lat, out_crs)
     out = []
-    for r, x, y in zip(rows.tolist(), np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist(),
-                       strict=True):
+    xs = np.round(np.atleast_1d(lon), 7).tolist()
+    ys = np.round(np.atleast_1d(lat), 7).tolist()
+    for r, x, y in zip(rows.tolist(), xs, ys, strict=True):
         rec = ds.record(r)
+        rec["opening_hours_text"] = hours_label(rec["opening_hours"], lang)
         if with_links:
             rec["navigation"] = ds.links(r)
         out.append({"type": "Feature", "id": rec["id"],
-                    "geometry": {"type": "Point", "coordinates": [_r(x), _r(y)]},
+                    "geometry": {"type": "Point", "coordinates": [x, y]},
                     "properties": rec})
     return out
-
-
-def _r(v: float) -> float:
-    return math.floor(v * 1e7 + 0.5) / 1e7

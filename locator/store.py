@@ -12,7 +12,7 @@ import hashlib
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -25,6 +25,7 @@ from .index import NearestIndex
 
 LAYER = "stations"
 STATUS_INDEX = {code: i for i, code in enumerate(schema.STATUS_CODES)}
+OPEN = STATUS_INDEX["open"]
 CLOSED = STATUS_INDEX["closed"]
 TEMP_CLOSED = STATUS_INDEX["temporarily_closed"]
 
@@ -78,8 +79,10 @@ class Dataset:
     hours_code: np.ndarray = field(init=False)
     hours_values: list[str | None] = field(init=False)
     index: NearestIndex = field(init=False)
+    index_with_temporary: NearestIndex = field(init=False)
     demo: bool = field(init=False)
     records: list[dict[str, Any]] = field(init=False, repr=False)
+    hour_state_cache: dict[int, np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         f = self.frame.reset_index(drop=True)
@@ -94,11 +97,16 @@ class Dataset:
         self.hours_values = [*uniques.tolist(), None]
         self.hours_code = np.where(codes < 0, len(uniques), codes).astype(np.int32)
         self.demo = bool(f["demo"].any()) if len(f) else False
+        # Two indexes so that the common query (open stations only) needs no
+        # status filter at all; temporarily closed ones are added on request.
         self.index = NearestIndex(self.lon, self.lat, self.kind,
-                                  searchable=self.status != CLOSED)
+                                  searchable=self.status == OPEN)
+        self.index_with_temporary = NearestIndex(self.lon, self.lat, self.kind,
+                                                 searchable=self.status != CLOSED)
         self._row_of = pd.Index(f["id"])
         self.records = _records(f)
         self._links: dict[int, dict[str, dict[str, str]]] = {}
+        self.hour_state_cache = {}
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -136,7 +144,7 @@ def _records(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     """Plain-Python rows, built once so that answering a query touches no pandas."""
     cols = [c for c in schema.FIELDS if c in f.columns]
     plain = pd.DataFrame(f[cols]).astype(object)
-    recs: list[dict[str, Any]] = plain.where(plain.notna(), None).to_dict("records")
+    recs = cast(list[dict[str, Any]], plain.where(plain.notna(), None).to_dict("records"))
     for rec in recs:
         rec["amenities"] = tuple(schema.split_amenities(rec.get("amenities")))
         rec["demo"] = bool(rec.get("demo"))

@@ -8,7 +8,7 @@ import numpy as np
 
 from . import datum, schema
 from .nearest import dataset_meta, row_filter, to_features
-from .store import CLOSED, Dataset
+from .store import OPEN, Dataset
 
 
 def in_view(
@@ -34,7 +34,7 @@ def in_view(
         pad = 0.01
         x0, y0, x1, y1 = ax - pad, ay - pad, bx + pad, by + pad
     rows = ds.index.within_bbox((x0, y0, x1, y1))
-    keep = ds.status[rows] != CLOSED
+    keep = ds.status[rows] == OPEN
     if kinds:
         keep &= np.isin(ds.kind[rows], [schema.KIND_INDEX[k] for k in kinds])
     rows = rows[keep]

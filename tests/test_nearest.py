@@ -55,8 +55,8 @@ def test_filters_and_radius_match_brute_force():
         need = int(rng.choice([1, 3, 12, 15]))
         mask = (amen & need) == need
         max_d = float(rng.choice([5_000, 30_000, 200_000]))
-        hits = idx.query(lon, lat, k=10, kinds=[want_kind], accept=lambda r: mask[r],
-                         max_distance_m=max_d)
+        hits = idx.query(lon, lat, k=10, kinds=[want_kind],
+                         accept=lambda r, m=mask: m[r], max_distance_m=max_d)
         want_rows, want_d = brute(lon, lat, lons, lats, mask & (kinds == want_kind), 10, max_d)
         assert len(hits.rows) == len(want_rows)
         np.testing.assert_allclose(hits.distance_m, want_d, rtol=0, atol=1e-6)

@@ -8,7 +8,7 @@ import numpy as np
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from .. import datum, params, schema
+from .. import datum, i18n, params, schema
 from ..nearest import NearestQuery, dataset_meta, find_nearest, to_features
 from ..viewport import in_view
 from . import state
@@ -17,14 +17,16 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def _nearest_query() -> NearestQuery:
-    a = request.args
+    # A plain dict: MultiDict.get raises and catches an exception per absent key.
+    a = request.args.to_dict()
+    lists = request.args.getlist
     cfg = current_app.config
     return NearestQuery(
         lat=params.number("lat", a.get("lat"), lo=-90, hi=90),
         lon=params.number("lon", a.get("lon"), lo=-180, hi=180),
         k=params.integer("k", a.get("k"), lo=1, hi=cfg["MAX_K"], default=cfg["DEFAULT_K"]),
-        kinds=params.kinds(a.getlist("kind")),
-        amenity_mask=params.amenities(a.getlist("amenity")),
+        kinds=params.kinds(lists("kind")),
+        amenity_mask=params.amenities(lists("amenity")),
         open_now=params.boolean("open_now", a.get("open_now")),
         include_temporarily_closed=params.boolean("include_temporarily_closed",
                                                   a.get("include_temporarily_closed")),
@@ -33,7 +35,12 @@ def _nearest_query() -> NearestQuery:
                         if a.get("max_distance_m") not in (None, "") else None),
         crs=params.crs(a.get("crs")),
         out_crs=params.crs(a.get("out_crs"), field="out_crs"),
+        lang=params.choice("lang", a.get("lang"), i18n.LANGS, default="zh"),
     )
+
+
+def _lang() -> str:
+    return params.choice("lang", request.args.get("lang"), i18n.LANGS, default="zh")
 
 
 @bp.get("/nearest")
@@ -46,7 +53,7 @@ def nearest() -> ResponseReturnValue:
 def station(station_id: str) -> ResponseReturnValue:
     ds = state.current()
     out_crs = params.crs(request.args.get("out_crs"), field="out_crs")
-    feat = to_features(ds, np.array([ds.row(station_id)]), out_crs=out_crs)[0]
+    feat = to_features(ds, np.array([ds.row(station_id)]), out_crs=out_crs, lang=_lang())[0]
     feat["dataset"] = dataset_meta(ds)
     return jsonify(feat)
 

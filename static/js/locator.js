@@ -131,7 +131,7 @@
     setStatus(T.locating);
     var p = filters();
     p.lat = here.lat; p.lon = here.lon; p.crs = here.crs || "wgs84";
-    p.out_crs = cfg.datum; p.k = cfg.k;
+    p.out_crs = cfg.datum; p.k = cfg.k; p.lang = cfg.lang;
     return getJSON("nearest", p).then(function (fc) {
       var q = fc.query;
       var shown = toMapDatum(fc, q);
@@ -182,7 +182,7 @@
     if (p.demo) meta.appendChild(el("span", "badge badge-demo", T.demo_badge));
     if (p.distance_m !== undefined) meta.appendChild(el("span", "dist", formatDistance(p.distance_m) + " · " + T.walk.replace("{n}", p.walk_min)));
     document.getElementById("card-address").textContent = p.address || "";
-    document.getElementById("card-hours").textContent = p.opening_hours || T.unknown_hours;
+    document.getElementById("card-hours").textContent = p.opening_hours_text || p.opening_hours || T.unknown_hours;
     var ul = document.getElementById("card-amenities");
     ul.replaceChildren();
     (p.amenities || []).forEach(function (code) { ul.appendChild(el("li", "amenity amenity-" + code, cfg.amenities[code] || code)); });
@@ -191,9 +191,11 @@
     else { call.hidden = true; }
     var nav = document.getElementById("card-nav");
     nav.replaceChildren();
-    var names = { amap: "高德", baidu: "百度", tencent: "腾讯", osm: "OSM" };
+    var names = cfg.lang === "zh"
+      ? { amap: "高德地图", baidu: "百度地图", tencent: "腾讯地图", osm: "OpenStreetMap" }
+      : { amap: "Amap", baidu: "Baidu Maps", tencent: "Tencent Maps", osm: "OpenStreetMap" };
     Object.keys(p.navigation || {}).forEach(function (svc) {
-      var a = el("a", "button nav-" + svc, T.navigate + " · " + (names[svc] || svc));
+      var a = el("a", "button nav-" + svc, names[svc] || svc);
       // Web links open the app where it is installed and still work inside WeChat.
       a.href = p.navigation[svc].wechat_safe || p.navigation[svc].web;
       a.target = "_blank";
@@ -205,7 +207,7 @@
   }
 
   function openStation(id) {
-    getJSON("stations/" + encodeURIComponent(id), { out_crs: cfg.datum }).then(function (f) {
+    getJSON("stations/" + encodeURIComponent(id), { out_crs: cfg.datum, lang: cfg.lang }).then(function (f) {
       var known = state.results.filter(function (r) { return r.id === f.id; })[0];
       openCard(known || f);
     });
