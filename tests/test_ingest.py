@@ -39,6 +39,15 @@ def _check_all_82(result, real, first_data_row):
     assert hours["08:00-20:00"] == "08:00-20:00"
     assert hours["周一至周五 09:00-17:00"] == "Mo-Fr 09:00-17:00"
     assert hours["工作日开放"] == "工作日开放"  # kept as text: unknown, never guessed open
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from locator import hours as oh
+
+    noon = datetime(2026, 3, 4, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a working Wednesday
+    assert oh.state(hours["24小时"], noon) == "open"
+    assert oh.state(hours["08:00-20:00"], noon) == "open"
+    assert oh.state(hours["工作日开放"], noon) == "unknown"
     rep = result.report.frame()
     flagged = rep[rep["code"] == "county_mismatch"]
     flagged_names = set(real["name"].iloc[flagged["row"].to_numpy() - first_data_row])
