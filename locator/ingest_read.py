@@ -86,7 +86,7 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
             raise ImportRefusedError("this is a zip or XLSX file, not CSV text; save it with the "
                                      "right name (.xlsx or .zip)",
                                      "这是 zip/XLSX 文件而不是 CSV 文本，请使用正确的扩展名")
-        table = _read_csv(p, encoding, limits)
+        table = _read_csv(p, encoding, limits, header_score)
     else:
         raise ImportRefusedError(f"unsupported file type {suffix!r}; use CSV, XLSX, GeoJSON, "
                                  "GeoPackage or a zipped Shapefile",
@@ -156,27 +156,46 @@ def _decode_error(data: bytes, exc: UnicodeDecodeError, name: str) -> ImportRefu
                               f"文件不是有效的 {name} 编码：第 {line} 行有无法解码的字节{hint_zh}")
 
 
-def _read_csv(p: Path, encoding: str | None, limits: Limits) -> RawTable:
+def _read_csv(p: Path, encoding: str | None, limits: Limits,
+              header_score: Callable[[list[str]], int] | None) -> RawTable:
     text, used = decode(p.read_bytes(), encoding)
+    text = text.lstrip("\ufeff")
     if not text.strip():
         raise ImportRefusedError("the file is empty", "文件是空的")
-    first = text.lstrip("\ufeff").split("\n", 1)[0]
-    sep = max([",", "\t", ";", "|"], key=first.count)
+    head_lines = text.split("\n", 10)[:10]
+    sep = max([",", "\t", ";", "|"], key=head_lines[0].count)
+    # A title line above the header is common in lists saved from Excel.
+    skip = 0
+    if header_score is not None:
+        try:
+            scores = [header_score([c.strip() for c in row])
+                      for row in csv.reader(head_lines, delimiter=sep)]
+        except csv.Error:  # e.g. a giant cell; the full parse below reports it
+            scores = []
+        if scores and max(scores) > 0:
+            skip = int(np.argmax(scores))
     try:
         frame = pd.read_csv(io.StringIO(text), sep=sep, dtype=str, keep_default_na=False,
-                            nrows=limits.max_rows + 1, skipinitialspace=True,
-                            quoting=csv.QUOTE_MINIMAL, engine="c", on_bad_lines="error")
+                            nrows=limits.max_rows + 1, skipinitialspace=True, skiprows=skip,
+                            skip_blank_lines=False, quoting=csv.QUOTE_MINIMAL, engine="c",
+                            on_bad_lines="error")
     except pd.errors.EmptyDataError:
         raise ImportRefusedError("the file is empty", "文件是空的") from None
     except (pd.errors.ParserError, ValueError) as exc:
         raise ImportRefusedError(f"the CSV cannot be read: {exc}",
                                  f"CSV 无法读取：{exc}") from None
+    # Rows are numbered as a spreadsheet shows them: header row = skip + 1.
+    rows = np.arange(skip + 2, skip + 2 + len(frame))
+    filled = (frame != "").any(axis=1).to_numpy() if len(frame.columns) else np.zeros(0, bool)
+    frame, rows = frame[filled].reset_index(drop=True), rows[filled]
     _refuse_rows(len(frame), limits)
     if frame.empty:
         raise ImportRefusedError("the file has a header but no data rows",
                                  "文件只有表头，没有数据行")
     frame.columns = [str(c).strip() for c in frame.columns]
-    return RawTable(frame, np.arange(2, len(frame) + 2), "csv", encoding=used)
+    frame = frame.loc[:, ~(frame.columns.str.startswith("Unnamed:")
+                           & (frame == "").all(axis=0).to_numpy())]
+    return RawTable(frame, rows, "csv", encoding=used)
 
 
 def _cell_text(v: Any) -> str:

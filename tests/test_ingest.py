@@ -225,3 +225,16 @@ def test_bad_crs_is_a_parameter_error(tmp_path, real):
     with pytest.raises(LocatorError) as err:
         _run(path, crs="mars")
     assert err.value.field == "crs" and err.value.status == 400
+
+
+def test_csv_with_a_title_line_blank_rows_and_empty_columns(tmp_path, real):
+    t = sf.chinese_frame(real.head(4), real["gcj_lon"].head(4).to_numpy(),
+                         real["gcj_lat"].head(4).to_numpy())
+    body = t.to_csv(index=False).splitlines()
+    lines = ["郑州市驿站名录（高德坐标）,,,", body[0] + ",", body[1] + ",", ",,,,,", body[2] + ",",
+             body[3] + ",", body[4] + ","]
+    (tmp_path / "t.csv").write_text("\n".join(lines) + "\n", encoding="gbk")
+    res = _run(tmp_path / "t.csv", crs="gcj02")
+    assert len(res.stations) == 4
+    assert list(res.stations["_row"]) == [3, 5, 6, 7]  # as the spreadsheet numbers them
+    assert "column_ignored" not in set(res.report.frame()["code"])
