@@ -103,11 +103,13 @@ def export_cmd(fmt: str | None, crs: str, out: str, source: str | None) -> None:
     """Export the live stations."""
     cfg = settings.load()
     dd = _data_dir(cfg)
-    fmt = fmt or Path(out).suffix.lower().lstrip(".").replace("json", "geojson") \
-        .replace("geogeojson", "geojson")
-    if fmt not in export_mod.FORMATS:
+    suffixes = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".gpkg": "gpkg",
+                ".xlsx": "xlsx"}
+    fmt = fmt or suffixes.get(Path(out).suffix.lower())
+    if fmt is None:
         _fail(LocatorError(400, "invalid_parameter",
                            f"cannot tell the format from {out!r}; give --format", "format"))
+        return
     frame = publish.read_frame(dd.live_path(cfg["DATA_PATH"]))
     if source is not None:
         frame = frame[frame["source"] == source]

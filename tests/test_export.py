@@ -138,3 +138,11 @@ def test_download_endpoints(tmp_path, small_path):
     assert len(hostile) == 1  # text is data in a CSV; it is not neutralised unless a formula
     r = client.get("/api/v1/stations.csv?crs=mars")
     assert r.status_code == 400 and r.get_json()["field"] == "crs"
+
+
+def test_export_format_from_the_file_name(tmp_path, published, runner):
+    r = runner.invoke(main, ["export", "--out", str(tmp_path / "s.json")])
+    assert r.exit_code == 0 and json.loads((tmp_path / "s.json").read_bytes())["datum"] == "wgs84"
+    r = runner.invoke(main, ["export", "--out", str(tmp_path / "s.docx")])
+    assert r.exit_code == 2 and json.loads(r.stderr)["field"] == "format"
+    assert not (tmp_path / "s.docx").exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 
@@ -22,7 +23,9 @@ def _download(fmt: str) -> Response:
     crs = params.crs(request.args.get("crs"))
     source = request.args.get("source") or ""
     key = (ds.version, fmt, crs, source)
-    etag = "-".join(key[:3]) + ("-" + str(abs(hash(source))) if source else "")
+    etag = "-".join(key[:3])
+    if source:
+        etag += "-" + hashlib.sha256(source.encode("utf-8")).hexdigest()[:12]
     if request.if_none_match.contains(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
     with _CACHE_LOCK:
