@@ -118,10 +118,20 @@ def export_cmd(fmt: str | None, crs: str, out: str, source: str | None) -> None:
 
 
 @click.command("datasets")
-def datasets_cmd() -> None:
+@click.option("--prune", "keep", type=int, default=None,
+              help="Delete all but the KEEP newest versions (never the live one).")
+def datasets_cmd(keep: int | None) -> None:
     """List the published versions; * marks the live one."""
     cfg = settings.load()
     dd = _data_dir(cfg)
+    if keep is not None:
+        try:
+            with dd.lock():
+                gone = dd.prune(keep)
+        except LocatorError as exc:
+            _fail(exc)
+            return
+        click.echo(f"deleted {len(gone)} old version(s)")
     cur = dd.current()
     rows = []
     for v in dd.versions():

@@ -87,9 +87,7 @@ def read_stations(path: str | Path, options: ImportOptions, *, boundaries_dir: s
     """
     steps = Steps(6, "import", enabled=progress)
     if options.kind is not None and options.kind not in schema.KIND_CODES:
-        raise ImportRefusedError(f"--kind must be one of {', '.join(schema.KIND_CODES)}",
-                                 f"--kind 必须是 {', '.join(schema.KIND_CODES)} 之一",
-                                 column="kind")
+        raise invalid("kind", f"--kind must be one of {', '.join(schema.KIND_CODES)}")
     try:
         crs = coords.check_crs(options.crs) if options.crs else None
     except ValueError as exc:

@@ -197,6 +197,18 @@ class DataDir:
         self.switch(matches[0])
         return matches[0]
 
+    def prune(self, keep: int) -> list[str]:
+        """Delete all but the ``keep`` newest versions; the live one is always kept."""
+        if keep < 1:
+            raise LocatorError(400, "invalid_parameter", "keep at least one version", "keep")
+        cur = self.current()
+        versions = self.versions()
+        doomed = [v for v in versions[:-keep] if v.name != cur]
+        for v in doomed:
+            v.path.with_suffix(".json").unlink(missing_ok=True)
+            v.path.unlink(missing_ok=True)
+        return [v.name for v in doomed]
+
     def _sweep(self) -> None:
         """Remove temporary files left by an import that was killed."""
         for p in self.versions_dir.glob(_TMP + "*"):

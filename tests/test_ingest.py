@@ -225,6 +225,9 @@ def test_bad_crs_is_a_parameter_error(tmp_path, real):
     with pytest.raises(LocatorError) as err:
         _run(path, crs="mars")
     assert err.value.field == "crs" and err.value.status == 400
+    with pytest.raises(LocatorError) as err:
+        _run(path, crs="bd09", kind="shop")
+    assert err.value.field == "kind" and err.value.status == 400
 
 
 def test_csv_with_a_title_line_blank_rows_and_empty_columns(tmp_path, real):

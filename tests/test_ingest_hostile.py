@@ -120,6 +120,22 @@ def test_formula_cells(tmp_path, live, runner):
     assert all(v.startswith("'") for v in values)
 
 
+def test_xlsx_formula_cells(tmp_path, live, runner):
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["站点名称", "经度", "纬度"])
+    for i in range(4):
+        ws.append([f'=HYPERLINK("http://evil.example/{i}","驿站")', 113.66, f"=34.7+{i}/100"])
+    wb.save(tmp_path / "f.xlsx")
+    report = _refused(runner, live, [str(tmp_path / "f.xlsx"), "--crs", "gcj02"], tmp_path,
+                      expect="no row could be imported")
+    flagged = sorted({int(r["row"]) for r in report if r["code"] == "formula"})
+    assert flagged == [2, 3, 4, 5]
+    assert {r["column"] for r in report if r["code"] == "formula"} == {"站点名称", "纬度"}
+
+
 def test_xlsx_without_a_usable_sheet(tmp_path, live, runner):
     from openpyxl import Workbook
 

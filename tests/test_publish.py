@@ -97,6 +97,12 @@ def test_datasets_and_rollback(tmp_path, data_dir, runner):
     assert r.exit_code == 2 and json.loads(r.stderr)["field"] == "version"
     # Versions are never rewritten by a rollback.
     assert [v.name for v in data_dir.versions()] == names
+    # Pruning keeps the newest and always the live one (here the oldest).
+    r = runner.invoke(main, ["datasets", "--prune", "1"])
+    assert r.exit_code == 0 and "deleted 1" in r.output
+    assert [v.name for v in data_dir.versions()] == [names[0], names[2]]
+    assert data_dir.current() == names[0]
+    assert runner.invoke(main, ["datasets", "--prune", "0"]).exit_code == 2
 
 
 def test_a_second_import_waits_for_the_lock(tmp_path, data_dir, runner):
