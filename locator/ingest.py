@@ -30,7 +30,7 @@ from .ingest_columns import (
     load_mapping,
     recognise,
 )
-from .ingest_dedupe import Plan, near_duplicates, replace_source, stable_ids
+from .ingest_dedupe import Plan, near_duplicates, near_existing, replace_source, stable_ids
 from .ingest_fields import attributes, text_fields
 from .ingest_read import Limits, RawTable, read_table
 from .ingest_report import ImportRefusedError, Report, write_csv
@@ -299,6 +299,16 @@ def _dedupe(frame: pd.DataFrame, rep: Report, existing: gpd.GeoDataFrame | None,
     pairs = near_duplicates(frame["_lon"].to_numpy(float), frame["_lat"].to_numpy(float),
                             frame["kind"].to_numpy(object), frame["name"].to_numpy(object),
                             within_m=within_m)
+    if existing is not None and len(existing):
+        others = existing[existing["source"] != source]
+        hits = near_existing(frame["_lon"].to_numpy(float), frame["_lat"].to_numpy(float),
+                             frame["kind"].to_numpy(object), frame["name"].to_numpy(object),
+                             others, within_m=within_m)
+        if len(hits):
+            label = (others["name"].astype(str) + " (" + others["source"].astype(str) + ", "
+                     + others["id"].astype(str) + ")").to_numpy(object)
+            rep.add("duplicate_other_source", frame["_row"].to_numpy()[hits[:, 0]], "name",
+                    frame["name"].to_numpy()[hits[:, 0]], label[hits[:, 1]])
     if len(pairs):
         r = frame["_row"].to_numpy()
         if merge:

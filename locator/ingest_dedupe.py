@@ -81,6 +81,26 @@ def near_duplicates(lon: np.ndarray, lat: np.ndarray, kinds: np.ndarray, names: 
     return np.sort(out, axis=1)
 
 
+def near_existing(lon: np.ndarray, lat: np.ndarray, kinds: np.ndarray, names: np.ndarray,
+                  other: gpd.GeoDataFrame, *, within_m: float) -> np.ndarray:
+    """Pairs ``(i, k)``: new row i looks like station k of ``other`` (another source)."""
+    if len(lon) == 0 or len(other) == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    ox, oy = _TO_METRIC.transform(other.geometry.x.to_numpy(float),
+                                  other.geometry.y.to_numpy(float))
+    x, y = _TO_METRIC.transform(lon, lat)
+    hits = cKDTree(np.column_stack([ox, oy])).query_ball_point(np.column_stack([x, y]),
+                                                               within_m)
+    pairs = np.array([(i, k) for i, ks in enumerate(hits) for k in ks], dtype=np.int64)
+    if len(pairs) == 0:
+        return np.empty((0, 2), dtype=np.int64)
+    okind = other["kind"].to_numpy(object)
+    oname = other["name"].to_numpy(object)
+    pairs = pairs[kinds[pairs[:, 0]] == okind[pairs[:, 1]]]
+    keep = [similar(str(names[i]), str(oname[k])) for i, k in pairs]
+    return pairs[np.asarray(keep, dtype=bool)] if len(pairs) else pairs
+
+
 @dataclass
 class Plan:
     """The dataset after replacing one source, and what changed."""

@@ -61,6 +61,8 @@ REASONS: dict[str, tuple[str, str, str]] = {
                            "{detail}"),
     "duplicate_near": (WARNING, "与第 {detail} 行疑似重复（同类、名称相近、距离很近）",
                        "possible duplicate of row {detail} (same kind, similar name, close by)"),
+    "duplicate_other_source": (WARNING, "疑似与另一来源的站点重复：{detail}",
+                               "possible duplicate of another source's station: {detail}"),
     "merged": (WARNING, "与第 {detail} 行是同一站点，已合并",
                "same station as row {detail}; merged"),
 }

@@ -45,6 +45,9 @@ def test_sources_replace_only_themselves_and_the_guard(tmp_path, data_dir, runne
     assert _import(runner, other, "--crs", "gcj02", "--source", "巩义").exit_code == 0
     frame = publish.read_frame(data_dir.live_path("missing"))
     assert frame["source"].value_counts().to_dict() == {"zz": 82, "巩义": 10}
+    # The second list repeats ten of the first source's stations: each is pointed out.
+    report = sorted((data_dir.reports).glob("*other.csv"))[-1].read_text("utf-8-sig")
+    assert report.count("duplicate_other_source") == 10
     theirs = frame[frame["source"] == "巩义"].sort_values("id").reset_index(drop=True)
 
     # Half of zz's list is gone: refused without --force, nothing published.
