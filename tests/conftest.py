@@ -3,7 +3,9 @@ hand-made datasets, plus paths to the read-only reference data in ../shared."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,7 +21,9 @@ SHARED = Path(os.environ.get("LOCATOR_SHARED_DATA") or ROOT.parent / "shared" / 
 DEMO = ROOT / "data" / "stations" / "demo_stations.gpkg"
 HOSTILE_NAME = "<img src=x onerror=alert(1)>`${alert(2)}`</script>"
 # Tests never see versions published into the checkout's own data folder.
-os.environ["LOCATOR_DATA_DIR"] = tempfile.mkdtemp(prefix="locator-test-data-")
+_DATA_DIR = tempfile.mkdtemp(prefix="locator-test-data-")
+atexit.register(shutil.rmtree, _DATA_DIR, True)
+os.environ["LOCATOR_DATA_DIR"] = _DATA_DIR
 
 
 def shared_file(*parts: str) -> Path:
