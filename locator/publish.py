@@ -215,6 +215,11 @@ class DataDir:
             p.unlink(missing_ok=True)
 
 
+def live_path(config: Any) -> Path:
+    """The file the app serves for a settings mapping: the live version, else DATA_PATH."""
+    return DataDir(config["DATA_DIR"]).live_path(config["DATA_PATH"])
+
+
 def content_hash(path: str | Path) -> str:
     h = hashlib.sha256()
     with Path(path).open("rb") as fh:

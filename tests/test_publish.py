@@ -278,3 +278,35 @@ def test_run_import_is_callable_without_the_command_line(tmp_path):
     bad = ingest.run_import(tmp_path / "empty.csv", opts, config=cfg, progress=False)
     assert bad.refused is not None and bad.version is None
     assert publish.DataDir(cfg["DATA_DIR"]).current() == done.version
+
+
+def test_app_serves_and_follows_the_published_version(tmp_path, small_path, runner,
+                                                      monkeypatch):
+    from locator import create_app, ingest, settings
+
+    dd = tmp_path / "d"
+    cfg = settings.load(overrides={"DATA_DIR": str(dd), "DATA_PATH": str(small_path)})
+    app = create_app({"TESTING": True, "DATA_DIR": str(dd), "DATA_PATH": str(small_path),
+                      "DATA_RELOAD_SECONDS": 0.01})
+    client = app.test_client()
+    assert client.get("/api/v1/health").get_json()["stations"] == 6  # nothing published
+    real = sf.real_stations()
+    opts = ingest.ImportOptions(crs="gcj02", source="zz")
+    ingest.run_import(sf.xlsx_gcj02(real.head(7), tmp_path / "a.xlsx"), opts, config=cfg,
+                      progress=False)
+    time.sleep(0.02)
+    client.get("/api/v1/health")  # notices the new pointer, loads in the background
+    app.extensions["locator.watcher"].wait()
+    assert client.get("/api/v1/health").get_json()["stations"] == 6 + 7
+    # A fresh app starts on the published version; an explicit file is served as asked.
+    assert create_app({"TESTING": True, "DATA_DIR": str(dd), "DATA_PATH": str(small_path)}
+                      ).test_client().get("/api/v1/health").get_json()["stations"] == 13
+    pinned = create_app({"TESTING": True, "DATA_DIR": str(dd), "DATA_PATH": str(small_path),
+                         "FOLLOW_PUBLISHED": False})
+    assert pinned.test_client().get("/api/v1/health").get_json()["stations"] == 6
+    # The nearest command reads the live version too.
+    monkeypatch.setenv("LOCATOR_DATA_DIR", str(dd))
+    monkeypatch.setenv("LOCATOR_DATA_PATH", str(small_path))
+    r = runner.invoke(main, ["nearest", "--lat", str(real["lat"][3]), "--lon",
+                             str(real["lon"][3]), "--k", "1", "--json"])
+    assert json.loads(r.output)["features"][0]["properties"]["name"] == real["name"][3]

@@ -14,8 +14,11 @@ def init_app(app: Flask) -> None:
         msg = "TILES=tianditu needs TIANDITU_KEY (a Tianditu browser key)"
         raise ValueError(msg)
     data_dir = publish.DataDir(app.config["DATA_DIR"])
-    live = data_dir.current()
-    dataset = store.read(data_dir.live_path(app.config["DATA_PATH"]))
+    # ``locator serve --data FILE`` asks for that file, not the published version.
+    follow = app.config.get("FOLLOW_PUBLISHED", True)
+    live = data_dir.current() if follow else None
+    dataset = store.read(data_dir.live_path(app.config["DATA_PATH"]) if follow
+                         else app.config["DATA_PATH"])
     app.extensions["locator.store"] = store.Store(dataset)
     app.extensions["locator.walking"] = Walking(app.config["WALK_SPEED_M_PER_MIN"],
                                                 app.config["DETOUR_FACTOR"])
@@ -23,7 +26,7 @@ def init_app(app: Flask) -> None:
                               app.extensions["locator.store"],
                               interval=app.config["DATA_RELOAD_SECONDS"], loaded=live)
     app.extensions["locator.watcher"] = watcher
-    if app.config["DATA_RELOAD_SECONDS"] > 0:
+    if follow and app.config["DATA_RELOAD_SECONDS"] > 0:
         app.before_request(watcher.poll)
 
 
