@@ -95,7 +95,7 @@ def read_stations(path: str | Path, options: ImportOptions, *, boundaries_dir: s
     mapping = load_mapping(options.mapping)
     table = read_table(path, encoding=options.encoding, sheet=options.sheet,
                        limits=limits or Limits(),
-                       header_score=lambda cells: header_score(cells))
+                       header_score=lambda cells: header_score(cells, mapping))
     steps.step("read")
     rep = Report()
     cols = recognise([str(c) for c in table.frame.columns], mapping)

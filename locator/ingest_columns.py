@@ -178,9 +178,9 @@ def recognise(headers: Iterable[str], mapping: ColumnMapping | None = None) -> C
     return Columns(by_field, ignored, repeated)
 
 
-def header_score(cells: list[str]) -> int:
+def header_score(cells: list[str], mapping: ColumnMapping | None = None) -> int:
     """How header-like a row is: recognised distinct fields, zero without a name column."""
-    fields = {field_of(c) for c in cells if c}
+    fields = {field_of(c, mapping) for c in cells if c}
     fields.discard(None)
     return len(fields) if "name" in fields else 0
 

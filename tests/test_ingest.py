@@ -185,6 +185,18 @@ def test_mapping_file_names_other_headers_and_words(tmp_path, real):
     assert len(res.stations) == 5
     assert set(res.stations["amenities"]) == {"microwave;drinking_water"}
     assert np.all(res.stations["kind"] == "rest_station")
+    # The mapping also finds the header of a sheet below its title row.
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    wb.active.append(["名录"])
+    wb.active.append(list(t.columns))
+    for row in t.itertuples(index=False):
+        wb.active.append(list(row))
+    wb.save(tmp_path / "m.xlsx")
+    res = _run(tmp_path / "m.xlsx", crs="gcj02", mapping=tmp_path / "map.toml",
+               kind="rest_station")
+    assert len(res.stations) == 5 and list(res.stations["_row"]) == [3, 4, 5, 6, 7]
 
 
 def _gdf(real, crs):
