@@ -26,6 +26,7 @@ from .ingest_report import ImportRefusedError
 
 VECTOR_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip", ".shp")
 TABLE_SUFFIXES = (".csv", ".txt", ".tsv", ".xlsx", ".xlsm")
+EXPANSION = 5
 _ENCODING_ALIASES = {"gbk": "gb18030", "gb2312": "gb18030", "cp936": "gb18030",
                      "utf8": "utf-8-sig", "utf-8": "utf-8-sig", "utf_8": "utf-8-sig"}
 
@@ -77,6 +78,8 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
     suffix = p.suffix.lower()
     with p.open("rb") as fh:
         head = fh.read(8)
+    if suffix in (".xlsx", ".xlsm", ".zip"):
+        _check_expansion(p, limits)
     if suffix in (".xlsx", ".xlsm"):
         table = _read_xlsx(p, sheet, limits, header_score)
     elif suffix in VECTOR_SUFFIXES:
@@ -94,6 +97,20 @@ def read_table(path: str | Path, *, encoding: str | None = None, sheet: str | No
                                  "GeoPackage 或压缩的 Shapefile")
     _check_cells(table, limits)
     return table
+
+
+def _check_expansion(p: Path, limits: Limits) -> None:
+    """Refuse a zip (XLSX is one) that would unpack to far more than the size limit."""
+    try:
+        with zipfile.ZipFile(p) as z:
+            total = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError):
+        return  # the reader reports an unreadable file in its own words
+    if total > EXPANSION * limits.max_bytes:
+        raise ImportRefusedError(
+            f"the archive unpacks to {total:,} bytes, more than {EXPANSION} times the "
+            f"{limits.max_bytes:,}-byte limit",
+            f"压缩文件解压后有 {total:,} 字节，超过上限 {limits.max_bytes:,} 字节的 {EXPANSION} 倍")
 
 
 def _refuse_rows(n: int, limits: Limits) -> None:

@@ -170,3 +170,16 @@ def test_broken_geojson_and_unknown_type(tmp_path, live, runner):
     _refused(runner, live, [str(tmp_path / "cut.geojson")], tmp_path, expect="cannot be read")
     (tmp_path / "list.docx").write_bytes(b"PK\x03\x04")
     _refused(runner, live, [str(tmp_path / "list.docx")], tmp_path, expect="unsupported")
+
+
+def test_zip_bomb_is_refused_before_unpacking(tmp_path):
+    import zipfile
+
+    from locator.ingest_read import Limits, read_table
+    from locator.ingest_report import ImportRefusedError
+
+    with zipfile.ZipFile(tmp_path / "bomb.xlsx", "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("xl/worksheets/sheet1.xml", b"\0" * 2_000_000)
+    assert (tmp_path / "bomb.xlsx").stat().st_size < 50_000
+    with pytest.raises(ImportRefusedError, match="unpacks to 2,000,000 bytes"):
+        read_table(tmp_path / "bomb.xlsx", limits=Limits(max_bytes=100_000))
