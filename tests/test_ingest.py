@@ -253,3 +253,22 @@ def test_csv_with_a_title_line_blank_rows_and_empty_columns(tmp_path, real):
     assert len(res.stations) == 4
     assert list(res.stations["_row"]) == [3, 5, 6, 7]  # as the spreadsheet numbers them
     assert "column_ignored" not in set(res.report.frame()["code"])
+
+
+def test_json_mapping_and_bad_mappings(tmp_path, real):
+    from locator.errors import LocatorError
+
+    t = real.head(3)[["name", "gcj_lon", "gcj_lat"]].rename(
+        columns={"name": "全称", "gcj_lon": "X坐标值", "gcj_lat": "Y坐标值"})
+    t.to_csv(tmp_path / "j.csv", index=False)
+    (tmp_path / "map.json").write_text(
+        '{"全称": "name", "X坐标值": "lon_gcj02", "Y坐标值": "lat_gcj02"}', encoding="utf-8")
+    res = _run(tmp_path / "j.csv", mapping=tmp_path / "map.json")  # datum from the mapping
+    assert len(res.stations) == 3 and res.crs == "gcj02"
+    (tmp_path / "bad.json").write_text('{"全称": "title"}', encoding="utf-8")
+    with pytest.raises(LocatorError, match="unknown field"):
+        _run(tmp_path / "j.csv", mapping=tmp_path / "bad.json")
+    (tmp_path / "broken.toml").write_text("[columns\n", encoding="utf-8")
+    with pytest.raises(LocatorError) as err:
+        _run(tmp_path / "j.csv", mapping=tmp_path / "broken.toml")
+    assert err.value.field == "mapping"
