@@ -86,6 +86,19 @@ SETTINGS: tuple[Setting, ...] = (
             "Per-client limits (flask-limiter syntax, ';'-separated) when rate limiting is on."),
     Setting("API_MAX_AGE", 60, int,
             "Seconds public API answers may be cached by clients and proxies (Cache-Control)."),
+    Setting("DATA_DIR", str(ROOT / "var"), str,
+            "Folder of published station versions (versions/, the `current` pointer, "
+            "import reports). While nothing is published, DATA_PATH is served."),
+    Setting("DATA_RELOAD_SECONDS", 2.0, float,
+            "How often a running server checks for a newly published version (0 = never)."),
+    Setting("IMPORT_MAX_ROWS", 100_000, int, "Most data rows one imported file may have."),
+    Setting("IMPORT_MAX_BYTES", 200_000_000, int, "Largest file `locator import` reads."),
+    Setting("IMPORT_MAX_CELL_CHARS", 10_000, int,
+            "A cell longer than this makes the whole file refused as not a station list."),
+    Setting("IMPORT_MAX_VANISH_SHARE", 0.2, float,
+            "Largest share of a source's stations one re-import may remove without --force."),
+    Setting("IMPORT_DUPLICATE_M", 30.0, float,
+            "Stations of one kind closer than this, with similar names, are duplicates."),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}
