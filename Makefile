@@ -46,6 +46,7 @@ check: lint typecheck test  ## everything CI runs
 bench: $(TEST_STAMP)  ## run the benchmarks and print medians and ratios
 	$(BIN)/python bench/nearest.py
 	$(BIN)/python bench/open_data.py
+	$(BIN)/python bench/import.py
 	$(BIN)/python bench/coverage.py
 
 demo-data: $(STAMP)  ## regenerate data/stations/demo_stations.gpkg (synthetic, seeded)

@@ -28,6 +28,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .web import (
         api,
         consumers,
+        downloads,
         embed,
         errors,
         jsonio,
@@ -47,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     consumers.init_app(app, explicit=set(test_config or ()))
     app.register_blueprint(vendor.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(downloads.bp)
     app.register_blueprint(pages.bp)
     app.register_blueprint(embed.bp)
     app.register_blueprint(ogc.bp)

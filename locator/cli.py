@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from . import params, schema, settings, store, tabular
+from . import params, publish, schema, settings, store, tabular
 from .errors import LocatorError
 
 SHARED_POPULATION = (settings.ROOT.parent / "shared" / "data" / "population"
@@ -29,18 +29,19 @@ def main() -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default: setting HOST).")
 @click.option("--port", type=int, default=None, help="Port (default: setting PORT).")
-@click.option("--data", "data_path", default=None, help="Station dataset to serve.")
+@click.option("--data", "data_path", default=None,
+              help="Serve this station file instead of the published version.")
 def serve(host: str | None, port: int | None, data_path: str | None) -> None:
     """Serve the web app with the production WSGI server (waitress)."""
     from waitress import serve as waitress_serve
 
     from . import create_app
 
-    app = create_app({"DATA_PATH": data_path} if data_path else None)
+    app = create_app({"DATA_PATH": data_path, "FOLLOW_PUBLISHED": False} if data_path else None)
     h = host or app.config["HOST"]
     p = port or app.config["PORT"]
     click.echo(f"Locator on http://{h}:{p}/  ({len(app.extensions['locator.store'].current)} "
-               f"stations from {app.config['DATA_PATH']})")
+               f"stations from {app.extensions['locator.store'].current.path})")
     waitress_serve(app, host=h, port=p, threads=app.config["THREADS"], ident="locator")
 
 
@@ -96,7 +97,7 @@ def nearest(lat: str, lon: str, k: str, kind: tuple[str, ...], amenity: tuple[st
     except LocatorError as exc:
         _fail(exc)
         return
-    ds = store.read(data_path or cfg["DATA_PATH"])
+    ds = store.read(data_path or publish.live_path(cfg))
     fc = find_nearest(ds, q, walking=Walking(cfg["WALK_SPEED_M_PER_MIN"], cfg["DETOUR_FACTOR"]),
                       with_links=as_json)
     if as_json:
@@ -126,10 +127,16 @@ def list_settings() -> None:
     click.echo(tabular.render(["setting", "value", "help"], rows))
 
 
+from .cli_data import COMMANDS as _DATA_COMMANDS  # noqa: E402
+
+for _command in _DATA_COMMANDS:
+    main.add_command(_command)
+
 from .cli_planning import coverage_cmd, suggest_cmd  # noqa: E402
 
 main.add_command(coverage_cmd)
 main.add_command(suggest_cmd)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

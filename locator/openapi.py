@@ -98,6 +98,17 @@ def _api_paths(max_k: int, bbox_limit: int) -> dict[str, Any]:
                     _q("out_crs", "Datum of the returned coordinates.", CRS)],
                    _json("The station.", station), errors=("400", "404", "429")),
         },
+        "/api/v1/stations.geojson": _get(
+            "Every live station as one GeoJSON download", "downloads",
+            [_q("crs", "Datum of the coordinates.", CRS),
+             _q("source", "Only the stations of this import source.", {"type": "string"})],
+            _json("All stations.", FC_REF, media="application/geo+json")),
+        "/api/v1/stations.csv": _get(
+            "Every live station as one CSV download (formula cells neutralised)", "downloads",
+            [_q("crs", "Datum of the lon/lat columns.", CRS),
+             _q("source", "Only the stations of this import source.", {"type": "string"})],
+            {"description": "All stations, UTF-8 with BOM.",
+             "content": {"text/csv": {"schema": {"type": "string"}}}}),
         "/api/v1/convert": _get(
             "Convert a point between WGS-84, GCJ-02 and BD-09", "coordinates",
             [_q("lat", "Latitude.", LAT, required=True),

@@ -75,6 +75,7 @@ ACCESS_CODES = tuple(a.code for a in ACCESS)
 FIELDS: tuple[str, ...] = (
     "id", "kind", "name", "address", "county_adcode", "county", "city", "opening_hours",
     "amenities", "phone", "operator", "access", "status", "verified_at", "source", "demo",
+    "approximate",
 )
 MAX_TEXT = 500
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")

@@ -47,7 +47,7 @@ def normalise(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                                 "city": None, "opening_hours": None, "amenities": "",
                                 "phone": None, "operator": None, "access": "public",
                                 "status": "open", "verified_at": None, "source": None,
-                                "demo": False}
+                                "demo": False, "approximate": False}
     for col, default in defaults.items():
         if col not in out.columns:
             out[col] = default
@@ -59,6 +59,7 @@ def normalise(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     out["opening_hours"] = out["opening_hours"].map(
         lambda v: v if isinstance(v, str) and v.strip() else None)
     out["demo"] = out["demo"].fillna(False).astype(bool)
+    out["approximate"] = out["approximate"].fillna(False).astype(bool)
     cols = [c for c in schema.FIELDS if c in out.columns]
     return gpd.GeoDataFrame(out[cols], geometry=out.geometry, crs="EPSG:4326")
 
@@ -147,6 +148,7 @@ def _records(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
     for rec in recs:
         rec["amenities"] = tuple(schema.split_amenities(rec.get("amenities")))
         rec["demo"] = bool(rec.get("demo"))
+        rec["approximate"] = bool(rec.get("approximate"))
     return recs
 
 

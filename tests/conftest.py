@@ -3,6 +3,10 @@ hand-made datasets, plus paths to the read-only reference data in ../shared."""
 
 from __future__ import annotations
 
+import atexit
+import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import geopandas as gpd
@@ -12,9 +16,14 @@ from shapely.geometry import Point
 from locator import create_app, store
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared" / "data"
+# ../shared/data beside the checkout; LOCATOR_SHARED_DATA points elsewhere (a git worktree).
+SHARED = Path(os.environ.get("LOCATOR_SHARED_DATA") or ROOT.parent / "shared" / "data")
 DEMO = ROOT / "data" / "stations" / "demo_stations.gpkg"
 HOSTILE_NAME = "<img src=x onerror=alert(1)>`${alert(2)}`</script>"
+# Tests never see versions published into the checkout's own data folder.
+_DATA_DIR = tempfile.mkdtemp(prefix="locator-test-data-")
+atexit.register(shutil.rmtree, _DATA_DIR, True)
+os.environ["LOCATOR_DATA_DIR"] = _DATA_DIR
 
 
 def shared_file(*parts: str) -> Path:

@@ -1,10 +1,11 @@
-"""Per-app state: the live station store, loaded once at start-up."""
+"""Per-app state: the live station store, loaded at start-up and kept in step
+with the published version (see :mod:`locator.publish`)."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app
 
-from .. import store
+from .. import publish, store
 from ..nearest import Walking
 
 
@@ -12,10 +13,21 @@ def init_app(app: Flask) -> None:
     if app.config["TILES"] == "tianditu" and not app.config["TIANDITU_KEY"]:
         msg = "TILES=tianditu needs TIANDITU_KEY (a Tianditu browser key)"
         raise ValueError(msg)
-    dataset = store.read(app.config["DATA_PATH"])
+    data_dir = publish.DataDir(app.config["DATA_DIR"])
+    # ``locator serve --data FILE`` asks for that file, not the published version.
+    follow = app.config.get("FOLLOW_PUBLISHED", True)
+    live = data_dir.current() if follow else None
+    dataset = store.read(data_dir.live_path(app.config["DATA_PATH"]) if follow
+                         else app.config["DATA_PATH"])
     app.extensions["locator.store"] = store.Store(dataset)
     app.extensions["locator.walking"] = Walking(app.config["WALK_SPEED_M_PER_MIN"],
                                                 app.config["DETOUR_FACTOR"])
+    watcher = publish.Watcher(data_dir, app.config["DATA_PATH"],
+                              app.extensions["locator.store"],
+                              interval=app.config["DATA_RELOAD_SECONDS"], loaded=live)
+    app.extensions["locator.watcher"] = watcher
+    if follow and app.config["DATA_RELOAD_SECONDS"] > 0:
+        app.before_request(watcher.poll)
 
 
 def get_store() -> store.Store:
