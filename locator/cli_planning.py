@@ -10,7 +10,7 @@ from typing import Any
 import click
 from tqdm import tqdm
 
-from . import coverage, planning, reports, schema, settings, store
+from . import coverage, planning, publish, reports, schema, settings, store
 from .errors import LocatorError
 
 STEPS = ("grid", "demand", "coverage", "suggest")
@@ -28,7 +28,7 @@ def _run(args: dict[str, Any], *, with_n: bool, demand_file: str | None,
             p = planning.PlanParams(**{**p.__dict__, "demand": str(Path(demand_file))})
         if candidates:
             p = planning.PlanParams(**{**p.__dict__, "candidates": candidates})
-        ds = store.read(data_path or cfg["DATA_PATH"])
+        ds = store.read(data_path or publish.live_path(cfg))
         with tqdm(total=len(STEPS), desc="planning", unit="step", file=sys.stderr) as bar:
             def step(name: str) -> None:
                 bar.set_postfix_str(name)
