@@ -90,7 +90,9 @@ def _api_paths(max_k: int, bbox_limit: int) -> dict[str, Any]:
              _q("crs", "Datum of the box and of the returned coordinates.", CRS),
              kind_p, amen_p, open_p,
              _q("limit", "Most stations before clustering.",
-                {"type": "integer", "minimum": 1, "maximum": bbox_limit})],
+                {"type": "integer", "minimum": 1, "maximum": bbox_limit}),
+             _q("grid", "Clusters per side of the box when clustering.",
+                {"type": "integer", "minimum": 2, "maximum": 32, "default": 12})],
             _json("Stations, or grid clusters with counts.", FC_REF)),
         "/api/v1/stations/{station_id}": {
             **_get("One station", "stations",

@@ -11,6 +11,10 @@ from .nearest import dataset_meta, row_filter, to_features
 from .store import OPEN, Dataset
 
 
+VIEW_FIELDS = ("id", "kind", "name", "address", "opening_hours", "opening_hours_text",
+               "status", "access", "demo")
+
+
 def in_view(
     ds: Dataset,
     bbox: tuple[float, float, float, float],
@@ -44,6 +48,9 @@ def in_view(
     meta = {"numberMatched": len(rows), "coordinates_datum": crs, "dataset": dataset_meta(ds)}
     if len(rows) <= limit:
         feats = to_features(ds, rows, out_crs=crs, with_links=False)
+        # Markers and short lists need only these; a card fetches the rest by id.
+        for f in feats:
+            f["properties"] = {k: f["properties"][k] for k in VIEW_FIELDS}
         return {"type": "FeatureCollection", "features": feats,
                 "numberReturned": len(feats), "clustered": False, **meta}
     lon, lat = ds.lon[rows], ds.lat[rows]

@@ -147,3 +147,17 @@ def test_every_route_answers_without_500_on_junk(client):
             for value in junk:
                 r = client.get(path, query_string={"lat": "34.7", "lon": "113.6", key: value})
                 assert r.status_code < 500, (path, key, value)
+
+
+def test_viewport_features_are_slim_and_grid_is_validated(client):
+    fc = client.get("/api/v1/stations?bbox=113.65,34.74,113.68,34.77").get_json()
+    assert fc["features"]
+    for f in fc["features"]:
+        assert set(f["properties"]) == {"id", "kind", "name", "address", "opening_hours",
+                                        "opening_hours_text", "status", "access", "demo"}
+    coarse = client.get("/api/v1/stations?bbox=110,31,117,37&limit=100&grid=3").get_json()
+    assert coarse["clustered"] and len(coarse["features"]) <= 9
+    assert sum(f["properties"]["count"] for f in coarse["features"]) == coarse["numberMatched"]
+    for bad in ("1", "33", "x"):
+        r = client.get(f"/api/v1/stations?bbox=110,31,117,37&grid={bad}")
+        assert r.status_code == 400 and r.get_json()["field"] == "grid"

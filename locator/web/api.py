@@ -68,7 +68,8 @@ def stations() -> ResponseReturnValue:
     out = in_view(state.current(), params.bbox(a.get("bbox")), crs=crs,
                   kinds=params.kinds(a.getlist("kind")),
                   amenity_mask=params.amenities(a.getlist("amenity")),
-                  open_now=params.boolean("open_now", a.get("open_now")), limit=limit)
+                  open_now=params.boolean("open_now", a.get("open_now")), limit=limit,
+                  grid=params.integer("grid", a.get("grid"), lo=2, hi=32, default=12))
     return jsonify(out)
 
 
