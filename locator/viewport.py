@@ -10,7 +10,6 @@ from . import datum, schema
 from .nearest import dataset_meta, row_filter, to_features
 from .store import OPEN, Dataset
 
-
 VIEW_FIELDS = ("id", "kind", "name", "address", "opening_hours", "opening_hours_text",
                "status", "access", "demo")
 
