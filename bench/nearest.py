@@ -174,9 +174,9 @@ def bench_page(ds_path: Path) -> None:
     t = median_seconds(lambda: client.get("/"), repeat=25, inner=10)
     cold = []
     for _ in range(5):
-        from locator.web import pages
+        from locator import maps
 
-        pages._map_parts.cache_clear()
+        maps.shell_parts.cache_clear()
         t0 = time.perf_counter()
         client.get("/")
         cold.append(time.perf_counter() - t0)

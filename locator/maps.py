@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import folium
@@ -102,6 +103,19 @@ def build_map(
                          name=f"{src.name}-labels", subdomains=src.subdomains,
                          max_zoom=src.max_zoom, overlay=True, control=False).add_to(m)
     return m
+
+
+@lru_cache(maxsize=64)
+def shell_parts(tiles: str, center: tuple[float, float], zoom: int, key: str,
+                vendor_prefix: str) -> dict[str, Any]:
+    """Rendered parts of an empty map, cached per configuration.
+
+    Pages load their stations through the API, so the map shell does not
+    depend on the data and one render serves every request.
+    """
+    m = build_map(tiles=tiles, center=center, zoom=zoom, tianditu_key=key,
+                  vendor_url=lambda p: vendor_prefix + p)
+    return render_parts(m)
 
 
 def render_parts(m: folium.Map) -> dict[str, Any]:

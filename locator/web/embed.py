@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Any
-
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
@@ -14,14 +11,6 @@ from . import state
 from .urls import base_url
 
 bp = Blueprint("embed", __name__)
-
-
-@lru_cache(maxsize=64)
-def _map_parts(tiles: str, center: tuple[float, float], zoom: int, key: str,
-               vendor_prefix: str) -> dict[str, Any]:
-    m = maps.build_map(tiles=tiles, center=center, zoom=zoom, tianditu_key=key,
-                       vendor_url=lambda p: vendor_prefix + p)
-    return maps.render_parts(m)
 
 
 def _args() -> dict[str, list[str]]:
@@ -50,7 +39,7 @@ def page() -> ResponseReturnValue:
     if box is not None and opts.center is None:
         center = ((box[1] + box[3]) / 2, (box[0] + box[2]) / 2)
     vendor_prefix = url_for("vendor.asset", name="x", filename="y")[: -len("x/y")]
-    parts = _map_parts(cfg["TILES"], center, zoom, cfg["TIANDITU_KEY"], vendor_prefix)
+    parts = maps.shell_parts(cfg["TILES"], center, zoom, cfg["TIANDITU_KEY"], vendor_prefix)
     ds = state.current()
     query = embed.canonical_query(opts)
     full = url_for("pages.index", lang=lang if lang != cfg["DEFAULT_LANG"] else None)

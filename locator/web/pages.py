@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
@@ -14,22 +13,12 @@ from . import state
 bp = Blueprint("pages", __name__)
 
 
-@lru_cache(maxsize=16)
-def _map_parts(tiles: str, center: tuple[float, float], zoom: int, key: str,
-               vendor_prefix: str) -> dict[str, Any]:
-    # The map shell does not depend on the data (stations arrive through the
-    # API), so one render per configuration serves every request.
-    m = maps.build_map(tiles=tiles, center=center, zoom=zoom, tianditu_key=key,
-                       vendor_url=lambda p: vendor_prefix + p)
-    return maps.render_parts(m)
-
-
 def map_context(*, lang: str) -> dict[str, Any]:
     cfg = current_app.config
     lat_s, lon_s = cfg["MAP_CENTER"].split(",")
     center = (float(lat_s), float(lon_s))
     vendor_prefix = url_for("vendor.asset", name="x", filename="y")[: -len("x/y")]
-    parts = _map_parts(cfg["TILES"], center, cfg["MAP_ZOOM"], cfg["TIANDITU_KEY"],
+    parts = maps.shell_parts(cfg["TILES"], center, cfg["MAP_ZOOM"], cfg["TIANDITU_KEY"],
                        vendor_prefix)
     ds = state.current()
     return {"map": parts, "lang": lang, "demo": ds.demo,

@@ -13,24 +13,8 @@
   var byId = {};
   var MAX_LIST = 30;
 
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-
-  function query(params) {
-    var parts = [];
-    Object.keys(params).forEach(function (key) {
-      var v = params[key];
-      if (v === undefined || v === null || v === "") return;
-      (Array.isArray(v) ? v : [v]).forEach(function (item) {
-        parts.push(encodeURIComponent(key) + "=" + encodeURIComponent(item));
-      });
-    });
-    return parts.join("&");
-  }
+  var el = window.LocatorDom.el;
+  var query = window.LocatorDom.query;
 
   function popup(p) {
     var box = el("div", "embed-pop");
