@@ -102,9 +102,9 @@ def _url(base: str, *pairs: tuple[str, str]) -> str:
     return f"{base}?{query}"
 
 
-def _amap(lon: float, lat: float, name: str, origin: tuple[float, float] | None
+def _amap(x: float, y: float, name: str, origin: tuple[float, float] | None
           ) -> dict[str, str]:
-    x, y = datum.wgs84_to_gcj02(lon, lat)
+    """Amap links; ``x, y`` are the station in GCJ-02, ``origin`` in WGS-84."""
     label = _in_field(name, ",")
     nav: list[tuple[str, str]] = []
     app: list[tuple[str, str]] = [("sourceApplication", APP_ID)]
@@ -126,9 +126,9 @@ def _amap(lon: float, lat: float, name: str, origin: tuple[float, float] | None
     }
 
 
-def _baidu(lon: float, lat: float, name: str, origin: tuple[float, float] | None
+def _baidu(x: float, y: float, name: str, origin: tuple[float, float] | None
            ) -> dict[str, str]:
-    x, y = datum.wgs84_to_bd09(lon, lat)
+    """Baidu links; ``x, y`` are the station in BD-09, ``origin`` in WGS-84."""
     destination = ("destination", f"latlng:{_num(y)},{_num(x)}|name:{_in_field(name, '|')}")
     start: list[tuple[str, str]] = []
     if origin is not None:
@@ -152,9 +152,9 @@ def _baidu(lon: float, lat: float, name: str, origin: tuple[float, float] | None
     }
 
 
-def _tencent(lon: float, lat: float, name: str, origin: tuple[float, float] | None
+def _tencent(x: float, y: float, name: str, origin: tuple[float, float] | None
              ) -> dict[str, str]:
-    x, y = datum.wgs84_to_gcj02(lon, lat)
+    """Tencent links; ``x, y`` are the station in GCJ-02, ``origin`` in WGS-84."""
     target = [("to", name), ("tocoord", f"{_num(y)},{_num(x)}")]
     if origin is not None:
         ox, oy = datum.wgs84_to_gcj02(*origin)
@@ -194,7 +194,8 @@ def _osm(lon: float, lat: float, name: str, origin: tuple[float, float] | None
     }
 
 
-def links(lon: float, lat: float, *, name: str, origin: tuple[float, float] | None = None
+def links(lon: float, lat: float, *, name: str, origin: tuple[float, float] | None = None,
+          gcj02: tuple[float, float] | None = None, bd09: tuple[float, float] | None = None
           ) -> dict[str, dict[str, str]]:
     """Deep links that start walking navigation to a station.
 
@@ -208,6 +209,9 @@ def links(lon: float, lat: float, *, name: str, origin: tuple[float, float] | No
     origin
         Optional start point ``(lon, lat)`` in WGS-84. Without it the apps
         start from the user's current location.
+    gcj02, bd09
+        The station already converted to those datums, when the caller has
+        converted many stations at once; computed here otherwise.
 
     Returns
     -------
@@ -229,9 +233,11 @@ def links(lon: float, lat: float, *, name: str, origin: tuple[float, float] | No
             raise ValueError(msg)
         start = _point(origin[0], origin[1], "origin")
     label = _clean_name(name)
+    gx, gy = gcj02 if gcj02 is not None else datum.wgs84_to_gcj02(x, y)
+    bx, by = bd09 if bd09 is not None else datum.wgs84_to_bd09(x, y)
     return {
-        "amap": _amap(x, y, label, start),
-        "baidu": _baidu(x, y, label, start),
-        "tencent": _tencent(x, y, label, start),
+        "amap": _amap(gx, gy, label, start),
+        "baidu": _baidu(bx, by, label, start),
+        "tencent": _tencent(gx, gy, label, start),
         "osm": _osm(x, y, label, start),
     }

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
-from . import navigation, schema
+from . import datum, navigation, schema
 from .errors import not_found
 from .index import NearestIndex
 
@@ -106,6 +106,12 @@ class Dataset:
         self._row_of = pd.Index(f["id"])
         self.records = _records(f)
         self._links: dict[int, dict[str, dict[str, str]]] = {}
+        # Converted once for all rows: per-station scalar conversion would
+        # dominate the cost of building navigation links.
+        self._gcj = np.column_stack(datum.wgs84_to_gcj02(self.lon, self.lat)) if len(f) else \
+            np.empty((0, 2))
+        self._bd = np.column_stack(datum.gcj02_to_bd09(self._gcj[:, 0], self._gcj[:, 1])) \
+            if len(f) else np.empty((0, 2))
         self.hour_state_cache = {}
 
     def __len__(self) -> int:
@@ -130,8 +136,11 @@ class Dataset:
         """Navigation links for a row, built on first use and then kept."""
         got = self._links.get(row)
         if got is None:
+            g, b = self._gcj[row], self._bd[row]
             got = navigation.links(float(self.lon[row]), float(self.lat[row]),
-                                   name=str(self.records[row]["name"]))
+                                   name=str(self.records[row]["name"]),
+                                   gcj02=(float(g[0]), float(g[1])),
+                                   bd09=(float(b[0]), float(b[1])))
             self._links[row] = got
         return got
 

@@ -135,3 +135,13 @@ def test_closed_never_and_temporarily_closed_on_request(demo_dataset):
     tid = ds.frame["id"].iloc[t]
     assert tid not in {f["id"] for f in off["features"]}
     assert on["features"][0]["id"] == tid
+
+
+def test_cached_links_equal_links_built_from_scratch(demo_dataset):
+    from locator import navigation
+
+    ds = demo_dataset
+    for row in (0, 777, len(ds) - 1):
+        want = navigation.links(float(ds.lon[row]), float(ds.lat[row]),
+                                name=ds.records[row]["name"])
+        assert ds.links(row) == want
