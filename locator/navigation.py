@@ -42,6 +42,7 @@ from __future__ import annotations
 
 import math
 import unicodedata
+from functools import lru_cache
 from typing import Final
 from urllib.parse import quote
 
@@ -96,9 +97,16 @@ def _num(value: float) -> str:
     return f"{value:.6f}"
 
 
+@lru_cache(maxsize=4096)
+def _quote(value: str) -> str:
+    # One station's name is encoded into a dozen links; urllib's encoder is
+    # slow on non-ASCII text, so each distinct value is encoded once.
+    return quote(value, safe=",")
+
+
 def _url(base: str, *pairs: tuple[str, str]) -> str:
     """``base?k=v&...`` with every value percent-encoded (commas kept for readability)."""
-    query = "&".join(f"{key}={quote(value, safe=',')}" for key, value in pairs)
+    query = "&".join(f"{key}={_quote(value)}" for key, value in pairs)
     return f"{base}?{query}"
 
 
