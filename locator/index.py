@@ -48,8 +48,9 @@ def geodesics(lon: float, lat: float, xs: np.ndarray, ys: np.ndarray
               ) -> tuple[np.ndarray, np.ndarray]:
     """Forward azimuths and WGS-84 geodesic metres from one point to many.
 
-    ``xs`` and ``ys`` must be fresh float64 arrays the caller will not reuse:
-    the solver writes its results into the buffers it is given.
+    ``xs`` and ``ys`` must be fresh, contiguous float64 arrays the caller will
+    not reuse (e.g. the result of fancy indexing): the solver writes its
+    results into the buffers it is given.
     """
     n = len(xs)
     if _INV_INPLACE is not None:
@@ -58,10 +59,8 @@ def geodesics(lon: float, lat: float, xs: np.ndarray, ys: np.ndarray
         # geodesics themselves, so hand the solver our own buffers directly.
         a = np.full(n, lon)
         b = np.full(n, lat)
-        x = np.ascontiguousarray(xs, dtype=np.float64)
-        y = np.ascontiguousarray(ys, dtype=np.float64)
-        _INV_INPLACE(a, b, x, y, radians=False, return_back_azimuth=False)
-        return a, x
+        _INV_INPLACE(a, b, xs, ys, radians=False, return_back_azimuth=False)
+        return a, xs
     az, _, dist = GEOD.inv(np.full(n, lon), np.full(n, lat), xs, ys, return_back_azimuth=False)
     return np.asarray(az), np.asarray(dist)
 
@@ -164,8 +163,12 @@ class NearestIndex:
         # Unfiltered, a few spare candidates cover the ellipsoid's distortion.
         m = min(n, k + 2 if accept is None else max(4 * k, 32))
         while True:
-            chord, pos = tree.query(q, k=m, distance_upper_bound=bound)
-            chord, pos = np.atleast_1d(chord), np.atleast_1d(pos)
+            if bound == np.inf:
+                chord, pos = tree.query(q, k=m)
+            else:
+                chord, pos = tree.query(q, k=m, distance_upper_bound=bound)
+            if m == 1:
+                chord, pos = np.atleast_1d(chord), np.atleast_1d(pos)
             exhausted = m >= n
             if bound != np.inf:
                 found = pos < n
