@@ -133,7 +133,11 @@ class Dataset:
         return rec
 
     def links(self, row: int) -> dict[str, dict[str, str]]:
-        """Navigation links for a row, built on first use and then kept."""
+        """App and web navigation links for a row, built on first use and kept.
+
+        Only ``app`` and ``web`` are served: the web link already works inside
+        WeChat, and the other variants would double a phone's download.
+        """
         got = self._links.get(row)
         if got is None:
             g, b = self._gcj[row], self._bd[row]
@@ -141,6 +145,7 @@ class Dataset:
                                    name=str(self.records[row]["name"]),
                                    gcj02=(float(g[0]), float(g[1])),
                                    bd09=(float(b[0]), float(b[1])))
+            got = {svc: {"app": v["app"], "web": v["web"]} for svc, v in got.items()}
             self._links[row] = got
         return got
 

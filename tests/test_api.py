@@ -161,3 +161,11 @@ def test_viewport_features_are_slim_and_grid_is_validated(client):
     for bad in ("1", "33", "x"):
         r = client.get(f"/api/v1/stations?bbox=110,31,117,37&grid={bad}")
         assert r.status_code == 400 and r.get_json()["field"] == "grid"
+
+
+def test_nearest_answer_stays_small_for_weak_networks(client):
+    r = client.get(f"/api/v1/nearest?lat={ERLANG[1]}&lon={ERLANG[0]}&k=10")
+    assert len(r.data) < 40_000
+    for f in r.get_json()["features"]:
+        for links in f["properties"]["navigation"].values():
+            assert set(links) == {"app", "web"} and links["web"].startswith("https://")

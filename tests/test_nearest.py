@@ -144,4 +144,5 @@ def test_cached_links_equal_links_built_from_scratch(demo_dataset):
     for row in (0, 777, len(ds) - 1):
         want = navigation.links(float(ds.lon[row]), float(ds.lat[row]),
                                 name=ds.records[row]["name"])
-        assert ds.links(row) == want
+        assert ds.links(row) == {s: {"app": v["app"], "web": v["web"]} for s, v in want.items()}
+        assert ds.links(row)["amap"]["web"] == want["amap"]["wechat_safe"]

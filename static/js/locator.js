@@ -181,7 +181,7 @@
     Object.keys(p.navigation || {}).forEach(function (svc) {
       var a = el("a", "button nav-" + svc, names[svc] || svc);
       // Web links open the app where it is installed and still work inside WeChat.
-      a.href = p.navigation[svc].wechat_safe || p.navigation[svc].web;
+      a.href = p.navigation[svc].web;
       a.target = "_blank";
       a.rel = "noopener noreferrer";
       nav.appendChild(a);
