@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                            if k not in settings_mod.BY_NAME})
     from .web import (
         api,
+        compression,
         consumers,
         downloads,
         embed,
@@ -42,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     )
 
     jsonio.init_app(app)
+    compression.init_app(app)
     state.init_app(app)
     errors.init_app(app)
     security.init_app(app)

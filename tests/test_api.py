@@ -169,3 +169,17 @@ def test_nearest_answer_stays_small_for_weak_networks(client):
     for f in r.get_json()["features"]:
         for links in f["properties"]["navigation"].values():
             assert set(links) == {"app", "web"} and links["web"].startswith("https://")
+
+
+def test_gzip_when_asked_plain_otherwise(client):
+    import gzip
+    import json
+
+    path = f"/api/v1/nearest?lat={ERLANG[1]}&lon={ERLANG[0]}&k=10"
+    plain = client.get(path)
+    assert "Content-Encoding" not in plain.headers
+    zipped = client.get(path, headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert "Accept-Encoding" in zipped.headers["Vary"]
+    assert len(zipped.data) < len(plain.data) / 3
+    assert json.loads(gzip.decompress(zipped.data)) == plain.get_json()
