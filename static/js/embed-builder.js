@@ -27,7 +27,10 @@
     return parts.map(function (p) { return encodeURIComponent(p[0]) + "=" + encodeURIComponent(p[1]); }).join("&");
   }
 
+  var latest = 0;
   function update() {
+    // Answers can arrive out of order; only the newest request may touch the page.
+    var mine = ++latest;
     var q = embedQuery();
     var url = cfg.base + "/embed" + (q ? "?" + q : "");
     var params = "url=" + encodeURIComponent(url) + "&maxwidth=" + encodeURIComponent(form.width.value) +
@@ -35,6 +38,7 @@
     fetch(cfg.oembed + "?" + params, { headers: { Accept: "application/json" } })
       .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.message); return b; }); })
       .then(function (o) {
+        if (mine !== latest) return;
         errorEl.textContent = "";
         out.value = o.html;
         // Build the preview from DOM calls; the snippet text is shown, not parsed.
@@ -48,7 +52,7 @@
           lastSrc = src;
         }
       })
-      .catch(function (err) { errorEl.textContent = err.message; });
+      .catch(function (err) { if (mine === latest) errorEl.textContent = err.message; });
   }
 
   document.getElementById("copy").addEventListener("click", function () {
