@@ -90,7 +90,7 @@ def row_filter(ds: Dataset, *, amenity_mask: int = 0, open_now: bool = False,
 
 
 def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None,
-                 with_links: bool = True) -> dict[str, Any]:
+                 with_links: bool | str = True) -> dict[str, Any]:
     """Rank stations by geodesic distance from the query point.
 
     Returns a GeoJSON FeatureCollection. The query point may be given in
@@ -144,8 +144,14 @@ def hours_label(text: str | None, lang: str) -> str:
 
 
 def to_features(ds: Dataset, rows: np.ndarray, *, out_crs: str = "wgs84",
-                with_links: bool = True, lang: str = "zh") -> list[dict[str, Any]]:
-    """GeoJSON features for ``rows``; coordinates converted to ``out_crs``."""
+                with_links: bool | str = True, lang: str = "zh") -> list[dict[str, Any]]:
+    """GeoJSON features for ``rows``; coordinates converted to ``out_crs``.
+
+    ``with_links`` is ``True``/``"all"`` for app and web navigation links,
+    ``"web"`` for web links only, ``False``/``"none"`` for none.
+    """
+    if with_links == "none":
+        with_links = False
     rows = np.asarray(rows, dtype=np.int64)
     lon, lat = ds.lon[rows], ds.lat[rows]
     if out_crs != "wgs84":
@@ -157,7 +163,7 @@ def to_features(ds: Dataset, rows: np.ndarray, *, out_crs: str = "wgs84",
         rec = ds.record(r)
         rec["opening_hours_text"] = hours_label(rec["opening_hours"], lang)
         if with_links:
-            rec["navigation"] = ds.links(r)
+            rec["navigation"] = ds.links(r, app=with_links != "web")
         out.append({"type": "Feature", "id": rec["id"],
                     "geometry": {"type": "Point", "coordinates": [x, y]},
                     "properties": rec})

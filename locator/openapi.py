@@ -82,7 +82,11 @@ def _api_paths(max_k: int, bbox_limit: int) -> dict[str, Any]:
              _q("max_distance_m", "Farthest distance in metres.",
                 {"type": "number", "minimum": 1}),
              _q("crs", "Datum of lat/lon.", CRS),
-             _q("out_crs", "Datum of the returned coordinates.", CRS)],
+             _q("out_crs", "Datum of the returned coordinates.", CRS),
+             _q("links", "Navigation links: app and web (all), web only, or none.",
+                {"type": "string", "enum": ["all", "web", "none"], "default": "all"}),
+             _q("lang", "Language of readable labels.",
+                {"type": "string", "enum": list(i18n.LANGS), "default": "zh"})],
             _json("Stations nearest first, with distance, bearing and walk time.", FC_REF)),
         "/api/v1/stations": _get(
             "Stations in a map viewport (clustered when many)", "stations",

@@ -106,6 +106,7 @@ class Dataset:
         self._row_of = pd.Index(f["id"])
         self.records = _records(f)
         self._links: dict[int, dict[str, dict[str, str]]] = {}
+        self._web_links: dict[int, dict[str, dict[str, str]]] = {}
         # Converted once for all rows: per-station scalar conversion would
         # dominate the cost of building navigation links.
         self._gcj = np.column_stack(datum.wgs84_to_gcj02(self.lon, self.lat)) if len(f) else \
@@ -132,11 +133,12 @@ class Dataset:
         rec["amenities"] = list(rec["amenities"])
         return rec
 
-    def links(self, row: int) -> dict[str, dict[str, str]]:
-        """App and web navigation links for a row, built on first use and kept.
+    def links(self, row: int, *, app: bool = True) -> dict[str, dict[str, str]]:
+        """Navigation links for a row, built on first use and kept.
 
-        Only ``app`` and ``web`` are served: the web link already works inside
-        WeChat, and the other variants would double a phone's download.
+        ``web`` links work everywhere, WeChat included, and open the app where
+        it is installed; ``app`` adds the services' URI schemes. The other
+        variants :func:`navigation.links` makes would only lengthen downloads.
         """
         got = self._links.get(row)
         if got is None:
@@ -147,7 +149,8 @@ class Dataset:
                                    bd09=(float(b[0]), float(b[1])))
             got = {svc: {"app": v["app"], "web": v["web"]} for svc, v in got.items()}
             self._links[row] = got
-        return got
+            self._web_links[row] = {svc: {"web": v["web"]} for svc, v in got.items()}
+        return got if app else self._web_links[row]
 
     def counts(self) -> dict[str, int]:
         vc = self.frame.loc[self.status != CLOSED, "kind"].value_counts()

@@ -183,3 +183,16 @@ def test_gzip_when_asked_plain_otherwise(client):
     assert "Accept-Encoding" in zipped.headers["Vary"]
     assert len(zipped.data) < len(plain.data) / 3
     assert json.loads(gzip.decompress(zipped.data)) == plain.get_json()
+
+
+def test_links_parameter(client):
+    base = f"/api/v1/nearest?lat={ERLANG[1]}&lon={ERLANG[0]}&k=3"
+    full = client.get(base).get_json()["features"]
+    web = client.get(base + "&links=web").get_json()["features"]
+    none = client.get(base + "&links=none").get_json()["features"]
+    for f, w, n in zip(full, web, none, strict=True):
+        assert {s: {"web": v["web"]} for s, v in f["properties"]["navigation"].items()} == \
+            w["properties"]["navigation"]
+        assert "navigation" not in n["properties"]
+    r = client.get(base + "&links=some")
+    assert r.status_code == 400 and r.get_json()["field"] == "links"

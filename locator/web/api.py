@@ -46,7 +46,9 @@ def _lang() -> str:
 @bp.get("/nearest")
 def nearest() -> ResponseReturnValue:
     q = _nearest_query()
-    return jsonify(find_nearest(state.current(), q, walking=state.walking()))
+    links = params.choice("links", request.args.get("links"), ("all", "web", "none"),
+                          default="all")
+    return jsonify(find_nearest(state.current(), q, walking=state.walking(), with_links=links))
 
 
 @bp.get("/stations/<station_id>")

@@ -115,7 +115,7 @@
     setStatus(T.locating);
     var p = filters();
     p.lat = here.lat; p.lon = here.lon; p.crs = here.crs || "wgs84";
-    p.out_crs = cfg.datum; p.k = cfg.k; p.lang = cfg.lang;
+    p.out_crs = cfg.datum; p.k = cfg.k; p.lang = cfg.lang; p.links = "web";
     return getJSON("nearest", p).then(function (fc) {
       var q = fc.query;
       var shown = toMapDatum(fc, q);
