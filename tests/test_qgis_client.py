@@ -1,8 +1,10 @@
-"""QGIS's OGC API – Features provider (Debian's python3-qgis) reads /ogc from a live server.
+"""QGIS (Debian's python3-qgis) adds and reads /ogc layers from a live server.
 
 PyQGIS is installed for Debian's own interpreter, so ``tests/qgis_reader.py``
 runs under ``/usr/bin/python3`` headless (offscreen Qt, a throw-away HOME and
-profile) and prints what QGIS read as JSON; the assertions are made here.
+profile): it drives QGIS's "Add WFS / OGC API – Features layer" dialog (Connect,
+pick a collection, Add), opens the layer the dialog hands over with the OAPIF
+provider and prints what QGIS read as JSON; the assertions are made here.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from urllib.parse import parse_qs
 import numpy as np
 import pytest
 
-from locator import create_app, store
+from locator import create_app, ogc, store
 from tests.browser.conftest import serve
 from tests.conftest import DEMO, HOSTILE_NAME, make_stations
 
@@ -76,17 +78,21 @@ def qgis(rows, tmp_path_factory):
         runtime = tmp / "runtime"
         home.mkdir()
         runtime.mkdir(mode=0o700)
+        connections = {"small": {"url": small_url, "page_size": PAGE},
+                       "demo": {"url": demo_url}}
         jobs = [
-            {"url": small_url, "typename": "stations", "page_size": PAGE},
-            {"url": small_url, "typename": "driver_home", "page_size": PAGE},
-            {"url": small_url, "typename": "stations", "page_size": PAGE, "rect": RECT},
-            {"url": demo_url, "typename": "stations", "count_only": True},
-            {"url": demo_url, "typename": "reading_room", "count_only": True},
+            {"connection": "small", "typename": "stations"},
+            {"connection": "small", "typename": "driver_home"},
+            {"connection": "small", "typename": "stations", "view_extent_only": True,
+             "rect": RECT},
+            {"connection": "demo", "typename": "stations", "count_only": True},
+            {"connection": "demo", "typename": "reading_room", "count_only": True},
         ]
         env = {"PATH": "/usr/bin:/bin", "HOME": str(home), "XDG_RUNTIME_DIR": str(runtime),
                "QT_QPA_PLATFORM": "offscreen", "LANG": "C.UTF-8",
                "no_proxy": "127.0.0.1,localhost", "NO_PROXY": "127.0.0.1,localhost"}
-        spec = json.dumps({"profile": str(tmp / "profile"), "jobs": jobs})
+        spec = json.dumps({"profile": str(tmp / "profile"), "connections": connections,
+                           "jobs": jobs})
         out = subprocess.run([str(SYSTEM_PYTHON), str(READER), spec], capture_output=True,
                              text=True, env=env, cwd=tmp, timeout=120, check=False)
     finally:
@@ -101,7 +107,15 @@ def qgis(rows, tmp_path_factory):
 def _job(qgis, i: int) -> dict:
     job = qgis["jobs"][i]
     assert job["valid"], job
+    assert job["provider"] == "OAPIF"
     return job
+
+
+def test_dialog_lists_the_collections(qgis):
+    for name in ("small", "demo"):
+        listed = {c["id"]: c["title"] for c in qgis["collections"][name]}
+        assert listed == {cid: c.title for cid, c in ogc.COLLECTIONS.items()}
+    assert "stations" in {c["id"] for c in qgis["collections"]["small"]}
 
 
 def test_layer_opens_in_crs84_with_every_station_once(qgis, rows):
