@@ -25,12 +25,13 @@ $(TEST_STAMP): pyproject.toml $(STAMP)
 run: $(STAMP)        ## set up and serve the app on 127.0.0.1:5000 with the embedded demo data
 	$(BIN)/locator serve
 
-browser-deps:        ## install Debian's chromium and gdal-bin for the client tests (needs root or sudo)
-	@command -v chromium >/dev/null 2>&1 && command -v ogrinfo >/dev/null 2>&1 || { \
+browser-deps:        ## install Debian's chromium, gdal-bin and python3-qgis for the client tests (needs root or sudo)
+	@command -v chromium >/dev/null 2>&1 && command -v ogrinfo >/dev/null 2>&1 && \
+	  [ -d /usr/lib/python3/dist-packages/qgis ] || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk \
-	    gdal-bin >/dev/null; }
+	    gdal-bin python3-qgis >/dev/null; }
 
 test: $(TEST_STAMP) browser-deps  ## set up and run the whole test suite (browser tests included)
 	$(BIN)/python -m pytest -q
