@@ -144,11 +144,13 @@ def hours_label(text: str | None, lang: str) -> str:
 
 
 def to_features(ds: Dataset, rows: np.ndarray, *, out_crs: str = "wgs84",
-                with_links: bool | str = True, lang: str = "zh") -> list[dict[str, Any]]:
+                with_links: bool | str = True, lang: str = "zh",
+                fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
     """GeoJSON features for ``rows``; coordinates converted to ``out_crs``.
 
     ``with_links`` is ``True``/``"all"`` for app and web navigation links,
-    ``"web"`` for web links only, ``False``/``"none"`` for none.
+    ``"web"`` for web links only, ``False``/``"none"`` for none. ``fields``
+    limits the properties (``opening_hours_text`` may be among them).
     """
     if with_links == "none":
         with_links = False
@@ -160,8 +162,13 @@ def to_features(ds: Dataset, rows: np.ndarray, *, out_crs: str = "wgs84",
     xs = np.round(np.atleast_1d(lon), 7).tolist()
     ys = np.round(np.atleast_1d(lat), 7).tolist()
     for r, x, y in zip(rows.tolist(), xs, ys, strict=True):
-        rec = ds.record(r)
-        rec["opening_hours_text"] = hours_label(rec["opening_hours"], lang)
+        if fields is None:
+            rec = ds.record(r)
+        else:
+            full = ds.records[r]
+            rec = {k: full[k] for k in fields if k in full}
+        if fields is None or "opening_hours_text" in fields:
+            rec["opening_hours_text"] = hours_label(ds.records[r]["opening_hours"], lang)
         if with_links:
             rec["navigation"] = ds.links(r, app=with_links != "web")
         out.append({"type": "Feature", "id": rec["id"],

@@ -96,7 +96,9 @@ def _api_paths(max_k: int, bbox_limit: int) -> dict[str, Any]:
              _q("limit", "Most stations before clustering.",
                 {"type": "integer", "minimum": 1, "maximum": bbox_limit}),
              _q("grid", "Clusters per side of the box when clustering.",
-                {"type": "integer", "minimum": 2, "maximum": 32, "default": 12})],
+                {"type": "integer", "minimum": 2, "maximum": 32, "default": 12}),
+             _q("lang", "Language of readable labels.",
+                {"type": "string", "enum": list(i18n.LANGS), "default": "zh"})],
             _json("Stations, or grid clusters with counts.", FC_REF)),
         "/api/v1/stations/{station_id}": {
             **_get("One station", "stations",

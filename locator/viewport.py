@@ -24,6 +24,7 @@ def in_view(
     open_now: bool = False,
     limit: int = 2000,
     grid: int = 12,
+    lang: str = "zh",
 ) -> dict[str, Any]:
     """Stations inside ``bbox`` (given in ``crs``), with coordinates in ``crs``.
 
@@ -46,10 +47,9 @@ def in_view(
         rows = rows[accept(rows)]
     meta = {"numberMatched": len(rows), "coordinates_datum": crs, "dataset": dataset_meta(ds)}
     if len(rows) <= limit:
-        feats = to_features(ds, rows, out_crs=crs, with_links=False)
         # Markers and short lists need only these; a card fetches the rest by id.
-        for f in feats:
-            f["properties"] = {k: f["properties"][k] for k in VIEW_FIELDS}
+        feats = to_features(ds, rows, out_crs=crs, with_links=False, lang=lang,
+                            fields=VIEW_FIELDS)
         return {"type": "FeatureCollection", "features": feats,
                 "numberReturned": len(feats), "clustered": False, **meta}
     lon, lat = ds.lon[rows], ds.lat[rows]

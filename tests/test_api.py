@@ -196,3 +196,13 @@ def test_links_parameter(client):
         assert "navigation" not in n["properties"]
     r = client.get(base + "&links=some")
     assert r.status_code == 400 and r.get_json()["field"] == "links"
+
+
+def test_viewport_labels_follow_lang(small_client):
+    box = "/api/v1/stations?bbox=113.6,34.7,113.7,34.8"
+    zh = small_client.get(box).get_json()["features"]
+    en = small_client.get(box + "&lang=en").get_json()["features"]
+    room = [f for f in en if f["properties"]["kind"] == "reading_room"]
+    assert room and room[0]["properties"]["opening_hours_text"].startswith("Mon–Fri")
+    assert [f["id"] for f in zh] == [f["id"] for f in en]
+    assert small_client.get(box + "&lang=xx").get_json()["field"] == "lang"

@@ -71,7 +71,8 @@ def stations() -> ResponseReturnValue:
                   kinds=params.kinds(a.getlist("kind")),
                   amenity_mask=params.amenities(a.getlist("amenity")),
                   open_now=params.boolean("open_now", a.get("open_now")), limit=limit,
-                  grid=params.integer("grid", a.get("grid"), lo=2, hi=32, default=12))
+                  grid=params.integer("grid", a.get("grid"), lo=2, hi=32, default=12),
+                  lang=params.choice("lang", a.get("lang"), i18n.LANGS, default="zh"))
     return jsonify(out)
 
 

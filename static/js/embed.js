@@ -61,7 +61,7 @@
   function load() {
     var b = map.getBounds();
     var size = map.getSize();
-    var p = { kind: cfg.filter.kind, amenity: cfg.filter.amenity, crs: cfg.datum, limit: cfg.viewLimit,
+    var p = { kind: cfg.filter.kind, amenity: cfg.filter.amenity, crs: cfg.datum, limit: cfg.viewLimit, lang: cfg.lang,
               grid: Math.max(2, Math.min(32, Math.round(Math.min(size.x, size.y) / 70))) };
     p.bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
     var token = {};

@@ -204,6 +204,7 @@
     var p = filters();
     p.bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
     p.crs = cfg.datum;
+    p.lang = cfg.lang;
     // Grid clusters about 70 px apart, so that count bubbles never overlap.
     var size = map.getSize();
     p.grid = Math.max(2, Math.min(32, Math.round(Math.min(size.x, size.y) / 70)));
