@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test lint typecheck check bench demo-data browser-deps clean help
+.PHONY: run test test-fast lint typecheck check bench demo-data browser-deps clean help
 
 help:                ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -36,8 +36,12 @@ browser-deps:        ## install Debian's chromium, gdal-bin and python3-qgis for
 test: $(TEST_STAMP) browser-deps  ## set up and run the whole test suite (browser tests included)
 	$(BIN)/python -m pytest -q
 
-lint: $(TEST_STAMP)  ## ruff lint
+test-fast: $(TEST_STAMP)  ## the edit-test loop: everything but browser and slow tests (under a minute)
+	$(BIN)/python -m pytest -q -m 'not browser and not slow'
+
+lint: $(TEST_STAMP)  ## ruff lint and the import-linter layer contracts
 	$(BIN)/ruff check locator tests bench
+	$(BIN)/lint-imports
 
 typecheck: $(TEST_STAMP)  ## mypy over the package
 	$(BIN)/mypy

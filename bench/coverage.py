@@ -27,16 +27,18 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _util import median_seconds  # noqa: E402
+from _util import median_seconds
 
-from locator import coverage, grid, planning, settings, siting, store  # noqa: E402
+from locator import config
+from locator.planning import coverage, grid, runs, siting
+from locator.stations import dataset
 
 POPULATION = Path(os.environ.get(
     "LOCATOR_POPULATION_PATH",
     ROOT.parent / "shared" / "data" / "population" / "henan_county_population_2020.csv"))
 
 
-def province_coverage(ds: store.Dataset) -> None:
+def province_coverage(ds: dataset.Dataset) -> None:
     sx, sy = coverage.station_xy(ds, ["rest_station"])
     grid.henan.cache_clear()
     t0 = time.perf_counter()
@@ -61,15 +63,15 @@ def province_coverage(ds: store.Dataset) -> None:
           f"median {med_exact:.3f} s; area covered {exact['area_share'].iloc[0]:.2%}")
 
 
-def province_suggest(ds: store.Dataset) -> None:
+def province_suggest(ds: dataset.Dataset) -> None:
     overrides: dict[str, object] = {}
     if POPULATION.is_file():
         overrides["POPULATION_PATH"] = str(POPULATION)
-    cfg = settings.load(overrides=overrides)
+    cfg = config.load(overrides=overrides)
     layer = "population" if POPULATION.is_file() else "none"
-    p = planning.PlanParams(radius=1000.0, demand=layer, n=100)
+    p = runs.PlanParams(radius=1000.0, demand=layer, n=100)
     t0 = time.perf_counter()
-    plan = planning.run(p, ds, cfg)
+    plan = runs.run(p, ds, cfg)
     total = time.perf_counter() - t0
     c = plan.certificate
     print(f"suggest 100 sites, province ({layer}): {total:.1f} s end to end; "
@@ -115,7 +117,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--no-spopt", action="store_true", help="skip the spopt baseline")
     args = ap.parse_args()
-    ds = store.read(ROOT / "data" / "stations" / "demo_stations.gpkg")
+    ds = dataset.read(ROOT / "data" / "stations" / "demo_stations.gpkg")
     province_coverage(ds)
     province_suggest(ds)
     versus_spopt(not args.no_spopt)

@@ -31,7 +31,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from locator import datum, store  # noqa: E402
+from locator.geo import datum
+from locator.stations import dataset
 
 HOURS = ["24小时", "08:00-20:00", "早8点至晚8点", "周一至周五 9:00-17:00", "全天",
          "8:00-12:00，14:00-18:00", "工作日 8:30-17:30，节假日休息", "工作日开放", ""]
@@ -42,7 +43,7 @@ KINDS = ["户外劳动者爱心驿站", "爱心驿站", "司机之家", "职工�
 
 def make_csv(path: Path, rows: int, seed: int = 7) -> None:
     rng = np.random.default_rng(seed)
-    demo = store.read(ROOT / "data" / "stations" / "demo_stations.gpkg")
+    demo = dataset.read(ROOT / "data" / "stations" / "demo_stations.gpkg")
     pick = rng.integers(0, len(demo), rows)
     lon = demo.lon[pick] + rng.normal(0, 0.002, rows)
     lat = demo.lat[pick] + rng.normal(0, 0.002, rows)

@@ -31,11 +31,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _util import fmt_us, median_seconds  # noqa: E402
+from _util import fmt_us, median_seconds
 
-from locator import create_app, datum, schema, store  # noqa: E402
-from locator.index import NearestIndex, unit_xyz  # noqa: E402
-from locator.nearest import NearestQuery, find_nearest  # noqa: E402
+from locator import create_app
+from locator.domain import schema
+from locator.geo import datum
+from locator.stations import dataset
+from locator.stations.index import NearestIndex, unit_xyz
+from locator.stations.nearest import NearestQuery, find_nearest
 
 W, S, E, N = datum.HENAN_BBOX
 K = 10
@@ -78,7 +81,7 @@ def bench_index(n: int, queries: int, rng: np.random.Generator) -> None:
           f"({filt_t / base_t:.2f}x)")
 
 
-def bench_use_case(ds: store.Dataset, rng: np.random.Generator) -> None:
+def bench_use_case(ds: dataset.Dataset, rng: np.random.Generator) -> None:
     qs = np.column_stack([rng.uniform(112.5, 115.5, 500), rng.uniform(32.5, 35.8, 500)])
     it = iter(range(10**9))
     need = schema.AMENITY_BIT["drinking_water"] | schema.AMENITY_BIT["toilet"]
@@ -181,7 +184,7 @@ def bench_page(ds_path: Path) -> None:
     t = median_seconds(lambda: client.get("/"), repeat=25, inner=10)
     cold = []
     for _ in range(5):
-        from locator import maps
+        from locator.geo import maps
 
         maps.shell_parts.cache_clear()
         t0 = time.perf_counter()
@@ -201,7 +204,7 @@ def bench_page_scaling(rng: np.random.Generator) -> None:
                            geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "big.gpkg"
-        store.write(gdf, path)
+        dataset.write(gdf, path)
         bench_page(path)
 
 
@@ -213,7 +216,7 @@ def main() -> None:
     print("1. single query, k=10, uniform points over Henan (median per query)")
     bench_index(14_250, 2000, rng)
     bench_index(1_000_000, 2000, rng)
-    demo = store.read(ROOT / "data" / "stations" / "demo_stations.gpkg")
+    demo = dataset.read(ROOT / "data" / "stations" / "demo_stations.gpkg")
     bench_use_case(demo, rng)
     print("2. HTTP under waitress (2 client processes, keep-alive)")
     bench_http(500 if args.quick else 2000)

@@ -24,9 +24,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from _util import fmt_us, median_seconds  # noqa: E402
+from _util import fmt_us, median_seconds
 
-from locator import create_app, ogc, schema  # noqa: E402
+from locator import create_app
+from locator.domain import schema
+from locator.services import ogc
 
 DEMO = ROOT / "data" / "stations" / "demo_stations.gpkg"
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Flask
 
-from . import settings as settings_mod
+from locator import config
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,27 +20,13 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
-    app.config.update(settings_mod.load(instance_path=Path(app.instance_path),
+    app.config.update(config.load(instance_path=Path(app.instance_path),
                                         overrides=test_config))
     if test_config:
         app.config.update({k: v for k, v in test_config.items()
-                           if k not in settings_mod.BY_NAME})
-    from .web import (
-        api,
-        compression,
-        consumers,
-        downloads,
-        embed,
-        errors,
-        jsonio,
-        ogc,
-        openapi,
-        pages,
-        planner,
-        security,
-        state,
-        vendor,
-    )
+                           if k not in config.BY_NAME})
+    from locator.web import compression, consumers, errors, jsonio, security, state
+    from locator.web.views import api, downloads, embed, ogc, openapi, pages, planner, vendor
 
     jsonio.init_app(app)
     compression.init_app(app)

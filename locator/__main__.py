@@ -1,3 +1,3 @@
-from .cli import main
+from locator.cli.main import main
 
 main()

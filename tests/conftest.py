@@ -13,7 +13,8 @@ import geopandas as gpd
 import pytest
 from shapely.geometry import Point
 
-from locator import create_app, store
+from locator import create_app
+from locator.stations import dataset
 
 ROOT = Path(__file__).resolve().parents[1]
 # ../shared/data beside the checkout; LOCATOR_SHARED_DATA points elsewhere (a git worktree).
@@ -45,7 +46,7 @@ def make_stations(rows: list[dict], path: Path) -> Path:
         rec.update({k: v for k, v in r.items() if k not in ("lon", "lat")})
         rec["geometry"] = Point(r["lon"], r["lat"])
         recs.append(rec)
-    store.write(gpd.GeoDataFrame(recs, crs="EPSG:4326"), path)
+    dataset.write(gpd.GeoDataFrame(recs, crs="EPSG:4326"), path)
     return path
 
 
@@ -69,7 +70,7 @@ def runner():
 
 @pytest.fixture(scope="session")
 def demo_dataset():
-    return store.read(DEMO)
+    return dataset.read(DEMO)
 
 
 @pytest.fixture(scope="session")

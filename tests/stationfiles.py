@@ -11,7 +11,7 @@ import pandas as pd
 import shapely
 from pyproj import Geod
 
-from locator import datum
+from locator.geo import datum
 from tests.conftest import ROOT, shared_file
 
 COUNTIES = ROOT / "data" / "boundaries" / "henan_county.geojson"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from locator import datum
 from locator.errors import error_body
+from locator.geo import datum
 
 ERROR_KEYS = ["status", "code", "message", "field"]
 ERLANG = (113.6645, 34.7536)

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from locator.cli import main
+from locator.cli.main import main
 from tests.conftest import DEMO, HOSTILE_NAME
 
 
@@ -57,7 +57,7 @@ def test_demo_data_writes_a_loadable_file(tmp_path):
                         "--seed", "1"], capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert "14250" in r.stdout
-    from locator import store
+    from locator.stations import dataset
 
-    ds = store.read(out)
+    ds = dataset.read(out)
     assert len(ds) == 14250 and ds.demo

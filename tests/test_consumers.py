@@ -65,9 +65,9 @@ def test_new_dataset_version_invalidates(tmp_path):
     app = create_app({"TESTING": True, "DATA_PATH": str(path)})
     c = app.test_client()
     tag = c.get("/ogc/collections").headers["ETag"]
-    from locator import store
+    from locator.stations import dataset
 
-    app.extensions["locator.store"].swap(store.Dataset(
+    app.extensions["locator.store"].swap(dataset.Dataset(
         app.extensions["locator.store"].current.frame.iloc[:10].copy(), "newversion01"))
     r = c.get("/ogc/collections", headers={"If-None-Match": tag})
     assert r.status_code == 200 and r.headers["ETag"].startswith('W/"newversion01-')

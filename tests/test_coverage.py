@@ -10,9 +10,11 @@ import pytest
 import shapely
 from shapely.geometry import box
 
-from locator import coverage, grid, regions, store
-from locator.datum import METRIC_CRS
 from locator.errors import LocatorError
+from locator.geo import regions
+from locator.geo.datum import METRIC_CRS
+from locator.planning import coverage, grid
+from locator.stations import dataset
 from tests.conftest import DEMO, ROOT
 
 BOUNDARIES = ROOT / "data" / "boundaries"
@@ -86,7 +88,7 @@ def test_county_shares_agree_with_monte_carlo(area):
     Tolerance: 4000 points give a standard error of at most 0.8 points;
     with the grid's own error (up to ~2 points, see below) we allow 3.
     """
-    ds = store.read(DEMO)
+    ds = dataset.read(DEMO)
     sx, sy = coverage.station_xy(ds, ["rest_station"])
     g = grid.henan(str(BOUNDARIES), 500.0)
     tab = coverage.table(coverage.compute(g, sx, sy, radius=1000, area=area))
@@ -109,7 +111,7 @@ def test_county_shares_agree_with_monte_carlo(area):
 
 
 def test_grid_shares_agree_with_exact_geometry_in_every_county():
-    ds = store.read(DEMO)
+    ds = dataset.read(DEMO)
     sx, sy = coverage.station_xy(ds, ["rest_station"])
     g = grid.henan(str(BOUNDARIES), 500.0)
     exact = coverage.table(coverage.compute(g, sx, sy, radius=1000, area="exact"))

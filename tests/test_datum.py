@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from locator import datum
+from locator.geo import datum
 
 GEOD = Geod(ellps="WGS84")
 STATIONS = (Path(__file__).resolve().parents[1].parent

@@ -10,8 +10,8 @@ import rasterio
 from rasterio.transform import from_origin
 from shapely.geometry import box
 
-from locator import demand, grid
 from locator.errors import LocatorError
+from locator.planning import demand, grid
 from tests.conftest import ROOT, shared_file
 
 BOUNDARIES = ROOT / "data" / "boundaries"

@@ -8,7 +8,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from locator import demodata, regions, schema, store
+from locator.domain import schema
+from locator.geo import regions
+from locator.stations import dataset, demodata
 from tests.conftest import ROOT, shared_file
 
 BOUNDS = ROOT / "data" / "boundaries"
@@ -71,6 +73,6 @@ def test_generator_is_deterministic_and_area_weighted_without_population(tmp_pat
     want = 1 + area / area.sum() * (300 - len(area))
     assert (got.reindex(want.index).fillna(0) - want).abs().max() <= 1.0
     path = tmp_path / "x.gpkg"
-    store.write(a, path)
+    dataset.write(a, path)
     back = gpd.read_file(path)
     assert len(back) == len(a) and back["demo"].all()

@@ -9,7 +9,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from locator import create_app, embed
+from locator import create_app
+from locator.services import embed
 from tests.conftest import DEMO, ROOT
 
 BOUNDARIES = ROOT / "data" / "boundaries"

@@ -12,8 +12,12 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from locator import create_app, datum, export, ingest, publish
-from locator.cli import main
+from locator import create_app
+from locator.cli.main import main
+from locator.geo import datum
+from locator.ingest import pipeline
+from locator.stations import export
+from locator.storage import files
 from tests import stationfiles as sf
 from tests.conftest import ROOT, make_stations
 
@@ -30,8 +34,8 @@ def published(tmp_path, monkeypatch, runner):
     path = sf.xlsx_gcj02(real, tmp_path / "zz.xlsx")
     r = runner.invoke(main, ["import", str(path), "--crs", "gcj02", "--source", "zz"])
     assert r.exit_code == 0, r.output
-    dd = publish.DataDir(tmp_path / "data")
-    return publish.read_frame(dd.live_path("x"))
+    dd = files.DataDir(tmp_path / "data")
+    return files.read_frame(dd.live_path("x"))
 
 
 def _plain(frame: pd.DataFrame) -> pd.DataFrame:
@@ -46,7 +50,7 @@ def test_export_then_import_gives_the_same_stations(tmp_path, published, runner,
     out = tmp_path / f"out.{fmt}"
     r = runner.invoke(main, ["export", "--format", fmt, "--crs", crs, "--out", str(out)])
     assert r.exit_code == 0, r.output
-    back = ingest.read_stations(out, ingest.ImportOptions(source="zz"),
+    back = pipeline.read_stations(out, pipeline.ImportOptions(source="zz"),
                                 boundaries_dir=BOUNDARIES, progress=False)
     assert back.rejected == 0
     pd.testing.assert_frame_equal(_plain(back.stations), _plain(published))
@@ -74,7 +78,7 @@ def hostile_frame(tmp_path):
     rows = [{"lon": 113.66 + i * 0.01, "lat": 34.75, "name": n, "address": n,
              "phone": "+86 371 6000 0000"} for i, n in enumerate(HOSTILE)]
     path = make_stations(rows, tmp_path / "h.gpkg")
-    return publish.read_frame(path)
+    return files.read_frame(path)
 
 
 def test_csv_cells_that_would_run_as_formulas_are_neutralised(hostile_frame):
@@ -108,7 +112,7 @@ def test_neutralised_export_imports_back_to_the_original_text(tmp_path, hostile_
     frame = hostile_frame.copy()
     frame["name"] = [n.replace("'", "") for n in HOSTILE]
     out = export.write(frame, tmp_path / "h.csv", fmt="csv")
-    back = ingest.read_stations(out, ingest.ImportOptions(source="test"),
+    back = pipeline.read_stations(out, pipeline.ImportOptions(source="test"),
                                 boundaries_dir=BOUNDARIES, progress=False)
     assert sorted(back.stations["name"]) == sorted(frame["name"])
 

@@ -12,7 +12,8 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from locator import create_app, store
+from locator import create_app
+from locator.stations import dataset
 from tests.browser.conftest import serve
 from tests.conftest import DEMO, HOSTILE_NAME, make_stations
 
@@ -104,7 +105,7 @@ def test_demo_dataset_count(tmp_path):
     gen = serve(create_app({"TESTING": True, "DATA_PATH": str(DEMO), "TILES": "osm"}))
     live = next(gen)
     try:
-        ds = store.read(DEMO)
+        ds = dataset.read(DEMO)
         out = _run(OGRINFO or "ogrinfo", "-ro", "-so", f"OAPIF:{live.url}/ogc", "stations")
         assert re.search(rf"Feature Count: {len(ds)}\b", out)
         want = int((ds.frame["kind"] == "reading_room").sum())

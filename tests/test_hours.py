@@ -10,7 +10,7 @@ import chinese_calendar
 import numpy as np
 import pytest
 
-from locator import hours
+from locator.domain import hours
 
 CST = timezone(timedelta(hours=8))
 

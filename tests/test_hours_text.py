@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from locator import hours
+from locator.domain import hours
 
 
 @pytest.mark.parametrize(

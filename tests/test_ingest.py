@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from locator import ingest
+from locator.ingest import pipeline
 from tests import stationfiles as sf
 from tests.conftest import ROOT
 
@@ -18,7 +18,7 @@ def real():
 
 
 def _run(path, **opts):
-    return ingest.read_stations(path, ingest.ImportOptions(**opts), boundaries_dir=BOUNDARIES,
+    return pipeline.read_stations(path, pipeline.ImportOptions(**opts), boundaries_dir=BOUNDARIES,
                                 progress=False)
 
 
@@ -42,7 +42,7 @@ def _check_all_82(result, real, first_data_row):
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from locator import hours as oh
+    from locator.domain import hours as oh
 
     noon = datetime(2026, 3, 4, 12, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # a working Wednesday
     assert oh.state(hours["24小时"], noon) == "open"
@@ -87,7 +87,7 @@ def test_swapped_and_dms_coordinates(tmp_path, real):
 
 def test_plain_coordinates_need_a_declared_datum(tmp_path, real):
     path = sf.csv_bd09_gbk(real, tmp_path / "bd.csv")
-    with pytest.raises(ingest.ImportRefusedError, match="--crs"):
+    with pytest.raises(pipeline.ImportRefusedError, match="--crs"):
         _run(path)
 
 

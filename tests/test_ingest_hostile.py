@@ -8,8 +8,8 @@ import json
 
 import pytest
 
-from locator import publish
-from locator.cli import main
+from locator.cli.main import main
+from locator.storage import files
 from tests import stationfiles as sf
 
 
@@ -24,7 +24,7 @@ def live(tmp_path, monkeypatch, runner):
     src = sf.csv_bd09_gbk(sf.real_stations(), tmp_path / "zz.csv")
     r = runner.invoke(main, ["import", str(src), "--crs", "bd09", "--source", "zz"])
     assert r.exit_code == 0, r.output
-    dd = publish.DataDir(tmp_path / "data")
+    dd = files.DataDir(tmp_path / "data")
     assert dd.current() is not None
     return dd
 
@@ -175,8 +175,8 @@ def test_broken_geojson_and_unknown_type(tmp_path, live, runner):
 def test_zip_bomb_is_refused_before_unpacking(tmp_path):
     import zipfile
 
-    from locator.ingest_read import Limits, read_table
-    from locator.ingest_report import ImportRefusedError
+    from locator.ingest.read import Limits, read_table
+    from locator.ingest.report import ImportRefusedError
 
     with zipfile.ZipFile(tmp_path / "bomb.xlsx", "w", zipfile.ZIP_DEFLATED) as z:
         z.writestr("xl/worksheets/sheet1.xml", b"\0" * 2_000_000)

@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from locator import coords, hours
-from locator.ingest_hours import convert_unique, to_osm
+from locator.domain import hours
+from locator.ingest import coords
+from locator.ingest.hours import convert_unique, to_osm
 
 CST = ZoneInfo("Asia/Shanghai")
 CASES = {

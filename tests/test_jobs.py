@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from locator.jobs import Jobs
+from locator.jobs.threads import Jobs
 
 
 def test_submit_does_not_wait_and_shares_one_run_per_key():

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from locator import datum, navigation
+from locator.geo import datum
+from locator.stations import navigation
 
 GEOD = Geod(ellps="WGS84")
 LON, LAT = 113.6254, 34.7466  # Zhengzhou, WGS-84

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 from pyproj import Geod
 
-from locator import datum, hours, schema
-from locator.index import NearestIndex
-from locator.nearest import NearestQuery, find_nearest
-from locator.store import CLOSED, TEMP_CLOSED
+from locator.domain import hours, schema
+from locator.geo import datum
+from locator.stations.dataset import CLOSED, TEMP_CLOSED
+from locator.stations.index import NearestIndex
+from locator.stations.nearest import NearestQuery, find_nearest
 
 GEOD = Geod(ellps="WGS84")
 W, S, E, N = datum.HENAN_BBOX
@@ -138,7 +139,7 @@ def test_closed_never_and_temporarily_closed_on_request(demo_dataset):
 
 
 def test_cached_links_equal_links_built_from_scratch(demo_dataset):
-    from locator import navigation
+    from locator.stations import navigation
 
     ds = demo_dataset
     for row in (0, 777, len(ds) - 1):

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from locator import ogc, schema
+from locator.domain import schema
+from locator.services import ogc
 
 CONF = "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/"
 

@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import Unsatisfiable
 from openapi_spec_validator import validate
 
-from locator import create_app, schema
+from locator import create_app
+from locator.domain import schema
 from tests.browser.conftest import serve
 
 # Route parameter names in Flask differ from the document's; map them.

@@ -10,7 +10,7 @@ import pyogrio
 import pytest
 
 from locator import create_app
-from locator.cli import main
+from locator.cli.main import main
 from tests.conftest import DEMO, HOSTILE_NAME
 
 

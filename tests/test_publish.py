@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from locator import publish
-from locator.cli import main
+from locator.cli.main import main
+from locator.storage import files
 from tests import stationfiles as sf
 from tests.conftest import ROOT
 
@@ -29,7 +29,7 @@ def _digest(path: Path) -> str:
 @pytest.fixture
 def data_dir(tmp_path, monkeypatch):
     monkeypatch.setenv("LOCATOR_DATA_DIR", str(tmp_path / "data"))
-    return publish.DataDir(tmp_path / "data")
+    return files.DataDir(tmp_path / "data")
 
 
 def _import(runner, path, *args):
@@ -43,7 +43,7 @@ def test_sources_replace_only_themselves_and_the_guard(tmp_path, data_dir, runne
     other = sf.xlsx_gcj02(real.head(10), tmp_path / "other.xlsx")
     assert _import(runner, zz, "--crs", "bd09", "--source", "zz").exit_code == 0
     assert _import(runner, other, "--crs", "gcj02", "--source", "巩义").exit_code == 0
-    frame = publish.read_frame(data_dir.live_path("missing"))
+    frame = files.read_frame(data_dir.live_path("missing"))
     assert frame["source"].value_counts().to_dict() == {"zz": 82, "巩义": 10}
     # The second list repeats ten of the first source's stations: each is pointed out.
     report = sorted((data_dir.reports).glob("*other.csv"))[-1].read_text("utf-8-sig")
@@ -60,7 +60,7 @@ def test_sources_replace_only_themselves_and_the_guard(tmp_path, data_dir, runne
     r = _import(runner, half, "--crs", "bd09", "--source", "zz", "--force")
     assert r.exit_code == 0, r.output
     assert "removed 41" in r.output
-    frame = publish.read_frame(data_dir.live_path("missing"))
+    frame = files.read_frame(data_dir.live_path("missing"))
     assert frame["source"].value_counts().to_dict() == {"zz": 41, "巩义": 10}
     after = frame[frame["source"] == "巩义"].sort_values("id").reset_index(drop=True)
     assert after.drop(columns="geometry").equals(theirs.drop(columns="geometry"))
@@ -75,7 +75,7 @@ def test_sources_replace_only_themselves_and_the_guard(tmp_path, data_dir, runne
 def test_demo_data_is_not_carried_into_real_versions(tmp_path, data_dir, runner):
     zz = sf.csv_bd09_gbk(sf.real_stations().head(5), tmp_path / "zz.csv")
     assert _import(runner, zz, "--crs", "bd09", "--source", "zz").exit_code == 0
-    frame = publish.read_frame(data_dir.live_path("missing"))
+    frame = files.read_frame(data_dir.live_path("missing"))
     assert len(frame) == 5 and not frame["demo"].any()
 
 
@@ -93,7 +93,7 @@ def test_datasets_and_rollback(tmp_path, data_dir, runner):
     assert all(n in out for n in names) and out.count("*") == 1
     r = runner.invoke(main, ["rollback"])
     assert r.exit_code == 0 and data_dir.current() == names[1]
-    assert len(publish.read_frame(data_dir.live_path("x"))) == 30
+    assert len(files.read_frame(data_dir.live_path("x"))) == 30
     r = runner.invoke(main, ["rollback", names[0][:18]])
     assert r.exit_code == 0 and data_dir.current() == names[0]
     r = runner.invoke(main, ["rollback", "nope"])
@@ -119,11 +119,11 @@ def test_a_second_import_waits_for_the_lock(tmp_path, data_dir, runner):
 _KILL_SCRIPT = """
 import os, sys, time
 from pathlib import Path
-from locator import publish
+from locator.storage import files
 from locator.cli import main
 
 mode, marker = sys.argv[1], Path(sys.argv[2])
-real_write = publish._write_version
+real_write = files._write_version
 
 def slow_write(gdf, path):
     if mode == "mid-write":
@@ -135,7 +135,7 @@ def slow_write(gdf, path):
     marker.write_text(str(path))
     time.sleep(60)
 
-publish._write_version = slow_write
+files._write_version = slow_write
 sys.argv = ["locator", "import", *sys.argv[3:]]
 main()
 """
@@ -172,12 +172,12 @@ def test_killed_import_leaves_the_live_version_intact(tmp_path, data_dir, runner
     assert proc.returncode == -signal.SIGKILL
     assert (_digest(live_file), data_dir.pointer.read_bytes()) == before
     assert data_dir.current() == live
-    frame = publish.read_frame(data_dir.live_path("x"))
+    frame = files.read_frame(data_dir.live_path("x"))
     assert len(frame) == 30
     # The next import sweeps the half-written file away and publishes normally.
     assert _import(runner, second, "--crs", "bd09", "--source", "zz").exit_code == 0
     assert not list(data_dir.versions_dir.glob(".tmp-*"))
-    assert len(publish.read_frame(data_dir.live_path("x"))) == 82
+    assert len(files.read_frame(data_dir.live_path("x"))) == 82
 
 
 def _free_port() -> int:
@@ -265,26 +265,29 @@ def test_running_server_switches_without_failing_requests(tmp_path, data_dir, sm
 
 def test_run_import_is_callable_without_the_command_line(tmp_path):
     """The engine entry point a web upload page would call."""
-    from locator import ingest, settings
+    from locator import config as settings
+    from locator.ingest import pipeline
 
     cfg = settings.load(overrides={"DATA_DIR": str(tmp_path / "d")})
     path = sf.xlsx_gcj02(sf.real_stations().head(12), tmp_path / "a.xlsx")
-    opts = ingest.ImportOptions(crs="gcj02", source="web")
-    dry = ingest.run_import(path, opts, config=cfg, dry_run=True, progress=False)
+    opts = pipeline.ImportOptions(crs="gcj02", source="web")
+    dry = pipeline.run_import(path, opts, config=cfg, dry_run=True, progress=False)
     assert dry.refused is None and dry.version is None and dry.report_path.is_file()
     assert dry.plan is not None and dry.plan.added == 12
-    assert publish.DataDir(cfg["DATA_DIR"]).current() is None
-    done = ingest.run_import(path, opts, config=cfg, progress=False)
-    assert done.version == publish.DataDir(cfg["DATA_DIR"]).current()
+    assert files.DataDir(cfg["DATA_DIR"]).current() is None
+    done = pipeline.run_import(path, opts, config=cfg, progress=False)
+    assert done.version == files.DataDir(cfg["DATA_DIR"]).current()
     (tmp_path / "empty.csv").write_text("", encoding="utf-8")
-    bad = ingest.run_import(tmp_path / "empty.csv", opts, config=cfg, progress=False)
+    bad = pipeline.run_import(tmp_path / "empty.csv", opts, config=cfg, progress=False)
     assert bad.refused is not None and bad.version is None
-    assert publish.DataDir(cfg["DATA_DIR"]).current() == done.version
+    assert files.DataDir(cfg["DATA_DIR"]).current() == done.version
 
 
 def test_app_serves_and_follows_the_published_version(tmp_path, small_path, runner,
                                                       monkeypatch):
-    from locator import create_app, ingest, settings
+    from locator import config as settings
+    from locator import create_app
+    from locator.ingest import pipeline
 
     dd = tmp_path / "d"
     cfg = settings.load(overrides={"DATA_DIR": str(dd), "DATA_PATH": str(small_path)})
@@ -293,8 +296,8 @@ def test_app_serves_and_follows_the_published_version(tmp_path, small_path, runn
     client = app.test_client()
     assert client.get("/api/v1/health").get_json()["stations"] == 6  # nothing published
     real = sf.real_stations()
-    opts = ingest.ImportOptions(crs="gcj02", source="zz")
-    ingest.run_import(sf.xlsx_gcj02(real.head(7), tmp_path / "a.xlsx"), opts, config=cfg,
+    opts = pipeline.ImportOptions(crs="gcj02", source="zz")
+    pipeline.run_import(sf.xlsx_gcj02(real.head(7), tmp_path / "a.xlsx"), opts, config=cfg,
                       progress=False)
     time.sleep(0.02)
     client.get("/api/v1/health")  # notices the new pointer, loads in the background

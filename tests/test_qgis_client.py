@@ -20,7 +20,9 @@ from urllib.parse import parse_qs
 import numpy as np
 import pytest
 
-from locator import create_app, ogc, store
+from locator import create_app
+from locator.services import ogc
+from locator.stations import dataset
 from tests.browser.conftest import serve
 from tests.conftest import DEMO, HOSTILE_NAME, make_stations
 
@@ -177,6 +179,6 @@ def test_bbox_filter_returns_exactly_the_stations_inside(qgis, rows):
 
 
 def test_demo_dataset_counts(qgis):
-    ds = store.read(DEMO)
+    ds = dataset.read(DEMO)
     assert _job(qgis, 3)["feature_count"] == len(ds)
     assert _job(qgis, 4)["feature_count"] == int((ds.frame["kind"] == "reading_room").sum())

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from locator import schema
+from locator.domain import schema
 from locator.errors import LocatorError
 
 GOOD = {"id": "zz-001", "kind": "rest_station", "name": "金水路驿站", "address": "金水路1号",

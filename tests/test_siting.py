@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from locator import siting
+from locator.planning import siting
 
 
 def instance(seed: int, nd: int = 300, nc: int = 14, size: float = 6000.0):

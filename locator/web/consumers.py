@@ -27,8 +27,8 @@ from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from limits import parse_many
 
-from ..errors import error_body
-from . import state
+from locator.errors import error_body
+from locator.web import state
 
 PUBLIC = ("/api/v1/", "/ogc", "/openapi.json")
 LIMITED = ("/api/v1/", "/ogc", "/oembed")

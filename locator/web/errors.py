@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from ..errors import LocatorError, error_body
+from locator.errors import LocatorError, error_body
 
 
 def _json(status: int, code: str, message: str, field: str | None = None) -> Response:

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from flask import Flask, Response, g, request
 from markupsafe import Markup
 
-from .. import maps
+from locator.geo import maps
 
 FRAMEABLE = ("/embed",)
 _SCRIPT_TAG = re.compile(r"<script(?![^>]*\bnonce=)", re.I)

@@ -1,28 +1,29 @@
 """Per-app state: the live station store, loaded at start-up and kept in step
-with the published version (see :mod:`locator.publish`)."""
+with the published version (see :mod:`locator.storage.files`)."""
 
 from __future__ import annotations
 
 from flask import Flask, current_app
 
-from .. import publish, store
-from ..nearest import Walking
+from locator.stations import dataset
+from locator.stations.nearest import Walking
+from locator.storage import files
 
 
 def init_app(app: Flask) -> None:
     if app.config["TILES"] == "tianditu" and not app.config["TIANDITU_KEY"]:
         msg = "TILES=tianditu needs TIANDITU_KEY (a Tianditu browser key)"
         raise ValueError(msg)
-    data_dir = publish.DataDir(app.config["DATA_DIR"])
+    data_dir = files.DataDir(app.config["DATA_DIR"])
     # ``locator serve --data FILE`` asks for that file, not the published version.
     follow = app.config.get("FOLLOW_PUBLISHED", True)
     live = data_dir.current() if follow else None
-    dataset = store.read(data_dir.live_path(app.config["DATA_PATH"]) if follow
+    loaded = dataset.read(data_dir.live_path(app.config["DATA_PATH"]) if follow
                          else app.config["DATA_PATH"])
-    app.extensions["locator.store"] = store.Store(dataset)
+    app.extensions["locator.store"] = dataset.Store(loaded)
     app.extensions["locator.walking"] = Walking(app.config["WALK_SPEED_M_PER_MIN"],
                                                 app.config["DETOUR_FACTOR"])
-    watcher = publish.Watcher(data_dir, app.config["DATA_PATH"],
+    watcher = files.Watcher(data_dir, app.config["DATA_PATH"],
                               app.extensions["locator.store"],
                               interval=app.config["DATA_RELOAD_SECONDS"], loaded=live)
     app.extensions["locator.watcher"] = watcher
@@ -30,11 +31,11 @@ def init_app(app: Flask) -> None:
         app.before_request(watcher.poll)
 
 
-def get_store() -> store.Store:
+def get_store() -> dataset.Store:
     return current_app.extensions["locator.store"]
 
 
-def current() -> store.Dataset:
+def current() -> dataset.Dataset:
     return get_store().current
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from locator import create_app, datum
+from locator import create_app
+from locator.geo import datum
 from tests.browser.conftest import serve
 from tests.conftest import DEMO, HOSTILE_NAME
 

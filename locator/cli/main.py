@@ -1,0 +1,146 @@
+"""The ``locator`` command."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from locator import config
+from locator.cli import tabular
+from locator.domain import params, schema
+from locator.errors import LocatorError
+from locator.stations import dataset
+from locator.storage import files
+
+SHARED_POPULATION = (config.ROOT.parent / "shared" / "data" / "population"
+                     / "henan_county_population_2020.csv")
+
+
+def _fail(exc: LocatorError) -> None:
+    click.echo(json.dumps(exc.to_dict(), ensure_ascii=False), err=True)
+    sys.exit(2)
+
+
+@click.group()
+def main() -> None:
+    """Locator: Henan trade-union service stations (站点查找)."""
+
+
+@main.command()
+@click.option("--host", default=None, help="Address to listen on (default: setting HOST).")
+@click.option("--port", type=int, default=None, help="Port (default: setting PORT).")
+@click.option("--data", "data_path", default=None,
+              help="Serve this station file instead of the published version.")
+def serve(host: str | None, port: int | None, data_path: str | None) -> None:
+    """Serve the web app with the production WSGI server (waitress)."""
+    from waitress import serve as waitress_serve
+
+    from locator import create_app
+
+    app = create_app({"DATA_PATH": data_path, "FOLLOW_PUBLISHED": False} if data_path else None)
+    h = host or app.config["HOST"]
+    p = port or app.config["PORT"]
+    click.echo(f"Locator on http://{h}:{p}/  ({len(app.extensions['locator.store'].current)} "
+               f"stations from {app.extensions['locator.store'].current.path})")
+    waitress_serve(app, host=h, port=p, threads=app.config["THREADS"], ident="locator")
+
+
+@main.command("demo-data")
+@click.option("--out", default=None, help="Output GeoPackage (default: setting DATA_PATH).")
+@click.option("--population", default=None,
+              help="County population CSV (adcode,pop2020); default ../shared/data/... "
+                   "when present, else stations follow county area.")
+@click.option("--seed", type=int, default=20230501, show_default=True)
+@click.option("--boundaries", default=None, help="Boundaries folder (default: setting).")
+def demo_data(out: str | None, population: str | None, seed: int,
+              boundaries: str | None) -> None:
+    """Generate the synthetic demo dataset (演示数据), deterministically."""
+    from locator.stations.demodata import DemoOptions, generate
+
+    cfg = config.load()
+    pop = population or (str(SHARED_POPULATION) if SHARED_POPULATION.is_file() else None)
+    gdf = generate(boundaries or cfg["BOUNDARIES_DIR"], population_csv=pop,
+                   options=DemoOptions(seed=seed))
+    target = Path(out or cfg["DATA_PATH"])
+    tmp = target.with_name(".tmp-" + target.name)
+    tmp.unlink(missing_ok=True)
+    dataset.write(gdf, tmp)
+    tmp.replace(target)
+    counts = gdf["kind"].value_counts().to_dict()
+    click.echo(f"wrote {len(gdf)} demo stations to {target} "
+               f"(weights: {'population ' + pop if pop else 'county area'}): {counts}")
+
+
+@main.command()
+@click.option("--lat", required=True, help="Latitude.")
+@click.option("--lon", required=True, help="Longitude.")
+@click.option("--k", default="10", show_default=True, help="How many stations (1-50).")
+@click.option("--kind", multiple=True, help=f"One of {', '.join(schema.KIND_CODES)}.")
+@click.option("--amenity", multiple=True, help="Required amenity code (repeatable).")
+@click.option("--open-now", is_flag=True, help="Only stations open right now.")
+@click.option("--crs", default="wgs84", show_default=True, help="Datum of lat/lon.")
+@click.option("--data", "data_path", default=None, help="Station dataset.")
+@click.option("--json", "as_json", is_flag=True, help="Print GeoJSON instead of a table.")
+def nearest(lat: str, lon: str, k: str, kind: tuple[str, ...], amenity: tuple[str, ...],
+            open_now: bool, crs: str, data_path: str | None, as_json: bool) -> None:
+    """Print the nearest stations to a point."""
+    from locator.stations.nearest import NearestQuery, Walking, find_nearest
+
+    cfg = config.load()
+    try:
+        q = NearestQuery(lat=params.number("lat", lat, lo=-90, hi=90),
+                         lon=params.number("lon", lon, lo=-180, hi=180),
+                         k=params.integer("k", k, lo=1, hi=cfg["MAX_K"], default=10),
+                         kinds=params.kinds(list(kind)),
+                         amenity_mask=params.amenities(list(amenity)),
+                         open_now=open_now, crs=params.crs(crs))
+    except LocatorError as exc:
+        _fail(exc)
+        return
+    ds = dataset.read(data_path or files.live_path(cfg))
+    fc = find_nearest(ds, q, walking=Walking(cfg["WALK_SPEED_M_PER_MIN"], cfg["DETOUR_FACTOR"]),
+                      with_links=as_json)
+    if as_json:
+        click.echo(json.dumps(fc, ensure_ascii=False, indent=1))
+        return
+    state_zh = {"open": "开放", "closed": "关闭", "unknown": "未知"}
+    rows: list[list[Any]] = []
+    for i, f in enumerate(fc["features"], 1):
+        p = f["properties"]
+        dist = f"{p['distance_m']:.0f} m" if p["distance_m"] < 1000 else \
+            f"{p['distance_m'] / 1000:.2f} km"
+        rows.append([i, p["name"], schema.label(schema.KINDS, p["kind"]), dist,
+                     f"{p['walk_min']} min", state_zh[p["open_state"]], p["id"]])
+    if ds.demo:
+        click.echo("演示数据 / demo data: synthetic stations")
+    if not rows:
+        click.echo("no matching station / 没有符合条件的站点")
+        return
+    click.echo(tabular.render(["#", "名称 name", "类型 kind", "距离", "步行", "现在", "id"], rows))
+
+
+@main.command("settings")
+def list_settings() -> None:
+    """List every setting with its current value and help."""
+    values = config.load()
+    rows = [[s.name, values[s.name], s.help] for s in config.SETTINGS]
+    click.echo(tabular.render(["setting", "value", "help"], rows))
+
+
+from locator.cli.data import COMMANDS as _DATA_COMMANDS  # noqa: E402
+
+for _command in _DATA_COMMANDS:
+    main.add_command(_command)
+
+from locator.cli.planning import coverage_cmd, suggest_cmd  # noqa: E402
+
+main.add_command(coverage_cmd)
+main.add_command(suggest_cmd)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

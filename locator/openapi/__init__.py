@@ -1,0 +1,1 @@
+"""The OpenAPI document, generated from the public parameter table and the routes."""

@@ -1,0 +1,354 @@
+"""The OpenAPI 3.0 description of every public endpoint.
+
+Built from the same vocabularies and limits the code validates against, so
+the document cannot drift from the enumerations it lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from locator.domain import i18n, schema
+from locator.geo import datum
+from locator.openapi import planning
+from locator.services import embed, ogc
+
+ERROR_REF = {"$ref": "#/components/responses/Error"}
+FC_REF = {"$ref": "#/components/schemas/FeatureCollection"}
+
+
+def _q(name: str, description: str, schema_: dict[str, Any], *, required: bool = False,
+       explode: bool | None = None) -> dict[str, Any]:
+    p: dict[str, Any] = {"name": name, "in": "query", "required": required,
+                         "description": description, "schema": schema_}
+    if explode is not None:
+        p["style"] = "form"
+        p["explode"] = explode
+    return p
+
+
+def _path(name: str, description: str) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "description": description,
+            "schema": {"type": "string", "minLength": 1}}
+
+
+def _json(description: str, schema_: dict[str, Any], media: str = "application/json",
+          ) -> dict[str, Any]:
+    return {"description": description, "content": {media: {"schema": schema_}}}
+
+
+def _html(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+def _get(summary: str, tag: str, parameters: list[dict[str, Any]],
+         ok: dict[str, Any], *, errors: tuple[str, ...] = ("400", "429"),
+         description: str = "") -> dict[str, Any]:
+    responses: dict[str, Any] = {"200": ok}
+    for code in errors:
+        responses[code] = ERROR_REF
+    op: dict[str, Any] = {"summary": summary, "tags": [tag], "parameters": parameters,
+                          "responses": responses}
+    if description:
+        op["description"] = description
+    return {"get": op}
+
+
+KIND = {"type": "string", "enum": list(schema.KIND_CODES)}
+AMENITY = {"type": "string", "enum": list(schema.AMENITY_CODES)}
+CRS = {"type": "string", "enum": list(datum.DATUMS), "default": "wgs84"}
+LAT = {"type": "number", "minimum": -90, "maximum": 90}
+LON = {"type": "number", "minimum": -180, "maximum": 180}
+BOOL = {"type": "boolean"}
+BBOX_TEXT = {"type": "string", "pattern": r"^[-+0-9.eE]+(,[-+0-9.eE]+){3}$",
+             "example": "113.60,34.70,113.75,34.80"}
+F = _q("f", "Representation; without it the Accept header decides.",
+       {"type": "string", "enum": ["json", "html"]})
+
+
+def _api_paths(max_k: int, bbox_limit: int) -> dict[str, Any]:
+    kind_p = _q("kind", "Station kinds (repeat or comma-separate); none means every kind.",
+                {"type": "array", "items": KIND}, explode=True)
+    amen_p = _q("amenity", "Amenities a station must all have.",
+                {"type": "array", "items": AMENITY}, explode=True)
+    open_p = _q("open_now", "Only stations open now (Asia/Shanghai time).", BOOL)
+    station = {"$ref": "#/components/schemas/Feature"}
+    return {
+        "/api/v1/nearest": _get(
+            "Nearest stations by geodesic distance", "stations",
+            [_q("lat", "Latitude of the query point.", LAT, required=True),
+             _q("lon", "Longitude of the query point.", LON, required=True),
+             _q("k", "How many stations.", {"type": "integer", "minimum": 1,
+                                              "maximum": max_k}),
+             kind_p, amen_p, open_p,
+             _q("include_temporarily_closed", "Also list temporarily closed stations.", BOOL),
+             _q("max_distance_m", "Farthest distance in metres.",
+                {"type": "number", "minimum": 1}),
+             _q("crs", "Datum of lat/lon.", CRS),
+             _q("out_crs", "Datum of the returned coordinates.", CRS),
+             _q("links", "Navigation links: app and web (all), web only, or none.",
+                {"type": "string", "enum": ["all", "web", "none"], "default": "all"}),
+             _q("lang", "Language of readable labels.",
+                {"type": "string", "enum": list(i18n.LANGS), "default": "zh"})],
+            _json("Stations nearest first, with distance, bearing and walk time.", FC_REF)),
+        "/api/v1/stations": _get(
+            "Stations in a map viewport (clustered when many)", "stations",
+            [_q("bbox", "minlon,minlat,maxlon,maxlat in `crs`.", BBOX_TEXT, required=True),
+             _q("crs", "Datum of the box and of the returned coordinates.", CRS),
+             kind_p, amen_p, open_p,
+             _q("limit", "Most stations before clustering.",
+                {"type": "integer", "minimum": 1, "maximum": bbox_limit}),
+             _q("grid", "Clusters per side of the box when clustering.",
+                {"type": "integer", "minimum": 2, "maximum": 32, "default": 12}),
+             _q("lang", "Language of readable labels.",
+                {"type": "string", "enum": list(i18n.LANGS), "default": "zh"})],
+            _json("Stations, or grid clusters with counts.", FC_REF)),
+        "/api/v1/stations/{station_id}": {
+            **_get("One station", "stations",
+                   [_path("station_id", "Station id."),
+                    _q("out_crs", "Datum of the returned coordinates.", CRS)],
+                   _json("The station.", station), errors=("400", "404", "429")),
+        },
+        "/api/v1/stations.geojson": _get(
+            "Every live station as one GeoJSON download", "downloads",
+            [_q("crs", "Datum of the coordinates.", CRS),
+             _q("source", "Only the stations of this import source.", {"type": "string"})],
+            _json("All stations.", FC_REF, media="application/geo+json")),
+        "/api/v1/stations.csv": _get(
+            "Every live station as one CSV download (formula cells neutralised)", "downloads",
+            [_q("crs", "Datum of the lon/lat columns.", CRS),
+             _q("source", "Only the stations of this import source.", {"type": "string"})],
+            {"description": "All stations, UTF-8 with BOM.",
+             "content": {"text/csv": {"schema": {"type": "string"}}}}),
+        "/api/v1/convert": _get(
+            "Convert a point between WGS-84, GCJ-02 and BD-09", "coordinates",
+            [_q("lat", "Latitude.", LAT, required=True),
+             _q("lon", "Longitude.", LON, required=True),
+             _q("from", "Datum of the input.", CRS), _q("to", "Datum of the output.", CRS)],
+            _json("The converted point.", {"type": "object", "properties": {
+                "lon": {"type": "number"}, "lat": {"type": "number"},
+                "crs": {"type": "string"}}})),
+        "/api/v1/vocabulary": _get(
+            "Kinds, amenities, statuses and access with Chinese and English labels",
+            "reference", [], _json("The vocabularies.", {"type": "object"}), errors=("429",)),
+        "/api/v1/health": _get(
+            "Service health and dataset version", "reference", [],
+            _json("Health.", {"type": "object", "required": ["status", "stations"],
+                              "properties": {"status": {"type": "string"},
+                                             "stations": {"type": "integer"},
+                                             "version": {"type": "string"},
+                                             "demo": {"type": "boolean"}}}),
+            errors=("429",)),
+    }
+
+
+def _ogc_paths(prefix: str = "/ogc") -> dict[str, Any]:
+    coll = _path("collectionId", "Collection: " + ", ".join(ogc.COLLECTIONS) + ".")
+    coll["schema"] = {"type": "string", "enum": list(ogc.COLLECTIONS)}
+    geo = "application/geo+json"
+    both = {"description": "", "content": {}}
+
+    def ok(desc: str, ref: str, media: str = "application/json") -> dict[str, Any]:
+        out = dict(both)
+        out["description"] = desc
+        out["content"] = {media: {"schema": {"$ref": ref}},
+                          "text/html": {"schema": {"type": "string"}}}
+        return out
+
+    return {
+        prefix or "/": _get("OGC API – Features landing page", "ogc", [F],
+                     ok("Links to the API definition, conformance and collections.",
+                        "#/components/schemas/Landing")),
+        f"{prefix}/conformance": _get("Conformance classes", "ogc", [F],
+                                 ok("The conformance classes implemented.",
+                                    "#/components/schemas/Conformance")),
+        f"{prefix}/collections": _get("The feature collections", "ogc", [F],
+                                 ok("Every collection with its extent.",
+                                    "#/components/schemas/Collections")),
+        f"{prefix}/collections/{{collectionId}}": _get(
+            "One collection", "ogc", [coll, F],
+            ok("The collection with its extent.", "#/components/schemas/Collection"),
+            errors=("400", "404", "429")),
+        f"{prefix}/collections/{{collectionId}}/items": _get(
+            "Stations of a collection, a page at a time", "ogc",
+            [coll, F,
+             _q("bbox", "minlon,minlat,maxlon,maxlat in CRS84 (6 numbers with heights "
+                        "also accepted).", {"type": "array", "minItems": 4, "maxItems": 6,
+                                            "items": {"type": "number"}}, explode=False),
+             _q("limit", f"Page size; values over {ogc.MAX_LIMIT} are capped.",
+                {"type": "integer", "minimum": 1, "maximum": ogc.MAX_LIMIT,
+                 "default": ogc.DEFAULT_LIMIT}),
+             _q("offset", "Stations to skip; follow the `next` link instead of counting.",
+                {"type": "integer", "minimum": 0, "default": 0}),
+             _q("datetime", "Instant or interval (`start/end`, `../end`, `start/..`) over "
+                            "`verified_at`.", {"type": "string"}),
+             _q("kind", "Station kinds.", {"type": "array", "items": KIND}, explode=True),
+             _q("county_adcode", "6-digit county adcodes; a city code (ending in 00) "
+                                 "means every county of the city.",
+                {"type": "array", "items": {"type": "string", "pattern": r"^\d{6}$"}},
+                explode=True),
+             _q("amenity", "Amenities a station must all have.",
+                {"type": "array", "items": AMENITY}, explode=True),
+             _q("status", "Station statuses.",
+                {"type": "array", "items": {"type": "string",
+                                            "enum": list(schema.STATUS_CODES)}},
+                explode=True),
+             _q("modified_since", "Only stations with `verified_at` on or after this date "
+                                  "(or without a verification date).",
+                {"type": "string", "format": "date"})],
+            ok("A page of stations.", "#/components/schemas/FeatureCollection", geo),
+            errors=("400", "404", "429")),
+        f"{prefix}/collections/{{collectionId}}/items/{{featureId}}": _get(
+            "One station", "ogc", [coll, _path("featureId", "Station id."), F],
+            ok("The station.", "#/components/schemas/Feature", geo),
+            errors=("400", "404", "429")),
+    }
+
+
+def _page_paths() -> dict[str, Any]:
+    embed_params = [
+        _q("kind", "Kinds to show (comma-separated).", {"type": "string"}),
+        _q("amenity", "Amenities a station must have (comma-separated).", {"type": "string"}),
+        _q("region", "Adcode of a Henan city or county to fit the map to.",
+           {"type": "string", "pattern": r"^\d{6}$"}),
+        _q("bbox", "minlon,minlat,maxlon,maxlat (WGS-84) to fit the map to.", BBOX_TEXT),
+        _q("center", "lat,lon (WGS-84) of the map centre.", {"type": "string"}),
+        _q("zoom", "Map zoom.", {"type": "integer", "minimum": 3, "maximum": 18}),
+        _q("lang", "Language.", {"type": "string", "enum": list(i18n.LANGS)}),
+        _q("list", "Show the station list under the map.", BOOL),
+        _q("theme", "Colour theme.", {"type": "string", "enum": list(embed.THEMES)}),
+        _q("accent", "Accent colour as 6 hex digits.",
+           {"type": "string", "pattern": "^#?[0-9a-fA-F]{6}$"}),
+    ]
+    return {
+        "/": _get("The worker map", "pages",
+                  [_q("lang", "Language.", {"type": "string", "enum": list(i18n.LANGS)}),
+                   _q("lat", "Fixed location latitude.", LAT),
+                   _q("lon", "Fixed location longitude.", LON)],
+                  _html("The map page."), errors=("400",)),
+        "/embed": _get("The embeddable map (for an iframe)", "embedding", embed_params,
+                       _html("The embed page."), errors=("400",)),
+        "/embed/builder": _get("Build an embed snippet with a live preview", "embedding",
+                               [_q("lang", "Language.",
+                                   {"type": "string", "enum": list(i18n.LANGS)})],
+                               _html("The builder page."), errors=()),
+        "/oembed": {"get": {
+            "summary": "oEmbed (type rich) for this site's /embed URLs", "tags": ["embedding"],
+            "parameters": [
+                _q("url", "An /embed URL of this site.", {"type": "string"}, required=True),
+                _q("maxwidth", "Largest width in pixels.",
+                   {"type": "integer", "minimum": 1, "maximum": 10000}),
+                _q("maxheight", "Largest height in pixels.",
+                   {"type": "integer", "minimum": 1, "maximum": 10000}),
+                _q("format", "Only json is provided; xml answers 501.",
+                   {"type": "string", "enum": ["json", "xml"]})],
+            "responses": {"200": _json("The oEmbed document.",
+                                       {"$ref": "#/components/schemas/OEmbed"}),
+                          "400": ERROR_REF, "404": ERROR_REF, "429": ERROR_REF,
+                          "501": ERROR_REF}}},
+        "/ogc/api": _get("The OGC API's own OpenAPI document (paths relative to /ogc)", "ogc",
+                         [], _json("OpenAPI 3.0 document.", {"type": "object"}), errors=()),
+        "/openapi.json": _get("This document", "reference", [],
+                              _json("OpenAPI 3.0 document.", {"type": "object"}), errors=()),
+        "/api/docs": _get("Interactive API documentation", "reference", [],
+                          _html("Swagger UI."), errors=()),
+    }
+
+
+def _components() -> dict[str, Any]:
+    link = {"type": "object", "required": ["href", "rel"],
+            "properties": {k: {"type": "string"} for k in ("href", "rel", "type", "title")}}
+    links = {"type": "array", "items": {"$ref": "#/components/schemas/Link"}}
+    feature = {"type": "object", "required": ["type", "geometry", "properties"],
+               "properties": {"type": {"type": "string", "enum": ["Feature"]},
+                              "id": {"type": "string"},
+                              "geometry": {"type": "object"},
+                              "properties": {"type": "object"},
+                              "links": links}}
+    return {
+        "schemas": {
+            "Error": {"type": "object", "required": ["status", "code", "message", "field"],
+                      "properties": {"status": {"type": "integer"},
+                                     "code": {"type": "string"},
+                                     "message": {"type": "string"},
+                                     "field": {"type": "string", "nullable": True}}},
+            "Link": link,
+            "Feature": feature,
+            "FeatureCollection": {
+                "type": "object", "required": ["type", "features"],
+                "properties": {"type": {"type": "string", "enum": ["FeatureCollection"]},
+                               "features": {"type": "array",
+                                            "items": {"$ref": "#/components/schemas/Feature"}},
+                               "numberMatched": {"type": "integer", "minimum": 0},
+                               "numberReturned": {"type": "integer", "minimum": 0},
+                               "links": links}},
+            "Landing": {"type": "object", "required": ["links"],
+                        "properties": {"title": {"type": "string"},
+                                       "description": {"type": "string"}, "links": links}},
+            "Conformance": {"type": "object", "required": ["conformsTo"],
+                            "properties": {"conformsTo": {"type": "array",
+                                                          "items": {"type": "string"}}}},
+            "Collection": {"type": "object", "required": ["id", "links"],
+                           "properties": {"id": {"type": "string"},
+                                          "title": {"type": "string"},
+                                          "extent": {"type": "object"}, "links": links}},
+            "Collections": {"type": "object", "required": ["links", "collections"],
+                            "properties": {"links": links, "collections": {
+                                "type": "array",
+                                "items": {"$ref": "#/components/schemas/Collection"}}}},
+            "OEmbed": {"type": "object",
+                       "required": ["version", "type", "html", "width", "height"],
+                       "properties": {"version": {"type": "string", "enum": ["1.0"]},
+                                      "type": {"type": "string", "enum": ["rich"]},
+                                      "title": {"type": "string"},
+                                      "provider_name": {"type": "string"},
+                                      "provider_url": {"type": "string"},
+                                      "cache_age": {"type": "integer"},
+                                      "html": {"type": "string"},
+                                      "width": {"type": "integer"},
+                                      "height": {"type": "integer"}}},
+        },
+        "responses": {"Error": _json("An error in the one error shape.",
+                                     {"$ref": "#/components/schemas/Error"})},
+    }
+
+
+def document(*, server: str, demo: bool, max_k: int = 50,
+             bbox_limit: int = 2000, max_n: int = 200) -> dict[str, Any]:
+    """The OpenAPI 3.0.3 document, with ``server`` as the base URL."""
+    notice = (" The data served now is synthetic demo data (演示数据), not real stations."
+              if demo else "")
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Locator API · 职工服务站点",
+            "version": "1",
+            "description": "Henan trade-union service stations for outdoor workers: nearest "
+                           "search, map viewports, OGC API – Features for GIS tools, and "
+                           "embedding. Every error is `{status, code, message, field}`. "
+                           "GET answers carry ETag/Last-Modified (304 on If-None-Match), "
+                           "CORS for any origin, and per-client rate limits (429)." + notice,
+            "license": {"name": "MIT"},
+        },
+        "servers": [{"url": server}],
+        "tags": [{"name": n} for n in ("stations", "coordinates", "reference", "ogc",
+                                       "embedding", "pages", "planning")],
+        "paths": {**_api_paths(max_k, bbox_limit), **_ogc_paths(), **_page_paths(),
+                  **planning.paths(max_n)},
+        "components": _components(),
+    }
+
+
+def ogc_document(*, server: str, demo: bool) -> dict[str, Any]:
+    """The OpenAPI document of the OGC API alone, with ``server`` ending in ``/ogc``.
+
+    OGC clients (GDAL, QGIS) look up the items operation at
+    ``/collections/{collectionId}/items`` relative to the landing page to learn
+    which query parameters the server filters on, so the paths here carry no
+    ``/ogc`` prefix.
+    """
+    doc = document(server=server, demo=demo)
+    doc["info"]["title"] = "Locator OGC API – Features · 职工服务站点"
+    doc["paths"] = _ogc_paths(prefix="")
+    doc["tags"] = [{"name": "ogc"}]
+    return doc

@@ -1,0 +1,3 @@
+"""Coverage and siting: demand grid, coverage by region, suggested sites with a certified bound,
+reports.
+"""

@@ -1,0 +1,178 @@
+"""A regular square grid over the planning regions, in a metric CRS.
+
+Every coverage, demand and siting computation works on the centres of the
+grid's cells. A cell belongs to the region that contains its centre (the
+cell-centre rule of raster burning), so a region of area ``A`` holds about
+``A / cell**2`` cells and the share of its cells that are covered estimates the
+share of its area that is covered. The estimate converges to the exact share as
+the cell shrinks; ``docs/coverage.md`` gives measured errors at 500 m.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from pyproj import Transformer
+from rasterio import features
+from rasterio.transform import Affine
+
+from locator.geo import regions
+from locator.geo.datum import METRIC_CRS
+
+REGION_COLUMNS = ("county_adcode", "county", "city_adcode", "city")
+
+
+@lru_cache(maxsize=8)
+def _transformer(src: str, dst: str) -> Transformer:
+    return Transformer.from_crs(src, dst, always_xy=True)
+
+
+def to_metric(lon: np.ndarray, lat: np.ndarray, crs: str = METRIC_CRS) -> tuple[np.ndarray,
+                                                                                  np.ndarray]:
+    """WGS-84 longitude/latitude to metric x/y (vectorised)."""
+    x, y = _transformer("EPSG:4326", crs).transform(np.asarray(lon, float),
+                                                     np.asarray(lat, float))
+    return np.asarray(x, float), np.asarray(y, float)
+
+
+def to_wgs84(x: np.ndarray, y: np.ndarray, crs: str = METRIC_CRS) -> tuple[np.ndarray,
+                                                                           np.ndarray]:
+    """Metric x/y back to WGS-84 longitude/latitude (vectorised)."""
+    lon, lat = _transformer(crs, "EPSG:4326").transform(np.asarray(x, float),
+                                                        np.asarray(y, float))
+    return np.asarray(lon, float), np.asarray(lat, float)
+
+
+@dataclass
+class Grid:
+    """Square cells of side ``cell`` metres whose centres lie inside a region.
+
+    Attributes
+    ----------
+    cell
+        Side of a cell in metres.
+    x0, y1
+        Left and top edge of the full raster in the metric CRS.
+    nx, ny
+        Columns and rows of the full raster.
+    regions
+        The regions (metric CRS) with ``county_adcode``, ``county``,
+        ``city_adcode``, ``city`` and ``area_km2`` (exact polygon area).
+    flat
+        Flat raster index (``row * nx + col``) of each in-region cell.
+    region
+        Row of ``regions`` that holds each in-region cell.
+    x, y
+        Cell centres in the metric CRS.
+    """
+
+    cell: float
+    x0: float
+    y1: float
+    nx: int
+    ny: int
+    crs: str
+    regions: gpd.GeoDataFrame
+    flat: np.ndarray
+    region: np.ndarray
+    x: np.ndarray = field(repr=False)
+    y: np.ndarray = field(repr=False)
+
+    def __len__(self) -> int:
+        return len(self.flat)
+
+    @property
+    def transform(self) -> Affine:
+        return Affine(self.cell, 0.0, self.x0, 0.0, -self.cell, self.y1)
+
+    @property
+    def cell_km2(self) -> float:
+        return self.cell * self.cell / 1e6
+
+    def position(self) -> np.ndarray:
+        """Raster-sized lookup from flat index to cell position (``-1`` outside)."""
+        pos = np.full(self.nx * self.ny, -1, dtype=np.int64)
+        pos[self.flat] = np.arange(len(self.flat))
+        return pos
+
+    def locate(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+        """Cell position of metric points, ``-1`` for points outside every region."""
+        col = np.floor((np.asarray(x) - self.x0) / self.cell).astype(np.int64)
+        row = np.floor((self.y1 - np.asarray(y)) / self.cell).astype(np.int64)
+        ok = (col >= 0) & (col < self.nx) & (row >= 0) & (row < self.ny)
+        out = np.full(len(col), -1, dtype=np.int64)
+        out[ok] = self.position()[row[ok] * self.nx + col[ok]]
+        return out
+
+    def rows_cols(self) -> tuple[np.ndarray, np.ndarray]:
+        return np.divmod(self.flat, self.nx)
+
+    def cell_polygons(self, positions: np.ndarray) -> gpd.GeoSeries:
+        """Square polygons (metric CRS) of the given cell positions."""
+        import shapely
+
+        h = self.cell / 2
+        x, y = self.x[positions], self.y[positions]
+        return gpd.GeoSeries(shapely.box(x - h, y - h, x + h, y + h), crs=self.crs)
+
+
+def build(region_frame: gpd.GeoDataFrame, cell: float, *, crs: str = METRIC_CRS) -> Grid:
+    """Burn regions into a grid of ``cell``-metre squares (cell-centre rule).
+
+    Parameters
+    ----------
+    region_frame
+        Polygons with the columns of :data:`REGION_COLUMNS`, in any CRS.
+    cell
+        Side of a square cell in metres.
+    crs
+        Metric CRS of the grid.
+    """
+    if not cell > 0:
+        msg = f"cell size must be positive, got {cell}"
+        raise ValueError(msg)
+    reg = region_frame.to_crs(crs).reset_index(drop=True)
+    for col in REGION_COLUMNS:
+        if col not in reg.columns:
+            reg[col] = None
+    reg = gpd.GeoDataFrame(reg[list(REGION_COLUMNS)].astype(object),
+                           geometry=reg.geometry, crs=crs)
+    reg["area_km2"] = reg.geometry.area / 1e6
+    minx, miny, maxx, maxy = reg.total_bounds
+    x0 = np.floor(minx / cell) * cell
+    y1 = np.ceil(maxy / cell) * cell
+    nx = int(np.ceil((maxx - x0) / cell))
+    ny = int(np.ceil((y1 - miny) / cell))
+    transform = Affine(cell, 0.0, x0, 0.0, -cell, y1)
+    burnt = features.rasterize(
+        ((geom, i) for i, geom in enumerate(reg.geometry) if geom is not None and not
+         geom.is_empty),
+        out_shape=(ny, nx), transform=transform, fill=-1, dtype="int32", all_touched=False)
+    flat = np.flatnonzero(burnt.ravel() >= 0)
+    region = burnt.ravel()[flat].astype(np.int32)
+    rows, cols = np.divmod(flat, nx)
+    x = x0 + (cols + 0.5) * cell
+    y = y1 - (rows + 0.5) * cell
+    return Grid(cell=float(cell), x0=float(x0), y1=float(y1), nx=nx, ny=ny, crs=crs,
+                regions=reg, flat=flat, region=region, x=x, y=y)
+
+
+@lru_cache(maxsize=4)
+def henan(boundaries_dir: str | Path, cell: float) -> Grid:
+    """The province grid over Henan's county polygons, cached per cell size."""
+    return build(regions.counties(str(boundaries_dir)), cell)
+
+
+def region_sums(grid: Grid, values: np.ndarray) -> np.ndarray:
+    """Sum a per-cell array over each region (vectorised ``bincount``)."""
+    return np.bincount(grid.region, weights=values, minlength=len(grid.regions))
+
+
+def region_table(grid: Grid) -> pd.DataFrame:
+    """The plain region attributes, one row per region."""
+    return pd.DataFrame(grid.regions.drop(columns="geometry"))

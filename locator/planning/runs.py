@@ -1,0 +1,279 @@
+"""One planning run: coverage, gaps and suggested sites for a parameter set.
+
+This ties the grid, the demand layer, the coverage engine and the siting
+solver together for the API, the CLI and the planner page. Parameters are
+parsed here once (:func:`parse`) so every entry point validates alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from scipy.spatial import cKDTree
+
+from locator.domain import params, presets, schema
+from locator.errors import invalid
+from locator.planning import coverage, demand, grid, siting
+from locator.stations.dataset import Dataset
+
+REPORT_FIGURES = {"rest_station": 11_500, "reading_room": 2_109}
+NONE_LAYER = "none"
+POPULATION_LAYER = "population"
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class PlanParams:
+    """Everything a planning run depends on, besides the dataset."""
+
+    kinds: tuple[str, ...] = ("rest_station",)
+    radius: float = 1000.0
+    detour: float = 1.0
+    demand: str = NONE_LAYER
+    by: str = "county"
+    n: int = 0
+    preset: str | None = None
+    candidates: str | None = None
+
+    def key(self, version: str) -> str:
+        blob = json.dumps({**asdict(self), "version": version}, sort_keys=True)
+        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+def demand_layers(cfg: Mapping[str, Any]) -> dict[str, Path]:
+    """Named demand layers on offer: the population table and files in DEMAND_DIR."""
+    out: dict[str, Path] = {}
+    pop = Path(cfg["POPULATION_PATH"])
+    if pop.is_file():
+        out[POPULATION_LAYER] = pop
+    if cfg["DEMAND_DIR"]:
+        folder = Path(cfg["DEMAND_DIR"])
+        if folder.is_dir():
+            for f in sorted(folder.iterdir()):
+                if f.suffix.lower() in (".csv", *demand.VECTOR_SUFFIXES,
+                                        *demand.RASTER_SUFFIXES):
+                    out.setdefault(f.stem, f)
+    return out
+
+
+def parse(args: Mapping[str, Any], cfg: Mapping[str, Any], *, with_n: bool) -> PlanParams:
+    """Validate query arguments (a Werkzeug MultiDict or a plain dict of strings)."""
+    def get(name: str) -> str | None:
+        v = args.get(name)
+        return None if v is None else str(v)
+
+    def getlist(name: str) -> list[str]:
+        if hasattr(args, "getlist"):
+            return list(args.getlist(name))
+        v = args.get(name)
+        return [] if v is None else list(v) if isinstance(v, list | tuple) else [str(v)]
+
+    preset_code = get("preset") or None
+    preset = None
+    if preset_code is not None:
+        params.choice("preset", preset_code, presets.PRESET_CODES, default="")
+        preset = presets.BY_CODE[preset_code]
+    kinds = params.kinds(getlist("kind"))
+    if not kinds:
+        kinds = list(preset.kinds) if preset else ["rest_station"]
+    default_r = preset.radius(cfg) if preset else float(cfg["PRESET_SANITATION_M"])
+    radius = params.number("radius", get("radius"), lo=50, hi=coverage.MAX_RADIUS_M,
+                           default=default_r)
+    detour = params.number("detour", get("detour"), lo=1.0, hi=3.0,
+                           default=float(cfg["COVERAGE_DETOUR"]))
+    layers = demand_layers(cfg)
+    layer = get("demand") or (POPULATION_LAYER if POPULATION_LAYER in layers else NONE_LAYER)
+    if layer != NONE_LAYER and layer not in layers:
+        raise invalid("demand", f"unknown demand layer {layer!r}; available: "
+                      f"{', '.join([NONE_LAYER, *layers])}")
+    by = params.choice("by", get("by"), coverage.BY, default="county")
+    n = params.integer("n", get("n"), lo=0 if not with_n else 1, hi=int(cfg["MAX_SUGGEST_N"]),
+                       default=10 if with_n else 0)
+    return PlanParams(kinds=tuple(sorted(kinds)), radius=radius, detour=detour, demand=layer,
+                      by=by, n=n, preset=preset_code)
+
+
+def read_candidates(path: str | Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Possible sites from a CSV (lon, lat[, name]) or a point layer, WGS-84."""
+    p = Path(path)
+    if not p.is_file():
+        raise invalid("candidates", f"candidates file not found: {p.name}")
+    if p.suffix.lower() == ".csv":
+        df = pd.read_csv(p)
+        if not {"lon", "lat"} <= set(df.columns):
+            raise invalid("candidates", f"{p.name}: needs lon and lat columns")
+        lon = pd.to_numeric(df["lon"], errors="coerce").to_numpy(float)
+        lat = pd.to_numeric(df["lat"], errors="coerce").to_numpy(float)
+        names = df["name"].astype(str).tolist() if "name" in df.columns else [""] * len(df)
+    else:
+        try:
+            gdf = gpd.read_file(p)
+        except Exception:  # GDAL raises many types for unreadable files
+            raise invalid("candidates", f"{p.name}: not a readable vector file") from None
+        if gdf.crs is None or not gdf.geom_type.eq("Point").all():
+            raise invalid("candidates", f"{p.name}: needs points with a CRS")
+        gdf = gdf.to_crs("EPSG:4326")
+        lon, lat = gdf.geometry.x.to_numpy(float), gdf.geometry.y.to_numpy(float)
+        names = (gdf["name"].astype(str).tolist() if "name" in gdf.columns
+                 else [""] * len(gdf))
+    bad = ~(np.isfinite(lon) & np.isfinite(lat)) | (np.abs(lon) > 180) | (np.abs(lat) > 90)
+    if bad.any():
+        raise invalid("candidates", f"{p.name}: row {int(np.flatnonzero(bad)[0]) + 1} has "
+                      "no valid lon/lat")
+    if not len(lon):
+        raise invalid("candidates", f"{p.name}: no candidate sites")
+    return lon, lat, names
+
+
+@dataclass
+class Plan:
+    """The outcome of one run, ready for tables, maps and files."""
+
+    params: PlanParams
+    version: str
+    demo: bool
+    unit: str
+    counties: gpd.GeoDataFrame
+    cities: pd.DataFrame
+    province: dict[str, Any]
+    gaps: gpd.GeoDataFrame
+    suggestions: gpd.GeoDataFrame
+    curve: list[dict[str, float]]
+    certificate: dict[str, Any]
+    headline: dict[str, Any]
+    seconds: dict[str, float] = field(default_factory=dict)
+    cov: coverage.Coverage | None = field(default=None, repr=False)
+
+
+def _aggregate(g: grid.Grid, w: np.ndarray, block: float) -> tuple[np.ndarray, np.ndarray,
+                                                                    np.ndarray]:
+    """Demand points for siting: cells, or weighted centroids of coarser blocks."""
+    pos = np.flatnonzero(w > 0)
+    k = max(1, int(block // g.cell))
+    if k == 1:
+        return g.x[pos], g.y[pos], w[pos]
+    rows, cols = g.rows_cols()
+    bid = (rows[pos] // k) * (g.nx // k + 1) + cols[pos] // k
+    _, inv = np.unique(bid, return_inverse=True)
+    sw = np.bincount(inv, weights=w[pos])
+    return (np.bincount(inv, weights=w[pos] * g.x[pos]) / sw,
+            np.bincount(inv, weights=w[pos] * g.y[pos]) / sw, sw)
+
+
+def _headline(ds: Dataset, g: grid.Grid) -> dict[str, Any]:
+    live = ds.status != 2  # closed stations are not counted
+    x, y = grid.to_metric(ds.lon[live], ds.lat[live])
+    pos = g.locate(x, y)
+    city = np.where(pos >= 0, g.regions["city"].to_numpy()[g.region[np.maximum(pos, 0)]],
+                    "—")
+    kind = np.asarray(schema.KIND_CODES)[ds.kind[live].clip(0)]
+    by_city = pd.crosstab(pd.Series(city, name="city"), pd.Series(kind, name="kind"))
+    by_city = by_city.reindex(columns=list(schema.KIND_CODES), fill_value=0)
+    counts = ds.counts()
+    return {"by_kind": [{"kind": k, "count": counts[k], "report": REPORT_FIGURES.get(k)}
+                        for k in schema.KIND_CODES],
+            "by_city": [{"city": str(c), **{k: int(v) for k, v in row.items()}}
+                        for c, row in by_city.iterrows()]}
+
+
+def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
+        progress: Progress | None = None) -> Plan:
+    """Coverage, gaps and (when ``p.n > 0``) suggested sites for ``p`` on ``ds``."""
+    say = progress or (lambda _s: None)
+    secs: dict[str, float] = {}
+    t = time.perf_counter()
+    say("grid")
+    g = grid.henan(str(cfg["BOUNDARIES_DIR"]), float(cfg["GRID_CELL_M"]))
+    layers = demand_layers(cfg)
+    dem = None
+    if p.demand != NONE_LAYER:
+        say("demand")
+        path = layers.get(p.demand, Path(p.demand))
+        dem = demand.load(g, path)
+    secs["inputs"] = time.perf_counter() - t
+    say("coverage")
+    t = time.perf_counter()
+    sx, sy = coverage.station_xy(ds, p.kinds)
+    cov = coverage.compute(g, sx, sy, radius=p.radius, detour=p.detour, demand=dem,
+                           area=str(cfg["COVERAGE_AREA"]))
+    secs["coverage"] = time.perf_counter() - t
+    unit = "people" if dem is not None else "km2"
+    w = dem.weights if dem is not None else np.full(len(g), g.cell_km2)
+    sites = gpd.GeoDataFrame({"rank": [], "lon": [], "lat": [], "adds": [], "cumulative": [],
+                              "county_adcode": [], "county": [], "city": [], "name": []},
+                             geometry=gpd.GeoSeries([], crs="EPSG:4326"))
+    base_cov = float(w[cov.covered].sum())
+    curve = [{"n": 0, "covered": base_cov, "share": base_cov / max(float(w.sum()), 1e-9)}]
+    cert: dict[str, Any] = {}
+    counties = coverage.region_frame(cov, by="county")
+    if p.n > 0:
+        say("suggest")
+        t = time.perf_counter()
+        reach = cov.reach
+        if p.candidates:
+            clon, clat, names = read_candidates(p.candidates)
+            cx, cy = grid.to_metric(clon, clat)
+        else:
+            step = max(1, round(reach / 4 / g.cell))
+            rows, cols = g.rows_cols()
+            on = (rows % step == 0) & (cols % step == 0)
+            cx, cy = g.x[on], g.y[on]
+            names = [""] * len(cx)
+        dx, dy, dw = _aggregate(g, np.where(cov.covered, 0.0, w), max(g.cell, reach / 10))
+        sol = siting.suggest(p.n, p.radius, (cx, cy), (dx, dy, dw), None, detour=p.detour,
+                             time_limit=float(cfg["SUGGEST_TIME_LIMIT"]))
+        chosen_x, chosen_y = cx[sol.sites], cy[sol.sites]
+        # Count on the fine grid what each site adds, in the order they were chosen.
+        first = np.full(len(g), len(sol.sites), dtype=np.int64)
+        tree = cKDTree(np.column_stack([g.x, g.y]))
+        hits = tree.query_ball_point(np.column_stack([chosen_x, chosen_y]), r=reach)
+        for k in range(len(sol.sites) - 1, -1, -1):
+            first[np.asarray(hits[k], dtype=np.int64)] = k
+        first[cov.covered] = len(sol.sites)
+        adds = np.bincount(first, weights=w, minlength=len(sol.sites) + 1)[:len(sol.sites)]
+        cum = base_cov + np.cumsum(adds)
+        curve += [{"n": k + 1, "covered": float(c), "share": float(c) / max(float(w.sum()),
+                                                                              1e-9)}
+                  for k, c in enumerate(cum)]
+        lon, lat = grid.to_wgs84(chosen_x, chosen_y)
+        site_pos = g.locate(chosen_x, chosen_y)
+        reg = g.regions.iloc[g.region[np.maximum(site_pos, 0)]]
+        outside = site_pos < 0
+        sites = gpd.GeoDataFrame({
+            "rank": np.arange(1, len(lon) + 1), "lon": lon.round(6), "lat": lat.round(6),
+            "adds": adds.round(1), "cumulative": cum.round(1),
+            "county_adcode": np.where(outside, "", reg["county_adcode"].astype(str)),
+            "county": np.where(outside, "", reg["county"].astype(str)),
+            "city": np.where(outside, "", reg["city"].astype(str)),
+            "name": [names[i] for i in sol.sites]},
+            geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
+        after = np.bincount(g.region, weights=w * (first < len(sol.sites)),
+                            minlength=len(g.regions))
+        base_w = np.bincount(g.region, weights=w, minlength=len(g.regions))
+        cov_w = np.bincount(g.region, weights=w * cov.covered, minlength=len(g.regions))
+        counties["share_after"] = np.divide(cov_w + after, base_w, out=np.full(len(base_w),
+                                            np.nan), where=base_w > 0)
+        cert = {"objective": sol.objective, "bound": sol.bound, "gap": sol.gap,
+                "lp_bound": sol.lp_bound, "mip_bound": sol.mip_bound,
+                "lagrangian_bound": sol.lagrangian_bound,
+                "greedy_objective": sol.greedy_objective, "swaps": sol.swaps,
+                "status": sol.status, "candidates": len(cx),
+                "demand_points": len(dx), "reduced_rows": sol.reduced_rows,
+                "reduced_cols": sol.reduced_cols,
+                "seconds": {k: round(v, 3) for k, v in sol.seconds.items()}}
+        secs["suggest"] = time.perf_counter() - t
+    prov = coverage.table(cov, by="province").iloc[0].to_dict()
+    return Plan(params=p, version=ds.version, demo=ds.demo, unit=unit, counties=counties,
+                cities=coverage.table(cov, by="city"),
+                province={str(k): (v.item() if hasattr(v, "item") else v) for k, v in prov.items()},
+                gaps=coverage.gaps(cov), suggestions=sites, curve=curve, certificate=cert,
+                headline=_headline(ds, g), seconds=secs, cov=cov)

@@ -1,0 +1,3 @@
+"""The query-ready station dataset and what is asked of it: nearest, viewport, navigation, export.
+
+"""

@@ -1,0 +1,178 @@
+"""The nearest-station use case: a query in, ranked stations out.
+
+``find_nearest`` is plain Python over a :class:`~locator.stations.dataset.Dataset`; the
+web view and the CLI both call it. Results are GeoJSON features in WGS-84
+(RFC 7946), or in a Chinese datum when a map drawn on such tiles asks for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from locator.domain import hours, schema
+from locator.geo import datum
+from locator.stations.dataset import Dataset
+
+
+@dataclass(frozen=True)
+class NearestQuery:
+    lon: float
+    lat: float
+    k: int = 10
+    kinds: Sequence[str] = ()
+    amenity_mask: int = 0
+    open_now: bool = False
+    include_temporarily_closed: bool = False
+    max_distance_m: float | None = None
+    crs: str = "wgs84"
+    out_crs: str = "wgs84"
+    lang: str = "zh"
+    when: datetime | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Walking:
+    speed_m_per_min: float = 75.0
+    detour_factor: float = 1.3
+
+    def minutes(self, distance_m: np.ndarray) -> np.ndarray:
+        return np.ceil(distance_m * self.detour_factor / self.speed_m_per_min).astype(int)
+
+
+_STATE_CODE = {"open": 1, "closed": 0, "unknown": -1}
+_OPEN_NOW = {1: True, 0: False, -1: None}
+_OPEN_STATE = {1: "open", 0: "closed", -1: "unknown"}
+
+
+def hour_states(ds: Dataset, when: datetime | None) -> np.ndarray:
+    """Open state per distinct hours string: 1 open, 0 closed, -1 unknown.
+
+    A dataset has a few dozen distinct hours strings, not one per station, and
+    the answer only changes once a minute, so it is cached per minute.
+    """
+    minute = int((when or datetime.now(UTC)).timestamp() // 60)
+    cache = ds.hour_state_cache
+    got = cache.get(minute)
+    if got is None:
+        states = hours.evaluate_unique(ds.hours_values, datetime.fromtimestamp(minute * 60, UTC))
+        got = np.asarray([_STATE_CODE[states[v]] for v in ds.hours_values], dtype=np.int8)
+        if len(cache) > 64:
+            cache.clear()
+        cache[minute] = got
+    return got
+
+
+def row_filter(ds: Dataset, *, amenity_mask: int = 0, open_now: bool = False,
+               when: datetime | None = None) -> Callable[[np.ndarray], np.ndarray] | None:
+    """A filter over candidate rows, or ``None`` when nothing is filtered.
+
+    It is applied only to the rows the index returns, never to every station,
+    using per-row codes precomputed at load time.
+    """
+    if not (amenity_mask or open_now):
+        return None
+    states = hour_states(ds, when) if open_now else None
+    amen, hcode = ds.amenities, ds.hours_code
+
+    def accept(rows: np.ndarray) -> np.ndarray:
+        ok = (amen[rows] & amenity_mask) == amenity_mask
+        if states is not None:
+            ok &= states[hcode[rows]] == 1
+        return ok
+
+    return accept
+
+
+def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None,
+                 with_links: bool | str = True) -> dict[str, Any]:
+    """Rank stations by geodesic distance from the query point.
+
+    Returns a GeoJSON FeatureCollection. The query point may be given in
+    GCJ-02 or BD-09 (``q.crs``); it is converted to WGS-84 before searching.
+    """
+    walking = walking or Walking()
+    lon, lat = float(q.lon), float(q.lat)
+    if q.crs != "wgs84":
+        x, y = datum.to_wgs84(lon, lat, q.crs)
+        lon, lat = float(x), float(y)
+    kind_codes = [schema.KIND_INDEX[k] for k in q.kinds] if q.kinds else None
+    accept = row_filter(ds, amenity_mask=q.amenity_mask, open_now=q.open_now, when=q.when)
+    index = ds.index_with_temporary if q.include_temporarily_closed else ds.index
+    hits = index.query(lon, lat, k=q.k, kinds=kind_codes, accept=accept,
+                          max_distance_m=q.max_distance_m)
+    states = hour_states(ds, q.when)[ds.hours_code[hits.rows]]
+    features = to_features(ds, hits.rows, out_crs=q.out_crs, with_links=with_links,
+                           lang=q.lang)
+    extras = zip(np.round(hits.distance_m, 1).tolist(),
+                 np.round(hits.azimuth_deg % 360.0, 1).tolist(), states.tolist(),
+                 walking.minutes(hits.distance_m).tolist(), strict=True)
+    for f, (d, az, st, w) in zip(features, extras, strict=True):
+        p = f["properties"]
+        p["distance_m"] = d
+        p["bearing_deg"] = az
+        p["walk_min"] = w
+        p["open_now"] = _OPEN_NOW[st]
+        p["open_state"] = _OPEN_STATE[st]
+    return {
+        "type": "FeatureCollection",
+        "features": features,
+        "numberReturned": len(features),
+        "query": {"lon": lon, "lat": lat, "crs": "wgs84", "k": q.k,
+                  "kind": list(q.kinds), "open_now": q.open_now,
+                  "max_distance_m": q.max_distance_m},
+        "coordinates_datum": q.out_crs,
+        "dataset": dataset_meta(ds),
+    }
+
+
+def dataset_meta(ds: Dataset) -> dict[str, Any]:
+    meta: dict[str, Any] = {"version": ds.version, "demo": ds.demo}
+    if ds.demo:
+        meta["notice"] = "演示数据：站点为合成数据，并非真实站点。Demo data: synthetic stations."
+    return meta
+
+
+@lru_cache(maxsize=4096)
+def hours_label(text: str | None, lang: str) -> str:
+    return hours.describe(text, lang=lang)
+
+
+def to_features(ds: Dataset, rows: np.ndarray, *, out_crs: str = "wgs84",
+                with_links: bool | str = True, lang: str = "zh",
+                fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
+    """GeoJSON features for ``rows``; coordinates converted to ``out_crs``.
+
+    ``with_links`` is ``True``/``"all"`` for app and web navigation links,
+    ``"web"`` for web links only, ``False``/``"none"`` for none. ``fields``
+    limits the properties (``opening_hours_text`` may be among them).
+    """
+    if with_links == "none":
+        with_links = False
+    rows = np.asarray(rows, dtype=np.int64)
+    lon, lat = ds.lon[rows], ds.lat[rows]
+    if out_crs != "wgs84":
+        lon, lat = datum.from_wgs84(lon, lat, out_crs)
+    out = []
+    xs = np.round(np.atleast_1d(lon), 7).tolist()
+    ys = np.round(np.atleast_1d(lat), 7).tolist()
+    for r, x, y in zip(rows.tolist(), xs, ys, strict=True):
+        if fields is None:
+            rec = ds.record(r)
+        else:
+            full = ds.records[r]
+            rec = {k: full[k] for k in fields if k in full}
+        if fields is None or "opening_hours_text" in fields:
+            rec["opening_hours_text"] = hours_label(ds.records[r]["opening_hours"], lang)
+        if with_links:
+            rec["navigation"] = ds.links(r, app=with_links != "web")
+        out.append({"type": "Feature", "id": rec["id"],
+                    "geometry": {"type": "Point", "coordinates": [x, y]},
+                    "properties": rec})
+    return out

@@ -1,0 +1,1 @@
+"""Thin Flask blueprints: each parses a request, calls a lower layer, and renders or serialises."""

@@ -1,0 +1,102 @@
+"""JSON API under /api/v1: thin adapters from query strings to core functions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from flask import Blueprint, current_app, jsonify, request
+from flask.typing import ResponseReturnValue
+
+from locator.domain import i18n, params, schema
+from locator.geo import datum
+from locator.stations.nearest import NearestQuery, dataset_meta, find_nearest, to_features
+from locator.stations.viewport import in_view
+from locator.web import state
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _nearest_query() -> NearestQuery:
+    # A plain dict: MultiDict.get raises and catches an exception per absent key.
+    a = request.args.to_dict()
+    lists = request.args.getlist
+    cfg = current_app.config
+    return NearestQuery(
+        lat=params.number("lat", a.get("lat"), lo=-90, hi=90),
+        lon=params.number("lon", a.get("lon"), lo=-180, hi=180),
+        k=params.integer("k", a.get("k"), lo=1, hi=cfg["MAX_K"], default=cfg["DEFAULT_K"]),
+        kinds=params.kinds(lists("kind")),
+        amenity_mask=params.amenities(lists("amenity")),
+        open_now=params.boolean("open_now", a.get("open_now")),
+        include_temporarily_closed=params.boolean("include_temporarily_closed",
+                                                  a.get("include_temporarily_closed")),
+        max_distance_m=(params.number("max_distance_m", a.get("max_distance_m"), lo=1,
+                                      hi=cfg["MAX_DISTANCE_M"])
+                        if a.get("max_distance_m") not in (None, "") else None),
+        crs=params.crs(a.get("crs")),
+        out_crs=params.crs(a.get("out_crs"), field="out_crs"),
+        lang=params.choice("lang", a.get("lang"), i18n.LANGS, default="zh"),
+    )
+
+
+def _lang() -> str:
+    return params.choice("lang", request.args.get("lang"), i18n.LANGS, default="zh")
+
+
+@bp.get("/nearest")
+def nearest() -> ResponseReturnValue:
+    q = _nearest_query()
+    links = params.choice("links", request.args.get("links"), ("all", "web", "none"),
+                          default="all")
+    return jsonify(find_nearest(state.current(), q, walking=state.walking(), with_links=links))
+
+
+@bp.get("/stations/<station_id>")
+def station(station_id: str) -> ResponseReturnValue:
+    ds = state.current()
+    out_crs = params.crs(request.args.get("out_crs"), field="out_crs")
+    feat = to_features(ds, np.array([ds.row(station_id)]), out_crs=out_crs, lang=_lang())[0]
+    feat["dataset"] = dataset_meta(ds)
+    return jsonify(feat)
+
+
+@bp.get("/stations")
+def stations() -> ResponseReturnValue:
+    a = request.args
+    crs = params.crs(a.get("crs"))
+    limit = params.integer("limit", a.get("limit"), lo=1,
+                           hi=current_app.config["BBOX_LIMIT"],
+                           default=current_app.config["BBOX_LIMIT"])
+    out = in_view(state.current(), params.bbox(a.get("bbox")), crs=crs,
+                  kinds=params.kinds(a.getlist("kind")),
+                  amenity_mask=params.amenities(a.getlist("amenity")),
+                  open_now=params.boolean("open_now", a.get("open_now")), limit=limit,
+                  grid=params.integer("grid", a.get("grid"), lo=2, hi=32, default=12),
+                  lang=params.choice("lang", a.get("lang"), i18n.LANGS, default="zh"))
+    return jsonify(out)
+
+
+@bp.get("/vocabulary")
+def vocabulary() -> ResponseReturnValue:
+    return jsonify(schema.vocabulary())
+
+
+@bp.get("/health")
+def health() -> ResponseReturnValue:
+    ds = state.current()
+    body: dict[str, Any] = {"status": "ok", "stations": len(ds), **dataset_meta(ds)}
+    return jsonify(body)
+
+
+@bp.get("/convert")
+def convert() -> ResponseReturnValue:
+    """Convert one point between WGS-84, GCJ-02 and BD-09."""
+    a = request.args
+    lat = params.number("lat", a.get("lat"), lo=-90, hi=90)
+    lon = params.number("lon", a.get("lon"), lo=-180, hi=180)
+    src = params.crs(a.get("from"), field="from")
+    dst = params.crs(a.get("to"), field="to")
+    x, y = datum.to_wgs84(lon, lat, src)
+    x, y = datum.from_wgs84(x, y, dst)
+    return jsonify({"lon": round(float(x), 7), "lat": round(float(y), 7), "crs": dst})

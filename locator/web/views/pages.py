@@ -1,0 +1,51 @@
+"""HTML pages: the worker map at /."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+
+from locator.domain import i18n, params
+from locator.geo import maps
+from locator.web import state
+
+bp = Blueprint("pages", __name__)
+
+
+def map_context(*, lang: str) -> dict[str, Any]:
+    cfg = current_app.config
+    lat_s, lon_s = cfg["MAP_CENTER"].split(",")
+    center = (float(lat_s), float(lon_s))
+    vendor_prefix = url_for("vendor.asset", name="x", filename="y")[: -len("x/y")]
+    parts = maps.shell_parts(cfg["TILES"], center, cfg["MAP_ZOOM"], cfg["TIANDITU_KEY"],
+                       vendor_prefix)
+    ds = state.current()
+    return {"map": parts, "lang": lang, "demo": ds.demo,
+            "datum": maps.tile_source(cfg["TILES"]).datum,
+            "strings": i18n.STRINGS[lang]}
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    a = request.args
+    lang = i18n.pick(a.get("lang"), current_app.config["DEFAULT_LANG"])
+    fixed = None
+    if a.get("lat") or a.get("lon"):
+        fixed = {"lat": params.number("lat", a.get("lat"), lo=-90, hi=90),
+                 "lon": params.number("lon", a.get("lon"), lo=-180, hi=180)}
+    ctx = map_context(lang=lang)
+    client = {
+        **i18n.client_strings(lang),
+        "lang": lang,
+        "api": url_for("api.nearest")[: -len("nearest")],
+        "mapName": ctx["map"]["name"],
+        "datum": ctx["datum"],
+        "demo": ctx["demo"],
+        "fixed": fixed,
+        "k": current_app.config["DEFAULT_K"],
+        "bboxLimit": current_app.config["BBOX_LIMIT"],
+    }
+    other = "en" if lang == "zh" else "zh"
+    return render_template("index.html", client=client, other_lang=other, **ctx)
