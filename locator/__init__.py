@@ -9,17 +9,17 @@ from flask import Flask
 
 from locator import config
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Application factory.
 
-    Templates and static files live beside the package (``templates/``,
-    ``static/``), so the app runs from a checkout or an editable install.
+    Templates and static files come from the checkout (``templates/``,
+    ``static/`` beside the package) or, in an installed wheel, from the copies
+    packed inside it (:data:`locator.config.ROOT`).
     """
     app = Flask(__name__, instance_relative_config=True,
-                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+                template_folder=str(config.ROOT / "templates"),
+                static_folder=str(config.ROOT / "static"))
     app.config.update(config.load(instance_path=Path(app.instance_path),
                                         overrides=test_config))
     if test_config:

@@ -16,8 +16,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _assets_root() -> Path:
+    """Where ``templates/``, ``static/`` and ``data/`` are.
+
+    A checkout keeps them beside the package; a built wheel carries copies
+    inside the package (see ``setup.py``), so ``pip install .`` gives a
+    working server too.
+    """
+    checkout = PACKAGE_DIR.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "templates").is_dir():
+        return checkout
+    return PACKAGE_DIR
+
+
+ROOT = _assets_root()
+INSTALLED = ROOT == PACKAGE_DIR
 ENV_PREFIX = "LOCATOR_"
+# An installed package must not write into site-packages: its published
+# versions go to the user's data folder unless DATA_DIR says otherwise.
+_DEFAULT_DATA_DIR = (Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+                     / "locator") if INSTALLED else ROOT / "var"
 
 
 def _bool(value: Any) -> bool:
@@ -86,7 +107,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Per-client limits (flask-limiter syntax, ';'-separated) when rate limiting is on."),
     Setting("API_MAX_AGE", 60, int,
             "Seconds public API answers may be cached by clients and proxies (Cache-Control)."),
-    Setting("DATA_DIR", str(ROOT / "var"), str,
+    Setting("DATA_DIR", str(_DEFAULT_DATA_DIR), str,
             "Folder of published station versions (versions/, the `current` pointer, "
             "import reports). While nothing is published, DATA_PATH is served."),
     Setting("DATA_RELOAD_SECONDS", 2.0, float,
