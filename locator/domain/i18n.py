@@ -53,3 +53,24 @@ def client_strings(lang: str) -> dict[str, object]:
         "amenities": {a.code: (a.zh if lang == "zh" else a.en) for a in schema.AMENITIES},
         "quickAmenities": list(QUICK_AMENITIES),
     }
+
+
+# Labels of the staff pages (login, the union's work queue).
+STAFF_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {
+        "login_title": "工会工作人员登录", "email": "电子邮箱", "password": "密码",
+        "login": "登录", "logout": "退出登录", "logged_in_as": "已登录：{email}",
+        "login_failed": "邮箱或密码不正确", "login_throttled": "登录失败次数过多，请几分钟后再试",
+        "csrf_failed": "页面已过期，请刷新后重试", "staff_only": "仅供工会工作人员使用",
+        "invalid_email": "请输入正确的电子邮箱", "back_to_map": "返回地图",
+    },
+    "en": {
+        "login_title": "Union staff login", "email": "E-mail", "password": "Password",
+        "login": "Log in", "logout": "Log out", "logged_in_as": "Logged in as {email}",
+        "login_failed": "Wrong e-mail address or password",
+        "login_throttled": "Too many failed logins; wait a few minutes and try again",
+        "csrf_failed": "The page has expired; reload it and try again",
+        "staff_only": "For union staff only", "invalid_email": "Enter a valid e-mail address",
+        "back_to_map": "Back to the map",
+    },
+}

@@ -1,0 +1,77 @@
+"""Tables of the write path."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ROLES = ("editor", "admin")
+LEVELS = ("province", "city", "county")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Union(Base):
+    """A trade union of the hierarchy: the province, its cities, their counties."""
+
+    __tablename__ = "unions"
+    adcode: Mapped[str] = mapped_column(String(6), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    level: Mapped[str] = mapped_column(String(10))
+    parent_adcode: Mapped[str | None] = mapped_column(ForeignKey("unions.adcode"))
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    roles: Mapped[list[Role]] = relationship(back_populates="account", lazy="selectin",
+                                             cascade="all, delete-orphan")
+
+
+class Role(Base):
+    """A role held on one union, which covers that union's whole subtree."""
+
+    __tablename__ = "roles"
+    __table_args__ = (UniqueConstraint("account_id", "union_adcode"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    union_adcode: Mapped[str] = mapped_column(ForeignKey("unions.adcode"))
+    role: Mapped[str] = mapped_column(String(10))
+    account: Mapped[Account] = relationship(back_populates="roles")
+
+
+class LoginAttempt(Base):
+    """Failed logins, kept in the database so that every web process throttles alike."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_email_at", "email", "at"),
+                      Index("ix_login_attempts_client_at", "client", "at"))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    client: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """One change: who, when, what, and the fields before and after. Only ever appended."""
+
+    __tablename__ = "audit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(40))
+    station_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    before: Mapped[str | None] = mapped_column()
+    after: Mapped[str | None] = mapped_column()
