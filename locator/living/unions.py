@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import insert, select
@@ -70,5 +70,6 @@ def ensure(cfg: Mapping[str, Any]) -> int:
         fresh = fresh[~fresh["adcode"].isin(have)]
         if len(fresh):
             rows = fresh[["adcode", "name", "level", "parent_adcode"]].astype(object)
-            s.execute(insert(Union), rows.where(rows.notna(), None).to_dict("records"))
+            records = cast(list[dict[str, Any]], rows.where(rows.notna(), None).to_dict("records"))
+            s.execute(insert(Union), records)
     return len(frame)

@@ -28,8 +28,8 @@ def _html(description: str) -> dict[str, Any]:
 
 def paths() -> dict[str, Any]:
     """``/login``, ``/logout`` and ``/api/v1/session``."""
-    json_session = {"description": "The session.",
-                    "content": {"application/json": {"schema": SESSION}}}
+    json_session: dict[str, Any] = {"description": "The session.",
+                                    "content": {"application/json": {"schema": SESSION}}}
     return {
         "/login": {
             "get": {"summary": "The staff login page", "tags": ["staff"], "parameters": [],
