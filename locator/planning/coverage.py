@@ -25,11 +25,11 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from locator.domain import schema
 from locator.errors import invalid
 from locator.planning.demand import Demand
 from locator.planning.grid import Grid, region_sums, to_metric, to_wgs84
-from locator.stations.dataset import CLOSED, TEMP_CLOSED, Dataset
+from locator.stations import filters
+from locator.stations.dataset import Dataset
 
 MAX_RADIUS_M = 100_000.0
 BY = ("county", "city", "province")
@@ -41,10 +41,8 @@ QUAD_SEGS = 32
 def station_xy(ds: Dataset, kinds: Sequence[str], *,
                include_temporarily_closed: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Metric coordinates of the stations that serve: chosen kinds, not closed."""
-    codes = [schema.KIND_INDEX[k] for k in kinds] if kinds else list(schema.KIND_INDEX.values())
-    keep = np.isin(ds.kind, codes) & (ds.status != CLOSED)
-    if not include_temporarily_closed:
-        keep &= ds.status != TEMP_CLOSED
+    keep = filters.mask(ds, kinds=kinds, statuses=filters.serving_statuses(
+        include_temporarily_closed=include_temporarily_closed))
     return to_metric(ds.lon[keep], ds.lat[keep])
 
 

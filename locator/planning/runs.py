@@ -23,6 +23,7 @@ from scipy.spatial import cKDTree
 from locator.domain import params, presets, schema
 from locator.errors import invalid
 from locator.planning import coverage, demand, grid, siting
+from locator.stations import filters
 from locator.stations.dataset import Dataset
 
 REPORT_FIGURES = {"rest_station": 11_500, "reading_room": 2_109}
@@ -170,7 +171,7 @@ def _aggregate(g: grid.Grid, w: np.ndarray, block: float) -> tuple[np.ndarray, n
 
 
 def _headline(ds: Dataset, g: grid.Grid) -> dict[str, Any]:
-    live = ds.status != 2  # closed stations are not counted
+    live = filters.mask(ds, statuses=filters.SERVING)  # closed stations are not counted
     x, y = grid.to_metric(ds.lon[live], ds.lat[live])
     pos = g.locate(x, y)
     city = np.where(pos >= 0, g.regions["city"].to_numpy()[g.region[np.maximum(pos, 0)]],
