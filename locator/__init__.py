@@ -25,7 +25,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update({k: v for k, v in test_config.items()
                            if k not in config.BY_NAME})
-    from locator.web import compression, consumers, errors, jsonio, security, sessions, state
+    from locator.web import compression, consumers, errors, forms, jsonio, security, sessions, state
     from locator.web.views import (
         api,
         auth,
@@ -43,6 +43,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     state.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    app.jinja_env.globals["param_attrs"] = forms.input_attrs
     sessions.init_app(app)
     consumers.init_app(app, explicit=set(test_config or ()))
     app.register_blueprint(vendor.bp)

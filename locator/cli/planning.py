@@ -11,6 +11,7 @@ import click
 from tqdm import tqdm
 
 from locator import config
+from locator.cli.options import param_option
 from locator.domain import schema
 from locator.errors import LocatorError
 from locator.planning import coverage, reports, runs
@@ -93,11 +94,11 @@ def _html(plan: runs.Plan) -> str:
 @click.command("coverage")
 @click.option("--kind", multiple=True, help="Station kind (repeatable; default rest_station).")
 @click.option("--preset", default=None, help="Job preset: sanitation, delivery or truck.")
-@click.option("--radius", default=None, help="Service radius in metres (default 1000).")
-@click.option("--detour", default=None, help="Detour factor (default setting COVERAGE_DETOUR).")
+@param_option("radius", default=None, default_help="(default 1000).")
+@param_option("detour", default=None, default_help="(default setting COVERAGE_DETOUR).")
 @click.option("--demand", "demand_file", default=None,
               help="Demand file (county CSV, points CSV, polygons, GeoTIFF).")
-@click.option("--by", default="county", show_default=True, help="county, city or province.")
+@param_option("by", default="county", show_default=True, default_help="county, city or province.")
 @click.option("--out", default=None, help="Report file: .csv, .geojson, .gpkg or .html.")
 @click.option("--gap-cells", default=None,
               help="CSV of every gap cell: centre, county, demand, distance to nearest station.")
@@ -119,10 +120,10 @@ def coverage_cmd(kind: tuple[str, ...], preset: str | None, radius: str | None,
 
 
 @click.command("suggest")
-@click.option("--n", default="10", show_default=True, help="Number of new sites.")
+@param_option("n", default="10", show_default=True)
 @click.option("--kind", multiple=True, help="Station kind (repeatable; default rest_station).")
 @click.option("--preset", default=None, help="Job preset: sanitation, delivery or truck.")
-@click.option("--radius", default=None, help="Service radius in metres (default 1000).")
+@param_option("radius", default=None, default_help="(default 1000).")
 @click.option("--demand", "demand_file", default=None, help="Demand file.")
 @click.option("--candidates", default=None,
               help="Possible sites: CSV lon,lat[,name] or a point layer (default: grid).")

@@ -25,14 +25,15 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
+from locator.domain import params
 from locator.errors import invalid
 from locator.planning.demand import Demand
 from locator.planning.grid import Grid, region_sums, to_metric, to_wgs84
 from locator.stations import filters
 from locator.stations.dataset import Dataset
 
-MAX_RADIUS_M = 100_000.0
-BY = ("county", "city", "province")
+MAX_RADIUS_M = params.MAX_RADIUS_M
+BY = params.BY
 AREA_METHODS = ("exact", "grid")
 # 32 segments per quarter circle: the polygon's area is 0.04 % short of the circle's.
 QUAD_SEGS = 32

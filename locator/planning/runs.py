@@ -87,16 +87,14 @@ def parse(args: Mapping[str, Any], cfg: Mapping[str, Any], *, with_n: bool) -> P
     if not kinds:
         kinds = list(preset.kinds) if preset else ["rest_station"]
     default_r = preset.radius(cfg) if preset else float(cfg["PRESET_SANITATION_M"])
-    radius = params.number("radius", get("radius"), lo=50, hi=coverage.MAX_RADIUS_M,
-                           default=default_r)
-    detour = params.number("detour", get("detour"), lo=1.0, hi=3.0,
-                           default=float(cfg["COVERAGE_DETOUR"]))
+    radius = params.TABLE["radius"].parse(get("radius"), default=default_r)
+    detour = params.TABLE["detour"].parse(get("detour"), default=float(cfg["COVERAGE_DETOUR"]))
     layers = demand_layers(cfg)
     layer = get("demand") or (POPULATION_LAYER if POPULATION_LAYER in layers else NONE_LAYER)
     if layer != NONE_LAYER and layer not in layers:
         raise invalid("demand", f"unknown demand layer {layer!r}; available: "
                       f"{', '.join([NONE_LAYER, *layers])}")
-    by = params.choice("by", get("by"), coverage.BY, default="county")
+    by = params.TABLE["by"].parse(get("by"))
     n = params.integer("n", get("n"), lo=0 if not with_n else 1, hi=int(cfg["MAX_SUGGEST_N"]),
                        default=10 if with_n else 0)
     return PlanParams(kinds=tuple(sorted(kinds)), radius=radius, detour=detour, demand=layer,
