@@ -55,3 +55,32 @@ def test_embed_builder_inputs_match_embed_parser(small_client):
     assert small_client.get(f"/embed?zoom={hi}").status_code == 200
     assert small_client.get(f"/embed?zoom={hi + 1}").status_code == 400
     assert small_client.get(f"/embed?zoom={lo - 1}").status_code == 400
+
+
+def _concrete(path: str) -> str:
+    # Any value reaches the route; 404s for unknown ids are fine, a 405 is what matters.
+    return (path.replace("{collectionId}", "stations").replace("{what}", "gaps")
+            .replace("{fmt}", "csv").replace("{", "").replace("}", ""))
+
+
+@pytest.mark.slow  # HEAD and GET of every path, the planner's included
+def test_undeclared_methods_answer_405_with_allow(small_client):
+    doc = small_client.get("/openapi.json").get_json()
+    for path, item in doc["paths"].items():
+        declared = {m.upper() for m in item if m in ("get", "post", "put", "patch", "delete")}
+        url = _concrete(path)
+        for method in {"POST", "PUT", "PATCH", "DELETE"} - declared:
+            resp = small_client.open(url, method=method)
+            assert resp.status_code == 405, (method, url, resp.status_code)
+            allow = {m.strip() for m in resp.headers["Allow"].split(",")}
+            assert declared <= allow and method not in allow, (method, url, allow)
+            body = resp.get_json()
+            assert set(body) == {"status", "code", "message", "field"} and body["status"] == 405
+        opts = small_client.open(url, method="OPTIONS")
+        assert opts.status_code in (200, 204), url
+        assert declared <= {m.strip() for m in opts.headers["Allow"].split(",")}
+        if "GET" in declared:
+            head = small_client.head(url)
+            get = small_client.get(url)
+            assert head.status_code == get.status_code, url
+            assert head.get_data() == b""
