@@ -74,3 +74,32 @@ STAFF_STRINGS: dict[str, dict[str, str]] = {
         "back_to_map": "Back to the map",
     },
 }
+
+
+# Workers' reports: the fixed reasons and the ticket page.
+REASON_LABELS: dict[str, dict[str, str]] = {
+    "zh": {"closed": "关门或找不到", "moved": "已搬迁", "locked": "锁门或无人值守",
+           "no_water": "没有饮用水", "no_toilet": "没有厕所", "dirty": "不卫生",
+           "medicine_expired": "药品过期", "wrong_hours": "开放时间不对",
+           "wrong_location": "位置不对", "other": "其他问题"},
+    "en": {"closed": "Closed or not found", "moved": "Moved", "locked": "Locked or no one there",
+           "no_water": "No drinking water", "no_toilet": "No toilet", "dirty": "Dirty",
+           "medicine_expired": "Medicine expired", "wrong_hours": "Wrong opening hours",
+           "wrong_location": "Wrong location", "other": "Other"},
+}
+
+FEEDBACK_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {"ticket_title": "反馈进度", "ticket_code": "反馈编号",
+           "not_found": "没有找到这个反馈编号",
+           "state_open": "处理中", "state_resolved": "已处理", "state_rejected": "未采纳",
+           "reply": "工会回复", "no_reply": "工会还没有回复", "station": "站点",
+           "suggestion": "新站点建议", "reason": "问题", "reported_at": "提交时间",
+           "updated_at": "最近更新", "others": "共有 {n} 人反馈了同样的问题"},
+    "en": {"ticket_title": "Your report", "ticket_code": "Ticket", "not_found":
+           "No report has that ticket code", "state_open": "Being handled",
+           "state_resolved": "Resolved", "state_rejected": "Not accepted",
+           "reply": "The union's reply", "no_reply": "No reply from the union yet",
+           "station": "Station", "suggestion": "Suggested new station", "reason": "Problem",
+           "reported_at": "Sent", "updated_at": "Last update",
+           "others": "{n} people reported the same problem"},
+}
