@@ -97,6 +97,20 @@ def test_report_reaches_only_its_union_and_the_reply_reaches_the_worker(staff_cf
     assert worker.get("/r/NOSUCHCODE").status_code == 404
 
 
+def test_personal_answers_are_never_cached_or_shared(staff_cfg, stations):
+    app, client = _app(staff_cfg)
+    accounts.add(app.config, "p@union.example", PASSWORD, union="410105", role="editor")
+    _login(client, "p@union.example")
+    code = client.post(f"/api/v1/stations/{stations['jinshui'][5]}/reports",
+                       json={"reason": "dirty", "altcha": solved(client)}).get_json()["code"]
+    for path in ("/api/v1/admin/cases", "/api/v1/session", f"/api/v1/reports/{code}",
+                 "/api/v1/challenge"):
+        r = client.get(path)
+        assert r.status_code == 200
+        assert r.headers["Cache-Control"] == "no-store", path
+        assert "ETag" not in r.headers and "Access-Control-Allow-Origin" not in r.headers, path
+
+
 def test_queue_needs_a_login(staff_cfg):
     _, client = _app(staff_cfg)
     r = client.get("/api/v1/admin/cases")
