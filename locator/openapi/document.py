@@ -288,8 +288,9 @@ def document(*, server: str, demo: bool, max_k: int = 50, bbox_limit: int = 2000
         "servers": [{"url": server}],
         "tags": [{"name": n} for n in ("stations", "coordinates", "reference", "ogc",
                                        "embedding", "pages", "planning")],
-        "paths": {**_api_paths(max_k, bbox_limit, max_distance_m), **_ogc_paths(), **_page_paths(),
-                  **planning.paths(max_n), **staff.paths()},
+        "paths": {**_api_paths(max_k, bbox_limit, max_distance_m), **_ogc_paths(),
+                  **_page_paths(), **planning.paths(max_n), **staff.paths(),
+                  **staff.feedback_paths()},
         "components": _components(),
     }
 
