@@ -88,6 +88,11 @@ def test_report_reaches_only_its_union_and_the_reply_reaches_the_worker(staff_cf
                          json={"outcome": "resolved"}, headers={"X-CSRFToken": jt})
     assert twice.status_code == 409
 
+    hist = jinshui.get(f"/api/v1/admin/stations/{sid}/history").get_json()["entries"]
+    assert hist[0]["action"] == "case_resolved" and hist[0]["actor"] == "jinshui@union.example"
+    assert hist[0]["before"] == "open" and HOSTILE in hist[0]["after"]
+    assert erqi.get(f"/api/v1/admin/stations/{sid}/history").status_code == 403
+
     t = worker.get(f"/api/v1/reports/{code}").get_json()
     assert t["state"] == "resolved" and t["reply"] == HOSTILE and t["reports"] == 2
     page = worker.get(f"/r/{code.lower()}").get_data(as_text=True)

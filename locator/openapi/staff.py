@@ -121,6 +121,11 @@ def feedback_paths() -> dict[str, Any]:
             "tags": ["staff"], "parameters": [{"name": "scope", "in": "query", "schema": {
                 "type": "string", "enum": ["mine", "all"], "default": "mine"}}],
             "responses": {"200": ANY_JSON, "400": ERROR_REF, "401": ERROR_REF}}},
+        "/api/v1/admin/stations/{station_id}/history": {"get": {
+            "summary": "Every recorded change of one station, newest first", "tags": ["staff"],
+            "parameters": [STATION_ID],
+            "responses": {"200": ANY_JSON, "401": ERROR_REF, "403": ERROR_REF,
+                          "404": ERROR_REF}}},
         "/api/v1/admin/cases/{case_id}/resolve": _post(
             "Resolve or reject a case with a reply", "staff",
             {"type": "object", "properties": {

@@ -76,6 +76,18 @@ def resolve(case_id: int) -> ResponseReturnValue:
     return done, 200, {"Cache-Control": "no-store"}
 
 
+@bp.get("/stations/<station_id>/history")
+@login_required
+def station_history(station_id: str) -> ResponseReturnValue:
+    ds = state.current()
+    row = ds.frame.iloc[ds.row(station_id[:64])]
+    county = row["county_adcode"] if isinstance(row["county_adcode"], str) else None
+    entries = cases.history(current_app.config, str(row["id"]), roles=_roles(),
+                            county_adcode=county)
+    return ({"station_id": str(row["id"]), "entries": entries}, 200,
+            {"Cache-Control": "no-store"})
+
+
 @pages.get("/admin")
 def page() -> ResponseReturnValue:
     """The work queue page; anyone not logged in is sent to the login page."""
