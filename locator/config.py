@@ -110,6 +110,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATA_DIR", str(_DEFAULT_DATA_DIR), str,
             "Folder of published station versions (versions/, the `current` pointer, "
             "import reports). While nothing is published, DATA_PATH is served."),
+    Setting("DATABASE_URL", "", str,
+            "postgresql://user@host/db to keep station versions in PostgreSQL/PostGIS "
+            "instead of DATA_DIR; empty means the embedded GeoPackage files."),
+    Setting("DATABASE_TIMEOUT", 3.0, float,
+            "Seconds to wait for the database to connect or answer one statement; past "
+            "it, requests that need the database answer 503."),
     Setting("DATA_RELOAD_SECONDS", 2.0, float,
             "How often a running server checks for a newly published version (0 = never)."),
     Setting("IMPORT_MAX_ROWS", 100_000, int, "Most data rows one imported file may have."),
