@@ -14,6 +14,7 @@ import pytest
 from shapely.geometry import Point
 
 from locator import create_app
+from tests.backends import backend, pg_cluster  # noqa: F401 - shared fixtures
 from locator.stations import dataset
 
 ROOT = Path(__file__).resolve().parents[1]
