@@ -175,4 +175,31 @@ def rollback_cmd(version: str | None) -> None:
     click.echo(f"live version is now {name}")
 
 
-COMMANDS = (import_cmd, export_cmd, datasets_cmd, rollback_cmd)
+@click.group("db")
+def db_group() -> None:
+    """The PostGIS station store (DATABASE_URL)."""
+
+
+@db_group.command("upgrade")
+def db_upgrade_cmd() -> None:
+    """Create or migrate the database tables to the newest schema."""
+    cfg = config.load()
+    if not cfg.get("DATABASE_URL"):
+        _fail(LocatorError(400, "invalid_setting", "DATABASE_URL is not set; the files "
+                           "backend needs no migrations", "DATABASE_URL"))
+        return
+    from locator.storage import postgis  # noqa: PLC0415 - only with a database
+
+    engine = postgis.engine_for(cfg["DATABASE_URL"], timeout=cfg["DATABASE_TIMEOUT"])
+    try:
+        postgis.upgrade(engine)
+    except Exception as exc:  # connection refused, permissions: say so plainly
+        _fail(LocatorError(503, "storage_unavailable",
+                           f"could not migrate {engine.url.render_as_string()}: {exc}"))
+        return
+    finally:
+        engine.dispose()
+    click.echo(f"database {engine.url.render_as_string()} is at the newest schema")
+
+
+COMMANDS = (import_cmd, export_cmd, datasets_cmd, rollback_cmd, db_group)

@@ -71,8 +71,13 @@ class StationSource(Protocol):
     def lock(self) -> contextlib.AbstractContextManager[None]:
         """Exclusive for one writer (import, rollback, prune), across processes."""
 
-    def publish(self, frame: gpd.GeoDataFrame, *, meta: dict[str, Any]) -> str:
-        """Store ``frame`` as a new version and make it live in one step."""
+    def publish(self, frame: gpd.GeoDataFrame, *, meta: dict[str, Any],
+                now: datetime | None = None) -> str:
+        """Store ``frame`` as a new version and make it live in one step.
+
+        Rows new or changed since the live version get ``modified_at = now``
+        (default: the current time); unchanged rows keep theirs.
+        """
 
     def rollback(self, name: str | None = None) -> str:
         """Make ``name`` (default: the version before the live one) live."""

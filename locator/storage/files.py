@@ -314,10 +314,11 @@ class FileSource:
     def lock(self) -> contextlib.AbstractContextManager[None]:
         return self.dir.lock()
 
-    def publish(self, frame: gpd.GeoDataFrame, *, meta: dict[str, Any]) -> str:
+    def publish(self, frame: gpd.GeoDataFrame, *, meta: dict[str, Any],
+                now: datetime | None = None) -> str:
         live = self.version()
         previous = _stamps(self._path(live)) if live else None
-        return self.dir.publish(base.stamp_modified(frame, previous), meta=meta)
+        return self.dir.publish(base.stamp_modified(frame, previous, now=now), meta=meta)
 
     def rollback(self, name: str | None = None) -> str:
         return self.dir.rollback(name)

@@ -215,11 +215,12 @@ class PostgisSource:
                     conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})
                     conn.commit()
 
-    def publish(self, frame: gpd.GeoDataFrame, *, meta: dict[str, Any]) -> str:
+    def publish(self, frame: gpd.GeoDataFrame, *, meta: dict[str, Any],
+                now: datetime | None = None) -> str:
         with self._db("publishing"):
             live = self.version()
             previous = self._stamps(live) if live else None
-            stamped = base.stamp_modified(dataset.normalise(frame), previous)
+            stamped = base.stamp_modified(dataset.normalise(frame), previous, now=now)
             digest = pd.util.hash_pandas_object(stamped[base.HASH], index=False).sum()
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
             name = f"{stamp}-{int(digest) & 0xFFFFFFFFFFFF:012x}"
