@@ -25,15 +25,29 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update({k: v for k, v in test_config.items()
                            if k not in config.BY_NAME})
-    from locator.web import compression, consumers, errors, jsonio, security, state
-    from locator.web.views import api, downloads, embed, ogc, openapi, pages, planner, vendor
+    from locator.web import compression, consumers, errors, jsonio, security, sessions, state
+    from locator.web.views import (
+        admin,
+        api,
+        auth,
+        downloads,
+        embed,
+        feedback,
+        ogc,
+        openapi,
+        pages,
+        planner,
+        vendor,
+    )
 
     jsonio.init_app(app)
     compression.init_app(app)
     state.init_app(app)
     errors.init_app(app)
     security.init_app(app)
-    consumers.init_app(app, explicit=set(test_config or ()))
+    sessions.init_app(app)
+    limiter = consumers.init_app(app, explicit=set(test_config or ()))
+    limiter.limit(app.config["REPORT_RATE_LIMIT"])(feedback.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(downloads.bp)
@@ -42,4 +56,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(ogc.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(planner.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(feedback.bp)
+    app.register_blueprint(feedback.reads)
+    app.register_blueprint(admin.bp)
     return app

@@ -151,6 +151,31 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PLANNER_WORKERS", 1, int,
             "Background threads computing planner jobs (coverage, suggestions)."),
     Setting("PLANNER_CACHE", 16, int, "Planner results kept in memory, per parameter set."),
+    # The write path: staff accounts and sessions.
+    Setting("DATABASE_URL", "", str,
+            "PostgreSQL database (postgresql://user@host:port/db) shared by every process; "
+            "empty = embedded files, with accounts in DATA_DIR/living.sqlite."),
+    Setting("SECRET_KEY", "", str,
+            "Key signing staff sessions and CSRF tokens; empty = one generated once and kept "
+            "in DATA_DIR/secret_key, shared by every process on that folder."),
+    Setting("SESSION_COOKIE_SECURE", True, _bool,
+            "Send the staff session cookie over HTTPS only (browsers also accept it on "
+            "http://localhost). Turn off only for a plain-HTTP test host."),
+    Setting("LOGIN_MAX_FAILURES", 5, int,
+            "Failed logins for one address within LOGIN_LOCK_SECONDS before further tries "
+            "are refused (429); a client address may fail four times as often."),
+    Setting("LOGIN_LOCK_SECONDS", 900, int, "Window over which failed logins are counted."),
+    # Workers' feedback and the unions' queue.
+    Setting("REPORT_CHALLENGE", True, _bool,
+            "Ask a proof-of-work challenge (ALTCHA, self-hosted) before accepting a report, "
+            "confirmation or suggestion. Turn off only for scripted tests."),
+    Setting("REPORT_RATE_LIMIT", "10 per minute; 60 per day", str,
+            "Per-client limits on reports, confirmations and suggestions (flask-limiter syntax)."),
+    Setting("ESCALATE_DAYS", 7.0, float,
+            "Days a case may stay open before it also shows in the parent union's queue."),
+    Setting("STALE_DAYS", 180.0, float,
+            "A station with no positive check (verification or worker confirmation) for this "
+            "many days shows as stale in its union's queue."),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}
