@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd

@@ -188,7 +188,7 @@ def db_upgrade_cmd() -> None:
         _fail(LocatorError(400, "invalid_setting", "DATABASE_URL is not set; the files "
                            "backend needs no migrations", "DATABASE_URL"))
         return
-    from locator.storage import postgis  # noqa: PLC0415 - only with a database
+    from locator.storage import postgis
 
     engine = postgis.engine_for(cfg["DATABASE_URL"], timeout=cfg["DATABASE_TIMEOUT"])
     try:

@@ -96,14 +96,14 @@ def open_source(config: Mapping[str, Any]) -> StationSource:
     """The source the settings ask for: PostGIS when ``DATABASE_URL`` is set, else files."""
     url = str(config.get("DATABASE_URL") or "")
     if url.startswith(("postgresql:", "postgresql+", "postgres:")):
-        from locator.storage import postgis  # noqa: PLC0415 - optional heavy imports
+        from locator.storage import postgis
 
         return postgis.PostgisSource(url, fallback=config["DATA_PATH"],
                                      timeout=float(config.get("DATABASE_TIMEOUT", 3.0)))
     if url:
         raise LocatorError(400, "invalid_setting",
                            "DATABASE_URL must start with postgresql://", "DATABASE_URL")
-    from locator.storage import files  # noqa: PLC0415
+    from locator.storage import files
 
     return files.FileSource(config["DATA_DIR"], fallback=config["DATA_PATH"])
 
@@ -172,7 +172,7 @@ def writable(where: str) -> Iterator[None]:
     try:
         yield
     except OSError as exc:
-        import errno  # noqa: PLC0415
+        import errno
 
         if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
             raise LocatorError(503, "data_dir_read_only",

@@ -144,7 +144,7 @@ class PostgisSource:
             expect = self._expected(name)
             raw = self._copy_out(name)
         if len(raw) != expect:
-            from locator.storage.checks import BadVersionError  # noqa: PLC0415
+            from locator.storage.checks import BadVersionError
 
             raise BadVersionError(name, f"holds {len(raw)} rows, its metadata says {expect}")
         return base.to_dataset(raw, name)
@@ -178,7 +178,7 @@ class PostgisSource:
         finally:
             raw.close()
         buf.seek(0)
-        df = pd.read_csv(buf, dtype={c: "string" for c in _TEXT}, keep_default_na=False,
+        df = pd.read_csv(buf, dtype=dict.fromkeys(_TEXT, "string"), keep_default_na=False,
                          na_values={c: [""] for c in _TEXT})
         for c in _TEXT:
             df[c] = df[c].astype(object).where(df[c].notna(), None)
@@ -192,7 +192,7 @@ class PostgisSource:
             frame = dataset.normalise(dataset.read(self.fallback).frame) \
                 if self.fallback.is_file() else None
             if frame is None or (len(frame) and bool(frame["demo"].all())):
-                from locator.storage.files import empty_frame  # noqa: PLC0415
+                from locator.storage.files import empty_frame
 
                 return empty_frame()
             return frame
