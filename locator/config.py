@@ -110,6 +110,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATA_DIR", str(_DEFAULT_DATA_DIR), str,
             "Folder of published station versions (versions/, the `current` pointer, "
             "import reports). While nothing is published, DATA_PATH is served."),
+    Setting("DATABASE_TIMEOUT", 3.0, float,
+            "Seconds to wait for the database to connect or answer one statement; past "
+            "it, requests that need the database answer 503."),
     Setting("DATA_RELOAD_SECONDS", 2.0, float,
             "How often a running server checks for a newly published version (0 = never)."),
     Setting("IMPORT_MAX_ROWS", 100_000, int, "Most data rows one imported file may have."),
@@ -147,8 +150,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PLANNER_CACHE", 16, int, "Planner results kept in memory, per parameter set."),
     # The write path: staff accounts and sessions.
     Setting("DATABASE_URL", "", str,
-            "PostgreSQL database (postgresql://user@host:port/db) shared by every process; "
-            "empty = embedded files, with accounts in DATA_DIR/living.sqlite."),
+            "PostgreSQL database (postgresql://user@host:port/db) shared by every process: "
+            "station versions (PostGIS) and accounts; empty = embedded files (GeoPackage "
+            "versions in DATA_DIR, accounts in DATA_DIR/living.sqlite)."),
     Setting("SECRET_KEY", "", str,
             "Key signing staff sessions and CSRF tokens; empty = one generated once and kept "
             "in DATA_DIR/secret_key, shared by every process on that folder."),

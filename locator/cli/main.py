@@ -14,7 +14,7 @@ from locator.cli import tabular
 from locator.domain import params, schema
 from locator.errors import LocatorError
 from locator.stations import dataset
-from locator.storage import files
+from locator.storage import watcher
 
 SHARED_POPULATION = (config.ROOT.parent / "shared" / "data" / "population"
                      / "henan_county_population_2020.csv")
@@ -101,7 +101,7 @@ def nearest(lat: str, lon: str, k: str, kind: tuple[str, ...], amenity: tuple[st
     except LocatorError as exc:
         _fail(exc)
         return
-    ds = dataset.read(data_path or files.live_path(cfg))
+    ds = (dataset.read(data_path) if data_path else watcher.live_dataset(cfg))
     fc = find_nearest(ds, q, walking=Walking(cfg["WALK_SPEED_M_PER_MIN"], cfg["DETOUR_FACTOR"]),
                       with_links=as_json)
     if as_json:

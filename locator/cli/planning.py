@@ -16,7 +16,7 @@ from locator.domain import schema
 from locator.errors import LocatorError
 from locator.planning import coverage, reports, runs
 from locator.stations import dataset
-from locator.storage import files
+from locator.storage import watcher
 
 STEPS = ("grid", "demand", "coverage", "suggest")
 
@@ -33,7 +33,7 @@ def _run(args: dict[str, Any], *, with_n: bool, demand_file: str | None,
             p = runs.PlanParams(**{**p.__dict__, "demand": str(Path(demand_file))})
         if candidates:
             p = runs.PlanParams(**{**p.__dict__, "candidates": candidates})
-        ds = dataset.read(data_path or files.live_path(cfg))
+        ds = (dataset.read(data_path) if data_path else watcher.live_dataset(cfg))
         with tqdm(total=len(STEPS), desc="planning", unit="step", file=sys.stderr) as bar:
             def step(name: str) -> None:
                 bar.set_postfix_str(name)

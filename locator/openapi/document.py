@@ -148,8 +148,8 @@ def _ogc_paths(prefix: str = "/ogc") -> dict[str, Any]:
                 {"type": "array", "items": {"type": "string",
                                             "enum": list(schema.STATUS_CODES)}},
                 explode=True),
-             _q("modified_since", "Only stations with `verified_at` on or after this date "
-                                  "(or without a verification date).",
+             _q("modified_since", "Only stations whose content (any field or the position) "
+                                  "changed on or after this UTC date, by `modified_at`.",
                 {"type": "string", "format": "date"})],
             ok("A page of stations.", "#/components/schemas/FeatureCollection", geo),
             errors=("400", "404", "429")),

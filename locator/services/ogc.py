@@ -186,6 +186,18 @@ def _columns(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
     return got[1], got[2]
 
 
+def _modified_since(ds: Dataset, day: date) -> np.ndarray:
+    """Rows whose content changed on or after ``day`` (UTC), from ``modified_at``.
+
+    A version published before change stamps existed has none; its rows count as
+    modified, since re-sending a station is better than a client missing an edit.
+    """
+    if ds.modified_at is None:
+        return np.ones(len(ds), dtype=bool)
+    stamps = ds.modified_at.astype("datetime64[D]")
+    return np.isnat(stamps) | (stamps >= np.datetime64(day, "D"))
+
+
 def _to_day(value: Any) -> np.datetime64:
     try:
         return np.datetime64(date.fromisoformat(str(value)[:10]), "D")
@@ -215,10 +227,9 @@ def select(ds: Dataset, cid: str, q: ItemsQuery) -> np.ndarray:
         if cities:
             hit |= np.isin(codes.astype("U4"), cities)
         keep &= hit
-    verified = _verified(ds) if (q.modified_since or q.interval) else None
-    if verified is not None and q.modified_since is not None:
-        # Unknown verification dates count as modified: better re-sent than missed.
-        keep &= np.isnat(verified) | (verified >= np.datetime64(q.modified_since, "D"))
+    if q.modified_since is not None:
+        keep &= _modified_since(ds, q.modified_since)
+    verified = _verified(ds) if q.interval else None
     if verified is not None and q.interval is not None:
         start, end = q.interval
         ok = ~np.isnat(verified)

@@ -73,6 +73,8 @@ class Dataset:
     frame: gpd.GeoDataFrame
     version: str
     path: Path | None = None
+    # When each row's content last changed (datetime64, UTC); set by the storage layer.
+    modified_at: np.ndarray | None = None
     lon: np.ndarray = field(init=False)
     lat: np.ndarray = field(init=False)
     kind: np.ndarray = field(init=False)

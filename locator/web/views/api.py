@@ -84,7 +84,8 @@ def vocabulary() -> ResponseReturnValue:
 @bp.get("/health")
 def health() -> ResponseReturnValue:
     ds = state.current()
-    body: dict[str, Any] = {"status": "ok", "stations": len(ds), **dataset_meta(ds)}
+    body: dict[str, Any] = {"status": "ok", "stations": len(ds), **dataset_meta(ds),
+                            **state.health()}
     return jsonify(body)
 
 
