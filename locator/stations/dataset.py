@@ -12,7 +12,8 @@ import hashlib
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -40,6 +41,31 @@ def file_version(path: Path) -> str:
     return h.hexdigest()[:12]
 
 
+def map_distinct(column: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
+    """``column.map(fn)`` evaluated once per distinct value.
+
+    Missing values (``None``/``NaN``) count as one value. Unhashable cells
+    (lists of amenities from an in-memory frame) fall back to a plain map.
+    """
+    try:
+        codes, uniques = pd.factorize(column, use_na_sentinel=False)
+    except TypeError:
+        return column.map(fn)
+    mapped = np.empty(len(uniques), dtype=object)
+    mapped[:] = [fn(None if _missing(v) else v) for v in uniques]
+    return pd.Series(mapped[codes], index=column.index, dtype=object)
+
+
+def _missing(v: Any) -> bool:
+    return v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA
+
+
+def _adcode_text(v: Any) -> str | None:
+    if v is None or isinstance(v, str):
+        return v
+    return str(int(v))
+
+
 def normalise(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """Bring a station table to the schema's columns and types, WGS-84 points."""
     if gdf.crs is not None and not gdf.crs.equals("EPSG:4326"):
@@ -54,12 +80,13 @@ def normalise(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
         if col not in out.columns:
             out[col] = default
     out["id"] = out["id"].astype(str)
-    out["county_adcode"] = out["county_adcode"].map(
-        lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(int(v))
-        if not isinstance(v, str) else v)
-    out["amenities"] = out["amenities"].map(lambda v: ";".join(schema.split_amenities(v)))
-    out["opening_hours"] = out["opening_hours"].map(
-        lambda v: v if isinstance(v, str) and v.strip() else None)
+    # Each column holds few distinct values (counties, hour texts, amenity
+    # sets), so the per-value rules run once per distinct value, not per row.
+    out["county_adcode"] = map_distinct(out["county_adcode"], _adcode_text)
+    out["amenities"] = map_distinct(out["amenities"],
+                                    lambda v: ";".join(schema.split_amenities(v)))
+    out["opening_hours"] = map_distinct(
+        out["opening_hours"], lambda v: v if isinstance(v, str) and v.strip() else None)
     out["demo"] = out["demo"].fillna(False).astype(bool)
     out["approximate"] = out["approximate"].fillna(False).astype(bool)
     cols = [c for c in schema.FIELDS if c in out.columns]
@@ -83,7 +110,7 @@ class Dataset:
     index: NearestIndex = field(init=False)
     index_with_temporary: NearestIndex = field(init=False)
     demo: bool = field(init=False)
-    records: list[dict[str, Any]] = field(init=False, repr=False)
+    columns: dict[str, np.ndarray] = field(init=False, repr=False)
     hour_state_cache: dict[int, np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -106,7 +133,10 @@ class Dataset:
         self.index_with_temporary = NearestIndex(self.lon, self.lat, self.kind,
                                                  searchable=self.status != CLOSED)
         self._row_of = pd.Index(f["id"])
-        self.records = _records(f)
+        # One object array per field, missing values as None: a request builds
+        # only the properties it returns, from these, instead of the dataset
+        # holding a dict per station (28 s and about 1.5 GB at 1M stations).
+        self.columns = _columns(f)
         self._links: dict[int, dict[str, dict[str, str]]] = {}
         self._web_links: dict[int, dict[str, dict[str, str]]] = {}
         # Converted once for all rows: per-station scalar conversion would
@@ -130,9 +160,18 @@ class Dataset:
         return int(pos)
 
     def record(self, row: int) -> dict[str, Any]:
-        """A fresh copy of one station's attributes (amenities as a list)."""
-        rec = dict(self.records[row])
-        rec["amenities"] = list(rec["amenities"])
+        """A fresh dict of one station's attributes (amenities as a list)."""
+        return self.values(row, self.columns)
+
+    def values(self, row: int, fields: Iterable[str]) -> dict[str, Any]:
+        """The named attributes of one row (unknown names are skipped)."""
+        cols = self.columns
+        rec = {k: cols[k][row] for k in fields if k in cols}
+        if "amenities" in rec:
+            rec["amenities"] = schema.split_amenities(rec["amenities"])
+        for k in ("demo", "approximate"):
+            if k in rec:
+                rec[k] = bool(rec[k])
         return rec
 
     def links(self, row: int, *, app: bool = True) -> dict[str, dict[str, str]]:
@@ -146,7 +185,7 @@ class Dataset:
         if got is None:
             g, b = self._gcj[row], self._bd[row]
             got = navigation.links(float(self.lon[row]), float(self.lat[row]),
-                                   name=str(self.records[row]["name"]),
+                                   name=str(self.columns["name"][row]),
                                    gcj02=(float(g[0]), float(g[1])),
                                    bd09=(float(b[0]), float(b[1])))
             got = {svc: {"app": v["app"], "web": v["web"]} for svc, v in got.items()}
@@ -159,16 +198,16 @@ class Dataset:
         return {k: int(vc.get(k, 0)) for k in schema.KIND_CODES}
 
 
-def _records(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
-    """Plain-Python rows, built once so that answering a query touches no pandas."""
-    cols = [c for c in schema.FIELDS if c in f.columns]
-    plain = pd.DataFrame(f[cols]).astype(object)
-    recs = cast(list[dict[str, Any]], plain.where(plain.notna(), None).to_dict("records"))
-    for rec in recs:
-        rec["amenities"] = tuple(schema.split_amenities(rec.get("amenities")))
-        rec["demo"] = bool(rec.get("demo"))
-        rec["approximate"] = bool(rec.get("approximate"))
-    return recs
+def _columns(f: gpd.GeoDataFrame) -> dict[str, np.ndarray]:
+    """Plain-Python values per field, so that answering a query touches no pandas."""
+    out = {}
+    for c in schema.FIELDS:
+        if c not in f.columns:
+            continue
+        arr = f[c].astype(object).to_numpy()
+        missing = pd.isna(arr)
+        out[c] = np.where(missing, None, arr) if missing.any() else arr
+    return out
 
 
 def read(path: str | Path) -> Dataset:
@@ -179,7 +218,7 @@ def read(path: str | Path) -> Dataset:
         raise FileNotFoundError(msg)
     layers = [name for name, _ in pyogrio.list_layers(p)] if p.suffix == ".gpkg" else []
     layer = LAYER if LAYER in layers else None
-    gdf = gpd.read_file(p, layer=layer, engine="pyogrio")
+    gdf = gpd.read_file(p, layer=layer, engine="pyogrio", use_arrow=True)
     return Dataset(normalise(gdf), file_version(p), p)
 
 

@@ -163,13 +163,9 @@ def to_features(ds: Dataset, rows: np.ndarray, *, out_crs: str = "wgs84",
     xs = np.round(np.atleast_1d(lon), 7).tolist()
     ys = np.round(np.atleast_1d(lat), 7).tolist()
     for r, x, y in zip(rows.tolist(), xs, ys, strict=True):
-        if fields is None:
-            rec = ds.record(r)
-        else:
-            full = ds.records[r]
-            rec = {k: full[k] for k in fields if k in full}
+        rec = ds.record(r) if fields is None else ds.values(r, fields)
         if fields is None or "opening_hours_text" in fields:
-            rec["opening_hours_text"] = hours_label(ds.records[r]["opening_hours"], lang)
+            rec["opening_hours_text"] = hours_label(ds.columns["opening_hours"][r], lang)
         if with_links:
             rec["navigation"] = ds.links(r, app=with_links != "web")
         out.append({"type": "Feature", "id": rec["id"],
