@@ -126,9 +126,10 @@ def amenity_masks(column: Iterable[Any]) -> np.ndarray:
     values = pd.Series(list(column) if not isinstance(column, pd.Series) else column,
                        dtype=object)
     try:
-        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+        codes, found = pd.factorize(values, use_na_sentinel=False)
+        uniques: Iterable[Any] = found
     except TypeError:  # lists in an in-memory frame: no distinct-value shortcut
-        codes, uniques = np.arange(len(values)), values.to_numpy()
+        codes, uniques = np.arange(len(values)), values.tolist()
     # Computed per distinct amenity string: a column has a few dozen of them.
     masks = np.array([sum(AMENITY_BIT.get(c, 0) for c in set(split_amenities(v)))
                       for v in uniques], dtype=np.int64)

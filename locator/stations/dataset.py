@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from collections.abc import Callable, Iterable
 from typing import Any
 
 import geopandas as gpd
@@ -200,13 +200,16 @@ class Dataset:
 
 def _columns(f: gpd.GeoDataFrame) -> dict[str, np.ndarray]:
     """Plain-Python values per field, so that answering a query touches no pandas."""
-    out = {}
+    out: dict[str, np.ndarray] = {}
     for c in schema.FIELDS:
         if c not in f.columns:
             continue
-        arr = f[c].astype(object).to_numpy()
-        missing = pd.isna(arr)
-        out[c] = np.where(missing, None, arr) if missing.any() else arr
+        arr: np.ndarray = f[c].astype(object).to_numpy()
+        missing = np.asarray(pd.isna(arr), dtype=bool)
+        if missing.any():
+            arr = arr.copy()  # may be the frame's own buffer
+            arr[missing] = None
+        out[c] = arr
     return out
 
 
