@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias, cast
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 
 from locator.domain import schema
@@ -27,6 +28,8 @@ from locator.stations import navigation
 from locator.stations.index import NearestIndex
 
 LAYER = "stations"
+# A field's values: Arrow for text read with Arrow, NumPy otherwise.
+Column: TypeAlias = "pa.Array | np.ndarray"
 STATUS_INDEX = {code: i for i, code in enumerate(schema.STATUS_CODES)}
 OPEN = STATUS_INDEX["open"]
 CLOSED = STATUS_INDEX["closed"]
@@ -110,7 +113,7 @@ class Dataset:
     index: NearestIndex = field(init=False)
     index_with_temporary: NearestIndex = field(init=False)
     demo: bool = field(init=False)
-    columns: dict[str, np.ndarray] = field(init=False, repr=False)
+    columns: dict[str, Column] = field(init=False, repr=False)
     hour_state_cache: dict[int, np.ndarray] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -118,9 +121,9 @@ class Dataset:
         self.frame = f
         self.lon = f.geometry.x.to_numpy(float)
         self.lat = f.geometry.y.to_numpy(float)
-        self.kind = f["kind"].map(schema.KIND_INDEX).fillna(-1).to_numpy(np.int8)
+        self.kind = _lookup(f["kind"], schema.KIND_INDEX, -1)
         self.amenities = schema.amenity_masks(f["amenities"])
-        self.status = f["status"].map(STATUS_INDEX).fillna(0).to_numpy(np.int8)
+        self.status = _lookup(f["status"], STATUS_INDEX, 0)
         codes, uniques = pd.factorize(f["opening_hours"], use_na_sentinel=True)
         # Code len(uniques) stands for unknown hours so arrays index cleanly.
         self.hours_values = [*uniques.tolist(), None]
@@ -161,18 +164,26 @@ class Dataset:
 
     def record(self, row: int) -> dict[str, Any]:
         """A fresh dict of one station's attributes (amenities as a list)."""
-        return self.values(row, self.columns)
+        return self.values([row], self.columns)[0]
 
-    def values(self, row: int, fields: Iterable[str]) -> dict[str, Any]:
-        """The named attributes of one row (unknown names are skipped)."""
-        cols = self.columns
-        rec = {k: cols[k][row] for k in fields if k in cols}
-        if "amenities" in rec:
-            rec["amenities"] = schema.split_amenities(rec["amenities"])
+    def values(self, rows: Sequence[int] | np.ndarray,
+               fields: Iterable[str]) -> list[dict[str, Any]]:
+        """The named attributes of ``rows``, one dict each (unknown names skipped).
+
+        Each column is gathered for all rows at once, so a request costs one
+        take per field, not one Python lookup per cell.
+        """
+        idx = np.asarray(rows, dtype=np.int64)
+        names = [k for k in fields if k in self.columns]
+        cols = {k: _take(self.columns[k], idx) for k in names}
+        if "amenities" in cols:
+            cols["amenities"] = [schema.split_amenities(v) for v in cols["amenities"]]
         for k in ("demo", "approximate"):
-            if k in rec:
-                rec[k] = bool(rec[k])
-        return rec
+            if k in cols:
+                cols[k] = [bool(v) for v in cols[k]]
+        return [dict(zip(names, vals, strict=True))
+                for vals in zip(*(cols[k] for k in names), strict=True)] if names else \
+            [{} for _ in range(len(idx))]
 
     def links(self, row: int, *, app: bool = True) -> dict[str, dict[str, str]]:
         """Navigation links for a row, built on first use and kept.
@@ -185,7 +196,7 @@ class Dataset:
         if got is None:
             g, b = self._gcj[row], self._bd[row]
             got = navigation.links(float(self.lon[row]), float(self.lat[row]),
-                                   name=str(self.columns["name"][row]),
+                                   name=str(self.values([row], ["name"])[0]["name"]),
                                    gcj02=(float(g[0]), float(g[1])),
                                    bd09=(float(b[0]), float(b[1])))
             got = {svc: {"app": v["app"], "web": v["web"]} for svc, v in got.items()}
@@ -198,19 +209,39 @@ class Dataset:
         return {k: int(vc.get(k, 0)) for k in schema.KIND_CODES}
 
 
-def _columns(f: gpd.GeoDataFrame) -> dict[str, np.ndarray]:
-    """Plain-Python values per field, so that answering a query touches no pandas."""
-    out: dict[str, np.ndarray] = {}
+def _columns(f: gpd.GeoDataFrame) -> dict[str, Column]:
+    """Each field as an Arrow array (text read with Arrow, shared, not copied)
+    or a NumPy array with ``None`` for missing values."""
+    out: dict[str, Column] = {}
     for c in schema.FIELDS:
         if c not in f.columns:
             continue
-        arr: np.ndarray = f[c].astype(object).to_numpy()
-        missing = np.asarray(pd.isna(arr), dtype=bool)
-        if missing.any():
-            arr = arr.copy()  # may be the frame's own buffer
-            arr[missing] = None
+        s = f[c]
+        if (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow") or \
+                isinstance(s.dtype, pd.ArrowDtype):
+            out[c] = pa.chunked_array(pa.array(s.array)).combine_chunks()
+            continue
+        arr: np.ndarray = s.to_numpy(dtype=object) if s.dtype == object else s.to_numpy()
+        if arr.dtype == object:
+            missing = np.asarray(pd.isna(arr), dtype=bool)
+            if missing.any():
+                arr = arr.copy()  # may be the frame's own buffer
+                arr[missing] = None
         out[c] = arr
     return out
+
+
+def _take(col: Column, idx: np.ndarray) -> list[Any]:
+    if isinstance(col, np.ndarray):
+        return cast(list[Any], col[idx].tolist())
+    return cast(list[Any], col.take(pa.array(idx)).to_pylist())
+
+
+def _lookup(column: pd.Series, table: dict[str, int], missing: int) -> np.ndarray:
+    """Codes for a text column via its distinct values; unknown ones get ``missing``."""
+    codes, uniques = pd.factorize(column, use_na_sentinel=True)
+    lut = np.array([table.get(str(u), missing) for u in uniques] + [missing], dtype=np.int8)
+    return lut[codes]  # code -1 (missing) picks the trailing entry
 
 
 def read(path: str | Path) -> Dataset:
