@@ -28,6 +28,7 @@ from locator.stations import navigation
 from locator.stations.index import NearestIndex
 
 LAYER = "stations"
+_MAX_LINKS = 20_000
 # A field's values: Arrow for text read with Arrow, NumPy otherwise.
 Column: TypeAlias = "pa.Array | np.ndarray"
 STATUS_INDEX = {code: i for i, code in enumerate(schema.STATUS_CODES)}
@@ -115,6 +116,8 @@ class Dataset:
     demo: bool = field(init=False)
     columns: dict[str, Column] = field(init=False, repr=False)
     hour_state_cache: dict[int, np.ndarray] = field(init=False, repr=False)
+    # Derived arrays other modules build on first use; they die with the dataset.
+    cache: dict[str, Any] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         f = self.frame.reset_index(drop=True)
@@ -149,6 +152,7 @@ class Dataset:
         self._bd = np.column_stack(datum.gcj02_to_bd09(self._gcj[:, 0], self._gcj[:, 1])) \
             if len(f) else np.empty((0, 2))
         self.hour_state_cache = {}
+        self.cache = {}
 
     def __len__(self) -> int:
         return len(self.frame)
@@ -200,6 +204,11 @@ class Dataset:
                                    gcj02=(float(g[0]), float(g[1])),
                                    bd09=(float(b[0]), float(b[1])))
             got = {svc: {"app": v["app"], "web": v["web"]} for svc, v in got.items()}
+            if len(self._links) >= _MAX_LINKS:
+                # Bounded: a client paging through every station must not
+                # grow this to a few KB per station for the dataset's life.
+                self._links.clear()
+                self._web_links.clear()
             self._links[row] = got
             self._web_links[row] = {svc: {"web": v["web"]} for svc, v in got.items()}
         return got if app else self._web_links[row]
