@@ -8,7 +8,9 @@ old dataset finishes on it while new requests see the new one.
 
 from __future__ import annotations
 
+import glob
 import hashlib
+import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +31,7 @@ from locator.stations.index import NearestIndex
 
 LAYER = "stations"
 _MAX_LINKS = 20_000
+SNAPSHOTS = ".snapshots"
 # A field's values: Arrow for text read with Arrow, NumPy otherwise.
 Column: TypeAlias = "pa.Array | np.ndarray"
 STATUS_INDEX = {code: i for i, code in enumerate(schema.STATUS_CODES)}
@@ -253,16 +256,50 @@ def _lookup(column: pd.Series, table: dict[str, int], missing: int) -> np.ndarra
     return lut[codes]  # code -1 (missing) picks the trailing entry
 
 
-def read(path: str | Path) -> Dataset:
-    """Load a station GeoPackage (or any vector file GDAL reads) into a Dataset."""
+def read(path: str | Path, *, snapshot: bool = False) -> Dataset:
+    """Load a station GeoPackage (or any vector file GDAL reads) into a Dataset.
+
+    With ``snapshot``, the normalised table is also kept as GeoParquet in a
+    ``.snapshots`` folder beside the file, named for the file's size and
+    modification time; later loads of the same file (other workers, restarts,
+    hot reloads) read that instead, several times faster than the GeoPackage.
+    A folder that cannot be written just means no snapshot. The storage layer
+    asks for snapshots of published versions only, never of files it does not
+    own.
+    """
     p = Path(path)
     if not p.is_file():
         msg = f"station dataset not found: {p}"
         raise FileNotFoundError(msg)
+    snap = _snapshot_path(p) if snapshot else None
+    if snap is not None and snap.is_file():
+        try:
+            return Dataset(gpd.read_parquet(snap), file_version(p), p)
+        except (OSError, ValueError):
+            snap.unlink(missing_ok=True)  # torn or stale: rebuild it below
     layers = [name for name, _ in pyogrio.list_layers(p)] if p.suffix == ".gpkg" else []
     layer = LAYER if LAYER in layers else None
-    gdf = gpd.read_file(p, layer=layer, engine="pyogrio", use_arrow=True)
-    return Dataset(normalise(gdf), file_version(p), p)
+    frame = normalise(gpd.read_file(p, layer=layer, engine="pyogrio", use_arrow=True))
+    if snap is not None:
+        _write_snapshot(frame, snap, p)
+    return Dataset(frame, file_version(p), p)
+
+
+def _snapshot_path(p: Path) -> Path:
+    st = p.stat()
+    return p.parent / SNAPSHOTS / f"{p.name}.{st.st_size}.{st.st_mtime_ns}.parquet"
+
+
+def _write_snapshot(frame: gpd.GeoDataFrame, snap: Path, source: Path) -> None:
+    tmp = snap.with_name(f".tmp-{os.getpid()}-{snap.name}")
+    try:
+        snap.parent.mkdir(exist_ok=True)
+        for old in snap.parent.glob(f"{glob.escape(source.name)}.*.parquet"):
+            old.unlink(missing_ok=True)  # an older snapshot of a rewritten file
+        frame.to_parquet(tmp)
+        tmp.replace(snap)  # atomic: a reader never sees half a snapshot
+    except OSError:
+        tmp.unlink(missing_ok=True)
 
 
 def write(gdf: gpd.GeoDataFrame, path: str | Path) -> None:

@@ -273,7 +273,7 @@ class Watcher:
     def _load(self, name: str | None) -> None:
         path = self.data_dir.versions_dir / f"{name}.gpkg" if name else self.fallback
         try:
-            fresh = dataset.read(path)
+            fresh = dataset.read(path, snapshot=name is not None)
         except Exception:  # a bad file must never take the live map down
             log.exception("could not load published version %s; keeping the old one", name)
             self._failed = name

@@ -18,8 +18,9 @@ def init_app(app: Flask) -> None:
     # ``locator serve --data FILE`` asks for that file, not the published version.
     follow = app.config.get("FOLLOW_PUBLISHED", True)
     live = data_dir.current() if follow else None
+    # Published versions are ours, so they may keep a snapshot beside them.
     loaded = dataset.read(data_dir.live_path(app.config["DATA_PATH"]) if follow
-                         else app.config["DATA_PATH"])
+                          else app.config["DATA_PATH"], snapshot=live is not None)
     app.extensions["locator.store"] = dataset.Store(loaded)
     app.extensions["locator.walking"] = Walking(app.config["WALK_SPEED_M_PER_MIN"],
                                                 app.config["DETOUR_FACTOR"])
