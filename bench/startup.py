@@ -143,11 +143,11 @@ def _mem_mb(pid: int) -> tuple[float, float]:
     return got["VmRSS"], got["VmHWM"]
 
 
-def serve_once(path: Path, *, timeout: float = 300.0) -> tuple[float, float, float]:
-    """One fresh server on ``path`` published as a version (hard-linked, not copied)."""
+def serve_once(data_dir: Path, *, timeout: float = 300.0) -> tuple[float, float, float]:
+    """One fresh server on the live version of ``data_dir``."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}/api/v1/nearest?lat=34.7466&lon=113.6254&limit=5"
-    env = {**os.environ, "LOCATOR_DATA_DIR": str(path.parent / "var")}
+    env = {**os.environ, "LOCATOR_DATA_DIR": str(data_dir)}
     t0 = time.perf_counter()
     proc = subprocess.Popen([sys.executable, "-m", "locator", "serve", "--host", "127.0.0.1",
                              "--port", str(port)],
@@ -185,12 +185,14 @@ def main() -> None:
     ap.add_argument("--data", type=Path, help="use this station file instead of generating")
     ap.add_argument("--keep", type=Path, help="write the generated file here and keep it")
     ap.add_argument("--skip-legacy", action="store_true", help="skip the baseline code path")
+    ap.add_argument("--skip-stages", action="store_true", help="only time fresh servers")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="locator-startup-") as tmp:
         path = args.data or args.keep or Path(tmp) / "stations.gpkg"
         if not path.is_file():
             generate(args.n, path)
-        stages(path, legacy=not args.skip_legacy)
+        if not args.skip_stages:
+            stages(path, legacy=not args.skip_legacy)
         dd = DataDir(Path(tmp) / "var")
         dd.versions_dir.mkdir(parents=True)
         version = dd.versions_dir / "bench.gpkg"
@@ -201,7 +203,7 @@ def main() -> None:
         dd.switch("bench")
         # The first server reads the GeoPackage and leaves the snapshot that
         # later servers (other workers, restarts) read instead.
-        runs = [serve_once(version) for _ in range(args.runs)]
+        runs = [serve_once(dd.root) for _ in range(args.runs)]
     first, warm = runs[0], runs[1:] or runs
     t = statistics.median(r[0] for r in warm)
     rss = statistics.median(r[1] for r in warm)
