@@ -161,7 +161,6 @@ def collections(ds: Dataset, base: str, *, html: bool = False) -> dict[str, Any]
             "collections": [describe(ds, cid, base) for cid in COLLECTIONS]}
 
 
-_verified_cache: dict[int, tuple[Dataset, np.ndarray, np.ndarray]] = {}
 
 
 def _verified(ds: Dataset) -> np.ndarray:
@@ -174,16 +173,14 @@ def _adcodes(ds: Dataset) -> np.ndarray:
 
 
 def _columns(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
-    got = _verified_cache.get(id(ds))
-    if got is None or got[0] is not ds:
+    # Kept on the dataset, so it is freed with it after a swap.
+    got = ds.cache.get("ogc.columns")
+    if got is None:
         raw = ds.frame["verified_at"].to_numpy(dtype=object)
         days = np.array([_to_day(v) for v in raw], dtype="datetime64[D]")
         codes = ds.frame["county_adcode"].fillna("").astype(str).to_numpy(dtype="U6")
-        if len(_verified_cache) > 8:
-            _verified_cache.clear()
-        got = (ds, days, codes)
-        _verified_cache[id(ds)] = got
-    return got[1], got[2]
+        got = ds.cache["ogc.columns"] = (days, codes)
+    return got[0], got[1]
 
 
 def _modified_since(ds: Dataset, day: date) -> np.ndarray:

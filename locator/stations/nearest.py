@@ -123,14 +123,13 @@ def to_features(ds: Dataset, rows: np.ndarray, *, out_crs: str = "wgs84",
     out = []
     xs = np.round(np.atleast_1d(lon), 7).tolist()
     ys = np.round(np.atleast_1d(lat), 7).tolist()
-    for r, x, y in zip(rows.tolist(), xs, ys, strict=True):
-        if fields is None:
-            rec = ds.record(r)
-        else:
-            full = ds.records[r]
-            rec = {k: full[k] for k in fields if k in full}
-        if fields is None or "opening_hours_text" in fields:
-            rec["opening_hours_text"] = hours_label(ds.records[r]["opening_hours"], lang)
+    recs = ds.values(rows, ds.columns if fields is None else fields)
+    want_text = fields is None or "opening_hours_text" in fields
+    hours_raw = ds.values(rows, ["opening_hours"]) if want_text else []
+    for i, (r, x, y) in enumerate(zip(rows.tolist(), xs, ys, strict=True)):
+        rec = recs[i]
+        if want_text:
+            rec["opening_hours_text"] = hours_label(hours_raw[i].get("opening_hours"), lang)
         if with_links:
             rec["navigation"] = ds.links(r, app=with_links != "web")
         out.append({"type": "Feature", "id": rec["id"],
