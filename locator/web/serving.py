@@ -1,11 +1,11 @@
 """Running the app: waitress for one process, gunicorn for several.
 
 Both are set from the same settings so that an idle or slow client holds a
-connection slot (cheap, many) and never a request thread (few): waitress
-reads whole requests on its event loop before a thread sees them; gunicorn's
-``gthread`` worker waits for data on its poller and gives a thread a
-connection only once bytes arrive, with short keep-alive. Clients that trickle
-their headers are best stopped by nginx in front (``docs/deploy.md``).
+connection slot (cheap, many) and never a request thread (few). Several
+processes run under gunicorn, which supervises them, with waitress inside each
+worker (:mod:`locator.web.gworker`) doing the connection handling, since
+waitress reads whole requests on its event loop before a thread sees them.
+Behind nginx (``docs/deploy.md``) nginx buffers slow clients as well.
 """
 
 from __future__ import annotations
@@ -60,19 +60,15 @@ def waitress_options(cfg: Mapping[str, Any]) -> dict[str, Any]:
 
 def gunicorn_options(cfg: Mapping[str, Any], *, bind: str, workers: int,
                      threads: int) -> dict[str, Any]:
-    """gunicorn settings from the serving settings."""
+    """gunicorn settings from the serving settings (waitress's go through the environment)."""
     return {
         "bind": bind,
         "workers": workers,
         "threads": threads,
-        "worker_class": "gthread",
-        "worker_connections": int(cfg["CONNECTION_LIMIT"]),
-        "keepalive": int(cfg["IDLE_TIMEOUT"]),
+        "worker_class": "locator.web.gworker.WaitressWorker",
+        # A worker whose heartbeat stops this long is killed and replaced.
         "timeout": int(cfg["REQUEST_TIMEOUT"]),
         "graceful_timeout": 10,
-        "limit_request_line": int(cfg["MAX_REQUEST_LINE"]),
-        "limit_request_field_size": int(cfg["MAX_HEADER_BYTES"]),
-        "limit_request_fields": 100,
         "accesslog": None,
         "errorlog": "-",
         "loglevel": "warning",
@@ -97,8 +93,16 @@ def run_gunicorn(factory: Callable[[], Flask], cfg: Mapping[str, Any], *, host: 
     """
     from gunicorn.app.base import BaseApplication
 
+    import json
+    import os
+
+    from locator.web.gworker import ENV_OPTIONS
+
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     options = gunicorn_options(cfg, bind=bind, workers=workers, threads=threads)
+    waitress = waitress_options(cfg)
+    waitress["threads"] = threads
+    os.environ[ENV_OPTIONS] = json.dumps(waitress)
 
     class _App(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
