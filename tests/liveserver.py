@@ -14,6 +14,7 @@ import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.servers import free_port
 
@@ -31,13 +32,13 @@ class Live:
         return f"http://127.0.0.1:{self.port}"
 
     def get(self, path: str, *, timeout: float = 5.0,
-            headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+            headers: dict[str, str] | None = None) -> tuple[int, Any, bytes]:
         req = urllib.request.Request(self.url + path, headers=headers or {})
         try:
             with urllib.request.urlopen(req, timeout=timeout) as resp:
-                return resp.status, dict(resp.headers), resp.read()
+                return resp.status, resp.headers, resp.read()
         except urllib.error.HTTPError as err:
-            return err.code, dict(err.headers), err.read()
+            return err.code, err.headers, err.read()
 
 
 @contextlib.contextmanager

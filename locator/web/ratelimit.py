@@ -125,12 +125,39 @@ def _storage_options(uri: str) -> dict[str, Any]:
     return {}
 
 
+class _FailedOpen(logging.Filter):
+    """One line per failure (the error, not its traceback): Redis down means one per request."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            err = record.exc_info[1]
+            record.msg = (f"rate limiting failed open, request let through: "
+                          f"{type(err).__name__}: {err}")
+            record.args = ()
+            record.exc_info = None
+        return True
+
+
+def _log_failures() -> None:
+    lib = logging.getLogger("flask-limiter")
+    if any(isinstance(h, logging.StreamHandler) and getattr(h, "locator", False)
+           for h in lib.handlers):
+        return
+    handler = logging.StreamHandler()
+    handler.locator = True  # type: ignore[attr-defined]
+    handler.setLevel(logging.WARNING)
+    handler.addFilter(_FailedOpen())
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s locator: %(message)s"))
+    lib.addHandler(handler)
+
+
 def init_app(app: Flask, *, enabled: bool) -> Limiter:
     """Create the limiter for ``app`` from its settings."""
     app.extensions["locator.trusted_proxies"] = proxy_networks(list(app.config["TRUSTED_PROXIES"]))
     general = parse_limits("RATE_LIMIT", app.config["RATE_LIMIT"])
     items = parse_limits("OGC_ITEMS_RATE_LIMIT", app.config["OGC_ITEMS_RATE_LIMIT"])
     uri = str(app.config["RATE_LIMIT_STORAGE_URI"])
+    _log_failures()
     limiter = Limiter(_key, app=app, storage_uri=uri, storage_options=_storage_options(uri),
                       strategy="moving-window", key_prefix="locator",
                       application_limits=general,
