@@ -27,10 +27,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
                            if k not in config.BY_NAME})
     from locator.web import compression, consumers, errors, jsonio, security, sessions, state
     from locator.web.views import (
+        admin,
         api,
         auth,
         downloads,
         embed,
+        feedback,
         ogc,
         openapi,
         pages,
@@ -44,7 +46,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     security.init_app(app)
     sessions.init_app(app)
-    consumers.init_app(app, explicit=set(test_config or ()))
+    limiter = consumers.init_app(app, explicit=set(test_config or ()))
+    limiter.limit(app.config["REPORT_RATE_LIMIT"])(feedback.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(downloads.bp)
@@ -54,4 +57,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(openapi.bp)
     app.register_blueprint(planner.bp)
     app.register_blueprint(auth.bp)
+    app.register_blueprint(feedback.bp)
+    app.register_blueprint(feedback.reads)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(admin.pages)
     return app

@@ -186,6 +186,17 @@ SETTINGS: tuple[Setting, ...] = (
             "Failed logins for one address within LOGIN_LOCK_SECONDS before further tries "
             "are refused (429); a client address may fail four times as often."),
     Setting("LOGIN_LOCK_SECONDS", 900, int, "Window over which failed logins are counted."),
+    # Workers' feedback and the unions' queue.
+    Setting("REPORT_CHALLENGE", True, _bool,
+            "Ask a proof-of-work challenge (ALTCHA, self-hosted) before accepting a report, "
+            "confirmation or suggestion. Turn off only for scripted tests."),
+    Setting("REPORT_RATE_LIMIT", "10 per minute; 60 per day", str,
+            "Per-client limits on reports, confirmations and suggestions (flask-limiter syntax)."),
+    Setting("ESCALATE_DAYS", 7.0, float,
+            "Days a case may stay open before it also shows in the parent union's queue."),
+    Setting("STALE_DAYS", 180.0, float,
+            "A station with no positive check (verification or worker confirmation) for this "
+            "many days shows as stale in its union's queue."),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}

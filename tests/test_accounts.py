@@ -10,33 +10,11 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy import create_engine, text
 
-from locator import create_app
 from locator.geo import regions
 from locator.living import accounts, unions
-from tests.servers import postgres_server
+from tests.staff import PASSWORD, _app, _token
 
-PASSWORD = "gongHui-2026-驿站"
 BOUNDARIES = "data/boundaries"
-
-
-@pytest.fixture(scope="module")
-def pg():
-    with postgres_server() as server:
-        if server is None:
-            pytest.skip("PostgreSQL is not installed; `make test` installs it")
-        yield server
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def cfg(request, tmp_path):
-    url = ""
-    if request.param == "postgresql":
-        server = request.getfixturevalue("pg")
-        name = f"t{abs(hash(tmp_path)) % 10**9}"
-        server.psql(f"CREATE DATABASE {name}", db="postgres")
-        url = f"postgresql://postgres@127.0.0.1:{server.port}/{name}"
-    return {"DATA_DIR": str(tmp_path / "var"), "DATABASE_URL": url,
-            "DATA_RELOAD_SECONDS": 0}
 
 
 def test_hierarchy_mirrors_the_boundaries():
@@ -61,36 +39,13 @@ def test_subtrees():
     assert unions.counties_under("410000", BOUNDARIES) == set(counties["county_adcode"])
 
 
-class _Https:
-    """A test client speaking HTTPS, as a browser must for the Secure session cookie."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def get(self, path, **kw):
-        return self.client.get(path, base_url="https://localhost", **kw)
-
-    def post(self, path, **kw):
-        return self.client.post(path, base_url="https://localhost", **kw)
-
-
-def _app(cfg):
-    app = create_app(cfg)
-    return app, _Https(app.test_client())
-
-
-def _token(client, path="/login"):
-    page = client.get(path).get_data(as_text=True)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-
-
-def test_login_flow_roles_and_cookie_flags(cfg):
-    app, client = _app(cfg)
+def test_login_flow_roles_and_cookie_flags(staff_cfg):
+    app, client = _app(staff_cfg)
     accounts.add(app.config, "Editor@JinShui.example", PASSWORD, union="410105", role="editor")
     token = _token(client)
     r = client.post("/login", data={"email": "editor@jinshui.example", "password": PASSWORD,
                                     "csrf_token": token})
-    assert r.status_code == 200
+    assert r.status_code == 302 and r.headers["Location"].startswith("/admin")
     cookie = next(h for h in r.headers.getlist("Set-Cookie") if h.startswith("session="))
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     me = client.get("/api/v1/session").get_json()
@@ -105,8 +60,8 @@ def test_login_flow_roles_and_cookie_flags(cfg):
     assert ok.status_code == 200 and not client.get("/api/v1/session").get_json()["logged_in"]
 
 
-def test_password_is_an_argon2_hash(cfg):
-    app, _ = _app(cfg)
+def test_password_is_an_argon2_hash(staff_cfg):
+    app, _ = _app(staff_cfg)
     accounts.add(app.config, "a@union.example", PASSWORD, union="410100", role="admin")
     eng = create_engine(app.config["DATABASE_URL"].replace("postgresql://",
                                                             "postgresql+psycopg://")
@@ -117,8 +72,8 @@ def test_password_is_an_argon2_hash(cfg):
     assert PasswordHasher().verify(stored, PASSWORD)
 
 
-def test_no_csrf_token_no_login(cfg):
-    app, client = _app(cfg)
+def test_no_csrf_token_no_login(staff_cfg):
+    app, client = _app(staff_cfg)
     accounts.add(app.config, "b@union.example", PASSWORD, union="410100", role="editor")
     r = client.post("/login", data={"email": "b@union.example", "password": PASSWORD})
     assert r.status_code == 400
@@ -127,8 +82,8 @@ def test_no_csrf_token_no_login(cfg):
     assert not client.get("/api/v1/session").get_json()["logged_in"]
 
 
-def test_messages_do_not_tell_whether_an_account_exists(cfg):
-    app, client = _app(cfg)
+def test_messages_do_not_tell_whether_an_account_exists(staff_cfg):
+    app, client = _app(staff_cfg)
     accounts.add(app.config, "c@union.example", PASSWORD, union="410100", role="editor")
     token = _token(client)
     wrong = client.post("/login", data={"email": "c@union.example", "password": "x" * 12,
@@ -145,8 +100,8 @@ def test_messages_do_not_tell_whether_an_account_exists(cfg):
     assert page(wrong, "c@union.example") == page(unknown, "nobody@union.example")
 
 
-def test_failed_logins_are_throttled(cfg):
-    app, client = _app(cfg)
+def test_failed_logins_are_throttled(staff_cfg):
+    app, client = _app(staff_cfg)
     accounts.add(app.config, "d@union.example", PASSWORD, union="410100", role="editor")
     token = _token(client)
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
@@ -161,14 +116,14 @@ def test_failed_logins_are_throttled(cfg):
                     headers={"X-CSRFToken": token})
     assert j.status_code == 429 and j.get_json()["code"] == "too_many_requests"
     # A second process on the same database sees the same count.
-    _, other = _app(cfg)
+    _, other = _app(staff_cfg)
     r2 = other.post("/login", json={"email": "d@union.example", "password": PASSWORD},
                     headers={"X-CSRFToken": _token(other)})
     assert r2.status_code == 429
 
 
-def test_disabled_account_is_logged_out(cfg):
-    app, client = _app(cfg)
+def test_disabled_account_is_logged_out(staff_cfg):
+    app, client = _app(staff_cfg)
     accounts.add(app.config, "e@union.example", PASSWORD, union="410105", role="editor")
     token = _token(client)
     client.post("/login", data={"email": "e@union.example", "password": PASSWORD,
@@ -181,8 +136,8 @@ def test_disabled_account_is_logged_out(cfg):
     assert r.status_code == 401
 
 
-def test_bad_account_input(cfg):
-    app, _ = _app(cfg)
+def test_bad_account_input(staff_cfg):
+    app, _ = _app(staff_cfg)
     with pytest.raises(accounts.LocatorError) as e:
         accounts.add(app.config, "not-an-address", PASSWORD, union="410100", role="editor")
     assert e.value.field == "email"

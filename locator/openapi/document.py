@@ -334,7 +334,8 @@ def document(*, server: str, demo: bool, max_k: int = 50,
         "tags": [{"name": n} for n in ("stations", "coordinates", "reference", "ogc",
                                        "embedding", "pages", "planning")],
         "paths": {**_api_paths(max_k, bbox_limit), **_ogc_paths(), **_page_paths(),
-                  **planning.paths(max_n), **staff.paths()},
+                  **planning.paths(max_n), **staff.paths(),
+                  **staff.feedback_paths()},
         "components": _components(),
     }
 
