@@ -24,7 +24,7 @@ from waitress.server import create_server
 ENV_OPTIONS = "LOCATOR_WAITRESS_OPTIONS"
 
 
-class WaitressWorker(Worker):  # type: ignore[misc]
+class WaitressWorker(Worker):
     """Run waitress on the listening sockets gunicorn shares with its workers."""
 
     def run(self) -> None:

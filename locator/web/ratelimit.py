@@ -154,7 +154,7 @@ def _log_failures() -> None:
 def init_app(app: Flask, *, enabled: bool) -> Limiter:
     """Create the limiter for ``app`` from its settings."""
     app.extensions["locator.trusted_proxies"] = proxy_networks(list(app.config["TRUSTED_PROXIES"]))
-    general = parse_limits("RATE_LIMIT", app.config["RATE_LIMIT"])
+    general: list[Any] = parse_limits("RATE_LIMIT", app.config["RATE_LIMIT"])
     items = parse_limits("OGC_ITEMS_RATE_LIMIT", app.config["OGC_ITEMS_RATE_LIMIT"])
     uri = str(app.config["RATE_LIMIT_STORAGE_URI"])
     _log_failures()

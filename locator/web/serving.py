@@ -91,10 +91,10 @@ def run_gunicorn(factory: Callable[[], Flask], cfg: Mapping[str, Any], *, host: 
     Building after the fork keeps database connections, thread pools and
     watchers private to each worker.
     """
-    from gunicorn.app.base import BaseApplication
-
     import json
     import os
+
+    from gunicorn.app.base import BaseApplication
 
     from locator.web.gworker import ENV_OPTIONS
 
@@ -104,7 +104,7 @@ def run_gunicorn(factory: Callable[[], Flask], cfg: Mapping[str, Any], *, host: 
     waitress["threads"] = threads
     os.environ[ENV_OPTIONS] = json.dumps(waitress)
 
-    class _App(BaseApplication):  # type: ignore[misc]
+    class _App(BaseApplication):
         def load_config(self) -> None:
             for key, value in options.items():
                 self.cfg.set(key, value)
