@@ -103,10 +103,8 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds an idle connection (kept alive, or silent before its request) stays open."),
     Setting("REQUEST_TIMEOUT", 30, int,
             "Seconds gunicorn lets one request run before the worker is restarted."),
-    Setting("MAX_REQUEST_LINE", 8190, int,
-            "Longest request line (method, path and query) in bytes; longer gets 414."),
     Setting("MAX_HEADER_BYTES", 16384, int,
-            "Largest request head (line plus headers) in bytes; larger gets 431."),
+            "Largest request head (request line plus headers) in bytes; larger gets 431."),
     Setting("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"], _str_list,
             "Host names (with optional :port) that links may be built from when PUBLIC_URL is "
             "empty, comma-separated; a request naming another Host gets links on the first "
