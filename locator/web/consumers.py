@@ -31,7 +31,8 @@ from locator.errors import error_body
 from locator.web import state
 
 PUBLIC = ("/api/v1/", "/ogc", "/openapi.json")
-LIMITED = ("/api/v1/", "/ogc", "/oembed")
+# /planner computes (it starts planning jobs), so it shares the API limits.
+LIMITED = ("/api/v1/", "/ogc", "/oembed", "/planner")
 NEGOTIATED = ("/ogc",)
 EXPOSE = ("ETag, Last-Modified, Link, Retry-After, X-RateLimit-Limit, "
           "X-RateLimit-Remaining, X-RateLimit-Reset, Content-Language")
