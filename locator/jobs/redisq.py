@@ -14,6 +14,7 @@ stops its own job when nobody has polled within ``abandon_after``.
 from __future__ import annotations
 
 import importlib
+import re
 import resource
 import threading
 import time
@@ -43,6 +44,7 @@ from locator.jobs.base import (
 )
 
 QUEUE = "locator-plan"
+_OUT_OF_MEMORY = re.compile(r"out of memory|bad_alloc|cannot allocate", re.IGNORECASE)
 _SEEN = "locator:jobs:seen:"
 _CLIENT = "locator:jobs:client:"
 _STATES = {JobStatus.QUEUED: QUEUED, JobStatus.CREATED: QUEUED, JobStatus.DEFERRED: QUEUED,
@@ -234,6 +236,11 @@ def perform(*, task: str, kwargs: dict[str, Any], memory_mb: int,
         raise
     except LocatorError as exc:
         fail(exc)
+        raise
+    except Exception as exc:
+        # Libraries under the cap (PROJ, GEOS, GDAL) report failed allocations in their own words.
+        if memory_mb > 0 and _OUT_OF_MEMORY.search(str(exc)):
+            fail(over_memory(memory_mb))
         raise
     finally:
         stop.set()
