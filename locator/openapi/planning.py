@@ -28,8 +28,9 @@ def paths(max_n: int) -> dict[str, Any]:
            {"type": "string"}),
         _q("by", "Regions to report.", {"type": "string", "enum": list(coverage.BY)}),
     ]
-    wait = _q("wait", "Seconds to wait for the result before answering 202 with a job.",
-              {"type": "number", "minimum": 0, "maximum": 60, "default": 20})
+    wait = _q("wait", "Seconds to wait for the result before answering 202 with a job; "
+              "capped to the JOBS_MAX_WAIT setting (2 s by default).",
+              {"type": "number", "minimum": 0, "maximum": 60, "default": 2})
     plan = {"type": "object", "description": "The plan: params, dataset, unit, province, "
             "regions, gaps, suggestions, curve, certificate, headline."}
     job = {"type": "object", "properties": {"job": {"type": "string"},
