@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import click
 
 from locator import config
+
+JOB_NICENESS = 10
 
 
 @click.command("worker")
@@ -36,6 +39,9 @@ def worker(url: str | None, burst: bool) -> None:
         job.remember(dataset.read(path))
     except (OSError, ValueError) as exc:
         click.echo(f"live dataset not preloaded ({exc}); jobs will read their own", err=True)
+    # Planning yields the CPU to the web processes on the same machine, so the
+    # nearest API stays quick while jobs run.
+    os.nice(JOB_NICENESS)
     logging.basicConfig(level=logging.INFO)
     conn = redisq.connect(target)
     w = Worker([Queue(redisq.QUEUE, connection=conn)], connection=conn)

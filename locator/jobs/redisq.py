@@ -127,8 +127,7 @@ class RedisQueue:
             perform, kwargs={"task": f"{fn.__module__}:{fn.__qualname__}", "kwargs": kwargs,
                              "memory_mb": lim.memory_mb, "abandon_after": lim.abandon_after},
             job_id=key, timeout=max(1, round(lim.timeout)),
-            result_ttl=max(1, round(lim.result_ttl)), failure_ttl=max(1, round(lim.result_ttl)),
-            ttl=max(1, round(lim.abandon_after)))
+            result_ttl=max(1, round(lim.result_ttl)), failure_ttl=max(1, round(lim.result_ttl)))
         self.conn.sadd(_CLIENT + client, key)
         self.conn.expire(_CLIENT + client, max(1, round(lim.timeout + lim.abandon_after)))
         return self._view(job)
@@ -146,7 +145,8 @@ class RedisQueue:
             view = self.get(job_id)
             if view is None or view.final or time.monotonic() >= end:
                 return view
-            time.sleep(min(0.1, max(0.0, end - time.monotonic())))
+            # Each look is a few Redis round trips on a web thread: look a few times a second.
+            time.sleep(min(0.25, max(0.0, end - time.monotonic())))
 
     def result(self, job_id: str) -> Any:
         job = self._fetch(job_id)
