@@ -172,7 +172,26 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds one suggest run may spend (greedy, swaps, then HiGHS)."),
     Setting("PLANNER_WORKERS", 1, int,
             "Background threads computing planner jobs (coverage, suggestions)."),
-    Setting("PLANNER_CACHE", 16, int, "Planner results kept in memory, per parameter set."),
+    Setting("JOBS_URL", "", str,
+            "Shared planner job queue, e.g. redis://127.0.0.1:6379/0 (RQ on Redis; run "
+            "`locator worker` beside the web processes); empty keeps jobs in this process's "
+            "threads."),
+    Setting("JOBS_MAX_QUEUED", 8, int,
+            "Planner jobs waiting or running at once (per process, or in the shared queue); "
+            "more answer 429 with Retry-After."),
+    Setting("JOBS_MAX_PER_CLIENT", 2, int,
+            "Planner jobs one client address may have waiting or running; more answer 429."),
+    Setting("JOBS_RESULT_TTL", 600.0, float,
+            "Seconds a finished planner job stays answerable at its poll URL."),
+    Setting("JOBS_ABANDON_SECONDS", 30.0, float,
+            "An unfinished planner job nobody polls for this long is cancelled."),
+    Setting("JOBS_MEMORY_MB", 1024, int,
+            "Memory one planner job may add to its worker, in MB (Redis backend; 0 = no cap). "
+            "A job over it fails with job_over_memory_limit."),
+    Setting("JOBS_TIMEOUT", 120.0, float, "Seconds one planner job may run before it is stopped."),
+    Setting("JOBS_MAX_WAIT", 2.0, float,
+            "Longest a planner request waits for its job before answering 202 with the poll "
+            "URL; the `wait` parameter is capped to it."),
     # The write path: staff accounts and sessions.
     Setting("DATABASE_URL", "", str,
             "PostgreSQL database (postgresql://user@host:port/db) shared by every process: "

@@ -12,6 +12,7 @@ import pytest
 from locator import create_app
 from locator.cli.main import main
 from tests.conftest import DEMO, HOSTILE_NAME
+from tests.jobclient import planned
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def plan_client(tmp_path_factory):
 
 
 def test_coverage_api(plan_client):
-    r = plan_client.get("/api/v1/coverage?radius=3000&by=city&wait=60")
+    r = planned(plan_client, "/api/v1/coverage?radius=3000&by=city")
     assert r.status_code == 200
     body = r.json
     assert body["unit"] == "km2" and body["dataset"]["demo"] is True
@@ -37,7 +38,7 @@ def test_coverage_api(plan_client):
 
 
 def test_suggest_api_with_a_demand_layer(plan_client):
-    r = plan_client.get("/api/v1/suggest?n=3&demand=riders&radius=1000&wait=60")
+    r = planned(plan_client, "/api/v1/suggest?n=3&demand=riders&radius=1000")
     assert r.status_code == 200, r.json
     body = r.json
     assert body["unit"] == "people"
@@ -86,13 +87,13 @@ def test_presets_are_shared(plan_client):
     assert codes["sanitation"]["radius_m"] == 1000
     assert codes["truck"]["kinds"] == ["driver_home"]
     assert "riders" in r.json["demand_layers"]
-    r = plan_client.get("/api/v1/coverage?preset=truck&wait=60")
+    r = planned(plan_client, "/api/v1/coverage?preset=truck")
     assert r.json["params"]["radius_m"] == 30000 and r.json["params"]["kinds"] == ["driver_home"]
 
 
 def test_planner_page_and_downloads(plan_client):
     q = "radius=3000&n=2&demand=riders"
-    plan_client.get(f"/api/v1/coverage?{q}&wait=60")
+    planned(plan_client, f"/api/v1/coverage?{q}")
     r = plan_client.get(f"/planner?{q}")
     html = r.get_data(as_text=True)
     assert r.status_code == 200

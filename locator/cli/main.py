@@ -163,3 +163,7 @@ main.add_command(users)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+from locator.cli.worker import worker as _worker  # noqa: E402
+
+main.add_command(_worker)

@@ -227,8 +227,9 @@ _PARAMS = (
           "绕行系数", "Detour factor", lo=1, hi=3, step=0.05),
     Param("n", "integer", "New sites to suggest.", "新增站点数", "New sites", lo=0,
           hi_setting="MAX_SUGGEST_N"),
-    Param("wait", "number", "Seconds to wait for the result before answering 202 with a job.",
-          "等待秒数", "Wait (s)", lo=0, hi=60, default=20),
+    Param("wait", "number", "Seconds to wait for the result before answering 202 with a job; "
+          "capped to the JOBS_MAX_WAIT setting (2 s by default).",
+          "等待秒数", "Wait (s)", lo=0, hi=60, default=2),
     Param("by", "string", "Regions to report.", "统计单元", "Regions", enum=BY,
           default="county"),
     Param("demand", "string",

@@ -29,7 +29,8 @@ from limits import parse_many
 
 from locator.errors import error_body
 
-LIMITED = ("/api/v1/", "/ogc", "/oembed")
+# /planner computes (it starts planning jobs), so it shares the API limits.
+LIMITED = ("/api/v1/", "/ogc", "/oembed", "/planner")
 _ITEMS = re.compile(r"^/ogc/collections/[^/]+/items/?$")
 _Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 log = logging.getLogger("locator.ratelimit")

@@ -1,17 +1,18 @@
 """The planner: ``/planner`` page, its downloads and ``/api/v1/coverage|suggest|jobs``.
 
-Planning runs are computed by a background pool (:mod:`locator.jobs.threads`), keyed
-by parameters and dataset version; requests never compute on their own
-thread. An API call waits up to ``wait`` seconds and otherwise answers 202
-with the job URL to poll.
+Planning runs are jobs in the configured queue (:mod:`locator.jobs`), keyed by
+parameters and dataset version; requests never compute on their own thread.
+A request waits at most ``JOBS_MAX_WAIT`` seconds (``wait`` is capped to it)
+and otherwise answers 202 with the job URL to poll.
 """
 
 from __future__ import annotations
 
-import contextlib
+import dataclasses
 import html
+import threading
 from functools import lru_cache
-from typing import Any
+from typing import Any, cast
 
 import folium
 import numpy as np
@@ -29,10 +30,11 @@ from flask import (
 from flask.typing import ResponseReturnValue
 
 from locator.domain import i18n, params, presets, schema
-from locator.errors import LocatorError, not_found
+from locator.errors import not_found
 from locator.geo import datum, maps, regions
-from locator.jobs.threads import Job, Jobs
-from locator.planning import reports, runs
+from locator.jobs.base import DONE, JobQueue, JobView, Limits, QueueFull
+from locator.jobs.threads import ThreadQueue
+from locator.planning import job, reports, runs
 from locator.web import state
 from locator.web.views.planner_text import STRINGS
 
@@ -52,40 +54,54 @@ def effective_query(p: runs.PlanParams) -> dict[str, list[str]]:
     return q
 
 
-def jobs() -> Jobs:
-    app = current_app
-    pool = app.extensions.get("locator.jobs.threads")
-    if pool is None:
-        pool = Jobs(workers=app.config["PLANNER_WORKERS"], keep=app.config["PLANNER_CACHE"])
-        app.extensions["locator.jobs.threads"] = pool
-    return pool
+_queue_lock = threading.Lock()
 
 
-def _start(p: runs.PlanParams) -> Job:
+def jobs() -> JobQueue:
+    """This app's job queue, made on first use from the settings."""
+    ext = current_app.extensions
+    if "locator.jobs" not in ext:
+        with _queue_lock:
+            if "locator.jobs" not in ext:
+                ext["locator.jobs"] = make_queue(current_app.config)
+    return cast(JobQueue, ext["locator.jobs"])
+
+
+def _start(p: runs.PlanParams) -> JobView:
     ds = state.current()
-    cfg = dict(current_app.config)
-    return jobs().submit(p.key(ds.version), lambda: runs.run(p, ds, cfg))
+    job.remember(ds)
+    kwargs = {"params": dataclasses.asdict(p), "version": ds.version,
+              "path": str(ds.path), "cfg": job.settings(current_app.config)}
+    return jobs().submit(p.key(ds.version), job.plan, kwargs,
+                         client=request.remote_addr or "unknown")
 
 
-def _job_answer(job: Job, *, wait: float) -> ResponseReturnValue:
-    try:
-        plan = job.future.result(timeout=wait) if wait > 0 or job.future.done() else None
-    except TimeoutError:
-        plan = None
-    except LocatorError:
-        raise
-    if plan is None:
-        resp = jsonify({"job": job.id, "state": job.state,
-                        "poll": url_for("planner.job", job_id=job.id)})
+def _wait(view: JobView, wait: float) -> JobView:
+    wait = min(max(0.0, wait), float(current_app.config["JOBS_MAX_WAIT"]))
+    if view.final or wait <= 0:
+        return view
+    return jobs().wait(view.id, wait) or view
+
+
+def _job_answer(view: JobView, *, wait: float) -> ResponseReturnValue:
+    view = _wait(view, wait)
+    if view.error is not None:
+        raise view.error
+    if view.state != DONE:
+        poll = url_for("planner.job", job_id=view.id)
+        resp = jsonify({"job": view.id, "state": view.state, "progress": view.progress,
+                        "poll": poll})
         resp.status_code = 202
-        resp.headers["Location"] = url_for("planner.job", job_id=job.id)
+        resp.headers["Location"] = poll
+        resp.headers["Retry-After"] = "1"
         return resp
-    return jsonify(reports.to_json(plan))
+    return jsonify(reports.to_json(jobs().result(view.id)))
 
 
 def _api(with_n: bool) -> ResponseReturnValue:
     p = runs.parse(request.args, current_app.config, with_n=with_n)
-    wait = params.number("wait", request.args.get("wait"), lo=0, hi=60, default=20)
+    wait = params.number("wait", request.args.get("wait"), lo=0, hi=60,
+                         default=float(current_app.config["JOBS_MAX_WAIT"]))
     return _job_answer(_start(p), wait=wait)
 
 
@@ -99,12 +115,20 @@ def api_suggest() -> ResponseReturnValue:
     return _api(True)
 
 
-@bp.get("/api/v1/jobs/<job_id>")
-def job(job_id: str) -> ResponseReturnValue:
+@bp.get("/api/v1/jobs/<job_id>", endpoint="job")
+def job_status(job_id: str) -> ResponseReturnValue:
     found = jobs().get(job_id)
     if found is None:
         raise not_found(f"no planning job {job_id!r} (finished jobs expire)", "job")
     return _job_answer(found, wait=0)
+
+
+@bp.errorhandler(QueueFull)
+def queue_full(exc: QueueFull) -> ResponseReturnValue:
+    resp = jsonify(exc.to_dict())
+    resp.status_code = exc.status
+    resp.headers["Retry-After"] = str(exc.retry_after)
+    return resp
 
 
 @bp.get("/api/v1/presets")
@@ -226,25 +250,20 @@ def page() -> ResponseReturnValue:
         # A first visit shows a small plan; n=0 asks for coverage alone.
         p = runs.PlanParams(**{**p.__dict__, "n": PAGE_DEFAULT_N})
     ds = state.current()
-    job_ = _start(p)
-    if not job_.future.done():
-        # Short runs finish before the page would have to poll and reload.
-        with contextlib.suppress(Exception):
-            job_.future.result(timeout=PAGE_WAIT_S)
+    view = _wait(_start(p), PAGE_WAIT_S)
     query = effective_query(p)
     ctx: dict[str, Any] = {"lang": lang, "strings": STRINGS[lang], "demo": ds.demo,
-                           "p": p, "form": _form(lang), "job": job_, "query": query,
+                           "p": p, "form": _form(lang), "job": view, "query": query,
                            "other_lang": "en" if lang == "zh" else "zh"}
-    if job_.state == "running":
-        ctx["poll"] = url_for("planner.job", job_id=job_.id)
+    if not view.final:
+        ctx["poll"] = url_for("planner.job", job_id=view.id)
         return render_template("planner.html", **ctx)
-    if job_.state == "failed":
-        exc = job_.future.exception()
-        if isinstance(exc, LocatorError):
-            raise exc
+    if view.error is not None:
+        if view.error.status < 500:
+            raise view.error
         ctx["failed"] = True
-        return render_template("planner.html", **ctx), 500
-    ctx.update(result_context(job_.future.result(), lang))
+        return render_template("planner.html", **ctx), view.error.status
+    ctx.update(result_context(jobs().result(view.id), lang))
     return render_template("planner.html", **ctx)
 
 
@@ -312,15 +331,24 @@ def download(what: str, fmt: str) -> ResponseReturnValue:
     params.choice("table", what, reports.TABLES, default="")
     params.choice("format", fmt, reports.FORMATS, default="")
     p = runs.parse(request.args, current_app.config, with_n=False)
-    job_ = _start(p)
-    try:
-        plan = job_.future.result(timeout=60)
-    except TimeoutError:
-        return _job_answer(job_, wait=0)
+    view = _wait(_start(p), PAGE_WAIT_S)
+    if view.state != DONE:
+        return _job_answer(view, wait=0)
+    plan = jobs().result(view.id)
     body = reports.to_bytes(plan, what, fmt)
     name = f"locator-{what}-{p.key(plan.version)[:8]}.{fmt}"
     return Response(body, mimetype=reports.MEDIA[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def make_queue(cfg: Any) -> JobQueue:
+    """The job queue the settings ask for: Redis when ``JOBS_URL`` is set, else threads."""
+    limits = Limits.from_config(cfg)
+    if cfg["JOBS_URL"]:
+        from locator.jobs.redisq import RedisQueue
+
+        return RedisQueue(cfg["JOBS_URL"], limits=limits)
+    return ThreadQueue(workers=int(cfg["PLANNER_WORKERS"]), limits=limits)
 
 
 def init_app(app: Flask) -> None:
