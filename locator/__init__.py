@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from locator import config
+if TYPE_CHECKING:
+    from flask import Flask
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,6 +17,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     Templates and static files live beside the package (``templates/``,
     ``static/``), so the app runs from a checkout or an editable install.
     """
+    # Imported here so that the command line and the planning report do not load Flask.
+    from flask import Flask
+
+    from locator import config
+
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
     app.config.update(config.load(instance_path=Path(app.instance_path),

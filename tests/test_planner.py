@@ -145,3 +145,30 @@ def test_cli_coverage_and_suggest(runner, tmp_path, monkeypatch):
     assert len(json.loads(sites.read_text(encoding="utf-8"))["features"]) == 2
     res = runner.invoke(main, ["suggest", "--n", "0"])
     assert res.exit_code == 2 and '"field": "n"' in res.output
+
+
+def test_html_report_is_built_without_flask(tmp_path):
+    """``locator coverage --out report.html`` as a user runs it: a fresh process."""
+    import subprocess
+    import sys
+
+    demand = tmp_path / "riders.csv"
+    pd.DataFrame({"lon": [113.70, 110.95], "lat": [34.80, 33.97],
+                  "weight": [5000, 3000]}).to_csv(demand, index=False)
+    page = tmp_path / "report.html"
+    probe = ("import sys, runpy; sys.argv = ['locator', 'coverage', '--radius', '3000', "
+             f"'--data', {str(DEMO)!r}, '--demand', {str(demand)!r}, '--out', {str(page)!r}];"
+             "from locator.cli.main import main\n"
+             "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+             "print('FLASK' if 'flask' in sys.modules else 'NOFLASK', code)")
+    env = {**__import__("os").environ, "LOCATOR_GRID_CELL_M": "3000"}
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         env=env, timeout=300, check=False)
+    assert res.stdout.strip().endswith("NOFLASK 0"), res.stdout + res.stderr
+    html = page.read_text(encoding="utf-8")
+    # The layer control's icon is in leaflet.css as a relative image: it must be inlined.
+    assert "leaflet-control-layers-toggle" in html
+    assert "url(images/layers.png)" not in html and "url(data:image/png;base64," in html
+    # The demand layer is named by its file's name, not by the folder it sits in.
+    assert "riders" in html and str(tmp_path) not in html
+    assert "<script src=" not in html and "L.control.layers(" in html

@@ -13,7 +13,7 @@ from tqdm import tqdm
 from locator import config
 from locator.domain import schema
 from locator.errors import LocatorError
-from locator.planning import coverage, reports, runs
+from locator.planning import coverage, render, reports, runs
 from locator.stations import dataset
 from locator.storage import files
 
@@ -82,12 +82,8 @@ def _out(plan: runs.Plan, out: str | None) -> None:
 
 
 def _html(plan: runs.Plan) -> str:
-    from locator import create_app
-    from locator.web.views.planner import standalone
-
-    app = create_app({"TESTING": True, "TILES": "none"})
-    with app.test_request_context("/"):
-        return standalone(plan)
+    # The file is read offline, so it draws no tiles that would need a network.
+    return render.report_html(plan, cfg={**config.load(), "TILES": "none"})
 
 
 @click.command("coverage")
