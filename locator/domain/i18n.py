@@ -53,3 +53,53 @@ def client_strings(lang: str) -> dict[str, object]:
         "amenities": {a.code: (a.zh if lang == "zh" else a.en) for a in schema.AMENITIES},
         "quickAmenities": list(QUICK_AMENITIES),
     }
+
+
+# Labels of the staff pages (login, the union's work queue).
+STAFF_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {
+        "login_title": "工会工作人员登录", "email": "电子邮箱", "password": "密码",
+        "login": "登录", "logout": "退出登录", "logged_in_as": "已登录：{email}",
+        "login_failed": "邮箱或密码不正确", "login_throttled": "登录失败次数过多，请几分钟后再试",
+        "csrf_failed": "页面已过期，请刷新后重试", "staff_only": "仅供工会工作人员使用",
+        "invalid_email": "请输入正确的电子邮箱", "back_to_map": "返回地图",
+    },
+    "en": {
+        "login_title": "Union staff login", "email": "E-mail", "password": "Password",
+        "login": "Log in", "logout": "Log out", "logged_in_as": "Logged in as {email}",
+        "login_failed": "Wrong e-mail address or password",
+        "login_throttled": "Too many failed logins; wait a few minutes and try again",
+        "csrf_failed": "The page has expired; reload it and try again",
+        "staff_only": "For union staff only", "invalid_email": "Enter a valid e-mail address",
+        "back_to_map": "Back to the map",
+    },
+}
+
+
+# Workers' reports: the fixed reasons and the ticket page.
+REASON_LABELS: dict[str, dict[str, str]] = {
+    "zh": {"closed": "关门或找不到", "moved": "已搬迁", "locked": "锁门或无人值守",
+           "no_water": "没有饮用水", "no_toilet": "没有厕所", "dirty": "不卫生",
+           "medicine_expired": "药品过期", "wrong_hours": "开放时间不对",
+           "wrong_location": "位置不对", "other": "其他问题"},
+    "en": {"closed": "Closed or not found", "moved": "Moved", "locked": "Locked or no one there",
+           "no_water": "No drinking water", "no_toilet": "No toilet", "dirty": "Dirty",
+           "medicine_expired": "Medicine expired", "wrong_hours": "Wrong opening hours",
+           "wrong_location": "Wrong location", "other": "Other"},
+}
+
+FEEDBACK_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {"ticket_title": "反馈进度", "ticket_code": "反馈编号",
+           "not_found": "没有找到这个反馈编号",
+           "state_open": "处理中", "state_resolved": "已处理", "state_rejected": "未采纳",
+           "reply": "工会回复", "no_reply": "工会还没有回复", "station": "站点",
+           "suggestion": "新站点建议", "reason": "问题", "reported_at": "提交时间",
+           "updated_at": "最近更新", "others": "共有 {n} 人反馈了同样的问题"},
+    "en": {"ticket_title": "Your report", "ticket_code": "Ticket", "not_found":
+           "No report has that ticket code", "state_open": "Being handled",
+           "state_resolved": "Resolved", "state_rejected": "Not accepted",
+           "reply": "The union's reply", "no_reply": "No reply from the union yet",
+           "station": "Station", "suggestion": "Suggested new station", "reason": "Problem",
+           "reported_at": "Sent", "updated_at": "Last update",
+           "others": "{n} people reported the same problem"},
+}
