@@ -29,6 +29,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "within_gap": "已证明：这组选址与可能的最佳方案相差不超过 {gap}。",
         "best_unknown": "尚未证明与最佳方案的差距。",
         "demand_population": "人口（2020 年第七次人口普查）",
+        "bad_param": "“{label}”的值无效，请修改后重新计算。",
+        "bad_request": "参数无效，请修改后重新计算。",
+        "detour": "绕行系数",
     },
     "en": {
         "title": "Station coverage planner", "kinds": "Station kinds", "preset": "Job preset",
@@ -60,6 +63,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "within_gap": "Proven: these sites are within {gap} of the best possible.",
         "best_unknown": "No proof yet of how close these sites are to the best possible.",
         "demand_population": "Population (2020 census)",
+        "bad_param": "The value of “{label}” is not valid; please change it and compute again.",
+        "bad_request": "A value is not valid; please change it and compute again.",
+        "detour": "Detour factor",
     },
 }
 

@@ -157,11 +157,27 @@ def result_context(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],
     share_col = "demand_share" if plan.unit == "people" else "area_share"
     return {"plan": plan, "map": choropleth(plan, lang=lang, cfg=cfg, vendor_prefix=vendor_prefix),
             "chart": chart(plan.curve),
-            "rows": reports.records(plan.counties), "share_col": share_col,
+            "rows": reports.records(worst_first(plan)), "share_col": share_col,
+            "sorted_by": "uncovered" if plan.unit == "people" else "area_share",
             "colors": list(zip(COLORS, ("0", *[f"{b:.0%}" for b in BREAKS]), strict=True)),
             "kind_labels": {k.code: (k.zh if lang == "zh" else k.en) for k in schema.KINDS},
             "demand_name": demand_label(plan.params.demand, lang),
             "tables": reports.TABLES, "formats": reports.FORMATS}
+
+
+def worst_first(plan: runs.Plan) -> Any:
+    """The county table in the order that matters: most people (or area) uncovered first."""
+    c = plan.counties
+    if plan.unit == "people" and "uncovered_demand" in c:
+        return c.sort_values("uncovered_demand", ascending=False, kind="stable")
+    return c.sort_values("area_share", ascending=True, kind="stable")
+
+
+def error_text(field: str | None, lang: str) -> str:
+    """A readable sentence for a bad form value, in the page's language."""
+    t = STRINGS[lang]
+    label = t.get({"kind": "kinds", "n": "n"}.get(field or "", field or ""), field or "")
+    return t["bad_param"].format(label=label) if label else t["bad_request"]
 
 
 def _url_for(endpoint: str, **values: Any) -> str:

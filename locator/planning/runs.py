@@ -45,7 +45,9 @@ class PlanParams:
     candidates: str | None = None
 
     def key(self, version: str) -> str:
-        blob = json.dumps({**asdict(self), "version": version}, sort_keys=True)
+        # A preset only fills in the other fields: with equal fields the run is the same.
+        fields = {k: v for k, v in asdict(self).items() if k != "preset"}
+        blob = json.dumps({**fields, "version": version}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

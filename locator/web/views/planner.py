@@ -115,7 +115,10 @@ def _vendor_prefix() -> str:
 def page() -> ResponseReturnValue:
     a = request.args
     lang = i18n.pick(a.get("lang"), current_app.config["DEFAULT_LANG"])
-    p = runs.parse(a, current_app.config, with_n=False)
+    try:
+        p = runs.parse(a, current_app.config, with_n=False)
+    except LocatorError as exc:
+        return _bad_form(exc, lang)
     if a.get("n") in (None, ""):
         # A first visit shows a small plan; n=0 asks for coverage alone.
         p = runs.PlanParams(**{**p.__dict__, "n": PAGE_DEFAULT_N})
@@ -141,6 +144,18 @@ def page() -> ResponseReturnValue:
         return render_template("planner.html", **ctx), 500
     ctx.update(result_context(job_.future.result(), lang))
     return render_template("planner.html", **ctx)
+
+
+def _bad_form(exc: LocatorError, lang: str) -> ResponseReturnValue:
+    """The form again, with defaults and a readable message, instead of a JSON error."""
+    p = runs.parse({}, current_app.config, with_n=False)
+    ctx: dict[str, Any] = {"lang": lang, "strings": STRINGS[lang], "demo": state.current().demo,
+                           "p": p, "form": render.form(current_app.config, lang),
+                           "query": effective_query(p),
+                           "other_lang": "en" if lang == "zh" else "zh",
+                           "error": render.error_text(exc.field, lang), "error_detail": exc.message,
+                           "error_field": exc.field}
+    return render_template("planner.html", **ctx), exc.status
 
 
 def result_context(plan: runs.Plan, lang: str) -> dict[str, Any]:
