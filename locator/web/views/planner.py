@@ -137,9 +137,9 @@ def page() -> ResponseReturnValue:
         ctx["poll"] = url_for("planner.job", job_id=job_.id)
         return render_template("planner.html", **ctx)
     if job_.state == "failed":
-        exc = job_.future.exception()
-        if isinstance(exc, LocatorError):
-            raise exc
+        failure = job_.future.exception()
+        if isinstance(failure, LocatorError):
+            return _bad_form(failure, lang)
         ctx["failed"] = True
         return render_template("planner.html", **ctx), 500
     ctx.update(result_context(job_.future.result(), lang))
