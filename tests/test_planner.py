@@ -101,8 +101,9 @@ def test_planner_page_and_downloads(plan_client):
     r = plan_client.get(f"/planner?{q}&lang=en")
     assert "Coverage by county" in r.get_data(as_text=True)
     csv = plan_client.get(f"/planner/download/counties.csv?{q}")
-    df = pd.read_csv(io.BytesIO(csv.data), encoding="utf-8-sig", dtype={"county_adcode": str})
-    assert len(df) == 157 and {"county_adcode", "area_share", "demand_share"} <= set(df.columns)
+    df = pd.read_csv(io.BytesIO(csv.data), encoding="utf-8-sig", dtype={"县级区划代码": str})
+    assert len(df) == 157
+    assert {"县级区划代码", "面积覆盖率（%）", "人口覆盖率（%）"} <= set(df.columns)
     gj = json.loads(plan_client.get(f"/planner/download/suggestions.geojson?{q}").data)
     assert gj["type"] == "FeatureCollection"
     pkg = plan_client.get(f"/planner/download/gaps.gpkg?{q}")
@@ -173,3 +174,33 @@ def test_html_report_is_built_without_flask(tmp_path):
     # The demand layer is named by its file's name, not by the folder it sits in.
     assert "riders" in html and str(tmp_path) not in html
     assert "<script src=" not in html and "L.control.layers(" in html
+
+
+def test_downloads_read_well_in_a_spreadsheet(plan_client):
+    import openpyxl
+
+    q = "radius=3000&n=3&demand=riders"
+    raw = plan_client.get(f"/api/v1/suggest?{q}&wait=60").json
+    csv = plan_client.get(f"/planner/download/counties.csv?{q}&lang=en")
+    assert "filename*=UTF-8''Henan-" in csv.headers["Content-Disposition"]
+    assert "3000m" in csv.headers["Content-Disposition"]
+    df = pd.read_csv(io.BytesIO(csv.data), encoding="utf-8-sig", dtype={"County code": str})
+    # Shares are percentages rounded to 0.1, people whole numbers, demo data said so.
+    by_code = {r["county_adcode"]: r for r in raw["regions"]}
+    for row in df.head(20).itertuples(index=False):
+        want = by_code[row[0]]["area_share"] * 100
+        assert abs(row[df.columns.get_loc("Area covered (%)")] - want) <= 0.05 + 1e-9
+    assert (df["People not covered"] == df["People not covered"].round()).all()
+    assert set(df["Data note"]) == {"Demo data: the stations are synthetic, not real"}
+    zh = plan_client.get(f"/planner/download/suggestions.csv?{q}")
+    sites = pd.read_csv(io.BytesIO(zh.data), encoding="utf-8-sig")
+    assert "名称" in sites.columns and sites["名称"].astype(str).str.len().gt(0).all()
+    assert sites["名称"].str.contains("建议站点").all()
+    assert "%E6%B2%B3%E5%8D%97%E7%9C%81" in zh.headers["Content-Disposition"]  # 河南省
+    xl = plan_client.get(f"/planner/download/all.xlsx?{q}")
+    assert xl.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(xl.data), read_only=True)
+    assert book.sheetnames == ["说明", "县级覆盖", "缺口区域", "建议新增站点"]
+    assert book["县级覆盖"].max_row == 158
+    assert any("演示数据" in str(c) for r in book["说明"].iter_rows(values_only=True) for c in r)
+    assert plan_client.get(f"/planner/download/all.csv?{q}").status_code == 400

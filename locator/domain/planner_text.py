@@ -31,7 +31,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "demand_population": "人口（2020 年第七次人口普查）",
         "bad_param": "“{label}”的值无效，请修改后重新计算。",
         "bad_request": "参数无效，请修改后重新计算。",
-        "detour": "绕行系数",
+        "detour": "绕行系数", "all_tables": "全部表格，每表一页",
     },
     "en": {
         "title": "Station coverage planner", "kinds": "Station kinds", "preset": "Job preset",
@@ -65,7 +65,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "demand_population": "Population (2020 census)",
         "bad_param": "The value of “{label}” is not valid; please change it and compute again.",
         "bad_request": "A value is not valid; please change it and compute again.",
-        "detour": "Detour factor",
+        "detour": "Detour factor", "all_tables": "every table, one sheet each",
     },
 }
 

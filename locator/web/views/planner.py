@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 from typing import Any
+from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -27,12 +28,13 @@ from locator.domain import i18n, params, presets
 from locator.domain.planner_text import STRINGS
 from locator.errors import LocatorError, not_found
 from locator.jobs.threads import Job, Jobs
-from locator.planning import render, reports, runs
+from locator.planning import render, reports, runs, sheets
 from locator.web import state
 
 bp = Blueprint("planner", __name__)
 PAGE_DEFAULT_N = 10
 PAGE_WAIT_S = 2.0
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def effective_query(p: runs.PlanParams) -> dict[str, list[str]]:
@@ -166,18 +168,28 @@ def result_context(plan: runs.Plan, lang: str) -> dict[str, Any]:
 
 @bp.get("/planner/download/<what>.<fmt>")
 def download(what: str, fmt: str) -> ResponseReturnValue:
-    params.choice("table", what, reports.TABLES, default="")
-    params.choice("format", fmt, reports.FORMATS, default="")
+    """A table of the plan: CSV/XLSX for people (headers in ``lang``), GIS formats as data."""
+    params.choice("format", fmt, (*reports.FORMATS, "xlsx"), default="")
+    params.choice("table", what, (*reports.TABLES, "all") if fmt == "xlsx" else reports.TABLES,
+                  default="")
+    lang = i18n.pick(request.args.get("lang"), current_app.config["DEFAULT_LANG"])
     p = runs.parse(request.args, current_app.config, with_n=False)
     job_ = _start(p)
     try:
         plan = job_.future.result(timeout=60)
     except TimeoutError:
         return _job_answer(job_, wait=0)
-    body = reports.to_bytes(plan, what, fmt)
-    name = f"locator-{what}-{p.key(plan.version)[:8]}.{fmt}"
-    return Response(body, mimetype=reports.MEDIA[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    if fmt == "xlsx":
+        body, media = sheets.xlsx_bytes(plan, lang=lang), XLSX
+    elif fmt == "csv":
+        body, media = sheets.csv_bytes(plan, what, lang=lang), reports.MEDIA[fmt]
+    else:
+        body, media = reports.to_bytes(plan, what, fmt), reports.MEDIA[fmt]
+    name = sheets.file_name(plan, what, fmt, lang=lang)
+    fallback = f"locator-{what}-{p.key(plan.version)[:8]}.{fmt}"
+    return Response(body, mimetype=media, headers={
+        "Content-Disposition": f"attachment; filename=\"{fallback}\"; "
+                               f"filename*=UTF-8''{quote(name)}"})
 
 
 def init_app(app: Flask) -> None:
