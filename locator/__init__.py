@@ -64,4 +64,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(feedback.bp)
     app.register_blueprint(feedback.reads)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(admin.pages)
     return app
