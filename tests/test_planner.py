@@ -144,6 +144,8 @@ def test_cli_coverage_and_suggest(runner, tmp_path, monkeypatch):
                                "--out", str(sites)])
     assert res.exit_code == 0, res.output
     assert "certified gap" in res.output
+    # The progress bar names the stages of a long run as they start.
+    assert all(stage in res.output for stage in ("grid", "distances", "greedy"))
     assert len(json.loads(sites.read_text(encoding="utf-8"))["features"]) == 2
     res = runner.invoke(main, ["suggest", "--n", "0"])
     assert res.exit_code == 2 and '"field": "n"' in res.output

@@ -17,7 +17,11 @@ from locator.planning import coverage, render, reports, runs
 from locator.stations import dataset
 from locator.storage import files
 
-STEPS = ("grid", "demand", "coverage", "suggest")
+# Every stage a run may report, in order, with the word the progress bar shows for it.
+STEPS = {"grid": "grid", "demand": "demand", "coverage": "distances", "suggest": "sites",
+         "matrix": "distances to sites", "greedy": "greedy", "swap": "swaps", "bound": "bound",
+         "lp": "solver (LP)", "milp": "solver (MILP)"}
+ORDER = list(STEPS)
 
 
 def _run(args: dict[str, Any], *, with_n: bool, demand_file: str | None,
@@ -35,8 +39,10 @@ def _run(args: dict[str, Any], *, with_n: bool, demand_file: str | None,
         ds = dataset.read(data_path or files.live_path(cfg))
         with tqdm(total=len(STEPS), desc="planning", unit="step", file=sys.stderr) as bar:
             def step(name: str) -> None:
-                bar.set_postfix_str(name)
-                bar.update(1)
+                # Stages a run skips are jumped over, so the bar only moves forward.
+                bar.set_postfix_str(STEPS.get(name, name))
+                if name in STEPS:
+                    bar.update(max(0, ORDER.index(name) - bar.n))
 
             plan = runs.run(p, ds, cfg, progress=step)
             bar.update(bar.total - bar.n)

@@ -233,7 +233,8 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
         dx, dy, dw = _aggregate(g, np.where(cov.covered, 0.0, w), max(g.cell, reach / 10))
         sol = siting.suggest(p.n, p.radius, (cx, cy), (dx, dy, dw), None, detour=p.detour,
                              time_limit=float(cfg["SUGGEST_TIME_LIMIT"]),
-                             target_gap=float(cfg.get("SUGGEST_TARGET_GAP", 0.0)))
+                             target_gap=float(cfg.get("SUGGEST_TARGET_GAP", 0.0)),
+                             progress=say)
         chosen_x, chosen_y = cx[sol.sites], cy[sol.sites]
         # Count on the fine grid what each site adds, in the order they were chosen.
         first = np.full(len(g), len(sol.sites), dtype=np.int64)
