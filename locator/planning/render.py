@@ -155,7 +155,10 @@ def result_context(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],
                    vendor_prefix: str = VENDOR_PREFIX) -> dict[str, Any]:
     """Template variables that show a finished plan (page and offline report)."""
     share_col = "demand_share" if plan.unit == "people" else "area_share"
-    return {"plan": plan, "map": choropleth(plan, lang=lang, cfg=cfg, vendor_prefix=vendor_prefix),
+    key = ("map", lang, str(cfg["TILES"]), str(cfg["TIANDITU_KEY"]), vendor_prefix)
+    if key not in plan.views:
+        plan.views[key] = choropleth(plan, lang=lang, cfg=cfg, vendor_prefix=vendor_prefix)
+    return {"plan": plan, "map": plan.views[key],
             "chart": chart(plan.curve),
             "rows": reports.records(worst_first(plan)), "share_col": share_col,
             "sorted_by": "uncovered" if plan.unit == "people" else "area_share",

@@ -154,6 +154,9 @@ class Plan:
     headline: dict[str, Any]
     seconds: dict[str, float] = field(default_factory=dict)
     cov: coverage.Coverage | None = field(default=None, repr=False)
+    # Rendered views of this plan (map parts per language and tiles), kept with the
+    # plan so that a cached plan is not drawn again and the renders die with it.
+    views: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
 
 
 def _aggregate(g: grid.Grid, w: np.ndarray, block: float) -> tuple[np.ndarray, np.ndarray,
