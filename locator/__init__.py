@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from locator import config
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -17,6 +16,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ``static/`` beside the package) or, in an installed wheel, from the copies
     packed inside it (:data:`locator.config.ROOT`).
     """
+    # Imported here so that the command line and the planning report do not load Flask.
+    from flask import Flask
+
+    from locator import config
+
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=str(config.ROOT / "templates"),
                 static_folder=str(config.ROOT / "static"))

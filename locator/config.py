@@ -170,6 +170,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_SUGGEST_N", 200, int, "Most new sites one suggest request may ask for."),
     Setting("SUGGEST_TIME_LIMIT", 10.0, float,
             "Seconds one suggest run may spend (greedy, swaps, then HiGHS)."),
+    Setting("SUGGEST_TARGET_GAP", 0.01, float,
+            "A suggest run stops once its sites are proven within this share of the best."),
     Setting("PLANNER_WORKERS", 1, int,
             "Background threads computing planner jobs (coverage, suggestions)."),
     Setting("JOBS_URL", "", str,

@@ -14,11 +14,15 @@ from locator import config
 from locator.cli.options import param_option
 from locator.domain import schema
 from locator.errors import LocatorError
-from locator.planning import coverage, reports, runs
+from locator.planning import coverage, render, reports, runs
 from locator.stations import dataset
 from locator.storage import watcher
 
-STEPS = ("grid", "demand", "coverage", "suggest")
+# Every stage a run may report, in order, with the word the progress bar shows for it.
+STEPS = {"grid": "grid", "demand": "demand", "coverage": "distances", "suggest": "sites",
+         "matrix": "distances to sites", "greedy": "greedy", "swap": "swaps", "bound": "bound",
+         "lp": "solver (LP)", "milp": "solver (MILP)"}
+ORDER = list(STEPS)
 
 
 def _run(args: dict[str, Any], *, with_n: bool, demand_file: str | None,
@@ -36,8 +40,10 @@ def _run(args: dict[str, Any], *, with_n: bool, demand_file: str | None,
         ds = (dataset.read(data_path) if data_path else watcher.live_dataset(cfg))
         with tqdm(total=len(STEPS), desc="planning", unit="step", file=sys.stderr) as bar:
             def step(name: str) -> None:
-                bar.set_postfix_str(name)
-                bar.update(1)
+                # Stages a run skips are jumped over, so the bar only moves forward.
+                bar.set_postfix_str(STEPS.get(name, name))
+                if name in STEPS:
+                    bar.update(max(0, ORDER.index(name) - bar.n))
 
             plan = runs.run(p, ds, cfg, progress=step)
             bar.update(bar.total - bar.n)
@@ -83,12 +89,8 @@ def _out(plan: runs.Plan, out: str | None) -> None:
 
 
 def _html(plan: runs.Plan) -> str:
-    from locator import create_app
-    from locator.web.views.planner import standalone
-
-    app = create_app({"TESTING": True, "TILES": "none"})
-    with app.test_request_context("/"):
-        return standalone(plan)
+    # The file is read offline, so it draws no tiles that would need a network.
+    return render.report_html(plan, cfg={**config.load(), "TILES": "none"})
 
 
 @click.command("coverage")

@@ -46,7 +46,9 @@ class PlanParams:
     candidates: str | None = None
 
     def key(self, version: str) -> str:
-        blob = json.dumps({**asdict(self), "version": version}, sort_keys=True)
+        # A preset only fills in the other fields: with equal fields the run is the same.
+        fields = {k: v for k, v in asdict(self).items() if k != "preset"}
+        blob = json.dumps({**fields, "version": version}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -151,6 +153,9 @@ class Plan:
     headline: dict[str, Any]
     seconds: dict[str, float] = field(default_factory=dict)
     cov: coverage.Coverage | None = field(default=None, repr=False)
+    # Rendered views of this plan (map parts per language and tiles), kept with the
+    # plan so that a cached plan is not drawn again and the renders die with it.
+    views: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
 
 
 def _aggregate(g: grid.Grid, w: np.ndarray, block: float) -> tuple[np.ndarray, np.ndarray,
@@ -229,7 +234,9 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
             names = [""] * len(cx)
         dx, dy, dw = _aggregate(g, np.where(cov.covered, 0.0, w), max(g.cell, reach / 10))
         sol = siting.suggest(p.n, p.radius, (cx, cy), (dx, dy, dw), None, detour=p.detour,
-                             time_limit=float(cfg["SUGGEST_TIME_LIMIT"]))
+                             time_limit=float(cfg["SUGGEST_TIME_LIMIT"]),
+                             target_gap=float(cfg.get("SUGGEST_TARGET_GAP", 0.0)),
+                             progress=say)
         chosen_x, chosen_y = cx[sol.sites], cy[sol.sites]
         # Count on the fine grid what each site adds, in the order they were chosen.
         first = np.full(len(g), len(sol.sites), dtype=np.int64)
