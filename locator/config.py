@@ -121,6 +121,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_SUGGEST_N", 200, int, "Most new sites one suggest request may ask for."),
     Setting("SUGGEST_TIME_LIMIT", 10.0, float,
             "Seconds one suggest run may spend (greedy, swaps, then HiGHS)."),
+    Setting("NETWORK_PATH", "", str,
+            "Street graph (.npz from `locator network build`) for network distances; empty "
+            "means the latest graph built in DATA_DIR/networks, if any."),
+    Setting("NETWORK_MAX_SNAP_M", 500.0, float,
+            "Points farther than this from any graph node count as unreachable on the network."),
+    Setting("PLANNING_DISTANCE", "auto", str,
+            "Default distance for coverage and suggest: network when a graph is configured "
+            "(auto), or always straight.", ("auto", "network", "straight")),
     Setting("PLANNER_WORKERS", 1, int,
             "Background threads computing planner jobs (coverage, suggestions)."),
     Setting("PLANNER_CACHE", 16, int, "Planner results kept in memory, per parameter set."),

@@ -141,6 +141,10 @@ from locator.cli.planning import coverage_cmd, suggest_cmd  # noqa: E402
 main.add_command(coverage_cmd)
 main.add_command(suggest_cmd)
 
+from locator.cli.network import network_group  # noqa: E402
+
+main.add_command(network_group)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -104,3 +104,11 @@ def bbox(raw: str | None, *, field: str = "bbox") -> tuple[float, float, float, 
     if x0 > x1 or y0 > y1:
         raise invalid(field, f"{field} minimum must not exceed maximum")
     return (x0, y0, x1, y1)
+
+
+DISTANCES = ("network", "straight")
+
+
+def distance(raw: str | None, *, default: str, field: str = "distance") -> str:
+    """How planning measures distance: ``network`` (along streets) or ``straight``."""
+    return choice(field, raw, DISTANCES, default=default)
