@@ -27,6 +27,8 @@ def paths(max_n: int) -> dict[str, Any]:
         _q("demand", "Demand layer name: none, population, or a file stem from DEMAND_DIR.",
            {"type": "string"}),
         _q("by", "Regions to report.", {"type": "string", "enum": list(coverage.BY)}),
+        _q("distance", "network (along the street graph; the default when one is "
+           "configured) or straight.", {"type": "string", "enum": ["network", "straight"]}),
     ]
     wait = _q("wait", "Seconds to wait for the result before answering 202 with a job.",
               {"type": "number", "minimum": 0, "maximum": 60, "default": 20})

@@ -207,3 +207,29 @@ def from_graph(g: graphs.Graph, *, max_snap: float) -> Network:
     """A :class:`Network` over an in-memory graph (tests, benchmarks)."""
     x, y = to_metric(g.lon, g.lat)
     return Network(g, x, y, g.csr(), Snapper(x, y), max_snap)
+
+
+def isochrone(net: Network, lon: float, lat: float, *, distance: float,
+              width: float = 25.0) -> tuple[Any, np.ndarray, bool]:
+    """The walkable area (WGS-84 geometry) within ``distance`` metres of a point.
+
+    Returns the area, the network distance of every node (``inf`` when not
+    reached) and whether the point could join the network at all.
+    """
+    import shapely
+
+    from locator.geo.network.isochrone import area, reached_segments
+    from locator.planning.grid import to_wgs84
+
+    px, py = to_metric(np.array([lon]), np.array([lat]))
+    sn = net.snapper.snap(px, py, max_snap=net.max_snap)
+    if not sn.reachable[0] or sn.distance[0] > distance:
+        return shapely.Polygon(), np.full(net.graph.n_nodes, np.inf), bool(sn.reachable[0])
+    seg, d = reached_segments(net.csr, net.x, net.y, int(sn.node[0]), float(sn.distance[0]),
+                              distance)
+    geom = area(seg, width=width)
+
+    def back(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(to_wgs84(xy[:, 0], xy[:, 1]))
+
+    return shapely.transform(geom, back), d, True
