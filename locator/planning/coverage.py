@@ -159,6 +159,8 @@ def compute(grid: Grid, sx: np.ndarray, sy: np.ndarray, *, radius: float = 1000.
     pos = grid.locate(sx, sy)
     station_region = np.where(pos >= 0, grid.region[np.maximum(pos, 0)], -1)
     if network is not None:
+        if network.crs != grid.crs:
+            raise ValueError(f"network projected to {network.crs}, grid to {grid.crs}")
         dist = network.nearest(grid.x, grid.y, sx, sy, limit=radius)
         far = ~network.snapper.snap(grid.x, grid.y, max_snap=network.max_snap).reachable
         return Coverage(grid, float(radius), 1.0, dist, demand, station_region, None,

@@ -30,6 +30,7 @@ from scipy.spatial import cKDTree
 
 from locator.geo.network import graph as graphs
 from locator.geo.network.snap import Snapper
+from locator.geo.datum import METRIC_CRS
 from locator.planning.grid import to_metric
 
 DISTANCES = ("network", "straight")
@@ -48,6 +49,7 @@ class Network:
     snapper: Snapper
     max_snap: float
     path: str = ""
+    crs: str = METRIC_CRS
 
     @property
     def version(self) -> str:
@@ -203,10 +205,10 @@ def load(cfg: Mapping[str, Any]) -> Network | None:
     return _load(str(p), p.stat().st_mtime, float(cfg.get("NETWORK_MAX_SNAP_M", 500.0)))
 
 
-def from_graph(g: graphs.Graph, *, max_snap: float) -> Network:
-    """A :class:`Network` over an in-memory graph (tests, benchmarks)."""
-    x, y = to_metric(g.lon, g.lat)
-    return Network(g, x, y, g.csr(), Snapper(x, y), max_snap)
+def from_graph(g: graphs.Graph, *, max_snap: float, crs: str = METRIC_CRS) -> Network:
+    """A :class:`Network` over an in-memory graph (tests, benchmarks), projected to ``crs``."""
+    x, y = to_metric(g.lon, g.lat, crs)
+    return Network(g, x, y, g.csr(), Snapper(x, y), max_snap, "", crs)
 
 
 def isochrone(net: Network, lon: float, lat: float, *, distance: float,
@@ -221,7 +223,7 @@ def isochrone(net: Network, lon: float, lat: float, *, distance: float,
     from locator.geo.network.isochrone import area, reached_segments
     from locator.planning.grid import to_wgs84
 
-    px, py = to_metric(np.array([lon]), np.array([lat]))
+    px, py = to_metric(np.array([lon]), np.array([lat]), net.crs)
     sn = net.snapper.snap(px, py, max_snap=net.max_snap)
     if not sn.reachable[0] or sn.distance[0] > distance:
         return shapely.Polygon(), np.full(net.graph.n_nodes, np.inf), bool(sn.reachable[0])
@@ -230,6 +232,6 @@ def isochrone(net: Network, lon: float, lat: float, *, distance: float,
     geom = area(seg, width=width)
 
     def back(xy: np.ndarray) -> np.ndarray:
-        return np.column_stack(to_wgs84(xy[:, 0], xy[:, 1]))
+        return np.column_stack(to_wgs84(xy[:, 0], xy[:, 1], net.crs))
 
     return shapely.transform(geom, back), d, True

@@ -9,6 +9,8 @@ follows the streets and leaves out blocks and rivers no street crosses.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import shapely
 from scipy import sparse
@@ -35,9 +37,10 @@ def reached_segments(csr: sparse.csr_matrix, x: np.ndarray, y: np.ndarray, sourc
     return seg, d
 
 
-def area(segments: np.ndarray, *, width: float) -> shapely.Geometry:
+def area(segments: np.ndarray, *, width: float) -> Any:
     """The segments buffered by ``width`` metres and merged into one (multi)polygon."""
     if not len(segments):
         return shapely.Polygon()
-    lines = shapely.linestrings(segments)
-    return shapely.buffer(shapely.multilinestrings(lines), width, quad_segs=4)
+    lines = np.asarray(shapely.linestrings(segments), dtype=object)
+    merged = shapely.multilinestrings(list(lines))
+    return shapely.buffer(merged, width, quad_segs=4)
