@@ -145,6 +145,10 @@ from locator.cli.network import network_group  # noqa: E402
 
 main.add_command(network_group)
 
+from locator.cli.users import users  # noqa: E402
+
+main.add_command(users)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()
