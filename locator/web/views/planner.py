@@ -46,7 +46,7 @@ PAGE_WAIT_S = 2.0
 def effective_query(p: runs.PlanParams) -> dict[str, list[str]]:
     """Query arguments that reproduce ``p`` (for downloads and the language link)."""
     q = {"kind": list(p.kinds), "radius": [f"{p.radius:g}"], "detour": [f"{p.detour:g}"],
-         "demand": [p.demand], "n": [str(p.n)]}
+         "demand": [p.demand], "n": [str(p.n)], "distance": [p.distance]}
     if p.preset:
         q["preset"] = [p.preset]
     return q
@@ -214,7 +214,8 @@ def _form(lang: str) -> dict[str, Any]:
             "layers": [runs.NONE_LAYER, *runs.demand_layers(cfg)],
             "kinds": [{"code": k.code, "label": k.zh if lang == "zh" else k.en}
                       for k in schema.KINDS],
-            "max_n": cfg["MAX_SUGGEST_N"]}
+            "max_n": cfg["MAX_SUGGEST_N"],
+            "has_network": runs.network_distance.network_path(cfg) is not None}
 
 
 @bp.get("/planner")
