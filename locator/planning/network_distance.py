@@ -28,9 +28,9 @@ from scipy import sparse
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from locator.geo.datum import METRIC_CRS
 from locator.geo.network import graph as graphs
 from locator.geo.network.snap import Snapper
-from locator.geo.datum import METRIC_CRS
 from locator.planning.grid import to_metric
 
 DISTANCES = ("network", "straight")
