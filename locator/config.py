@@ -172,6 +172,14 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds one suggest run may spend (greedy, swaps, then HiGHS)."),
     Setting("SUGGEST_TARGET_GAP", 0.01, float,
             "A suggest run stops once its sites are proven within this share of the best."),
+    Setting("NETWORK_PATH", "", str,
+            "Street graph (.npz from `locator network build`) for network distances; empty "
+            "means the latest graph built in DATA_DIR/networks, if any."),
+    Setting("NETWORK_MAX_SNAP_M", 500.0, float,
+            "Points farther than this from any graph node count as unreachable on the network."),
+    Setting("PLANNING_DISTANCE", "auto", str,
+            "Default distance for coverage and suggest: network when a graph is configured "
+            "(auto), or always straight.", ("auto", "network", "straight")),
     Setting("PLANNER_WORKERS", 1, int,
             "Background threads computing planner jobs (coverage, suggestions)."),
     Setting("JOBS_URL", "", str,

@@ -156,6 +156,10 @@ from locator.cli.planning import coverage_cmd, suggest_cmd  # noqa: E402
 main.add_command(coverage_cmd)
 main.add_command(suggest_cmd)
 
+from locator.cli.network import network_group  # noqa: E402
+
+main.add_command(network_group)
+
 from locator.cli.users import users  # noqa: E402
 
 main.add_command(users)

@@ -59,7 +59,12 @@ def _summary(plan: runs.Plan) -> None:
     if plan.demo:
         click.echo("演示数据 / demo data: synthetic stations")
     kinds = ", ".join(schema.label(schema.KINDS, k) for k in p.kinds)
-    click.echo(f"{kinds} · radius {p.radius:g} m · detour {p.detour:g} · demand {p.demand}")
+    how = (f"network distance (graph {pv.get('network_version', '')})"
+           if p.distance == "network" else f"straight-line distance, detour {p.detour:g}")
+    click.echo(f"{kinds} · radius {p.radius:g} m · {how} · demand {p.demand}")
+    if p.distance == "network" and pv.get("unreachable_cells"):
+        click.echo(f"{int(pv['unreachable_cells']):,} cells are farther than NETWORK_MAX_SNAP_M "
+                   "from any road: unreachable, counted as not covered")
     click.echo(f"province: {pv['area_share']:.1%} of area covered "
                f"({pv['covered_km2']:,.0f} of {pv['area_km2']:,.0f} km²)"
                + (f", {pv['demand_share']:.1%} of demand ({pv['covered_demand']:,.0f} of "
@@ -102,15 +107,18 @@ def _html(plan: runs.Plan) -> str:
               help="Demand file (county CSV, points CSV, polygons, GeoTIFF).")
 @param_option("by", default="county", show_default=True, default_help="county, city or province.")
 @click.option("--out", default=None, help="Report file: .csv, .geojson, .gpkg or .html.")
+@click.option("--distance", default=None,
+              help="network (along the street graph) or straight; default network when a "
+                   "graph is configured.")
 @click.option("--gap-cells", default=None,
               help="CSV of every gap cell: centre, county, demand, distance to nearest station.")
 @click.option("--data", "data_path", default=None, help="Station dataset.")
 def coverage_cmd(kind: tuple[str, ...], preset: str | None, radius: str | None,
                  detour: str | None, demand_file: str | None, by: str, out: str | None,
-                 gap_cells: str | None, data_path: str | None) -> None:
+                 distance: str | None, gap_cells: str | None, data_path: str | None) -> None:
     """Coverage by county or city: share of area and of demand within the radius."""
     args = {"kind": list(kind), "preset": preset, "radius": radius, "detour": detour,
-            "by": by, "demand": None if demand_file else "none"}
+            "by": by, "demand": None if demand_file else "none", "distance": distance}
     plan = _run({k: v for k, v in args.items() if v}, with_n=False, demand_file=demand_file,
                 candidates=None, data_path=data_path)
     _summary(plan)
@@ -129,14 +137,17 @@ def coverage_cmd(kind: tuple[str, ...], preset: str | None, radius: str | None,
 @click.option("--demand", "demand_file", default=None, help="Demand file.")
 @click.option("--candidates", default=None,
               help="Possible sites: CSV lon,lat[,name] or a point layer (default: grid).")
+@click.option("--distance", default=None,
+              help="network (along the street graph) or straight; default network when a "
+                   "graph is configured.")
 @click.option("--out", default=None, help="Output: .csv, .geojson or .gpkg of the sites.")
 @click.option("--data", "data_path", default=None, help="Station dataset.")
 def suggest_cmd(n: str, kind: tuple[str, ...], preset: str | None, radius: str | None,
-                demand_file: str | None, candidates: str | None, out: str | None,
-                data_path: str | None) -> None:
+                demand_file: str | None, candidates: str | None, distance: str | None,
+                out: str | None, data_path: str | None) -> None:
     """Suggest n new sites covering the most demand not yet covered."""
     args = {"kind": list(kind), "preset": preset, "radius": radius, "n": n,
-            "demand": None if demand_file else "none"}
+            "demand": None if demand_file else "none", "distance": distance}
     plan = _run({k: v for k, v in args.items() if v}, with_n=True, demand_file=demand_file,
                 candidates=candidates, data_path=data_path)
     _summary(plan)

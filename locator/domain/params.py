@@ -238,5 +238,15 @@ _PARAMS = (
     Param("zoom", "integer", "Map zoom level.", "缩放", "Zoom", lo=3, hi=18),
     Param("width", "integer", "Frame width in pixels.", "宽", "Width", lo=200, hi=2000),
     Param("height", "integer", "Frame height in pixels.", "高", "Height", lo=200, hi=2000),
+    Param("distance", "string", "network (along the street graph; the default when one is "
+          "configured) or straight.", "距离算法", "Distance", enum=("network", "straight")),
 )
 TABLE: dict[str, Param] = {p.name: p for p in _PARAMS}
+
+
+DISTANCES = ("network", "straight")
+
+
+def distance(raw: str | None, *, default: str, field: str = "distance") -> str:
+    """How planning measures distance: ``network`` (along streets) or ``straight``."""
+    return choice(field, raw, DISTANCES, default=default)

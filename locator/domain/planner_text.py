@@ -7,7 +7,10 @@ from pathlib import PurePath
 STRINGS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "站点覆盖规划", "kinds": "站点类型", "preset": "工种预设", "custom": "自定义半径",
-        "radius": "服务半径（米）", "demand": "需求图层", "none": "无（按面积）",
+        "radius": "服务半径（米）", "distance": "距离算法",
+        "distance_network": "沿路网（实际步行距离）", "distance_straight": "直线距离",
+        "network_note": "距离沿路网计算（含到道路的直线接入距离）",
+        "demand": "需求图层", "none": "无（按面积）",
         "n": "新增站点数", "run": "计算", "computing": "正在计算，请稍候…",
         "failed": "计算失败", "coverage_map": "各县（市、区）覆盖率", "legend": "覆盖率",
         "gaps": "缺口区域", "sites": "建议新增站点", "county_table": "县级覆盖表",
@@ -35,7 +38,11 @@ STRINGS: dict[str, dict[str, str]] = {
     },
     "en": {
         "title": "Station coverage planner", "kinds": "Station kinds", "preset": "Job preset",
-        "custom": "Custom radius", "radius": "Service radius (m)", "demand": "Demand layer",
+        "custom": "Custom radius", "radius": "Service radius (m)", "distance": "Distance",
+        "distance_network": "along streets (real walking distance)",
+        "distance_straight": "straight line",
+        "network_note": "Distance along the street network (plus the straight walk to the "
+        "nearest street)", "demand": "Demand layer",
         "none": "None (by area)", "n": "New stations", "run": "Compute",
         "computing": "Computing, please wait…", "failed": "Computation failed",
         "coverage_map": "Coverage by county", "legend": "Coverage", "gaps": "Gap areas",

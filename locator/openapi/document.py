@@ -64,6 +64,15 @@ def _api_paths(max_k: int, bbox_limit: int, max_distance_m: float | None,
                     _q("out_crs", "Datum of the returned coordinates.", CRS)],
                    _json("The station.", station), errors=("400", "404", "429")),
         },
+        "/api/v1/stations/{station_id}/isochrone": {
+            **_get("The area reachable on foot from a station (a GeoJSON polygon built from "
+                   "the reached street edges; needs a configured street graph)", "stations",
+                   [_path("station_id", "Station id."),
+                    _q("minutes", "Walking minutes (at WALK_SPEED_M_PER_MIN).",
+                       {"type": "number", "minimum": 1, "maximum": 120, "default": 15})],
+                   _json("A GeoJSON Feature with the walkable area.", {"type": "object"}),
+                   errors=("400", "404", "409", "429")),
+        },
         "/api/v1/stations.geojson": _get(
             "Every live station as one GeoJSON download", "downloads",
             [_q("crs", "Datum of the coordinates.", CRS),

@@ -19,7 +19,7 @@ def paths(max_n: int) -> dict[str, Any]:
         kind,
         _q("preset", "Job preset: sets the kinds and radius unless given.",
            {"type": "string", "enum": list(presets.PRESET_CODES)}),
-        _p("radius"), _p("detour"), _p("demand"), _p("by", default=None),
+        _p("radius"), _p("detour"), _p("demand"), _p("by", default=None), _p("distance"),
     ]
     wait = _p("wait")
     plan = {"type": "object", "description": "The plan: params, dataset, unit, province, "

@@ -29,6 +29,7 @@ from locator.domain import params
 from locator.errors import invalid
 from locator.planning.demand import Demand
 from locator.planning.grid import Grid, region_sums, to_metric, to_wgs84
+from locator.planning.network_distance import Network
 from locator.stations import filters
 from locator.stations.dataset import Dataset
 
@@ -76,6 +77,11 @@ class Coverage:
     demand: Demand | None
     station_region: np.ndarray
     exact_km2: np.ndarray | None = None
+    # "straight" or "network"; with "network", distance runs along the street graph.
+    distance_kind: str = "straight"
+    network_version: str = ""
+    # Cells too far from any road to join the network (always False for straight).
+    unreachable: np.ndarray | None = None
 
     @property
     def reach(self) -> float:
@@ -122,7 +128,7 @@ def exact_covered_km2(regions: gpd.GeoSeries, sx: np.ndarray, sy: np.ndarray,
 
 def compute(grid: Grid, sx: np.ndarray, sy: np.ndarray, *, radius: float = 1000.0,
             detour: float = 1.0, demand: Demand | None = None,
-            area: str = "exact") -> Coverage:
+            area: str = "exact", network: Network | None = None) -> Coverage:
     """Distance to the nearest station for every cell of ``grid``.
 
     Parameters
@@ -142,13 +148,23 @@ def compute(grid: Grid, sx: np.ndarray, sy: np.ndarray, *, radius: float = 1000.
         ``"exact"``: covered area from polygon geometry (disc union clipped
         to each region); ``"grid"``: from the share of covered cell centres.
         Demand and gaps always use the grid.
+    network
+        When given, distances run along this street graph (snap distances
+        included, ``detour`` ignored) and area comes from the grid.
     """
     check_radius(radius, detour)
     if area not in AREA_METHODS:
         raise invalid("area", f"area must be one of {', '.join(AREA_METHODS)}, got {area!r}")
-    dist = nearest_distance(grid.x, grid.y, sx, sy)
     pos = grid.locate(sx, sy)
     station_region = np.where(pos >= 0, grid.region[np.maximum(pos, 0)], -1)
+    if network is not None:
+        if network.crs != grid.crs:
+            raise ValueError(f"network projected to {network.crs}, grid to {grid.crs}")
+        dist = network.nearest(grid.x, grid.y, sx, sy, limit=radius)
+        far = ~network.snapper.snap(grid.x, grid.y, max_snap=network.max_snap).reachable
+        return Coverage(grid, float(radius), 1.0, dist, demand, station_region, None,
+                        "network", network.version, far)
+    dist = nearest_distance(grid.x, grid.y, sx, sy)
     exact = (exact_covered_km2(grid.regions.geometry, sx, sy, radius / detour)
              if area == "exact" else None)
     return Coverage(grid, float(radius), float(detour), dist, demand, station_region, exact)
@@ -182,7 +198,9 @@ def table(cov: Coverage, *, by: str = "county") -> pd.DataFrame:
         "county": g.regions["county"], "city_adcode": g.regions["city_adcode"].astype(str),
         "city": g.regions["city"], "area_km2": area, "covered_km2": covered_km2,
         "cells": cells, "covered_cells": covered, "stations": stations,
-        "demand": dem, "covered_demand": dem_cov})
+        "demand": dem, "covered_demand": dem_cov,
+        "unreachable_cells": region_sums(g, cov.unreachable.astype(float))
+        if cov.unreachable is not None else np.zeros(n_reg)})
     if by == "city":
         base = base.groupby(["city_adcode", "city"], as_index=False, sort=True).sum(
             numeric_only=True)
@@ -198,6 +216,7 @@ def table(cov: Coverage, *, by: str = "county") -> pd.DataFrame:
     out["stations"] = out["stations"].astype(int)
     out["cells"] = out["cells"].astype(int)
     out["covered_cells"] = out["covered_cells"].astype(int)
+    out["unreachable_cells"] = out["unreachable_cells"].astype(int)
     return out.reset_index(drop=True)
 
 

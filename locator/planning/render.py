@@ -148,7 +148,8 @@ def form(cfg: Mapping[str, Any], lang: str) -> dict[str, Any]:
             "layer_labels": {name: demand_label(name, lang) for name in layers},
             "kinds": [{"code": k.code, "label": k.zh if lang == "zh" else k.en}
                       for k in schema.KINDS],
-            "max_n": cfg["MAX_SUGGEST_N"]}
+            "max_n": cfg["MAX_SUGGEST_N"],
+            "has_network": runs.network_distance.network_path(cfg) is not None}
 
 
 def result_context(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],

@@ -21,8 +21,8 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from locator.domain import params, presets, schema
-from locator.errors import invalid
-from locator.planning import coverage, demand, grid, siting
+from locator.errors import LocatorError, invalid
+from locator.planning import coverage, demand, grid, network_distance, siting
 from locator.stations import filters
 from locator.stations.dataset import Dataset
 
@@ -44,6 +44,7 @@ class PlanParams:
     n: int = 0
     preset: str | None = None
     candidates: str | None = None
+    distance: str = "straight"
 
     def key(self, version: str) -> str:
         # A preset only fills in the other fields: with equal fields the run is the same.
@@ -100,7 +101,21 @@ def parse(args: Mapping[str, Any], cfg: Mapping[str, Any], *, with_n: bool) -> P
     n = params.integer("n", get("n"), lo=0 if not with_n else 1, hi=int(cfg["MAX_SUGGEST_N"]),
                        default=10 if with_n else 0)
     return PlanParams(kinds=tuple(sorted(kinds)), radius=radius, detour=detour, demand=layer,
-                      by=by, n=n, preset=preset_code)
+                      by=by, n=n, preset=preset_code, distance=parse_distance(get("distance"),
+                                                                              cfg))
+
+
+def parse_distance(raw: str | None, cfg: Mapping[str, Any]) -> str:
+    """``network`` or ``straight``; the default is network when a graph is configured."""
+    has = network_distance.network_path(cfg) is not None
+    pref = str(cfg.get("PLANNING_DISTANCE", "auto"))
+    default = "network" if has and pref != "straight" else "straight"
+    out = params.distance(raw, default=default)
+    if out == "network" and not has:
+        raise LocatorError(409, "no_network", "no street graph is configured: build one with "
+                           "`locator network build --osm FILE.osm.pbf` or set NETWORK_PATH",
+                           "distance")
+    return out
 
 
 def read_candidates(path: str | Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -207,8 +222,9 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
     say("coverage")
     t = time.perf_counter()
     sx, sy = coverage.station_xy(ds, p.kinds)
+    net = network_distance.load(cfg) if p.distance == "network" else None
     cov = coverage.compute(g, sx, sy, radius=p.radius, detour=p.detour, demand=dem,
-                           area=str(cfg["COVERAGE_AREA"]))
+                           area=str(cfg["COVERAGE_AREA"]), network=net)
     secs["coverage"] = time.perf_counter() - t
     unit = "people" if dem is not None else "km2"
     w = dem.weights if dem is not None else np.full(len(g), g.cell_km2)
@@ -233,15 +249,20 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
             cx, cy = g.x[on], g.y[on]
             names = [""] * len(cx)
         dx, dy, dw = _aggregate(g, np.where(cov.covered, 0.0, w), max(g.cell, reach / 10))
-        sol = siting.suggest(p.n, p.radius, (cx, cy), (dx, dy, dw), None, detour=p.detour,
+        cover = net.coverage_matrix if net is not None else siting.coverage_matrix
+        sol = siting.suggest(p.n, p.radius, (cx, cy), (dx, dy, dw), None, detour=cov.detour,
                              time_limit=float(cfg["SUGGEST_TIME_LIMIT"]),
                              target_gap=float(cfg.get("SUGGEST_TARGET_GAP", 0.0)),
-                             progress=say)
+                             progress=say, cover=cover)
         chosen_x, chosen_y = cx[sol.sites], cy[sol.sites]
         # Count on the fine grid what each site adds, in the order they were chosen.
         first = np.full(len(g), len(sol.sites), dtype=np.int64)
-        tree = cKDTree(np.column_stack([g.x, g.y]))
-        hits = tree.query_ball_point(np.column_stack([chosen_x, chosen_y]), r=reach)
+        if net is not None:
+            reached = net.coverage_matrix(g.x, g.y, chosen_x, chosen_y, reach)
+            hits = np.split(reached.indices, reached.indptr[1:-1])
+        else:
+            tree = cKDTree(np.column_stack([g.x, g.y]))
+            hits = tree.query_ball_point(np.column_stack([chosen_x, chosen_y]), r=reach)
         for k in range(len(sol.sites) - 1, -1, -1):
             first[np.asarray(hits[k], dtype=np.int64)] = k
         first[cov.covered] = len(sol.sites)
@@ -278,6 +299,8 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
                 "seconds": {k: round(v, 3) for k, v in sol.seconds.items()}}
         secs["suggest"] = time.perf_counter() - t
     prov = coverage.table(cov, by="province").iloc[0].to_dict()
+    prov["distance"] = cov.distance_kind
+    prov["network_version"] = cov.network_version
     return Plan(params=p, version=ds.version, demo=ds.demo, unit=unit, counties=counties,
                 cities=coverage.table(cov, by="city"),
                 province={str(k): (v.item() if hasattr(v, "item") else v) for k, v in prov.items()},

@@ -230,7 +230,8 @@ def suggest(n: int, radius: float, candidates: tuple[np.ndarray, np.ndarray],
             existing: tuple[np.ndarray, np.ndarray] | None = None, *,
             detour: float = 1.0, time_limit: float = 10.0, exact: bool = True,
             target_gap: float = 0.0,
-            progress: Progress | None = None) -> Suggestion:
+            progress: Progress | None = None,
+            cover: Callable[..., sparse.csc_matrix] | None = None) -> Suggestion:
     """Choose ``n`` candidate sites covering the most demand not yet covered.
 
     Parameters
@@ -256,6 +257,9 @@ def suggest(n: int, radius: float, candidates: tuple[np.ndarray, np.ndarray],
     target_gap
         Stop tightening once the sites are proven within this share of the
         best possible (0 spends the time limit where the bound is not tight).
+    cover
+        Builds the coverage matrix from ``(dx, dy, cx, cy, reach)``; straight-line
+        :func:`coverage_matrix` by default, network distances when given one.
     """
     t0 = time.perf_counter()
     deadline = t0 + time_limit
@@ -276,7 +280,7 @@ def suggest(n: int, radius: float, candidates: tuple[np.ndarray, np.ndarray],
         keep &= ~near
     rows = np.flatnonzero(keep)
     say("matrix")
-    a = coverage_matrix(dx[rows], dy[rows], cx, cy, reach)
+    a = (cover or coverage_matrix)(dx[rows], dy[rows], cx, cy, reach)
     reachable = np.diff(a.tocsr().indptr) > 0
     unreachable = float(w[rows][~reachable].sum())
     useful = np.flatnonzero(np.diff(a.indptr) > 0)

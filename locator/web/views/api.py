@@ -61,6 +61,32 @@ def station(station_id: str) -> ResponseReturnValue:
     return jsonify(feat)
 
 
+@bp.get("/stations/<station_id>/isochrone")
+def isochrone(station_id: str) -> ResponseReturnValue:
+    """The area reachable on foot from a station within ``minutes``, as GeoJSON."""
+    import shapely
+
+    from locator.errors import LocatorError
+    from locator.planning import network_distance
+
+    ds = state.current()
+    row = ds.row(station_id)
+    cfg = current_app.config
+    minutes = params.number("minutes", request.args.get("minutes"), lo=1, hi=120, default=15)
+    net = network_distance.load(cfg)
+    if net is None:
+        raise LocatorError(409, "no_network", "no street graph is configured: build one with "
+                           "`locator network build --osm FILE.osm.pbf` or set NETWORK_PATH")
+    speed = float(cfg["WALK_SPEED_M_PER_MIN"])
+    geom, _, joined = network_distance.isochrone(net, float(ds.lon[row]), float(ds.lat[row]),
+                                                 distance=minutes * speed)
+    return jsonify({"type": "Feature", "geometry": shapely.geometry.mapping(geom),
+                    "properties": {"id": station_id, "minutes": minutes,
+                                   "distance_m": minutes * speed, "mode": net.graph.mode,
+                                   "network_version": net.version,
+                                   "reachable": joined, "demo": bool(ds.demo)}})
+
+
 @bp.get("/stations")
 def stations() -> ResponseReturnValue:
     a = request.args

@@ -42,7 +42,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def effective_query(p: runs.PlanParams) -> dict[str, list[str]]:
     """Query arguments that reproduce ``p`` (for downloads and the language link)."""
     q = {"kind": list(p.kinds), "radius": [f"{p.radius:g}"], "detour": [f"{p.detour:g}"],
-         "demand": [p.demand], "n": [str(p.n)]}
+         "demand": [p.demand], "n": [str(p.n)], "distance": [p.distance]}
     if p.preset:
         q["preset"] = [p.preset]
     return q
