@@ -25,7 +25,7 @@ def free_port() -> int:
 
 
 def get(url: str) -> tuple[int, bytes]:
-    with urllib.request.urlopen(url, timeout=20) as r:  # noqa: S310
+    with urllib.request.urlopen(url, timeout=20) as r:
         return r.status, r.read()
 
 
