@@ -45,7 +45,7 @@ def test_login_flow_roles_and_cookie_flags(staff_cfg):
     token = _token(client)
     r = client.post("/login", data={"email": "editor@jinshui.example", "password": PASSWORD,
                                     "csrf_token": token})
-    assert r.status_code == 200
+    assert r.status_code == 302 and r.headers["Location"].startswith("/admin")
     cookie = next(h for h in r.headers.getlist("Set-Cookie") if h.startswith("session="))
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
     me = client.get("/api/v1/session").get_json()

@@ -88,6 +88,11 @@ def test_report_reaches_only_its_union_and_the_reply_reaches_the_worker(staff_cf
                          json={"outcome": "resolved"}, headers={"X-CSRFToken": jt})
     assert twice.status_code == 409
 
+    hist = jinshui.get(f"/api/v1/admin/stations/{sid}/history").get_json()["entries"]
+    assert hist[0]["action"] == "case_resolved" and hist[0]["actor"] == "jinshui@union.example"
+    assert hist[0]["before"] == "open" and HOSTILE in hist[0]["after"]
+    assert erqi.get(f"/api/v1/admin/stations/{sid}/history").status_code == 403
+
     t = worker.get(f"/api/v1/reports/{code}").get_json()
     assert t["state"] == "resolved" and t["reply"] == HOSTILE and t["reports"] == 2
     page = worker.get(f"/r/{code.lower()}").get_data(as_text=True)
@@ -95,6 +100,20 @@ def test_report_reaches_only_its_union_and_the_reply_reaches_the_worker(staff_cf
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;回复&lt;/script&gt;" in page
     assert "Resolved" in worker.get(f"/r/{code}?lang=en").get_data(as_text=True)
     assert worker.get("/r/NOSUCHCODE").status_code == 404
+
+
+def test_personal_answers_are_never_cached_or_shared(staff_cfg, stations):
+    app, client = _app(staff_cfg)
+    accounts.add(app.config, "p@union.example", PASSWORD, union="410105", role="editor")
+    _login(client, "p@union.example")
+    code = client.post(f"/api/v1/stations/{stations['jinshui'][5]}/reports",
+                       json={"reason": "dirty", "altcha": solved(client)}).get_json()["code"]
+    for path in ("/api/v1/admin/cases", "/api/v1/session", f"/api/v1/reports/{code}",
+                 "/api/v1/challenge"):
+        r = client.get(path)
+        assert r.status_code == 200
+        assert r.headers["Cache-Control"] == "no-store", path
+        assert "ETag" not in r.headers and "Access-Control-Allow-Origin" not in r.headers, path
 
 
 def test_queue_needs_a_login(staff_cfg):

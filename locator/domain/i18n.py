@@ -103,3 +103,39 @@ FEEDBACK_STRINGS: dict[str, dict[str, str]] = {
            "reported_at": "Sent", "updated_at": "Last update",
            "others": "{n} people reported the same problem"},
 }
+
+REPORT_PAGE_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {"title": "反馈站点问题", "what": "遇到了什么问题？", "text": "补充说明（可不填）",
+           "send": "提交反馈", "sending": "正在提交…", "sent": "已提交，反馈编号：{code}",
+           "follow": "查看处理进度", "confirm": "站点还在，一切正常",
+           "confirmed": "谢谢！已记录这次确认", "failed": "提交失败：{message}",
+           "pick_reason": "请选择一个问题", "human": "正在进行防刷验证…",
+           "altcha_label": "我不是机器人", "altcha_verifying": "正在验证…",
+           "altcha_verified": "验证通过", "altcha_error": "验证失败，请重试"},
+    "en": {"title": "Report a problem", "what": "What is wrong?",
+           "text": "More details (optional)", "send": "Send", "sending": "Sending…",
+           "sent": "Sent. Your ticket: {code}", "follow": "See what the union does",
+           "confirm": "Still here, all fine", "confirmed": "Thank you! Your check is recorded",
+           "failed": "Not sent: {message}", "pick_reason": "Pick a problem",
+           "human": "Running the anti-spam check…", "altcha_label": "I am not a robot",
+           "altcha_verifying": "Verifying…", "altcha_verified": "Verified",
+           "altcha_error": "Verification failed, try again"},
+}
+
+ADMIN_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {"title": "工会工作台", "cases": "待处理事项", "stale": "长期未核实的站点",
+           "station": "站点", "reason": "问题", "age": "已等待", "days": "{n} 天",
+           "reports": "反馈人数", "action": "处理", "reply": "回复反馈人",
+           "resolve": "已处理", "reject": "不采纳", "escalated": "已上报",
+           "suggestion": "新站点建议", "none": "没有待处理事项", "verified": "最近核实",
+           "never": "从未核实", "scope_all": "显示下级全部事项", "done": "已保存",
+           "failed": "保存失败：{message}", "stale_count": "共 {n} 个站点超过期限未核实"},
+    "en": {"title": "Union work queue", "cases": "Open cases", "stale": "Stations not checked",
+           "station": "Station", "reason": "Problem", "age": "Waiting", "days": "{n} days",
+           "reports": "Reports", "action": "Action", "reply": "Reply to the reporter",
+           "resolve": "Resolved", "reject": "Reject", "escalated": "Escalated",
+           "suggestion": "Suggested station", "none": "Nothing to handle",
+           "verified": "Last verified", "never": "never", "scope_all": "Show the whole area",
+           "done": "Saved", "failed": "Not saved: {message}",
+           "stale_count": "{n} stations are past their check date"},
+}

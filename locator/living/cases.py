@@ -221,3 +221,18 @@ def confirmations_since(cfg: Mapping[str, Any], days: float) -> dict[str, int]:
                          .where(Confirmation.at >= since)
                          .group_by(Confirmation.station_id)).all()
         return {r[0]: int(r[1]) for r in rows}
+
+
+def history(cfg: Mapping[str, Any], station_id: str, *, roles: Mapping[str, str],
+            county_adcode: str | None) -> list[dict[str, Any]]:
+    """The audit entries of one station, newest first, for an officer of its area."""
+    allowed: set[str] = set()
+    for union in roles:
+        allowed |= unions.counties_under(union, cfg["BOUNDARIES_DIR"])
+    if county_adcode not in allowed:
+        raise LocatorError(403, "forbidden", "this station belongs to another union's area")
+    with db.session(cfg) as s:
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.station_id == station_id)
+                         .order_by(AuditEntry.id.desc())).all()
+        return [{"at": r.at.isoformat(timespec="seconds") + "Z", "actor": r.actor,
+                 "action": r.action, "before": r.before, "after": r.after} for r in rows]

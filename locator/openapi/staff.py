@@ -42,6 +42,7 @@ def paths() -> dict[str, Any]:
                      "responses": {"200": {**json_session, "content": {
                          **json_session["content"],
                          "text/html": {"schema": {"type": "string"}}}},
+                         "302": {"description": "A form login: on to the work queue."},
                          "400": ERROR_REF, "401": ERROR_REF, "429": ERROR_REF}},
         },
         "/logout": {
@@ -108,11 +109,23 @@ def feedback_paths() -> dict[str, Any]:
                               "parameters": [code],
                               "responses": {"200": _html("The ticket."),
                                             "404": _html("No such ticket.")}}},
+        "/report/{station_id}": {"get": {"summary": "The worker's report form", "tags": [
+            "feedback"], "parameters": [STATION_ID], "responses": {
+                "200": _html("The form."), "404": ERROR_REF}}},
+        "/admin": {"get": {"summary": "The union's work queue page (log in first)",
+                           "tags": ["staff"], "parameters": [],
+                           "responses": {"200": _html("The queue."),
+                                         "302": {"description": "Not logged in: to /login."}}}},
         "/api/v1/admin/cases": {"get": {
             "summary": "The logged-in officer's queue: open cases and stale stations",
             "tags": ["staff"], "parameters": [{"name": "scope", "in": "query", "schema": {
                 "type": "string", "enum": ["mine", "all"], "default": "mine"}}],
             "responses": {"200": ANY_JSON, "400": ERROR_REF, "401": ERROR_REF}}},
+        "/api/v1/admin/stations/{station_id}/history": {"get": {
+            "summary": "Every recorded change of one station, newest first", "tags": ["staff"],
+            "parameters": [STATION_ID],
+            "responses": {"200": ANY_JSON, "401": ERROR_REF, "403": ERROR_REF,
+                          "404": ERROR_REF}}},
         "/api/v1/admin/cases/{case_id}/resolve": _post(
             "Resolve or reject a case with a reply", "staff",
             {"type": "object", "properties": {

@@ -301,7 +301,8 @@ class FileSource:
         if name:
             stations = self._meta(name).get("stations")
             checks.check_gpkg(path, expect=int(stations) if stations is not None else None)
-        ds = dataset.read(path)
+        # Published versions are ours, so they may keep a snapshot beside them.
+        ds = dataset.read(path, snapshot=bool(name))
         stamps = _stamps(path, columns=(base.MODIFIED_AT,))
         if stamps is not None:
             ds.modified_at = pd.to_datetime(stamps[base.MODIFIED_AT], utc=True) \

@@ -10,15 +10,18 @@ from collections.abc import Mapping
 from typing import Any, cast
 
 import pandas as pd
-from flask import Blueprint, current_app, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 
+from locator.domain import i18n
 from locator.errors import invalid
 from locator.living import cases, unions
 from locator.web import state
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
+pages = Blueprint("admin_pages", __name__)
 STALE_SHOWN = 200
 
 
@@ -71,3 +74,31 @@ def resolve(case_id: int) -> ResponseReturnValue:
                          roles=_roles(), outcome=str(data.get("outcome", "resolved")),
                          reply=data.get("reply"))
     return done, 200, {"Cache-Control": "no-store"}
+
+
+@bp.get("/stations/<station_id>/history")
+@login_required
+def station_history(station_id: str) -> ResponseReturnValue:
+    ds = state.current()
+    row = ds.frame.iloc[ds.row(station_id[:64])]
+    county = row["county_adcode"] if isinstance(row["county_adcode"], str) else None
+    entries = cases.history(current_app.config, str(row["id"]), roles=_roles(),
+                            county_adcode=county)
+    return ({"station_id": str(row["id"]), "entries": entries}, 200,
+            {"Cache-Control": "no-store"})
+
+
+@pages.get("/admin")
+def page() -> ResponseReturnValue:
+    """The work queue page; anyone not logged in is sent to the login page."""
+    lang = i18n.pick(request.args.get("lang"), current_app.config["DEFAULT_LANG"])
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login_page", lang=lang))
+    s = i18n.ADMIN_STRINGS[lang]
+    client = {"t": s, "reasons": i18n.REASON_LABELS[lang], "csrf": generate_csrf(),
+              "casesUrl": url_for("admin.queue"),
+              "resolveUrl": url_for("admin.resolve", case_id=0).replace("/0/", "/0000/")}
+    html = render_template("admin.html", lang=lang, s=s, staff=i18n.STAFF_STRINGS[lang],
+                           strings=i18n.STRINGS[lang], demo=state.current().demo,
+                           email=current_user.staff.email, client=client)
+    return html, 200, {"Cache-Control": "no-store"}

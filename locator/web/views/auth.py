@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
@@ -61,7 +61,7 @@ def login() -> ResponseReturnValue:
             login_user(Officer(staff))
             if _wants_json():
                 return _session_body()
-            return _page()
+            return redirect(url_for("admin_pages.page", lang=_lang()))
     if _wants_json():
         raise err
     lang = _lang()

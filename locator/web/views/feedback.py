@@ -128,3 +128,22 @@ def ticket_page(code: str) -> ResponseReturnValue:
     html = render_template("ticket.html", lang=lang, s=s, t=t, strings=i18n.STRINGS[lang],
                            demo=False, reasons=i18n.REASON_LABELS[lang])
     return html, (200 if t else 404), {"Cache-Control": "no-store"}
+
+
+@reads.get("/report/<station_id>")
+def report_page(station_id: str) -> ResponseReturnValue:
+    """The worker's form: a fixed reason, optional text, or a one-tap confirmation."""
+    lang = i18n.pick(request.args.get("lang"), current_app.config["DEFAULT_LANG"])
+    station = _station(station_id)
+    s = i18n.REPORT_PAGE_STRINGS[lang]
+    on = bool(current_app.config["REPORT_CHALLENGE"])
+    client = {"t": s, "challenge": on,
+              "reportUrl": url_for("feedback.report", station_id=station.id, lang=lang),
+              "confirmUrl": url_for("feedback.confirmation", station_id=station.id)}
+    altcha_strings = {"label": s["altcha_label"], "verifying": s["altcha_verifying"],
+                      "verified": s["altcha_verified"], "error": s["altcha_error"]}
+    html = render_template("report.html", lang=lang, s=s, strings=i18n.STRINGS[lang],
+                           demo=state.current().demo, station_name=station.name,
+                           reasons=i18n.REASON_LABELS[lang], client=client, challenge=on,
+                           altcha_strings=altcha_strings)
+    return html, 200, {"Cache-Control": "no-store"}
