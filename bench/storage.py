@@ -25,9 +25,9 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from locator.stations import dataset  # noqa: E402
-from locator.storage import base  # noqa: E402
-from tests.servers import postgres_server  # noqa: E402
+from locator.stations import dataset
+from locator.storage import base
+from tests.servers import postgres_server
 
 
 def make_frame(rows: int, seed: int = 3) -> gpd.GeoDataFrame:
