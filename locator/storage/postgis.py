@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 import psycopg
 import psycopg.sql
+import shapely
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -220,7 +221,7 @@ class PostgisSource:
         with self._db("publishing"):
             live = self.version()
             previous = self._stamps(live) if live else None
-            stamped = base.stamp_modified(dataset.normalise(frame), previous, now=now)
+            stamped = base.stamp_modified(frame, previous, now=now)
             digest = pd.util.hash_pandas_object(stamped[base.HASH], index=False).sum()
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
             name = f"{stamp}-{int(digest) & 0xFFFFFFFFFFFF:012x}"
@@ -257,10 +258,8 @@ class PostgisSource:
         out.insert(0, "version", name)
         out[base.MODIFIED_AT] = pd.to_datetime(out[base.MODIFIED_AT], utc=True) \
             .dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        x = frame.geometry.x.to_numpy(float)
-        y = frame.geometry.y.to_numpy(float)
-        out["geom"] = "SRID=4326;POINT(" + pd.Series(x, index=out.index).map(repr) + " " + \
-            pd.Series(y, index=out.index).map(repr) + ")"
+        geoms = shapely.set_srid(np.asarray(frame.geometry.array, dtype=object), 4326)
+        out["geom"] = shapely.to_wkb(geoms, hex=True, include_srid=True)
         text = out.to_csv(index=False, header=False)
         names = ", ".join(f'"{c}"' for c in ["version", *cols, "geom"])
         with cur.copy(f"COPY stations ({names}) FROM STDIN WITH (FORMAT csv)") as cp:
