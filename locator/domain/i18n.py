@@ -10,7 +10,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "职工服务站点查找", "locate": "定位我附近的站点", "locating": "正在定位…",
         "nearest": "离你最近", "filters": "筛选", "open_now": "现在开放", "all_kinds": "全部",
-        "open": "开放中", "closed": "已关闭", "unknown": "时间未知", "walk": "步行约 {n} 分钟",
+        "open": "开放中", "closed": "现在关闭", "unknown": "时间未知", "walk": "步行约 {n} 分钟",
         "distance": "{d}", "call": "拨打电话", "navigate": "导航前往", "hours": "开放时间",
         "address": "地址", "amenities": "设施", "close": "关闭",
         "no_results": "附近没有符合条件的站点",
@@ -18,12 +18,14 @@ STRINGS: dict[str, dict[str, str]] = {
         "demo": "演示数据：本页站点为程序生成的合成数据，并非真实站点",
         "demo_badge": "演示", "lang_switch": "English", "tap_map": "或在地图上点一下选择位置",
         "members": "仅限会员", "temporarily_closed": "暂停开放", "more": "显示更多",
-        "unknown_hours": "未登记",
+        "unknown_hours": "未登记", "skip_to_list": "跳到站点列表", "map_label": "地图",
+        "results_label": "站点列表", "kind_label": "站点类型",
+        "base_fallback": "地图底图未能加载，已显示区县边界",
     },
     "en": {
         "title": "Find a workers' station", "locate": "Find stations near me",
         "locating": "Locating…", "nearest": "Nearest", "filters": "Filters",
-        "open_now": "Open now", "all_kinds": "All", "open": "Open", "closed": "Closed",
+        "open_now": "Open now", "all_kinds": "All", "open": "Open", "closed": "Closed now",
         "unknown": "Hours unknown", "walk": "about {n} min walk", "distance": "{d}",
         "call": "Call", "navigate": "Directions", "hours": "Hours", "address": "Address",
         "amenities": "Amenities", "close": "Close", "no_results": "No matching station nearby",
@@ -33,6 +35,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "demo_badge": "Demo", "lang_switch": "中文", "tap_map": "or tap the map to pick a spot",
         "members": "Members only", "temporarily_closed": "Temporarily closed",
         "more": "Show more", "unknown_hours": "not recorded",
+        "skip_to_list": "Skip to the station list", "map_label": "Map",
+        "results_label": "Station list", "kind_label": "Station type",
+        "base_fallback": "Map tiles did not load; showing county outlines",
     },
 }
 

@@ -81,13 +81,28 @@
   }
 
   /* ---------- nearest list ---------- */
-  function setStatus(text) { document.getElementById("status").textContent = text || ""; }
+  /* The status line and the first results must be where the eye is: bring
+   * them into view when they have been pushed below the fold. */
+  function revealAnswer() {
+    var st = document.getElementById("status");
+    var r = st.getBoundingClientRect();
+    if (r.top < 0 || r.bottom + 120 > window.innerHeight) {
+      st.scrollIntoView({ block: "start", behavior: "instant" });
+    }
+  }
+
+  function setStatus(text, reveal) {
+    var st = document.getElementById("status");
+    st.textContent = text || "";
+    st.classList.toggle("status-error", reveal === "error");
+    if (reveal) revealAnswer();
+  }
 
   function renderResults(fc) {
     var list = document.getElementById("results");
     list.replaceChildren();
     state.results = fc.features;
-    if (!fc.features.length) { setStatus(T.no_results); return; }
+    if (!fc.features.length) { setStatus(T.no_results, true); return; }
     setStatus(T.nearest);
     fc.features.forEach(function (f, i) {
       var p = f.properties;
@@ -108,6 +123,7 @@
       li.appendChild(btn);
       list.appendChild(li);
     });
+    revealAnswer();
   }
 
   function searchFrom(here) {
@@ -116,6 +132,7 @@
     var p = filters();
     p.lat = here.lat; p.lon = here.lon; p.crs = here.crs || "wgs84";
     p.out_crs = cfg.datum; p.k = cfg.k; p.lang = cfg.lang; p.links = "web";
+    p.order = "open_first";
     return getJSON("nearest", p).then(function (fc) {
       var q = fc.query;
       var shown = toMapDatum(fc, q);
@@ -129,7 +146,7 @@
         map.setView([shown.lat, shown.lon], 14);
       }
       renderResults(fc);
-    }).catch(function (err) { setStatus(T.error + " (" + err.message + ")"); });
+    }).catch(function (err) { setStatus(T.error + " (" + err.message + ")", "error"); });
   }
 
   function toMapDatum(fc, q) {
@@ -140,7 +157,7 @@
   }
 
   function locate() {
-    if (!navigator.geolocation) { setStatus(T.geo_denied); return; }
+    if (!navigator.geolocation) { setStatus(T.geo_denied, "error"); return; }
     setStatus(T.locating);
     navigator.geolocation.getCurrentPosition(function (pos) {
       state.hereMap = null;
@@ -153,12 +170,13 @@
       } else {
         searchFrom(here);
       }
-    }, function () { setStatus(T.geo_denied); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+    }, function () { setStatus(T.geo_denied, "error"); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
   }
 
   /* ---------- detail card ---------- */
   function openCard(f) {
     var p = f.properties;
+    if (cardEl.hidden) cardOpener = document.activeElement;
     document.getElementById("card-name").textContent = p.name;
     var meta = document.getElementById("card-meta");
     meta.replaceChildren(el("span", "kind", cfg.kinds[p.kind] || p.kind), badge(p));
@@ -171,8 +189,10 @@
     ul.replaceChildren();
     (p.amenities || []).forEach(function (code) { ul.appendChild(el("li", "amenity amenity-" + code, cfg.amenities[code] || code)); });
     var call = document.getElementById("card-call");
-    if (p.phone) { call.href = "tel:" + String(p.phone).replace(/[^0-9+]/g, ""); call.hidden = false; }
-    else { call.hidden = true; }
+    // Demo numbers are synthetic: shown as text, never dialable.
+    if (p.phone && !p.demo) {
+      call.href = "tel:" + String(p.phone).replace(/[^0-9+]/g, ""); call.hidden = false;
+    } else { call.hidden = true; }
     var nav = document.getElementById("card-nav");
     nav.replaceChildren();
     var names = cfg.lang === "zh"
@@ -196,6 +216,33 @@
       openCard(known || f);
     });
   }
+
+  /* ---------- fallback base map ---------- */
+  /* When tiles are blocked or absent, draw our own county outlines so the map
+   * still has shape and a tap still means a place. Loaded once, on demand. */
+  var outlinesShown = false;
+  function showOutlines() {
+    if (outlinesShown) return;
+    outlinesShown = true;
+    getJSON("outlines", { crs: cfg.datum }).then(function (gj) {
+      var base = L.geoJSON(gj, {
+        interactive: false,
+        style: { color: "#6b6b6b", weight: 1, fillColor: "#eef0e8", fillOpacity: 1 }
+      });
+      base.addTo(map);
+      base.bringToBack();
+      map.getContainer().classList.add("fallback-base");
+      map.getContainer().setAttribute("data-fallback", "outlines");
+    }).catch(function () { outlinesShown = false; });
+  }
+  var tileLayers = 0;
+  map.eachLayer(function (l) {
+    if (l instanceof L.TileLayer) {
+      tileLayers += 1;
+      l.on("tileerror", showOutlines);
+    }
+  });
+  if (!tileLayers) showOutlines();
 
   /* ---------- viewport markers ---------- */
   var pending = null;
@@ -223,7 +270,8 @@
           m.on("click", function () { map.setView([c[1], c[0]], map.getZoom() + 2); });
           clusterLayer.addLayer(m);
         } else {
-          var mk = L.marker([c[1], c[0]], { title: f.properties.name, alt: f.properties.name });
+          // Markers stay out of the Tab order: the list is the keyboard path.
+          var mk = L.marker([c[1], c[0]], { title: f.properties.name, alt: f.properties.name, keyboard: false });
           mk.stationId = f.id;
           mk.on("click", function () { openStation(f.id); });
           layer.addLayer(mk);
@@ -237,7 +285,27 @@
     if (state.here) searchFrom(state.here);
   }
 
-  document.getElementById("card-close").addEventListener("click", function () { document.getElementById("card").hidden = true; });
+  /* The card is a modal dialog: focus moves in, Tab stays inside, Esc closes,
+   * and focus goes back to what opened it. */
+  var cardEl = document.getElementById("card");
+  var cardOpener = null;
+  function closeCard() {
+    cardEl.hidden = true;
+    if (cardOpener && document.contains(cardOpener)) cardOpener.focus();
+    else document.getElementById("panel").focus();
+    cardOpener = null;
+  }
+  cardEl.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") { e.preventDefault(); closeCard(); return; }
+    if (e.key !== "Tab") return;
+    var items = Array.prototype.filter.call(cardEl.querySelectorAll("a[href], button"),
+      function (n) { return !n.hidden && n.offsetParent !== null; });
+    if (!items.length) return;
+    var first = items[0], last = items[items.length - 1];
+    if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+  });
+  document.getElementById("card-close").addEventListener("click", closeCard);
   document.getElementById("locate").addEventListener("click", locate);
   map.on("click", function (e) {
     // A tapped point is in the map's datum; the API converts it.

@@ -9,8 +9,15 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from locator.domain import i18n, params, schema
-from locator.geo import datum
-from locator.stations.nearest import NearestQuery, dataset_meta, find_nearest, to_features
+from locator.geo import datum, outlines
+from locator.stations.nearest import (
+    ORDERS,
+    NearestQuery,
+    dataset_meta,
+    find_nearest,
+    open_state_props,
+    to_features,
+)
 from locator.stations.viewport import in_view
 from locator.web import state
 
@@ -49,14 +56,19 @@ def nearest() -> ResponseReturnValue:
     q = _nearest_query()
     links = params.choice("links", request.args.get("links"), ("all", "web", "none"),
                           default="all")
-    return jsonify(find_nearest(state.current(), q, walking=state.walking(), with_links=links))
+    order = params.choice("order", request.args.get("order"), ORDERS, default="distance")
+    return jsonify(find_nearest(state.current(), q, walking=state.walking(), with_links=links,
+                                open_first=order == "open_first"))
 
 
 @bp.get("/stations/<station_id>")
 def station(station_id: str) -> ResponseReturnValue:
     ds = state.current()
     out_crs = params.crs(request.args.get("out_crs"), field="out_crs")
-    feat = to_features(ds, np.array([ds.row(station_id)]), out_crs=out_crs, lang=_lang())[0]
+    row = ds.row(station_id)
+    feat = to_features(ds, np.array([row]), out_crs=out_crs, lang=_lang())[0]
+    # The card opened from a marker needs today's state just as the list does.
+    feat["properties"].update(open_state_props(ds, np.array([row]))[0])
     feat["dataset"] = dataset_meta(ds)
     return jsonify(feat)
 
@@ -100,3 +112,13 @@ def convert() -> ResponseReturnValue:
     x, y = datum.to_wgs84(lon, lat, src)
     x, y = datum.from_wgs84(x, y, dst)
     return jsonify({"lon": round(float(x), 7), "lat": round(float(y), 7), "crs": dst})
+
+
+@bp.get("/outlines")
+def county_outlines() -> ResponseReturnValue:
+    """Simplified county outlines, the map's fallback base layer when tiles fail."""
+    crs = params.crs(request.args.get("crs"))
+    body = outlines.county_outlines(current_app.config["BOUNDARIES_DIR"], crs=crs)
+    resp = current_app.response_class(body, mimetype="application/geo+json")
+    resp.headers["Cache-Control"] = "public, max-age=86400"
+    return resp
