@@ -21,6 +21,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "unknown_hours": "未登记", "skip_to_list": "跳到站点列表", "map_label": "地图",
         "results_label": "站点列表", "kind_label": "站点类型",
         "base_fallback": "地图底图未能加载，已显示区县边界",
+        "phone": "电话", "operator": "管理单位", "access": "服务对象", "verified": "最近核实",
+        "access_public": "所有户外劳动者", "demo_phone": "（演示号码，不可拨打）",
+        "not_recorded": "未登记",
     },
     "en": {
         "title": "Find a workers' station", "locate": "Find stations near me",
@@ -38,6 +41,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "skip_to_list": "Skip to the station list", "map_label": "Map",
         "results_label": "Station list", "kind_label": "Station type",
         "base_fallback": "Map tiles did not load; showing county outlines",
+        "phone": "Phone", "operator": "Run by", "access": "Open to", "verified": "Last verified",
+        "access_public": "All outdoor workers", "demo_phone": "(demo number, not dialable)",
+        "not_recorded": "not recorded",
     },
 }
 

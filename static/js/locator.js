@@ -188,6 +188,12 @@
     var ul = document.getElementById("card-amenities");
     ul.replaceChildren();
     (p.amenities || []).forEach(function (code) { ul.appendChild(el("li", "amenity amenity-" + code, cfg.amenities[code] || code)); });
+    document.getElementById("card-phone").textContent = p.phone
+      ? String(p.phone) + (p.demo ? " " + T.demo_phone : "") : T.not_recorded;
+    document.getElementById("card-operator").textContent = p.operator || T.not_recorded;
+    document.getElementById("card-access").textContent =
+      p.access === "members" ? T.members : T.access_public;
+    document.getElementById("card-verified").textContent = p.verified_at || T.not_recorded;
     var call = document.getElementById("card-call");
     // Demo numbers are synthetic: shown as text, never dialable.
     if (p.phone && !p.demo) {
