@@ -104,3 +104,13 @@ def bbox(raw: str | None, *, field: str = "bbox") -> tuple[float, float, float, 
     if x0 > x1 or y0 > y1:
         raise invalid(field, f"{field} minimum must not exceed maximum")
     return (x0, y0, x1, y1)
+
+
+def text(field: str, raw: str | None, *, max_chars: int) -> str:
+    """A required free-text value, stripped, at most ``max_chars`` characters."""
+    value = (raw or "").strip()
+    if not value:
+        raise invalid(field, f"{field} is required and must not be blank")
+    if len(value) > max_chars:
+        raise invalid(field, f"{field} must be at most {max_chars} characters, got {len(value)}")
+    return value

@@ -18,6 +18,7 @@ from locator.stations.nearest import (
     open_state_props,
     to_features,
 )
+from locator.stations import search as place_search
 from locator.stations.viewport import in_view
 from locator.web import state
 
@@ -122,3 +123,16 @@ def county_outlines() -> ResponseReturnValue:
     resp = current_app.response_class(body, mimetype="application/geo+json")
     resp.headers["Cache-Control"] = "public, max-age=86400"
     return resp
+
+
+@bp.get("/search")
+def search() -> ResponseReturnValue:
+    """Station names and addresses, county and city names, ranked, typo-tolerant."""
+    a = request.args
+    q = params.text("q", a.get("q"), max_chars=place_search.MAX_QUERY_CHARS)
+    limit = params.integer("limit", a.get("limit"), lo=1, hi=50, default=10)
+    _lang()
+    hits = place_search.search(state.current(), q,
+                               boundaries_dir=current_app.config["BOUNDARIES_DIR"], limit=limit)
+    return jsonify({"query": q, "results": hits, "numberReturned": len(hits),
+                    "dataset": dataset_meta(state.current())})
