@@ -103,7 +103,7 @@
     list.replaceChildren();
     state.results = fc.features;
     if (!fc.features.length) { setStatus(T.no_results, true); return; }
-    setStatus(T.nearest);
+    setStatus(state.placeLabel ? T.from_place.replace("{p}", state.placeLabel) : T.nearest);
     fc.features.forEach(function (f, i) {
       var p = f.properties;
       var li = el("li", "result");
@@ -161,6 +161,7 @@
     setStatus(T.locating);
     navigator.geolocation.getCurrentPosition(function (pos) {
       state.hereMap = null;
+      state.placeLabel = null;
       var here = { lat: pos.coords.latitude, lon: pos.coords.longitude, crs: "wgs84" };
       if (cfg.datum !== "wgs84") {
         getJSON("convert", { lat: here.lat, lon: here.lon, from: "wgs84", to: cfg.datum }).then(function (c) {
@@ -222,6 +223,54 @@
       openCard(known || f);
     });
   }
+
+  /* ---------- place search ---------- */
+  function searchFromWgs(lat, lon) {
+    state.hereMap = null;
+    var here = { lat: lat, lon: lon, crs: "wgs84" };
+    if (cfg.datum === "wgs84") return searchFrom(here);
+    return getJSON("convert", { lat: lat, lon: lon, from: "wgs84", to: cfg.datum }).then(function (c) {
+      state.hereMap = { lat: c.lat, lon: c.lon };
+      return searchFrom(here);
+    }, function () { return searchFrom(here); });
+  }
+
+  var searchTimer = null, searchToken = null;
+  var hitsEl = document.getElementById("search-results");
+  function runSearch(text) {
+    var token = {};
+    searchToken = token;
+    if (!text.trim()) { hitsEl.replaceChildren(); return; }
+    getJSON("search", { q: text, lang: cfg.lang, limit: 6 }).then(function (body) {
+      if (searchToken !== token) return;
+      hitsEl.replaceChildren();
+      if (!body.results.length) { hitsEl.appendChild(el("li", "search-none", T.search_none)); return; }
+      body.results.forEach(function (h) {
+        var b = el("button", "search-hit", h.label);
+        b.type = "button";
+        b.appendChild(el("small", "", h.context));
+        b.addEventListener("click", function () {
+          hitsEl.replaceChildren();
+          document.getElementById("search-q").value = h.label;
+          state.placeLabel = h.label;
+          searchFromWgs(h.lat, h.lon);
+        });
+        var li = el("li");
+        li.appendChild(b);
+        hitsEl.appendChild(li);
+      });
+    }).catch(function (err) { hitsEl.replaceChildren(el("li", "search-none", err.message)); });
+  }
+  document.getElementById("search-q").addEventListener("input", function (e) {
+    clearTimeout(searchTimer);
+    var v = e.target.value;
+    searchTimer = setTimeout(function () { runSearch(v); }, 200);
+  });
+  document.getElementById("search-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    clearTimeout(searchTimer);
+    runSearch(document.getElementById("search-q").value);
+  });
 
   /* ---------- fallback base map ---------- */
   /* When tiles are blocked or absent, draw our own county outlines so the map
@@ -316,6 +365,7 @@
   map.on("click", function (e) {
     // A tapped point is in the map's datum; the API converts it.
     state.hereMap = { lat: e.latlng.lat, lon: e.latlng.lng };
+    state.placeLabel = null;
     searchFrom({ lat: e.latlng.lat, lon: e.latlng.lng, crs: cfg.datum });
   });
   map.on("moveend", loadViewport);

@@ -91,7 +91,8 @@ def test_tapped_point_answer_on_first_screen(browser, server):
     try:
         page.goto(server.url + "/")
         page.wait_for_selector(".leaflet-container")
-        page.mouse.click(W / 2, 150)
+        box = page.locator(".map-wrap").bounding_box()
+        page.mouse.click(W / 2 + 30, box["y"] + box["height"] / 2 + 20)
         page.wait_for_selector(".result-btn")
         _inside_first_screen(page, "#status")
         _inside_first_screen(page, ".result-btn >> nth=0")
@@ -123,5 +124,33 @@ def test_page_allows_zoom(browser, server):
             "els => els.map(e => e.content)")
         assert metas and all("user-scalable=no" not in m and "maximum-scale" not in m
                              for m in metas)
+    finally:
+        ctx.close()
+
+
+def test_denied_then_search_a_place_lists_nearest_on_first_screen(browser, server):
+    ctx, page = _phone(browser, granted=False)
+    try:
+        page.goto(server.url + "/")
+        page.click("#locate")
+        page.wait_for_function(
+            "() => document.getElementById('status').classList.contains('status-error')")
+        _inside_first_screen(page, "#status")
+        page.fill("#search-q", "鄭州")
+        page.wait_for_selector(".search-hit")
+        _inside_first_screen(page, ".search-hit >> nth=0")
+        assert page.locator(".search-hit").first.inner_text().startswith("郑州市")
+        page.locator(".search-hit").first.click()
+        page.wait_for_function("() => document.getElementById('status').textContent"
+                               ".includes('郑州市')")
+        page.wait_for_selector(".result-btn")
+        _inside_first_screen(page, "#status")
+        _inside_first_screen(page, ".result-btn >> nth=0")
+        # The list is the nearest stations from the picked place (independent HTTP query).
+        with urllib.request.urlopen(server.url + "/api/v1/search?q=%E9%83%91%E5%B7%9E") as r:
+            hit = json.load(r)["results"][0]
+        shown = page.locator(".result-btn").evaluate_all("els => els.map(e => e.dataset.id)")
+        assert sorted(shown) == sorted(_nearest_ids(server.url, hit["lat"], hit["lon"]))
+        assert page.errors == []
     finally:
         ctx.close()
