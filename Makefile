@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test test-fast lint typecheck check bench demo-data browser-deps clean help
+.PHONY: run test test-fast lint typecheck check bench demo-data test-deps wheel-check clean help
 
 help:                ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*##/\t/'
@@ -25,15 +25,16 @@ $(TEST_STAMP): pyproject.toml $(STAMP)
 run: $(STAMP)        ## set up and serve the app on 127.0.0.1:5000 with the embedded demo data
 	$(BIN)/locator serve
 
-browser-deps:        ## install Debian's chromium, gdal-bin and python3-qgis for the client tests (needs root or sudo)
+test-deps:           ## install the Debian packages the tests use: chromium, gdal-bin, python3-qgis, PostGIS, Redis, wrk
 	@command -v chromium >/dev/null 2>&1 && command -v ogrinfo >/dev/null 2>&1 && \
-	  [ -d /usr/lib/python3/dist-packages/qgis ] || { \
+	  [ -d /usr/lib/python3/dist-packages/qgis ] && command -v redis-server >/dev/null 2>&1 && \
+	  ls /usr/lib/postgresql/*/lib/postgis-3.so >/dev/null 2>&1 && command -v wrk >/dev/null 2>&1 || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk \
-	    gdal-bin python3-qgis >/dev/null; }
+	    gdal-bin python3-qgis postgresql-15-postgis-3 redis-server wrk >/dev/null; }
 
-test: $(TEST_STAMP) browser-deps  ## set up and run the whole test suite (browser tests included)
+test: $(TEST_STAMP) test-deps  ## set up and run the whole test suite (browser tests included)
 	$(BIN)/python -m pytest -q
 
 test-fast: $(TEST_STAMP)  ## the edit-test loop: everything but browser and slow tests (under a minute)
@@ -56,6 +57,9 @@ bench: $(TEST_STAMP)  ## run the benchmarks and print medians and ratios
 
 demo-data: $(STAMP)  ## regenerate data/stations/demo_stations.gpkg (synthetic, seeded)
 	$(BIN)/locator demo-data
+
+wheel-check: $(STAMP)  ## build the wheel, install it in a fresh venv and serve from it
+	$(BIN)/python .ci/wheel_check.py
 
 clean:               ## remove the virtualenv and caches
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

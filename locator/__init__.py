@@ -9,31 +9,45 @@ from flask import Flask
 
 from locator import config
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Application factory.
 
-    Templates and static files live beside the package (``templates/``,
-    ``static/``), so the app runs from a checkout or an editable install.
+    Templates and static files come from the checkout (``templates/``,
+    ``static/`` beside the package) or, in an installed wheel, from the copies
+    packed inside it (:data:`locator.config.ROOT`).
     """
     app = Flask(__name__, instance_relative_config=True,
-                template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"))
+                template_folder=str(config.ROOT / "templates"),
+                static_folder=str(config.ROOT / "static"))
     app.config.update(config.load(instance_path=Path(app.instance_path),
                                         overrides=test_config))
     if test_config:
         app.config.update({k: v for k, v in test_config.items()
                            if k not in config.BY_NAME})
-    from locator.web import compression, consumers, errors, jsonio, security, state
-    from locator.web.views import api, downloads, embed, ogc, openapi, pages, planner, vendor
+    from locator.web import compression, consumers, errors, jsonio, security, sessions, state
+    from locator.web.views import (
+        admin,
+        api,
+        auth,
+        downloads,
+        embed,
+        feedback,
+        ogc,
+        openapi,
+        pages,
+        planner,
+        vendor,
+    )
 
     jsonio.init_app(app)
     compression.init_app(app)
     state.init_app(app)
     errors.init_app(app)
     security.init_app(app)
-    consumers.init_app(app, explicit=set(test_config or ()))
+    sessions.init_app(app)
+    limiter = consumers.init_app(app, explicit=set(test_config or ()))
+    limiter.limit(app.config["REPORT_RATE_LIMIT"])(feedback.bp)
     app.register_blueprint(vendor.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(downloads.bp)
@@ -42,4 +56,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(ogc.bp)
     app.register_blueprint(openapi.bp)
     app.register_blueprint(planner.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(feedback.bp)
+    app.register_blueprint(feedback.reads)
+    app.register_blueprint(admin.bp)
+    app.register_blueprint(admin.pages)
     return app

@@ -16,8 +16,29 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _assets_root() -> Path:
+    """Where ``templates/``, ``static/`` and ``data/`` are.
+
+    A checkout keeps them beside the package; a built wheel carries copies
+    inside the package (see ``setup.py``), so ``pip install .`` gives a
+    working server too.
+    """
+    checkout = PACKAGE_DIR.parent
+    if (checkout / "pyproject.toml").is_file() and (checkout / "templates").is_dir():
+        return checkout
+    return PACKAGE_DIR
+
+
+ROOT = _assets_root()
+INSTALLED = ROOT == PACKAGE_DIR
 ENV_PREFIX = "LOCATOR_"
+# An installed package must not write into site-packages: its published
+# versions go to the user's data folder unless DATA_DIR says otherwise.
+_DEFAULT_DATA_DIR = (Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share")
+                     / "locator") if INSTALLED else ROOT / "var"
 
 
 def _bool(value: Any) -> bool:
@@ -86,7 +107,7 @@ SETTINGS: tuple[Setting, ...] = (
             "Per-client limits (flask-limiter syntax, ';'-separated) when rate limiting is on."),
     Setting("API_MAX_AGE", 60, int,
             "Seconds public API answers may be cached by clients and proxies (Cache-Control)."),
-    Setting("DATA_DIR", str(ROOT / "var"), str,
+    Setting("DATA_DIR", str(_DEFAULT_DATA_DIR), str,
             "Folder of published station versions (versions/, the `current` pointer, "
             "import reports). While nothing is published, DATA_PATH is served."),
     Setting("DATA_RELOAD_SECONDS", 2.0, float,
@@ -124,6 +145,31 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PLANNER_WORKERS", 1, int,
             "Background threads computing planner jobs (coverage, suggestions)."),
     Setting("PLANNER_CACHE", 16, int, "Planner results kept in memory, per parameter set."),
+    # The write path: staff accounts and sessions.
+    Setting("DATABASE_URL", "", str,
+            "PostgreSQL database (postgresql://user@host:port/db) shared by every process; "
+            "empty = embedded files, with accounts in DATA_DIR/living.sqlite."),
+    Setting("SECRET_KEY", "", str,
+            "Key signing staff sessions and CSRF tokens; empty = one generated once and kept "
+            "in DATA_DIR/secret_key, shared by every process on that folder."),
+    Setting("SESSION_COOKIE_SECURE", True, _bool,
+            "Send the staff session cookie over HTTPS only (browsers also accept it on "
+            "http://localhost). Turn off only for a plain-HTTP test host."),
+    Setting("LOGIN_MAX_FAILURES", 5, int,
+            "Failed logins for one address within LOGIN_LOCK_SECONDS before further tries "
+            "are refused (429); a client address may fail four times as often."),
+    Setting("LOGIN_LOCK_SECONDS", 900, int, "Window over which failed logins are counted."),
+    # Workers' feedback and the unions' queue.
+    Setting("REPORT_CHALLENGE", True, _bool,
+            "Ask a proof-of-work challenge (ALTCHA, self-hosted) before accepting a report, "
+            "confirmation or suggestion. Turn off only for scripted tests."),
+    Setting("REPORT_RATE_LIMIT", "10 per minute; 60 per day", str,
+            "Per-client limits on reports, confirmations and suggestions (flask-limiter syntax)."),
+    Setting("ESCALATE_DAYS", 7.0, float,
+            "Days a case may stay open before it also shows in the parent union's queue."),
+    Setting("STALE_DAYS", 180.0, float,
+            "A station with no positive check (verification or worker confirmation) for this "
+            "many days shows as stale in its union's queue."),
 )
 
 BY_NAME = {s.name: s for s in SETTINGS}

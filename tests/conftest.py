@@ -15,6 +15,7 @@ from shapely.geometry import Point
 
 from locator import create_app
 from locator.stations import dataset
+from tests.staff import pg, staff_cfg  # noqa: F401  (fixtures of the write-path tests)
 
 ROOT = Path(__file__).resolve().parents[1]
 # ../shared/data beside the checkout; LOCATOR_SHARED_DATA points elsewhere (a git worktree).

@@ -9,7 +9,6 @@ and started as the ``postgres`` system user.
 from __future__ import annotations
 
 import contextlib
-import glob
 import os
 import pwd
 import shutil
@@ -29,7 +28,7 @@ def free_port() -> int:
 
 
 def _pg_bindir() -> Path | None:
-    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     return Path(found[-1]).parent if found else None
 
 
@@ -63,7 +62,7 @@ class Postgres:
             entry = pwd.getpwnam(self.user)
             kw["user"], kw["group"] = entry.pw_uid, entry.pw_gid
             kw["cwd"] = "/"
-        return subprocess.run(cmd, **kw)  # noqa: PLW1510
+        return subprocess.run(cmd, **kw)
 
     def start(self) -> None:
         self._run("pg_ctl", "-D", str(self.datadir), "-l", str(self.datadir / "log"),

@@ -1,3 +1,4 @@
+
 """The ``locator`` command."""
 
 from __future__ import annotations
@@ -5,6 +6,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+
+import pytest
 
 from locator.cli.main import main
 from tests.conftest import DEMO, HOSTILE_NAME
@@ -50,6 +53,7 @@ def test_settings_lists_every_setting(runner):
     assert r.exit_code == 0 and "DATA_PATH" in r.output and "TIANDITU_KEY" in r.output
 
 
+@pytest.mark.slow
 def test_demo_data_writes_a_loadable_file(tmp_path):
     out = tmp_path / "demo.gpkg"
     # A real subprocess: the installed entry point, as a user would run it.

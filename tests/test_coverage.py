@@ -81,6 +81,7 @@ def test_no_station_at_all_is_zero_everywhere():
     assert np.isinf(cov.distance).all()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("area", coverage.AREA_METHODS)
 def test_county_shares_agree_with_monte_carlo(area):
     """Exact and 500 m grid shares against random points and brute-force distances.
@@ -110,6 +111,7 @@ def test_county_shares_agree_with_monte_carlo(area):
         assert abs(got - mc) < 0.03, (code, got, mc)
 
 
+@pytest.mark.slow
 def test_grid_shares_agree_with_exact_geometry_in_every_county():
     ds = dataset.read(DEMO)
     sx, sy = coverage.station_xy(ds, ["rest_station"])

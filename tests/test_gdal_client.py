@@ -23,9 +23,9 @@ N = 237
 NAMES = ["郑州市二七区德化街户外劳动者爱心驿站", "洛阳市 “老城” 司机之家 & <书屋>", HOSTILE_NAME,
          "开封市龙亭区职工书屋（北门）", "信阳市浉河区驿站·南湖"]
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     OGRINFO is None and not os.environ.get("CI"),
-    reason="gdal-bin not installed; `make test` installs it")
+    reason="gdal-bin not installed; `make test` installs it")]
 
 
 def _run(*args: str) -> str:

@@ -110,6 +110,7 @@ def test_planner_page_and_downloads(plan_client):
     assert plan_client.get(f"/planner/download/gaps.xls?{q}").status_code == 400
 
 
+@pytest.mark.slow
 def test_cli_coverage_and_suggest(runner, tmp_path, monkeypatch):
     monkeypatch.setenv("LOCATOR_GRID_CELL_M", "2000")
     monkeypatch.setenv("LOCATOR_SUGGEST_TIME_LIMIT", "5")

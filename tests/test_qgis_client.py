@@ -36,9 +36,9 @@ NAMES = ["郑州市二七区德化街户外劳动者爱心驿站", "洛阳市 �
          "开封市龙亭区职工书屋（北门）", "信阳市浉河区驿站·南湖"]
 KINDS = ["rest_station", "driver_home", "reading_room"]
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     not PYQGIS.is_dir() and not os.environ.get("CI"),
-    reason="python3-qgis not installed; `make test` installs it")
+    reason="python3-qgis not installed; `make test` installs it")]
 
 
 @pytest.fixture(scope="module")

@@ -141,6 +141,10 @@ from locator.cli.planning import coverage_cmd, suggest_cmd  # noqa: E402
 main.add_command(coverage_cmd)
 main.add_command(suggest_cmd)
 
+from locator.cli.users import users  # noqa: E402
+
+main.add_command(users)
+
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -68,3 +68,89 @@ def client_strings(lang: str) -> dict[str, object]:
         "amenities": {a.code: (a.zh if lang == "zh" else a.en) for a in schema.AMENITIES},
         "quickAmenities": list(QUICK_AMENITIES),
     }
+
+
+# Labels of the staff pages (login, the union's work queue).
+STAFF_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {
+        "login_title": "工会工作人员登录", "email": "电子邮箱", "password": "密码",
+        "login": "登录", "logout": "退出登录", "logged_in_as": "已登录：{email}",
+        "login_failed": "邮箱或密码不正确", "login_throttled": "登录失败次数过多，请几分钟后再试",
+        "csrf_failed": "页面已过期，请刷新后重试", "staff_only": "仅供工会工作人员使用",
+        "invalid_email": "请输入正确的电子邮箱", "back_to_map": "返回地图",
+    },
+    "en": {
+        "login_title": "Union staff login", "email": "E-mail", "password": "Password",
+        "login": "Log in", "logout": "Log out", "logged_in_as": "Logged in as {email}",
+        "login_failed": "Wrong e-mail address or password",
+        "login_throttled": "Too many failed logins; wait a few minutes and try again",
+        "csrf_failed": "The page has expired; reload it and try again",
+        "staff_only": "For union staff only", "invalid_email": "Enter a valid e-mail address",
+        "back_to_map": "Back to the map",
+    },
+}
+
+
+# Workers' reports: the fixed reasons and the ticket page.
+REASON_LABELS: dict[str, dict[str, str]] = {
+    "zh": {"closed": "关门或找不到", "moved": "已搬迁", "locked": "锁门或无人值守",
+           "no_water": "没有饮用水", "no_toilet": "没有厕所", "dirty": "不卫生",
+           "medicine_expired": "药品过期", "wrong_hours": "开放时间不对",
+           "wrong_location": "位置不对", "other": "其他问题"},
+    "en": {"closed": "Closed or not found", "moved": "Moved", "locked": "Locked or no one there",
+           "no_water": "No drinking water", "no_toilet": "No toilet", "dirty": "Dirty",
+           "medicine_expired": "Medicine expired", "wrong_hours": "Wrong opening hours",
+           "wrong_location": "Wrong location", "other": "Other"},
+}
+
+FEEDBACK_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {"ticket_title": "反馈进度", "ticket_code": "反馈编号",
+           "not_found": "没有找到这个反馈编号",
+           "state_open": "处理中", "state_resolved": "已处理", "state_rejected": "未采纳",
+           "reply": "工会回复", "no_reply": "工会还没有回复", "station": "站点",
+           "suggestion": "新站点建议", "reason": "问题", "reported_at": "提交时间",
+           "updated_at": "最近更新", "others": "共有 {n} 人反馈了同样的问题"},
+    "en": {"ticket_title": "Your report", "ticket_code": "Ticket", "not_found":
+           "No report has that ticket code", "state_open": "Being handled",
+           "state_resolved": "Resolved", "state_rejected": "Not accepted",
+           "reply": "The union's reply", "no_reply": "No reply from the union yet",
+           "station": "Station", "suggestion": "Suggested new station", "reason": "Problem",
+           "reported_at": "Sent", "updated_at": "Last update",
+           "others": "{n} people reported the same problem"},
+}
+
+REPORT_PAGE_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {"title": "反馈站点问题", "what": "遇到了什么问题？", "text": "补充说明（可不填）",
+           "send": "提交反馈", "sending": "正在提交…", "sent": "已提交，反馈编号：{code}",
+           "follow": "查看处理进度", "confirm": "站点还在，一切正常",
+           "confirmed": "谢谢！已记录这次确认", "failed": "提交失败：{message}",
+           "pick_reason": "请选择一个问题", "human": "正在进行防刷验证…",
+           "altcha_label": "我不是机器人", "altcha_verifying": "正在验证…",
+           "altcha_verified": "验证通过", "altcha_error": "验证失败，请重试"},
+    "en": {"title": "Report a problem", "what": "What is wrong?",
+           "text": "More details (optional)", "send": "Send", "sending": "Sending…",
+           "sent": "Sent. Your ticket: {code}", "follow": "See what the union does",
+           "confirm": "Still here, all fine", "confirmed": "Thank you! Your check is recorded",
+           "failed": "Not sent: {message}", "pick_reason": "Pick a problem",
+           "human": "Running the anti-spam check…", "altcha_label": "I am not a robot",
+           "altcha_verifying": "Verifying…", "altcha_verified": "Verified",
+           "altcha_error": "Verification failed, try again"},
+}
+
+ADMIN_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {"title": "工会工作台", "cases": "待处理事项", "stale": "长期未核实的站点",
+           "station": "站点", "reason": "问题", "age": "已等待", "days": "{n} 天",
+           "reports": "反馈人数", "action": "处理", "reply": "回复反馈人",
+           "resolve": "已处理", "reject": "不采纳", "escalated": "已上报",
+           "suggestion": "新站点建议", "none": "没有待处理事项", "verified": "最近核实",
+           "never": "从未核实", "scope_all": "显示下级全部事项", "done": "已保存",
+           "failed": "保存失败：{message}", "stale_count": "共 {n} 个站点超过期限未核实"},
+    "en": {"title": "Union work queue", "cases": "Open cases", "stale": "Stations not checked",
+           "station": "Station", "reason": "Problem", "age": "Waiting", "days": "{n} days",
+           "reports": "Reports", "action": "Action", "reply": "Reply to the reporter",
+           "resolve": "Resolved", "reject": "Reject", "escalated": "Escalated",
+           "suggestion": "Suggested station", "none": "Nothing to handle",
+           "verified": "Last verified", "never": "never", "scope_all": "Show the whole area",
+           "done": "Saved", "failed": "Not saved: {message}",
+           "stale_count": "{n} stations are past their check date"},
+}

@@ -10,7 +10,7 @@ from typing import Any
 
 from locator.domain import i18n, schema
 from locator.geo import datum
-from locator.openapi import planning
+from locator.openapi import planning, staff
 from locator.services import embed, ogc
 
 ERROR_REF = {"$ref": "#/components/responses/Error"}
@@ -334,7 +334,8 @@ def document(*, server: str, demo: bool, max_k: int = 50,
         "tags": [{"name": n} for n in ("stations", "coordinates", "reference", "ogc",
                                        "embedding", "pages", "planning")],
         "paths": {**_api_paths(max_k, bbox_limit), **_ogc_paths(), **_page_paths(),
-                  **planning.paths(max_n)},
+                  **planning.paths(max_n), **staff.paths(),
+                  **staff.feedback_paths()},
         "components": _components(),
     }
 

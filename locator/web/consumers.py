@@ -37,8 +37,13 @@ EXPOSE = ("ETag, Last-Modified, Link, Retry-After, X-RateLimit-Limit, "
           "X-RateLimit-Remaining, X-RateLimit-Reset, Content-Language")
 
 
+# Answers that depend on who asks or on the write path, not on the dataset version:
+# never given dataset validators, shared-cache headers or open CORS.
+PERSONAL = ("/api/v1/admin", "/api/v1/session", "/api/v1/reports/", "/api/v1/challenge")
+
+
 def is_public(path: str) -> bool:
-    return path.startswith(PUBLIC) or path == "/ogc"
+    return (path.startswith(PUBLIC) or path == "/ogc") and not path.startswith(PERSONAL)
 
 
 def _clock_dependent() -> bool:

@@ -79,6 +79,8 @@ def policy(*, frameable: bool, ancestors: str, img_hosts: list[str], nonce: str 
         "style-src 'self' 'unsafe-inline'",
         f"img-src {img}",
         "connect-src 'self'",
+        # The proof-of-work widget hashes in a worker it starts from a blob URL.
+        "worker-src 'self' blob:",
         "font-src 'self' data:",
         "object-src 'none'",
         "base-uri 'self'",

@@ -1,0 +1,238 @@
+"""Workers' reports, confirmations and suggestions, and the unions' queue of cases.
+
+The loop is: a worker reports (or suggests) and gets a ticket code; the case
+lands with the union of the county the station lies in; an officer of that
+union (or of a union above it) resolves or rejects it with a reply, which the
+worker reads on the ticket page. A case left open longer than
+``ESCALATE_DAYS`` also shows in the parent union's queue.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from locator.errors import LocatorError
+from locator.living import db, unions
+from locator.living.models import (
+    CASE_STATES,
+    REASONS,
+    AuditEntry,
+    Case,
+    Confirmation,
+    Ticket,
+    utcnow,
+)
+
+# No 0/O, 1/I/L: a worker may read the code out over the phone.
+_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+CODE_LENGTH = 10
+MAX_TEXT = 500
+
+
+@dataclass(frozen=True)
+class StationRef:
+    """What a case needs to know of a station: its id, name and county."""
+
+    id: str
+    name: str
+    county_adcode: str | None
+
+
+def new_code() -> str:
+    return "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def clean_text(value: Any, *, field: str = "text", limit: int = MAX_TEXT) -> str | None:
+    """Optional free text: stripped, control characters dropped, at most ``limit`` long."""
+    if value is None:
+        return None
+    text = "".join(ch for ch in str(value) if ch.isprintable() or ch == "\n").strip()
+    if len(text) > limit:
+        raise LocatorError(400, "invalid_parameter",
+                           f"at most {limit} characters, got {len(text)}", field)
+    return text or None
+
+
+def check_reason(reason: Any) -> str:
+    if reason not in REASONS:
+        msg = f"reason must be one of {', '.join(REASONS)}"
+        raise LocatorError(400, "invalid_parameter", msg, "reason")
+    return str(reason)
+
+
+def report(cfg: Mapping[str, Any], station: StationRef, reason: str,
+           text: str | None = None) -> str:
+    """File a problem report; returns the reporter's ticket code."""
+    reason = check_reason(reason)
+    body = clean_text(text)
+    for _attempt in range(3):
+        try:
+            with db.session(cfg) as s:
+                case = s.scalar(select(Case).where(
+                    Case.kind == "report", Case.state == "open",
+                    Case.station_id == station.id, Case.reason == reason))
+                if case is None:
+                    case = Case(kind="report", station_id=station.id,
+                                station_name=station.name[:200],
+                                county_adcode=station.county_adcode, reason=reason, text=body)
+                    s.add(case)
+                    s.flush()
+                else:
+                    # Counted in SQL so that concurrent reports add up.
+                    s.execute(update(Case).where(Case.id == case.id).values(
+                        reports=Case.reports + 1, updated_at=utcnow(),
+                        text=func.coalesce(Case.text, body)))
+                code = new_code()
+                s.add(Ticket(code=code, case_id=case.id))
+                return code
+        except IntegrityError:
+            # Another report opened the same case a moment ago: join it.
+            continue
+    raise LocatorError(503, "unavailable", "too many reports at once; try again")
+
+
+def confirm(cfg: Mapping[str, Any], station: StationRef) -> None:
+    """Record a worker's "still here, all fine"."""
+    with db.session(cfg) as s:
+        s.add(Confirmation(station_id=station.id, county_adcode=station.county_adcode))
+
+
+def suggest(cfg: Mapping[str, Any], *, lon: float, lat: float, name: str, kind: str,
+            amenities: str, county_adcode: str | None) -> str:
+    """File a suggested new station; returns the ticket code."""
+    with db.session(cfg) as s:
+        case = Case(kind="suggestion", station_name=name[:200], county_adcode=county_adcode,
+                    lon=lon, lat=lat, suggested_kind=kind, amenities=amenities)
+        s.add(case)
+        s.flush()
+        code = new_code()
+        s.add(Ticket(code=code, case_id=case.id))
+        return code
+
+
+def _public(case: Case, code: str) -> dict[str, Any]:
+    return {"code": code, "kind": case.kind, "reason": case.reason, "state": case.state,
+            "station_id": case.station_id, "station_name": case.station_name,
+            "reply": case.reply, "reports": case.reports,
+            "created_at": case.created_at.isoformat(timespec="seconds") + "Z",
+            "updated_at": case.updated_at.isoformat(timespec="seconds") + "Z",
+            "resolved_at": case.resolved_at.isoformat(timespec="seconds") + "Z"
+            if case.resolved_at else None}
+
+
+def ticket(cfg: Mapping[str, Any], code: str) -> dict[str, Any]:
+    """What the reporter may see of their case; 404 for an unknown code."""
+    key = str(code).strip().upper()[:CODE_LENGTH + 1]
+    with db.session(cfg) as s:
+        row = s.execute(select(Case, Ticket.code).join(Ticket, Ticket.case_id == Case.id)
+                        .where(Ticket.code == key)).first()
+        if row is None:
+            raise LocatorError(404, "not_found", "no report with that code", "code")
+        return _public(row[0], row[1])
+
+
+def _responsible(county: str | None, boundaries_dir: str) -> list[str]:
+    """The unions a case climbs through, responsible one first, province last."""
+    h = unions.hierarchy(boundaries_dir)
+    chain: list[str] = []
+    code = county if county in h.index else unions.PROVINCE
+    while code is not None:
+        chain.append(code)
+        parent = h.loc[code, "parent_adcode"]
+        code = parent if isinstance(parent, str) else None
+    return chain
+
+
+def queue(cfg: Mapping[str, Any], roles: Mapping[str, str], *, everything: bool = False,
+          ) -> list[dict[str, Any]]:
+    """Open cases for an officer with these roles.
+
+    A case shows where the officer's union is responsible for it, or is the
+    union it has escalated to (one level up per ``ESCALATE_DAYS`` open). With
+    ``everything`` the whole subtree's open cases show.
+    """
+    bdir = cfg["BOUNDARIES_DIR"]
+    counties: set[str] = set()
+    for union in roles:
+        counties |= unions.counties_under(union, bdir)
+    days = float(cfg["ESCALATE_DAYS"])
+    now = utcnow()
+    with db.session(cfg) as s:
+        rows = s.scalars(select(Case).where(Case.state == "open",
+                                            Case.county_adcode.in_(counties))
+                         .order_by(Case.created_at)).all()
+        out = []
+        for c in rows:
+            chain = _responsible(c.county_adcode, bdir)
+            age = (now - c.created_at).total_seconds() / 86400
+            reached = chain[: 1 + int(age // days)] if days > 0 else chain[:1]
+            mine = any(u in roles for u in reached)
+            if not (mine or everything):
+                continue
+            out.append({"id": c.id, "kind": c.kind, "station_id": c.station_id,
+                        "station_name": c.station_name, "county_adcode": c.county_adcode,
+                        "reason": c.reason, "text": c.text, "reports": c.reports,
+                        "lon": c.lon, "lat": c.lat, "suggested_kind": c.suggested_kind,
+                        "amenities": c.amenities, "age_days": round(age, 1),
+                        "escalated": len(reached) > 1 and chain[0] not in roles,
+                        "responsible": chain[0]})
+        return out
+
+
+def resolve(cfg: Mapping[str, Any], case_id: int, *, actor: str, roles: Mapping[str, str],
+            outcome: str, reply: str | None) -> dict[str, Any]:
+    """Close a case as resolved or rejected, with a reply the reporter reads."""
+    if outcome not in CASE_STATES[1:]:
+        msg = "outcome must be resolved or rejected"
+        raise LocatorError(400, "invalid_parameter", msg, "outcome")
+    text = clean_text(reply, field="reply")
+    with db.session(cfg) as s:
+        case = s.get(Case, case_id, with_for_update=True)
+        if case is None:
+            raise LocatorError(404, "not_found", "no such case", "id")
+        allowed: set[str] = set()
+        for union in roles:
+            allowed |= unions.counties_under(union, cfg["BOUNDARIES_DIR"])
+        if case.county_adcode not in allowed:
+            raise LocatorError(403, "forbidden", "this case belongs to another union's area")
+        if case.state != "open":
+            raise LocatorError(409, "conflict", f"the case is {case.state} already", "id")
+        before = case.state
+        case.state, case.reply = outcome, text
+        case.resolved_at = case.updated_at = utcnow()
+        case.resolved_by = actor
+        s.add(AuditEntry(actor=actor, action=f"case_{outcome}", station_id=case.station_id,
+                         before=before, after=f"{outcome}: {text or ''}"))
+        return {"id": case.id, "state": case.state, "reply": case.reply}
+
+
+def confirmations_since(cfg: Mapping[str, Any], days: float) -> dict[str, int]:
+    """Confirmations per station over the last ``days``."""
+    since = utcnow() - timedelta(days=days)
+    with db.session(cfg) as s:
+        rows = s.execute(select(Confirmation.station_id, func.count())
+                         .where(Confirmation.at >= since)
+                         .group_by(Confirmation.station_id)).all()
+        return {r[0]: int(r[1]) for r in rows}
+
+
+def history(cfg: Mapping[str, Any], station_id: str, *, roles: Mapping[str, str],
+            county_adcode: str | None) -> list[dict[str, Any]]:
+    """The audit entries of one station, newest first, for an officer of its area."""
+    allowed: set[str] = set()
+    for union in roles:
+        allowed |= unions.counties_under(union, cfg["BOUNDARIES_DIR"])
+    if county_adcode not in allowed:
+        raise LocatorError(403, "forbidden", "this station belongs to another union's area")
+    with db.session(cfg) as s:
+        rows = s.scalars(select(AuditEntry).where(AuditEntry.station_id == station_id)
+                         .order_by(AuditEntry.id.desc())).all()
+        return [{"at": r.at.isoformat(timespec="seconds") + "Z", "actor": r.actor,
+                 "action": r.action, "before": r.before, "after": r.after} for r in rows]

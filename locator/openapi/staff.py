@@ -1,0 +1,135 @@
+"""OpenAPI paths of the staff session: login, logout and who is logged in."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ERROR_REF = {"$ref": "#/components/responses/Error"}
+CSRF_HEADER = {"name": "X-CSRFToken", "in": "header", "required": False,
+               "description": "The CSRF token from GET /api/v1/session (JSON clients; forms "
+                              "send the field csrf_token instead).",
+               "schema": {"type": "string"}}
+SESSION = {"type": "object", "required": ["logged_in", "csrf_token"], "properties": {
+    "logged_in": {"type": "boolean"},
+    "email": {"type": "string"},
+    "roles": {"type": "array", "items": {"type": "object", "properties": {
+        "union": {"type": "string", "description": "Adcode of the union"},
+        "role": {"type": "string", "enum": ["editor", "admin"]}}}},
+    "csrf_token": {"type": "string"}}}
+CREDENTIALS = {"type": "object", "required": ["email", "password"], "properties": {
+    "email": {"type": "string", "maxLength": 254},
+    "password": {"type": "string", "maxLength": 200},
+    "csrf_token": {"type": "string"}}}
+
+
+def _html(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
+
+
+def paths() -> dict[str, Any]:
+    """``/login``, ``/logout`` and ``/api/v1/session``."""
+    json_session: dict[str, Any] = {"description": "The session.",
+                                    "content": {"application/json": {"schema": SESSION}}}
+    return {
+        "/login": {
+            "get": {"summary": "The staff login page", "tags": ["staff"], "parameters": [],
+                    "responses": {"200": _html("The login form.")}},
+            "post": {"summary": "Log in (form or JSON); sets the session cookie",
+                     "tags": ["staff"], "parameters": [CSRF_HEADER],
+                     "requestBody": {"required": True, "content": {
+                         "application/x-www-form-urlencoded": {"schema": CREDENTIALS},
+                         "application/json": {"schema": CREDENTIALS}}},
+                     "responses": {"200": {**json_session, "content": {
+                         **json_session["content"],
+                         "text/html": {"schema": {"type": "string"}}}},
+                         "302": {"description": "A form login: on to the work queue."},
+                         "400": ERROR_REF, "401": ERROR_REF, "429": ERROR_REF}},
+        },
+        "/logout": {
+            "post": {"summary": "Log out", "tags": ["staff"], "parameters": [CSRF_HEADER],
+                     "responses": {"200": _html("Logged out."), "400": ERROR_REF}},
+        },
+        "/api/v1/session": {
+            "get": {"summary": "Who is logged in, and the CSRF token for JSON clients",
+                    "tags": ["staff"], "parameters": [], "responses": {"200": json_session}},
+        },
+    }
+
+
+REASON = {"type": "string", "enum": ["closed", "moved", "locked", "no_water", "no_toilet",
+                                     "dirty", "medicine_expired", "wrong_hours",
+                                     "wrong_location", "other"]}
+PROOF = {"type": "string", "description": "The solved proof-of-work challenge (ALTCHA "
+                                          "payload) from GET /api/v1/challenge."}
+CREATED = {"description": "Accepted; keep the ticket code.", "content": {"application/json": {
+    "schema": {"type": "object", "required": ["code"], "properties": {
+        "code": {"type": "string"}, "status_url": {"type": "string"},
+        "page": {"type": "string"}}}}}}
+STATION_ID = {"name": "station_id", "in": "path", "required": True,
+              "schema": {"type": "string", "minLength": 1, "maxLength": 64}}
+ANY_JSON = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+
+
+def _post(summary: str, tag: str, body: dict[str, Any], ok: dict[str, Any],
+          parameters: list[dict[str, Any]], errors: tuple[str, ...]) -> dict[str, Any]:
+    return {"post": {"summary": summary, "tags": [tag], "parameters": parameters,
+                     "requestBody": {"required": True, "content": {
+                         "application/json": {"schema": body}}},
+                     "responses": {"201" if tag == "feedback" else "200": ok,
+                                   **dict.fromkeys(errors, ERROR_REF)}}}
+
+
+def feedback_paths() -> dict[str, Any]:
+    """Workers' reports, confirmations, suggestions, tickets; the unions' queue."""
+    report = {"type": "object", "required": ["reason"], "properties": {
+        "reason": REASON, "text": {"type": "string", "maxLength": 500}, "altcha": PROOF}}
+    suggestion = {"type": "object", "required": ["lat", "lon", "name"], "properties": {
+        "lat": {"type": "number"}, "lon": {"type": "number"},
+        "name": {"type": "string", "maxLength": 100},
+        "kind": {"type": "string"}, "amenities": {"type": "array", "items": {"type": "string"}},
+        "altcha": PROOF}}
+    code = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+    case_id = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+    return {
+        "/api/v1/challenge": {"get": {"summary": "A proof-of-work challenge", "tags": [
+            "feedback"], "parameters": [], "responses": {"200": ANY_JSON}}},
+        "/api/v1/stations/{station_id}/reports": _post(
+            "Report a problem with a station", "feedback", report, CREATED, [STATION_ID],
+            ("400", "404", "429")),
+        "/api/v1/stations/{station_id}/confirmations": _post(
+            "Confirm a station is there and fine", "feedback",
+            {"type": "object", "properties": {"altcha": PROOF}}, ANY_JSON, [STATION_ID],
+            ("400", "404", "429")),
+        "/api/v1/suggestions": _post("Suggest a new station", "feedback", suggestion, CREATED,
+                                     [], ("400", "429")),
+        "/api/v1/reports/{code}": {"get": {"summary": "What became of a report", "tags": [
+            "feedback"], "parameters": [code], "responses": {"200": ANY_JSON,
+                                                             "404": ERROR_REF}}},
+        "/r/{code}": {"get": {"summary": "The reporter's ticket page", "tags": ["feedback"],
+                              "parameters": [code],
+                              "responses": {"200": _html("The ticket."),
+                                            "404": _html("No such ticket.")}}},
+        "/report/{station_id}": {"get": {"summary": "The worker's report form", "tags": [
+            "feedback"], "parameters": [STATION_ID], "responses": {
+                "200": _html("The form."), "404": ERROR_REF}}},
+        "/admin": {"get": {"summary": "The union's work queue page (log in first)",
+                           "tags": ["staff"], "parameters": [],
+                           "responses": {"200": _html("The queue."),
+                                         "302": {"description": "Not logged in: to /login."}}}},
+        "/api/v1/admin/cases": {"get": {
+            "summary": "The logged-in officer's queue: open cases and stale stations",
+            "tags": ["staff"], "parameters": [{"name": "scope", "in": "query", "schema": {
+                "type": "string", "enum": ["mine", "all"], "default": "mine"}}],
+            "responses": {"200": ANY_JSON, "400": ERROR_REF, "401": ERROR_REF}}},
+        "/api/v1/admin/stations/{station_id}/history": {"get": {
+            "summary": "Every recorded change of one station, newest first", "tags": ["staff"],
+            "parameters": [STATION_ID],
+            "responses": {"200": ANY_JSON, "401": ERROR_REF, "403": ERROR_REF,
+                          "404": ERROR_REF}}},
+        "/api/v1/admin/cases/{case_id}/resolve": _post(
+            "Resolve or reject a case with a reply", "staff",
+            {"type": "object", "properties": {
+                "outcome": {"type": "string", "enum": ["resolved", "rejected"]},
+                "reply": {"type": "string", "maxLength": 500}}},
+            ANY_JSON, [case_id, CSRF_HEADER], ("400", "401", "403", "404", "409")),
+    }

@@ -1,0 +1,104 @@
+"""The union's work queue over JSON: open cases and stale stations, and resolving a case.
+
+Every route needs a logged-in officer, and every answer is limited to the
+officer's unions' subtrees, checked here on the server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, cast
+
+import pandas as pd
+from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
+
+from locator.domain import i18n
+from locator.errors import invalid
+from locator.living import cases, unions
+from locator.web import state
+
+bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
+pages = Blueprint("admin_pages", __name__)
+STALE_SHOWN = 200
+
+
+def _roles() -> Mapping[str, str]:
+    return dict(current_user.staff.roles)
+
+
+def stale_stations(roles: Mapping[str, str]) -> tuple[int, list[dict[str, Any]]]:
+    """Stations in the officer's area with no positive check within ``STALE_DAYS``."""
+    cfg = current_app.config
+    counties: set[str] = set()
+    for union in roles:
+        counties |= unions.counties_under(union, cfg["BOUNDARIES_DIR"])
+    f = state.current().frame
+    days = float(cfg["STALE_DAYS"])
+    verified = pd.to_datetime(f["verified_at"], errors="coerce", utc=True)
+    cutoff = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=days)
+    confirmed = set(cases.confirmations_since(cfg, days))
+    mask = (f["county_adcode"].isin(counties) & (f["status"] != "closed")
+            & ~(verified >= cutoff) & ~f["id"].isin(confirmed))
+    picked = f.loc[mask].assign(_v=verified[mask]).sort_values("_v", na_position="first")
+    out = picked.head(STALE_SHOWN)
+    rows = pd.DataFrame({"station_id": out["id"], "station_name": out["name"],
+                         "county_adcode": out["county_adcode"],
+                         "verified_at": out["_v"].dt.strftime("%Y-%m-%d").astype(object)})
+    rows = rows.astype(object).where(rows.notna(), None)
+    return int(mask.sum()), cast(list[dict[str, Any]], rows.to_dict("records"))
+
+
+@bp.get("/cases")
+@login_required
+def queue() -> ResponseReturnValue:
+    scope = request.args.get("scope", "mine")
+    if scope not in ("mine", "all"):
+        raise invalid("scope", "scope must be mine or all")
+    roles = _roles()
+    items = cases.queue(current_app.config, roles, everything=scope == "all")
+    stale_count, stale = stale_stations(roles)
+    return ({"cases": items, "stale_count": stale_count, "stale": stale,
+             "unions": sorted(roles)}, 200, {"Cache-Control": "no-store"})
+
+
+@bp.post("/cases/<int:case_id>/resolve")
+@login_required
+def resolve(case_id: int) -> ResponseReturnValue:
+    data = request.get_json(silent=True)
+    if not isinstance(data, Mapping):
+        raise invalid("body", "send a JSON object with outcome and reply")
+    done = cases.resolve(current_app.config, case_id, actor=current_user.staff.email,
+                         roles=_roles(), outcome=str(data.get("outcome", "resolved")),
+                         reply=data.get("reply"))
+    return done, 200, {"Cache-Control": "no-store"}
+
+
+@bp.get("/stations/<station_id>/history")
+@login_required
+def station_history(station_id: str) -> ResponseReturnValue:
+    ds = state.current()
+    row = ds.frame.iloc[ds.row(station_id[:64])]
+    county = row["county_adcode"] if isinstance(row["county_adcode"], str) else None
+    entries = cases.history(current_app.config, str(row["id"]), roles=_roles(),
+                            county_adcode=county)
+    return ({"station_id": str(row["id"]), "entries": entries}, 200,
+            {"Cache-Control": "no-store"})
+
+
+@pages.get("/admin")
+def page() -> ResponseReturnValue:
+    """The work queue page; anyone not logged in is sent to the login page."""
+    lang = i18n.pick(request.args.get("lang"), current_app.config["DEFAULT_LANG"])
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login_page", lang=lang))
+    s = i18n.ADMIN_STRINGS[lang]
+    client = {"t": s, "reasons": i18n.REASON_LABELS[lang], "csrf": generate_csrf(),
+              "casesUrl": url_for("admin.queue"),
+              "resolveUrl": url_for("admin.resolve", case_id=0).replace("/0/", "/0000/")}
+    html = render_template("admin.html", lang=lang, s=s, staff=i18n.STAFF_STRINGS[lang],
+                           strings=i18n.STRINGS[lang], demo=state.current().demo,
+                           email=current_user.staff.email, client=client)
+    return html, 200, {"Cache-Control": "no-store"}
