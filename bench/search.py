@@ -28,7 +28,8 @@ def main() -> None:
     bdir = ROOT / "data" / "boundaries"
     t0 = time.perf_counter()
     idx = search.index_for(ds, bdir)
-    print(f"stations {len(ds)}, entries {len(idx.name)}, index build {time.perf_counter() - t0:.2f} s")
+    build_s = time.perf_counter() - t0
+    print(f"stations {len(ds)}, entries {len(idx.name)}, index build {build_s:.2f} s")
     names = idx.name.tolist()
     all_ms: list[float] = []
     base_ms: list[float] = []
@@ -43,7 +44,8 @@ def main() -> None:
                 np.flatnonzero([search.fold(q) in n for n in names])
                 base_ms.append((time.perf_counter() - t) * 1000)
         all_ms += ms
-        print(f"{kind:12s} p50 {statistics.median(ms):6.2f} ms  p90 {np.percentile(ms, 90):6.2f} ms")
+        p90 = np.percentile(ms, 90)
+        print(f"{kind:12s} p50 {statistics.median(ms):6.2f} ms  p90 {p90:6.2f} ms")
     p50 = statistics.median(all_ms)
     b50 = statistics.median(base_ms)
     print(f"all          p50 {p50:6.2f} ms  p90 {np.percentile(all_ms, 90):6.2f} ms  "

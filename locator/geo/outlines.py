@@ -51,6 +51,7 @@ def county_outlines(boundaries_dir: str | Path, *, crs: str = "wgs84") -> bytes:
     shapes = shapely.to_geojson(geoms).tolist()
     names = zip(cty["county"].tolist(), cty["city"].tolist(), strict=True)
     # The geometries are already serialised; only the envelope is built here.
-    feats = [f'{{"type":"Feature","properties":{json.dumps({"county": c, "city": p}, ensure_ascii=False)},'
-             f'"geometry":{g}}}' for (c, p), g in zip(names, shapes, strict=True)]
+    props = [json.dumps({"county": c, "city": p}, ensure_ascii=False) for c, p in names]
+    feats = [f'{{"type":"Feature","properties":{pr},"geometry":{g}}}'
+             for pr, g in zip(props, shapes, strict=True)]
     return ('{"type":"FeatureCollection","features":[' + ",".join(feats) + "]}").encode()

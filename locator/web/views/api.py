@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from locator.domain import i18n, params, schema
 from locator.geo import datum, outlines
+from locator.stations import search as place_search
 from locator.stations.nearest import (
     ORDERS,
     NearestQuery,
@@ -18,7 +19,6 @@ from locator.stations.nearest import (
     open_state_props,
     to_features,
 )
-from locator.stations import search as place_search
 from locator.stations.viewport import in_view
 from locator.web import state
 
