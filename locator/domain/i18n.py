@@ -10,7 +10,7 @@ STRINGS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "职工服务站点查找", "locate": "定位我附近的站点", "locating": "正在定位…",
         "nearest": "离你最近", "filters": "筛选", "open_now": "现在开放", "all_kinds": "全部",
-        "open": "开放中", "closed": "现在关闭", "unknown": "时间未知", "walk": "步行约 {n} 分钟",
+        "open": "开放中", "closed": "现在关闭", "unknown": "时间未知", "walk": "步行约 {n} 分钟", "drive": "驾车约 {n} 分钟",
         "distance": "{d}", "call": "拨打电话", "navigate": "导航前往", "hours": "开放时间",
         "address": "地址", "amenities": "设施", "close": "关闭",
         "no_results": "附近没有符合条件的站点",
@@ -32,7 +32,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "title": "Find a workers' station", "locate": "Find stations near me",
         "locating": "Locating…", "nearest": "Nearest", "filters": "Filters",
         "open_now": "Open now", "all_kinds": "All", "open": "Open", "closed": "Closed now",
-        "unknown": "Hours unknown", "walk": "about {n} min walk", "distance": "{d}",
+        "unknown": "Hours unknown", "walk": "about {n} min walk", "drive": "about {n} min drive", "distance": "{d}",
         "call": "Call", "navigate": "Directions", "hours": "Hours", "address": "Address",
         "amenities": "Amenities", "close": "Close", "no_results": "No matching station nearby",
         "geo_denied": "Location unavailable: search a place above, or tap the map where you are",

@@ -148,7 +148,8 @@ class Dataset:
             got = navigation.links(float(self.lon[row]), float(self.lat[row]),
                                    name=str(self.records[row]["name"]),
                                    gcj02=(float(g[0]), float(g[1])),
-                                   bd09=(float(b[0]), float(b[1])))
+                                   bd09=(float(b[0]), float(b[1])),
+                                   mode=trip_mode(str(self.records[row]["kind"])))
             got = {svc: {"app": v["app"], "web": v["web"]} for svc, v in got.items()}
             self._links[row] = got
             self._web_links[row] = {svc: {"web": v["web"]} for svc, v in got.items()}
@@ -157,6 +158,11 @@ class Dataset:
     def counts(self) -> dict[str, int]:
         vc = self.frame.loc[self.status != CLOSED, "kind"].value_counts()
         return {k: int(vc.get(k, 0)) for k in schema.KIND_CODES}
+
+
+def trip_mode(kind: str) -> str:
+    """Driver homes are reached by truck or car; every other kind on foot."""
+    return "drive" if kind == "driver_home" else "walk"
 
 
 def _records(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:

@@ -93,6 +93,12 @@ def row_filter(ds: Dataset, *, amenity_mask: int = 0, open_now: bool = False,
     return accept
 
 
+# A truck in mixed town and county-road traffic, detour included: about 30 km/h
+# along the straight line. Only an estimate, labelled "about" on the page.
+DRIVE_M_PER_MIN = 500.0
+DRIVER_HOME = schema.KIND_INDEX["driver_home"]
+
+
 def open_state_props(ds: Dataset, rows: np.ndarray,
                      when: datetime | None = None) -> list[dict[str, Any]]:
     """``open_now`` and ``open_state`` of each row at ``when`` (now by default)."""
@@ -126,13 +132,19 @@ def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None
         rows, dist, az, states = rows[order], dist[order], az[order], states[order]
     features = to_features(ds, rows, out_crs=q.out_crs, with_links=with_links,
                            lang=q.lang)
+    drive = ds.kind[rows] == DRIVER_HOME
+    drive_min = np.ceil(dist / DRIVE_M_PER_MIN).astype(int)
     extras = zip(np.round(dist, 1).tolist(), np.round(az % 360.0, 1).tolist(), states.tolist(),
-                 walking.minutes(dist).tolist(), strict=True)
-    for f, (d, az, st, w) in zip(features, extras, strict=True):
+                 walking.minutes(dist).tolist(), drive.tolist(), drive_min.tolist(), strict=True)
+    for f, (d, az, st, w, dr, dm) in zip(features, extras, strict=True):
         p = f["properties"]
         p["distance_m"] = d
         p["bearing_deg"] = az
         p["walk_min"] = w
+        # Driver homes are driving trips; the page shows drive_min for them.
+        p["trip_mode"] = "drive" if dr else "walk"
+        if dr:
+            p["drive_min"] = dm
         p["open_now"] = _OPEN_NOW[st]
         p["open_state"] = _OPEN_STATE[st]
     return {

@@ -35,6 +35,10 @@
     return (m / 1000).toFixed(1) + (cfg.lang === "zh" ? " 公里" : " km");
   }
 
+  function tripText(p) {
+    return p.trip_mode === "drive" ? T.drive.replace("{n}", p.drive_min) : T.walk.replace("{n}", p.walk_min);
+  }
+
   function badge(props) {
     var key = props.status === "temporarily_closed" ? "temporarily_closed" : props.open_state;
     var b = el("span", "badge badge-" + (key || "unknown"), T[key] || T.unknown);
@@ -113,7 +117,7 @@
       var title = el("span", "result-name", p.name);
       var line = el("span", "result-line");
       line.appendChild(el("strong", "dist", formatDistance(p.distance_m)));
-      line.appendChild(el("span", "walk", T.walk.replace("{n}", p.walk_min)));
+      line.appendChild(el("span", "walk", tripText(p)));
       line.appendChild(badge(p));
       if (p.demo) line.appendChild(el("span", "badge badge-demo", T.demo_badge));
       btn.appendChild(el("span", "rank", String(i + 1)));
@@ -183,7 +187,7 @@
     meta.replaceChildren(el("span", "kind", cfg.kinds[p.kind] || p.kind), badge(p));
     if (p.access === "members") meta.appendChild(el("span", "badge", T.members));
     if (p.demo) meta.appendChild(el("span", "badge badge-demo", T.demo_badge));
-    if (p.distance_m !== undefined) meta.appendChild(el("span", "dist", formatDistance(p.distance_m) + " · " + T.walk.replace("{n}", p.walk_min)));
+    if (p.distance_m !== undefined) meta.appendChild(el("span", "dist", formatDistance(p.distance_m) + " · " + tripText(p)));
     document.getElementById("card-address").textContent = p.address || "";
     document.getElementById("card-hours").textContent = p.opening_hours_text || p.opening_hours || T.unknown_hours;
     var ul = document.getElementById("card-amenities");
