@@ -181,7 +181,8 @@ def _tencent(x: float, y: float, name: str, origin: tuple[float, float] | None,
         start = []
         # The app scheme requires fromcoord; this keyword means "current location".
         app_start = [("from", _ORIGIN_NAME), ("fromcoord", "CurrentLocation")]
-    web = _url("https://apis.map.qq.com/uri/v1/routeplan", ("type", _TENCENT[mode]), *start, *target,
+    web = _url("https://apis.map.qq.com/uri/v1/routeplan", ("type", _TENCENT[mode]), *start,
+               *target,
                ("referer", APP_ID))
     title = _in_field(name, ";")
     return {
