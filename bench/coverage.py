@@ -10,7 +10,8 @@
    their ratio; both objectives are printed.
 
 Run: ``.venv/bin/python bench/coverage.py`` (``--no-spopt`` skips step 3's
-baseline, which takes minutes).
+baseline, which takes minutes); ``--http`` measures only the planner over
+HTTP (:mod:`planner_http`).
 """
 
 from __future__ import annotations
@@ -116,7 +117,15 @@ def versus_spopt(with_spopt: bool) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--no-spopt", action="store_true", help="skip the spopt baseline")
+    ap.add_argument("--http", action="store_true",
+                    help="only the planner over HTTP (page first load, sanitation n=20)")
+    ap.add_argument("--repeat", type=int, default=3, help="samples for --http")
     args = ap.parse_args()
+    if args.http:
+        from planner_http import planner_over_http
+
+        planner_over_http(args.repeat)
+        return
     ds = dataset.read(ROOT / "data" / "stations" / "demo_stations.gpkg")
     province_coverage(ds)
     province_suggest(ds)

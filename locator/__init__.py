@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from flask import Flask
-
-from locator import config
+if TYPE_CHECKING:
+    from flask import Flask
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -17,6 +16,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     ``static/`` beside the package) or, in an installed wheel, from the copies
     packed inside it (:data:`locator.config.ROOT`).
     """
+    # Imported here so that the command line and the planning report do not load Flask.
+    from flask import Flask
+
+    from locator import config
+
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=str(config.ROOT / "templates"),
                 static_folder=str(config.ROOT / "static"))
@@ -25,7 +29,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update({k: v for k, v in test_config.items()
                            if k not in config.BY_NAME})
-    from locator.web import compression, consumers, errors, jsonio, security, sessions, state
+    from locator.web import compression, consumers, errors, forms, jsonio, security, sessions, state
     from locator.web.views import (
         admin,
         api,
@@ -45,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     state.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    app.jinja_env.globals["param_attrs"] = forms.input_attrs
     sessions.init_app(app)
     limiter = consumers.init_app(app, explicit=set(test_config or ()))
     limiter.limit(app.config["REPORT_RATE_LIMIT"])(feedback.bp)

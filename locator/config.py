@@ -93,23 +93,51 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAP_ZOOM", 12, int, "Initial map zoom."),
     Setting("HOST", "127.0.0.1", str, "Address `locator serve` listens on."),
     Setting("PORT", 5000, int, "Port `locator serve` listens on."),
-    Setting("THREADS", 8, int, "Worker threads of the production WSGI server (waitress)."),
+    Setting("WORKERS", 1, int,
+            "Web processes of `locator serve`: 1 runs waitress, more run gunicorn (gthread)."),
+    Setting("THREADS", 8, int, "Request threads per web process."),
+    Setting("CONNECTION_LIMIT", 1000, int,
+            "Most client connections one web process holds open at once; idle and slow "
+            "clients use up these slots, not request threads."),
+    Setting("IDLE_TIMEOUT", 10, int,
+            "Seconds an idle connection (kept alive, or silent before its request) stays open."),
+    Setting("REQUEST_TIMEOUT", 30, int,
+            "Seconds gunicorn lets one request run before the worker is restarted."),
+    Setting("MAX_HEADER_BYTES", 16384, int,
+            "Largest request head (request line plus headers) in bytes; larger gets 431."),
+    Setting("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"], _str_list,
+            "Host names (with optional :port) that links may be built from when PUBLIC_URL is "
+            "empty, comma-separated; a request naming another Host gets links on the first "
+            "entry. `locator serve` on a non-loopback address needs PUBLIC_URL."),
+    Setting("TRUSTED_PROXIES", [], _str_list,
+            "Addresses or networks (e.g. 127.0.0.1, 10.0.0.0/8) of reverse proxies whose "
+            "X-Forwarded-For names the client; from any other peer the header is ignored."),
     Setting("EMBED_FRAME_ANCESTORS", ["*"], _str_list,
             "Origins allowed to frame /embed (CSP frame-ancestors), comma-separated; "
             "'*' allows any site. Every other page refuses framing."),
     Setting("PUBLIC_URL", "", str,
             "Public base URL (e.g. https://map.example.org) for links other sites keep: embed "
-            "snippets, oEmbed, OGC API links, the OpenAPI server; empty means the URL the "
-            "request came in on."),
+            "snippets, oEmbed, OGC API links, the OpenAPI server; empty means the request's "
+            "host if it is in ALLOWED_HOSTS. Required when serving on a non-loopback address."),
     Setting("RATE_LIMIT_ENABLED", True, _bool,
             "Limit requests per client address on /api/v1, /ogc and /oembed."),
     Setting("RATE_LIMIT", "300 per minute; 6000 per hour", str,
             "Per-client limits (flask-limiter syntax, ';'-separated) when rate limiting is on."),
+    Setting("RATE_LIMIT_STORAGE_URI", "memory://", str,
+            "Where rate-limit counters live: memory:// (one process only) or "
+            "redis://host:port/db shared by every web process. If Redis is down, requests "
+            "are let through and the failure is logged."),
+    Setting("OGC_ITEMS_RATE_LIMIT", "3000 per minute; 60000 per hour", str,
+            "Per-client limits on OGC API item pages (paging GIS clients), instead of "
+            "RATE_LIMIT; a page costs 1 plus 1 per 1000 features of its limit."),
     Setting("API_MAX_AGE", 60, int,
             "Seconds public API answers may be cached by clients and proxies (Cache-Control)."),
     Setting("DATA_DIR", str(_DEFAULT_DATA_DIR), str,
             "Folder of published station versions (versions/, the `current` pointer, "
             "import reports). While nothing is published, DATA_PATH is served."),
+    Setting("DATABASE_TIMEOUT", 3.0, float,
+            "Seconds to wait for the database to connect or answer one statement; past "
+            "it, requests that need the database answer 503."),
     Setting("DATA_RELOAD_SECONDS", 2.0, float,
             "How often a running server checks for a newly published version (0 = never)."),
     Setting("IMPORT_MAX_ROWS", 100_000, int, "Most data rows one imported file may have."),
@@ -142,13 +170,43 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("MAX_SUGGEST_N", 200, int, "Most new sites one suggest request may ask for."),
     Setting("SUGGEST_TIME_LIMIT", 10.0, float,
             "Seconds one suggest run may spend (greedy, swaps, then HiGHS)."),
+    Setting("SUGGEST_TARGET_GAP", 0.01, float,
+            "A suggest run stops once its sites are proven within this share of the best."),
+    Setting("NETWORK_PATH", "", str,
+            "Street graph (.npz from `locator network build`) for network distances; empty "
+            "means the latest graph built in DATA_DIR/networks, if any."),
+    Setting("NETWORK_MAX_SNAP_M", 500.0, float,
+            "Points farther than this from any graph node count as unreachable on the network."),
+    Setting("PLANNING_DISTANCE", "auto", str,
+            "Default distance for coverage and suggest: network when a graph is configured "
+            "(auto), or always straight.", ("auto", "network", "straight")),
     Setting("PLANNER_WORKERS", 1, int,
             "Background threads computing planner jobs (coverage, suggestions)."),
-    Setting("PLANNER_CACHE", 16, int, "Planner results kept in memory, per parameter set."),
+    Setting("JOBS_URL", "", str,
+            "Shared planner job queue, e.g. redis://127.0.0.1:6379/0 (RQ on Redis; run "
+            "`locator worker` beside the web processes); empty keeps jobs in this process's "
+            "threads."),
+    Setting("JOBS_MAX_QUEUED", 8, int,
+            "Planner jobs waiting or running at once (per process, or in the shared queue); "
+            "more answer 429 with Retry-After."),
+    Setting("JOBS_MAX_PER_CLIENT", 2, int,
+            "Planner jobs one client address may have waiting or running; more answer 429."),
+    Setting("JOBS_RESULT_TTL", 600.0, float,
+            "Seconds a finished planner job stays answerable at its poll URL."),
+    Setting("JOBS_ABANDON_SECONDS", 30.0, float,
+            "An unfinished planner job nobody polls for this long is cancelled."),
+    Setting("JOBS_MEMORY_MB", 1024, int,
+            "Memory one planner job may add to its worker, in MB (Redis backend; 0 = no cap). "
+            "A job over it fails with job_over_memory_limit."),
+    Setting("JOBS_TIMEOUT", 120.0, float, "Seconds one planner job may run before it is stopped."),
+    Setting("JOBS_MAX_WAIT", 2.0, float,
+            "Longest a planner request waits for its job before answering 202 with the poll "
+            "URL; the `wait` parameter is capped to it."),
     # The write path: staff accounts and sessions.
     Setting("DATABASE_URL", "", str,
-            "PostgreSQL database (postgresql://user@host:port/db) shared by every process; "
-            "empty = embedded files, with accounts in DATA_DIR/living.sqlite."),
+            "PostgreSQL database (postgresql://user@host:port/db) shared by every process: "
+            "station versions (PostGIS) and accounts; empty = embedded files (GeoPackage "
+            "versions in DATA_DIR, accounts in DATA_DIR/living.sqlite)."),
     Setting("SECRET_KEY", "", str,
             "Key signing staff sessions and CSRF tokens; empty = one generated once and kept "
             "in DATA_DIR/secret_key, shared by every process on that folder."),

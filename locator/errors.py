@@ -39,8 +39,28 @@ class LocatorError(Exception):
         return error_body(self.status, self.code, self.message, self.field)
 
 
+MAX_MESSAGE = 200
+MAX_QUOTE = 40
+
+
+def quote(raw: object) -> str:
+    """``repr`` of a client's input, cut to a short prefix: errors must not echo it all."""
+    text = str(raw)
+    if len(text) <= MAX_QUOTE:
+        return repr(text)
+    return repr(text[:MAX_QUOTE]) + f"… ({len(text)} characters)"
+
+
 def error_body(status: int, code: str, message: str, field: str | None = None) -> dict[str, Any]:
-    """Return the JSON error shape used by every endpoint."""
+    """Return the JSON error shape used by every endpoint.
+
+    Messages quote the client's input; whatever their source, they are cut to
+    :data:`MAX_MESSAGE` characters so that a huge parameter gives a small answer.
+    """
+    if len(message) > MAX_MESSAGE:
+        message = message[:MAX_MESSAGE] + "…"
+    if field is not None and len(field) > MAX_QUOTE:
+        field = field[:MAX_QUOTE] + "…"
     return {"status": status, "code": code, "message": message, "field": field}
 
 

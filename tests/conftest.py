@@ -15,6 +15,7 @@ from shapely.geometry import Point
 
 from locator import create_app
 from locator.stations import dataset
+from tests.backends import backend, pg_cluster  # noqa: F401 - shared fixtures
 from tests.staff import pg, staff_cfg  # noqa: F401  (fixtures of the write-path tests)
 
 ROOT = Path(__file__).resolve().parents[1]

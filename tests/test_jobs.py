@@ -1,52 +1,100 @@
-"""Background jobs: submit returns at once, one run per key, bounded cache, retry on failure."""
+"""The in-process job queue: one run per key, bounds, abandonment, results kept for a TTL."""
 
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
-from locator.jobs.threads import Jobs
+from locator.jobs.base import CANCELLED, DONE, FAILED, Limits, QueueFull
+from locator.jobs.threads import ThreadQueue
+
+
+def _gate(gate: threading.Event, runs: list[int], *, progress) -> int:
+    progress("waiting")
+    gate.wait(5)
+    runs.append(1)
+    progress("done")
+    return 42
+
+
+def _flaky(calls: list[int], *, progress) -> int:
+    calls.append(1)
+    if len(calls) == 1:
+        msg = "first try fails"
+        raise RuntimeError(msg)
+    return 7
 
 
 def test_submit_does_not_wait_and_shares_one_run_per_key():
-    jobs = Jobs(workers=1, keep=2)
-    gate = threading.Event()
-    runs: list[int] = []
-
-    def slow() -> int:
-        gate.wait(5)
-        runs.append(1)
-        return 42
-
-    job = jobs.submit("a", slow)
-    assert job.state == "running"
-    assert jobs.submit("a", slow) is job
+    q = ThreadQueue(workers=1)
+    gate, runs = threading.Event(), []
+    view = q.submit("a", _gate, {"gate": gate, "runs": runs}, client="c")
+    assert view.state in ("queued", "running")
+    assert q.submit("a", _gate, {"gate": gate, "runs": runs}, client="c").id == view.id
     gate.set()
-    assert job.future.result(timeout=5) == 42
-    assert job.state == "done" and runs == [1]
-    assert jobs.submit("a", slow) is job and runs == [1]
-    jobs.shutdown()
+    assert q.wait("a", 5).state == DONE
+    assert q.result("a") == 42 and runs == [1]
+    q.submit("a", _gate, {"gate": gate, "runs": runs}, client="c")
+    assert runs == [1]
+    q.shutdown()
 
 
-def test_cache_is_bounded_and_failures_are_retried():
-    jobs = Jobs(workers=1, keep=2)
-    for key in ("a", "b", "c"):
-        jobs.submit(key, lambda: 1).future.result(timeout=5)
-    assert jobs.get("a") is None and jobs.get("c") is not None
+def test_failures_are_kept_then_retried():
+    q = ThreadQueue(workers=1)
     calls: list[int] = []
+    q.submit("f", _flaky, {"calls": calls}, client="c")
+    view = q.wait("f", 5)
+    assert view.state == FAILED and "first try fails" in view.error.message
+    q.submit("f", _flaky, {"calls": calls}, client="c")
+    assert q.wait("f", 5).state == DONE and q.result("f") == 7 and len(calls) == 2
+    q.shutdown()
 
-    def flaky() -> int:
-        calls.append(1)
-        if len(calls) == 1:
-            msg = "first try fails"
-            raise RuntimeError(msg)
-        return 7
 
-    first = jobs.submit("f", flaky)
-    with pytest.raises(RuntimeError):
-        first.future.result(timeout=5)
-    assert first.state == "failed"
-    second = jobs.submit("f", flaky)
-    assert second is not first and second.future.result(timeout=5) == 7
-    jobs.shutdown()
+def test_queue_and_client_bounds_answer_queue_full():
+    q = ThreadQueue(workers=1, limits=Limits(max_queued=3, per_client=2))
+    gate, runs = threading.Event(), []
+    q.submit("a", _gate, {"gate": gate, "runs": runs}, client="one")
+    q.submit("b", _gate, {"gate": gate, "runs": runs}, client="one")
+    with pytest.raises(QueueFull) as per_client:
+        q.submit("c", _gate, {"gate": gate, "runs": runs}, client="one")
+    assert per_client.value.status == 429 and per_client.value.retry_after >= 1
+    q.submit("c", _gate, {"gate": gate, "runs": runs}, client="two")
+    with pytest.raises(QueueFull):
+        q.submit("d", _gate, {"gate": gate, "runs": runs}, client="three")
+    gate.set()
+    for key in "abc":
+        assert q.wait(key, 5).state == DONE
+    # Finished jobs no longer count against either bound.
+    q.submit("d", _gate, {"gate": gate, "runs": runs}, client="one")
+    assert q.wait("d", 5).state == DONE and len(runs) == 4
+    q.shutdown()
+
+
+def test_abandoned_job_is_cancelled_and_results_expire():
+    q = ThreadQueue(workers=1, limits=Limits(abandon_after=0.3, result_ttl=5))
+    steps: list[str] = []
+    stop = threading.Event()
+
+    def looping(*, progress) -> None:
+        for i in range(100):
+            steps.append(str(i))
+            progress(str(i))
+            time.sleep(0.05)
+        stop.set()
+
+    q.submit("loop", looping, {}, client="c")
+    time.sleep(1.0)  # nobody polls
+    view = q.get("loop")
+    assert view is not None and view.state == CANCELLED
+    assert not stop.is_set() and len(steps) < 30
+    q.shutdown()
+    q = ThreadQueue(workers=1, limits=Limits(abandon_after=5, result_ttl=0.5))
+    q.submit("quick", lambda *, progress: 1, {}, client="c")
+    assert q.wait("quick", 5).state == DONE
+    time.sleep(0.3)
+    assert q.get("quick") is not None  # still valid: polled within the TTL
+    time.sleep(0.8)
+    assert q.get("quick") is None
+    q.shutdown()

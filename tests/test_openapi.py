@@ -20,6 +20,9 @@ NOT_PUBLIC = {"/static/{filename}", "/vendor/{name}/{filename}", "/api/docs/asse
               "/ogc/"}
 FUZZ_EXAMPLES = 12
 FUZZ_BUDGET_S = 60.0
+# The all-checks run: about 50 cases per operation and mode, a few thousand in all.
+ALL_CHECKS_EXAMPLES = 50
+ALL_CHECKS_BUDGET_S = 420.0
 
 
 def test_document_is_valid_openapi(client):
@@ -69,11 +72,15 @@ def fuzz_server(small_path):
                                  "SUGGEST_TIME_LIMIT": 1.0}))
 
 
-def _fuzz(op, mode, base: str, deadline: float, failures: list[str]) -> int:
+def _fuzz(op, mode, base: str, deadline: float, failures: list[str], *,
+          examples: int = FUZZ_EXAMPLES, all_checks: bool = False) -> int:
     """Run one operation's cases in one generation mode; return how many were sent."""
+    from schemathesis.checks import CHECKS, load_all_checks
+
+    load_all_checks()
     sent = 0
 
-    @settings(max_examples=FUZZ_EXAMPLES, deadline=None, database=None,
+    @settings(max_examples=examples, deadline=None, database=None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     @given(case=op.as_strategy(generation_mode=mode))
     def run(case):
@@ -89,6 +96,14 @@ def _fuzz(op, mode, base: str, deadline: float, failures: list[str]) -> int:
         elif resp.status_code >= 400 and "json" in resp.headers.get("content-type", [""])[0]:
             body = resp.json()
             assert set(body) == {"status", "code", "message", "field"}, body
+        if all_checks and not documented:
+            try:
+                case.validate_response(resp, checks=CHECKS.get_all())
+            except (AssertionError, Exception, BaseExceptionGroup) as exc:
+                # One failure, or a group of them: keep each check's title and detail.
+                for one in getattr(exc, "exceptions", [exc]):
+                    title = getattr(one, "title", type(one).__name__)
+                    failures.append(f"{op.label}: {title}")
 
     try:
         run()
@@ -113,3 +128,31 @@ def test_fuzz_every_operation_without_server_errors(fuzz_server):
     assert not failures, failures[:5]
     print(f"schemathesis sent {sent} requests")
     assert sent >= 100  # the time budget must not quietly skip the fuzzing
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(strict=True, reason="known disagreements between the document and the code "
+                   "remain (about 35 operation/check pairs: empty or differently-cased enum "
+                   "values accepted, planner/embed/oEmbed requests the schema allows rejected, "
+                   "JSON bodies with extra properties rejected); strict, so fixing them all "
+                   "turns this into a failure that asks for the mark to go")
+def test_fuzz_every_operation_with_all_checks(fuzz_server):
+    """Every schemathesis check, positive and negative cases: the document and the code agree."""
+    import schemathesis
+    from schemathesis.generation import GenerationMode
+
+    api = schemathesis.openapi.from_url(fuzz_server.url + "/openapi.json")
+    deadline = time.monotonic() + ALL_CHECKS_BUDGET_S
+    failures: list[str] = []
+    sent = 0
+    for result in api.get_all_operations():
+        op = result.ok()
+        for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+            sent += _fuzz(op, mode, fuzz_server.url, deadline, failures,
+                          examples=ALL_CHECKS_EXAMPLES, all_checks=True)
+    distinct = sorted(set(failures))
+    print(f"schemathesis sent {sent} requests; {len(distinct)} distinct failures")
+    for line in distinct:
+        print("  " + line)
+    assert not distinct, distinct[:10]
+    assert sent >= 1000  # the time budget must not quietly skip the fuzzing

@@ -12,6 +12,7 @@ import pytest
 from locator import create_app
 from locator.cli.main import main
 from tests.conftest import DEMO, HOSTILE_NAME
+from tests.jobclient import planned
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +28,7 @@ def plan_client(tmp_path_factory):
 
 
 def test_coverage_api(plan_client):
-    r = plan_client.get("/api/v1/coverage?radius=3000&by=city&wait=60")
+    r = planned(plan_client, "/api/v1/coverage?radius=3000&by=city")
     assert r.status_code == 200
     body = r.json
     assert body["unit"] == "km2" and body["dataset"]["demo"] is True
@@ -37,7 +38,7 @@ def test_coverage_api(plan_client):
 
 
 def test_suggest_api_with_a_demand_layer(plan_client):
-    r = plan_client.get("/api/v1/suggest?n=3&demand=riders&radius=1000&wait=60")
+    r = planned(plan_client, "/api/v1/suggest?n=3&demand=riders&radius=1000")
     assert r.status_code == 200, r.json
     body = r.json
     assert body["unit"] == "people"
@@ -86,13 +87,13 @@ def test_presets_are_shared(plan_client):
     assert codes["sanitation"]["radius_m"] == 1000
     assert codes["truck"]["kinds"] == ["driver_home"]
     assert "riders" in r.json["demand_layers"]
-    r = plan_client.get("/api/v1/coverage?preset=truck&wait=60")
+    r = planned(plan_client, "/api/v1/coverage?preset=truck")
     assert r.json["params"]["radius_m"] == 30000 and r.json["params"]["kinds"] == ["driver_home"]
 
 
 def test_planner_page_and_downloads(plan_client):
     q = "radius=3000&n=2&demand=riders"
-    plan_client.get(f"/api/v1/coverage?{q}&wait=60")
+    planned(plan_client, f"/api/v1/coverage?{q}")
     r = plan_client.get(f"/planner?{q}")
     html = r.get_data(as_text=True)
     assert r.status_code == 200
@@ -101,8 +102,9 @@ def test_planner_page_and_downloads(plan_client):
     r = plan_client.get(f"/planner?{q}&lang=en")
     assert "Coverage by county" in r.get_data(as_text=True)
     csv = plan_client.get(f"/planner/download/counties.csv?{q}")
-    df = pd.read_csv(io.BytesIO(csv.data), encoding="utf-8-sig", dtype={"county_adcode": str})
-    assert len(df) == 157 and {"county_adcode", "area_share", "demand_share"} <= set(df.columns)
+    df = pd.read_csv(io.BytesIO(csv.data), encoding="utf-8-sig", dtype={"县级区划代码": str})
+    assert len(df) == 157
+    assert {"县级区划代码", "面积覆盖率（%）", "人口覆盖率（%）"} <= set(df.columns)
     gj = json.loads(plan_client.get(f"/planner/download/suggestions.geojson?{q}").data)
     assert gj["type"] == "FeatureCollection"
     pkg = plan_client.get(f"/planner/download/gaps.gpkg?{q}")
@@ -143,6 +145,65 @@ def test_cli_coverage_and_suggest(runner, tmp_path, monkeypatch):
                                "--out", str(sites)])
     assert res.exit_code == 0, res.output
     assert "certified gap" in res.output
+    # The progress bar names the stages of a long run as they start.
+    assert all(stage in res.output for stage in ("grid", "distances", "greedy"))
     assert len(json.loads(sites.read_text(encoding="utf-8"))["features"]) == 2
     res = runner.invoke(main, ["suggest", "--n", "0"])
     assert res.exit_code == 2 and '"field": "n"' in res.output
+
+
+def test_html_report_is_built_without_flask(tmp_path):
+    """``locator coverage --out report.html`` as a user runs it: a fresh process."""
+    import subprocess
+    import sys
+
+    demand = tmp_path / "riders.csv"
+    pd.DataFrame({"lon": [113.70, 110.95], "lat": [34.80, 33.97],
+                  "weight": [5000, 3000]}).to_csv(demand, index=False)
+    page = tmp_path / "report.html"
+    probe = ("import sys, runpy; sys.argv = ['locator', 'coverage', '--radius', '3000', "
+             f"'--data', {str(DEMO)!r}, '--demand', {str(demand)!r}, '--out', {str(page)!r}];"
+             "from locator.cli.main import main\n"
+             "try:\n    main()\nexcept SystemExit as e:\n    code = e.code\n"
+             "print('FLASK' if 'flask' in sys.modules else 'NOFLASK', code)")
+    env = {**__import__("os").environ, "LOCATOR_GRID_CELL_M": "3000"}
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                         env=env, timeout=300, check=False)
+    assert res.stdout.strip().endswith("NOFLASK 0"), res.stdout + res.stderr
+    html = page.read_text(encoding="utf-8")
+    # The layer control's icon is in leaflet.css as a relative image: it must be inlined.
+    assert "leaflet-control-layers-toggle" in html
+    assert "url(images/layers.png)" not in html and "url(data:image/png;base64," in html
+    # The demand layer is named by its file's name, not by the folder it sits in.
+    assert "riders" in html and str(tmp_path) not in html
+    assert "<script src=" not in html and "L.control.layers(" in html
+
+
+def test_downloads_read_well_in_a_spreadsheet(plan_client):
+    import openpyxl
+
+    q = "radius=3000&n=3&demand=riders"
+    raw = plan_client.get(f"/api/v1/suggest?{q}&wait=60").json
+    csv = plan_client.get(f"/planner/download/counties.csv?{q}&lang=en")
+    assert "filename*=UTF-8''Henan-" in csv.headers["Content-Disposition"]
+    assert "3000m" in csv.headers["Content-Disposition"]
+    df = pd.read_csv(io.BytesIO(csv.data), encoding="utf-8-sig", dtype={"County code": str})
+    # Shares are percentages rounded to 0.1, people whole numbers, demo data said so.
+    by_code = {r["county_adcode"]: r for r in raw["regions"]}
+    for row in df.head(20).itertuples(index=False):
+        want = by_code[row[0]]["area_share"] * 100
+        assert abs(row[df.columns.get_loc("Area covered (%)")] - want) <= 0.05 + 1e-9
+    assert (df["People not covered"] == df["People not covered"].round()).all()
+    assert set(df["Data note"]) == {"Demo data: the stations are synthetic, not real"}
+    zh = plan_client.get(f"/planner/download/suggestions.csv?{q}")
+    sites = pd.read_csv(io.BytesIO(zh.data), encoding="utf-8-sig")
+    assert "名称" in sites.columns and sites["名称"].astype(str).str.len().gt(0).all()
+    assert sites["名称"].str.contains("建议站点").all()
+    assert "%E6%B2%B3%E5%8D%97%E7%9C%81" in zh.headers["Content-Disposition"]  # 河南省
+    xl = plan_client.get(f"/planner/download/all.xlsx?{q}")
+    assert xl.status_code == 200
+    book = openpyxl.load_workbook(io.BytesIO(xl.data), read_only=True)
+    assert book.sheetnames == ["说明", "县级覆盖", "缺口区域", "建议新增站点"]
+    assert book["县级覆盖"].max_row == 158
+    assert any("演示数据" in str(c) for r in book["说明"].iter_rows(values_only=True) for c in r)
+    assert plan_client.get(f"/planner/download/all.csv?{q}").status_code == 400

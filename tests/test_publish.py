@@ -37,49 +37,49 @@ def _import(runner, path, *args):
     return r
 
 
-def test_sources_replace_only_themselves_and_the_guard(tmp_path, data_dir, runner):
+def test_sources_replace_only_themselves_and_the_guard(tmp_path, backend, runner):
     real = sf.real_stations()
     zz = sf.csv_bd09_gbk(real, tmp_path / "zz.csv")
     other = sf.xlsx_gcj02(real.head(10), tmp_path / "other.xlsx")
     assert _import(runner, zz, "--crs", "bd09", "--source", "zz").exit_code == 0
     assert _import(runner, other, "--crs", "gcj02", "--source", "巩义").exit_code == 0
-    frame = files.read_frame(data_dir.live_path("missing"))
+    frame = backend.frame()
     assert frame["source"].value_counts().to_dict() == {"zz": 82, "巩义": 10}
     # The second list repeats ten of the first source's stations: each is pointed out.
-    report = sorted((data_dir.reports).glob("*other.csv"))[-1].read_text("utf-8-sig")
+    report = sorted((backend.reports).glob("*other.csv"))[-1].read_text("utf-8-sig")
     assert report.count("duplicate_other_source") == 10
     theirs = frame[frame["source"] == "巩义"].sort_values("id").reset_index(drop=True)
 
     # Half of zz's list is gone: refused without --force, nothing published.
     half = sf.csv_bd09_gbk(real.head(41), tmp_path / "half.csv")
-    live = data_dir.current()
+    live = backend.current()
     r = _import(runner, half, "--crs", "bd09", "--source", "zz")
-    assert r.exit_code == 1 and "--force" in r.stderr and data_dir.current() == live
+    assert r.exit_code == 1 and "--force" in r.stderr and backend.current() == live
     r = _import(runner, half, "--crs", "bd09", "--source", "zz", "--dry-run", "--force")
-    assert r.exit_code == 0 and "dry run" in r.output and data_dir.current() == live
+    assert r.exit_code == 0 and "dry run" in r.output and backend.current() == live
     r = _import(runner, half, "--crs", "bd09", "--source", "zz", "--force")
     assert r.exit_code == 0, r.output
     assert "removed 41" in r.output
-    frame = files.read_frame(data_dir.live_path("missing"))
+    frame = backend.frame()
     assert frame["source"].value_counts().to_dict() == {"zz": 41, "巩义": 10}
     after = frame[frame["source"] == "巩义"].sort_values("id").reset_index(drop=True)
     assert after.drop(columns="geometry").equals(theirs.drop(columns="geometry"))
     assert after.geometry.geom_equals(theirs.geometry).all()
 
     # Same list again: nothing changes, no new version.
-    n = len(data_dir.versions())
+    n = len(backend.versions())
     r = _import(runner, half, "--crs", "bd09", "--source", "zz")
-    assert r.exit_code == 0 and "unchanged 41" in r.output and len(data_dir.versions()) == n
+    assert r.exit_code == 0 and "unchanged 41" in r.output and len(backend.versions()) == n
 
 
-def test_demo_data_is_not_carried_into_real_versions(tmp_path, data_dir, runner):
+def test_demo_data_is_not_carried_into_real_versions(tmp_path, backend, runner):
     zz = sf.csv_bd09_gbk(sf.real_stations().head(5), tmp_path / "zz.csv")
     assert _import(runner, zz, "--crs", "bd09", "--source", "zz").exit_code == 0
-    frame = files.read_frame(data_dir.live_path("missing"))
+    frame = backend.frame()
     assert len(frame) == 5 and not frame["demo"].any()
 
 
-def test_datasets_and_rollback(tmp_path, data_dir, runner):
+def test_datasets_and_rollback(tmp_path, backend, runner):
     real = sf.real_stations()
     r = runner.invoke(main, ["datasets"])
     assert "nothing published" in r.output
@@ -87,24 +87,24 @@ def test_datasets_and_rollback(tmp_path, data_dir, runner):
     for n in (20, 30, 40):
         path = sf.csv_bd09_gbk(real.head(n), tmp_path / f"{n}.csv")
         assert _import(runner, path, "--crs", "bd09", "--source", "zz").exit_code == 0
-    names = [v.name for v in data_dir.versions()]
-    assert len(names) == 3 and data_dir.current() == names[2]
+    names = [v.name for v in backend.versions()]
+    assert len(names) == 3 and backend.current() == names[2]
     out = runner.invoke(main, ["datasets"]).output
     assert all(n in out for n in names) and out.count("*") == 1
     r = runner.invoke(main, ["rollback"])
-    assert r.exit_code == 0 and data_dir.current() == names[1]
-    assert len(files.read_frame(data_dir.live_path("x"))) == 30
+    assert r.exit_code == 0 and backend.current() == names[1]
+    assert len(backend.frame()) == 30
     r = runner.invoke(main, ["rollback", names[0][:18]])
-    assert r.exit_code == 0 and data_dir.current() == names[0]
+    assert r.exit_code == 0 and backend.current() == names[0]
     r = runner.invoke(main, ["rollback", "nope"])
     assert r.exit_code == 2 and json.loads(r.stderr)["field"] == "version"
     # Versions are never rewritten by a rollback.
-    assert [v.name for v in data_dir.versions()] == names
+    assert [v.name for v in backend.versions()] == names
     # Pruning keeps the newest and always the live one (here the oldest).
     r = runner.invoke(main, ["datasets", "--prune", "1"])
     assert r.exit_code == 0 and "deleted 1" in r.output
-    assert [v.name for v in data_dir.versions()] == [names[0], names[2]]
-    assert data_dir.current() == names[0]
+    assert [v.name for v in backend.versions()] == [names[0], names[2]]
+    assert backend.current() == names[0]
     assert runner.invoke(main, ["datasets", "--prune", "0"]).exit_code == 2
 
 

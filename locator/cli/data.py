@@ -15,7 +15,7 @@ from locator.errors import LocatorError
 from locator.ingest import pipeline
 from locator.ingest.report import REASONS
 from locator.stations import export as export_mod
-from locator.storage import files
+from locator.storage import base
 
 
 def _fail(exc: LocatorError, code: int = 2) -> None:
@@ -23,8 +23,12 @@ def _fail(exc: LocatorError, code: int = 2) -> None:
     sys.exit(code)
 
 
-def _data_dir(cfg: dict[str, Any]) -> files.DataDir:
-    return files.DataDir(cfg["DATA_DIR"])
+def _source(cfg: dict[str, Any]) -> base.StationSource:
+    try:
+        return base.open_source(cfg)
+    except LocatorError as exc:
+        _fail(exc)
+        raise
 
 
 @click.command("import")
@@ -105,7 +109,7 @@ def _summary(result: pipeline.ImportResult, frame: Any, plan: dict[str, Any]) ->
 def export_cmd(fmt: str | None, crs: str, out: str, source: str | None) -> None:
     """Export the live stations."""
     cfg = config.load()
-    dd = _data_dir(cfg)
+    src = _source(cfg)
     suffixes = {".geojson": "geojson", ".json": "geojson", ".csv": "csv", ".gpkg": "gpkg",
                 ".xlsx": "xlsx"}
     fmt = fmt or suffixes.get(Path(out).suffix.lower())
@@ -113,7 +117,12 @@ def export_cmd(fmt: str | None, crs: str, out: str, source: str | None) -> None:
         _fail(LocatorError(400, "invalid_parameter",
                            f"cannot tell the format from {out!r}; give --format", "format"))
         return
-    frame = files.read_frame(dd.live_path(cfg["DATA_PATH"]))
+    try:
+        frame = src.frame()
+    except LocatorError as exc:
+        _fail(exc)
+        return
+    frame = frame.drop(columns=[c for c in (base.HASH, base.MODIFIED_AT) if c in frame])
     if source is not None:
         frame = frame[frame["source"] == source]
     export_mod.write(frame, out, fmt=fmt, crs=crs, progress=True)
@@ -126,18 +135,19 @@ def export_cmd(fmt: str | None, crs: str, out: str, source: str | None) -> None:
 def datasets_cmd(keep: int | None) -> None:
     """List the published versions; * marks the live one."""
     cfg = config.load()
-    dd = _data_dir(cfg)
-    if keep is not None:
-        try:
-            with dd.lock():
-                gone = dd.prune(keep)
-        except LocatorError as exc:
-            _fail(exc)
-            return
-        click.echo(f"deleted {len(gone)} old version(s)")
-    cur = dd.current()
+    src = _source(cfg)
+    try:
+        if keep is not None:
+            with src.lock():
+                gone = src.prune(keep)
+            click.echo(f"deleted {len(gone)} old version(s)")
+        cur = src.version()
+        versions = src.versions()
+    except LocatorError as exc:
+        _fail(exc)
+        return
     rows = []
-    for v in dd.versions():
+    for v in versions:
         m = v.meta
         what = f"{m.get('action', '')} {m.get('source', '')}".strip()
         change = f"+{m.get('added', 0)} ~{m.get('updated', 0)} -{m.get('removed', 0)}" \
@@ -145,7 +155,7 @@ def datasets_cmd(keep: int | None) -> None:
         rows.append(["*" if v.name == cur else "", v.name, m.get("created", ""),
                      m.get("stations", ""), what, change])
     if not rows:
-        click.echo(f"nothing published yet in {dd.root}; serving {cfg['DATA_PATH']}")
+        click.echo(f"nothing published yet in {src.describe()}; serving {cfg['DATA_PATH']}")
         return
     click.echo(tabular.render(["", "version", "created", "stations", "what", "change"], rows))
 
@@ -155,14 +165,41 @@ def datasets_cmd(keep: int | None) -> None:
 def rollback_cmd(version: str | None) -> None:
     """Make an earlier version live (default: the one before the live one)."""
     cfg = config.load()
-    dd = _data_dir(cfg)
+    src = _source(cfg)
     try:
-        with dd.lock():
-            name = dd.rollback(version)
+        with src.lock():
+            name = src.rollback(version)
     except LocatorError as exc:
         _fail(exc)
         return
     click.echo(f"live version is now {name}")
 
 
-COMMANDS = (import_cmd, export_cmd, datasets_cmd, rollback_cmd)
+@click.group("db")
+def db_group() -> None:
+    """The PostGIS station store (DATABASE_URL)."""
+
+
+@db_group.command("upgrade")
+def db_upgrade_cmd() -> None:
+    """Create or migrate the database tables to the newest schema."""
+    cfg = config.load()
+    if not cfg.get("DATABASE_URL"):
+        _fail(LocatorError(400, "invalid_setting", "DATABASE_URL is not set; the files "
+                           "backend needs no migrations", "DATABASE_URL"))
+        return
+    from locator.storage import postgis
+
+    engine = postgis.engine_for(cfg["DATABASE_URL"], timeout=cfg["DATABASE_TIMEOUT"])
+    try:
+        postgis.upgrade(engine)
+    except Exception as exc:  # connection refused, permissions: say so plainly
+        _fail(LocatorError(503, "storage_unavailable",
+                           f"could not migrate {engine.url.render_as_string()}: {exc}"))
+        return
+    finally:
+        engine.dispose()
+    click.echo(f"database {engine.url.render_as_string()} is at the newest schema")
+
+
+COMMANDS = (import_cmd, export_cmd, datasets_cmd, rollback_cmd, db_group)

@@ -14,7 +14,7 @@ from locator.cli import tabular
 from locator.domain import params, schema
 from locator.errors import LocatorError
 from locator.stations import dataset
-from locator.storage import files
+from locator.storage import watcher
 
 SHARED_POPULATION = (config.ROOT.parent / "shared" / "data" / "population"
                      / "henan_county_population_2020.csv")
@@ -35,18 +35,33 @@ def main() -> None:
 @click.option("--port", type=int, default=None, help="Port (default: setting PORT).")
 @click.option("--data", "data_path", default=None,
               help="Serve this station file instead of the published version.")
-def serve(host: str | None, port: int | None, data_path: str | None) -> None:
-    """Serve the web app with the production WSGI server (waitress)."""
-    from waitress import serve as waitress_serve
-
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Web processes (default: setting WORKERS); 1 = waitress, more = gunicorn.")
+@click.option("--threads", type=click.IntRange(1, 256), default=None,
+              help="Request threads per process (default: setting THREADS).")
+def serve(host: str | None, port: int | None, data_path: str | None, workers: int | None,
+          threads: int | None) -> None:
+    """Serve the web app: waitress for one process, gunicorn (gthread) for several."""
     from locator import create_app
+    from locator.web import serving
 
-    app = create_app({"DATA_PATH": data_path, "FOLLOW_PUBLISHED": False} if data_path else None)
-    h = host or app.config["HOST"]
-    p = port or app.config["PORT"]
-    click.echo(f"Locator on http://{h}:{p}/  ({len(app.extensions['locator.store'].current)} "
-               f"stations from {app.extensions['locator.store'].current.path})")
-    waitress_serve(app, host=h, port=p, threads=app.config["THREADS"], ident="locator")
+    overrides = {"DATA_PATH": data_path, "FOLLOW_PUBLISHED": False} if data_path else None
+    cfg = config.load(overrides=overrides)
+    h = host or cfg["HOST"]
+    p = port or cfg["PORT"]
+    n = workers or cfg["WORKERS"]
+    t = threads or cfg["THREADS"]
+    serving.check_public_url(cfg, h)
+    if n == 1:
+        app = create_app(overrides)
+        store = app.extensions["locator.store"]
+        click.echo(f"Locator on http://{h}:{p}/  ({len(store.current)} stations from "
+                   f"{store.current.path}; waitress, {t} threads)")
+        serving.run_waitress(app, host=h, port=p, threads=t)
+        return
+    click.echo(f"Locator on http://{h}:{p}/  (gunicorn, {n} workers x {t} threads)")
+    serving.run_gunicorn(lambda: create_app(overrides), cfg, host=h, port=p, workers=n,
+                         threads=t)
 
 
 @main.command("demo-data")
@@ -101,7 +116,7 @@ def nearest(lat: str, lon: str, k: str, kind: tuple[str, ...], amenity: tuple[st
     except LocatorError as exc:
         _fail(exc)
         return
-    ds = dataset.read(data_path or files.live_path(cfg))
+    ds = (dataset.read(data_path) if data_path else watcher.live_dataset(cfg))
     fc = find_nearest(ds, q, walking=Walking(cfg["WALK_SPEED_M_PER_MIN"], cfg["DETOUR_FACTOR"]),
                       with_links=as_json)
     if as_json:
@@ -142,6 +157,10 @@ from locator.cli.planning import coverage_cmd, suggest_cmd  # noqa: E402
 main.add_command(coverage_cmd)
 main.add_command(suggest_cmd)
 
+from locator.cli.network import network_group  # noqa: E402
+
+main.add_command(network_group)
+
 from locator.cli.users import users  # noqa: E402
 
 main.add_command(users)
@@ -149,3 +168,7 @@ main.add_command(users)
 
 if __name__ == "__main__":  # pragma: no cover
     main()
+
+from locator.cli.worker import worker as _worker  # noqa: E402
+
+main.add_command(_worker)

@@ -11,13 +11,18 @@ import click
 from tqdm import tqdm
 
 from locator import config
+from locator.cli.options import param_option
 from locator.domain import schema
 from locator.errors import LocatorError
-from locator.planning import coverage, reports, runs
+from locator.planning import coverage, render, reports, runs
 from locator.stations import dataset
-from locator.storage import files
+from locator.storage import watcher
 
-STEPS = ("grid", "demand", "coverage", "suggest")
+# Every stage a run may report, in order, with the word the progress bar shows for it.
+STEPS = {"grid": "grid", "demand": "demand", "coverage": "distances", "suggest": "sites",
+         "matrix": "distances to sites", "greedy": "greedy", "swap": "swaps", "bound": "bound",
+         "lp": "solver (LP)", "milp": "solver (MILP)"}
+ORDER = list(STEPS)
 
 
 def _run(args: dict[str, Any], *, with_n: bool, demand_file: str | None,
@@ -32,11 +37,13 @@ def _run(args: dict[str, Any], *, with_n: bool, demand_file: str | None,
             p = runs.PlanParams(**{**p.__dict__, "demand": str(Path(demand_file))})
         if candidates:
             p = runs.PlanParams(**{**p.__dict__, "candidates": candidates})
-        ds = dataset.read(data_path or files.live_path(cfg))
+        ds = (dataset.read(data_path) if data_path else watcher.live_dataset(cfg))
         with tqdm(total=len(STEPS), desc="planning", unit="step", file=sys.stderr) as bar:
             def step(name: str) -> None:
-                bar.set_postfix_str(name)
-                bar.update(1)
+                # Stages a run skips are jumped over, so the bar only moves forward.
+                bar.set_postfix_str(STEPS.get(name, name))
+                if name in STEPS:
+                    bar.update(max(0, ORDER.index(name) - bar.n))
 
             plan = runs.run(p, ds, cfg, progress=step)
             bar.update(bar.total - bar.n)
@@ -52,7 +59,12 @@ def _summary(plan: runs.Plan) -> None:
     if plan.demo:
         click.echo("演示数据 / demo data: synthetic stations")
     kinds = ", ".join(schema.label(schema.KINDS, k) for k in p.kinds)
-    click.echo(f"{kinds} · radius {p.radius:g} m · detour {p.detour:g} · demand {p.demand}")
+    how = (f"network distance (graph {pv.get('network_version', '')})"
+           if p.distance == "network" else f"straight-line distance, detour {p.detour:g}")
+    click.echo(f"{kinds} · radius {p.radius:g} m · {how} · demand {p.demand}")
+    if p.distance == "network" and pv.get("unreachable_cells"):
+        click.echo(f"{int(pv['unreachable_cells']):,} cells are farther than NETWORK_MAX_SNAP_M "
+                   "from any road: unreachable, counted as not covered")
     click.echo(f"province: {pv['area_share']:.1%} of area covered "
                f"({pv['covered_km2']:,.0f} of {pv['area_km2']:,.0f} km²)"
                + (f", {pv['demand_share']:.1%} of demand ({pv['covered_demand']:,.0f} of "
@@ -82,32 +94,31 @@ def _out(plan: runs.Plan, out: str | None) -> None:
 
 
 def _html(plan: runs.Plan) -> str:
-    from locator import create_app
-    from locator.web.views.planner import standalone
-
-    app = create_app({"TESTING": True, "TILES": "none"})
-    with app.test_request_context("/"):
-        return standalone(plan)
+    # The file is read offline, so it draws no tiles that would need a network.
+    return render.report_html(plan, cfg={**config.load(), "TILES": "none"})
 
 
 @click.command("coverage")
 @click.option("--kind", multiple=True, help="Station kind (repeatable; default rest_station).")
 @click.option("--preset", default=None, help="Job preset: sanitation, delivery or truck.")
-@click.option("--radius", default=None, help="Service radius in metres (default 1000).")
-@click.option("--detour", default=None, help="Detour factor (default setting COVERAGE_DETOUR).")
+@param_option("radius", default=None, default_help="(default 1000).")
+@param_option("detour", default=None, default_help="(default setting COVERAGE_DETOUR).")
 @click.option("--demand", "demand_file", default=None,
               help="Demand file (county CSV, points CSV, polygons, GeoTIFF).")
-@click.option("--by", default="county", show_default=True, help="county, city or province.")
+@param_option("by", default="county", show_default=True, default_help="county, city or province.")
 @click.option("--out", default=None, help="Report file: .csv, .geojson, .gpkg or .html.")
+@click.option("--distance", default=None,
+              help="network (along the street graph) or straight; default network when a "
+                   "graph is configured.")
 @click.option("--gap-cells", default=None,
               help="CSV of every gap cell: centre, county, demand, distance to nearest station.")
 @click.option("--data", "data_path", default=None, help="Station dataset.")
 def coverage_cmd(kind: tuple[str, ...], preset: str | None, radius: str | None,
                  detour: str | None, demand_file: str | None, by: str, out: str | None,
-                 gap_cells: str | None, data_path: str | None) -> None:
+                 distance: str | None, gap_cells: str | None, data_path: str | None) -> None:
     """Coverage by county or city: share of area and of demand within the radius."""
     args = {"kind": list(kind), "preset": preset, "radius": radius, "detour": detour,
-            "by": by, "demand": None if demand_file else "none"}
+            "by": by, "demand": None if demand_file else "none", "distance": distance}
     plan = _run({k: v for k, v in args.items() if v}, with_n=False, demand_file=demand_file,
                 candidates=None, data_path=data_path)
     _summary(plan)
@@ -119,21 +130,24 @@ def coverage_cmd(kind: tuple[str, ...], preset: str | None, radius: str | None,
 
 
 @click.command("suggest")
-@click.option("--n", default="10", show_default=True, help="Number of new sites.")
+@param_option("n", default="10", show_default=True)
 @click.option("--kind", multiple=True, help="Station kind (repeatable; default rest_station).")
 @click.option("--preset", default=None, help="Job preset: sanitation, delivery or truck.")
-@click.option("--radius", default=None, help="Service radius in metres (default 1000).")
+@param_option("radius", default=None, default_help="(default 1000).")
 @click.option("--demand", "demand_file", default=None, help="Demand file.")
 @click.option("--candidates", default=None,
               help="Possible sites: CSV lon,lat[,name] or a point layer (default: grid).")
+@click.option("--distance", default=None,
+              help="network (along the street graph) or straight; default network when a "
+                   "graph is configured.")
 @click.option("--out", default=None, help="Output: .csv, .geojson or .gpkg of the sites.")
 @click.option("--data", "data_path", default=None, help="Station dataset.")
 def suggest_cmd(n: str, kind: tuple[str, ...], preset: str | None, radius: str | None,
-                demand_file: str | None, candidates: str | None, out: str | None,
-                data_path: str | None) -> None:
+                demand_file: str | None, candidates: str | None, distance: str | None,
+                out: str | None, data_path: str | None) -> None:
     """Suggest n new sites covering the most demand not yet covered."""
     args = {"kind": list(kind), "preset": preset, "radius": radius, "n": n,
-            "demand": None if demand_file else "none"}
+            "demand": None if demand_file else "none", "distance": distance}
     plan = _run({k: v for k, v in args.items() if v}, with_n=True, demand_file=demand_file,
                 candidates=candidates, data_path=data_path)
     _summary(plan)

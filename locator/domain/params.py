@@ -1,4 +1,10 @@
-"""Parsing and validation of query parameters, shared by the API and the CLI.
+"""The public parameters, declared once, and the parsers that read them.
+
+:data:`TABLE` declares each public parameter (name, type, bounds, default, enum,
+help, zh/en label, repeatable). The request parsers, the OpenAPI document
+(:meth:`Param.schema`), the HTML form attributes (:meth:`Param.html_attrs`) and
+the CLI options (``locator.cli.options``) all read it, so a bound such as the
+radius minimum is written here and nowhere else.
 
 Each parser takes the raw value (a string, or ``None`` when absent) and either
 returns a clean Python value or raises a 400 :class:`LocatorError` that names
@@ -8,7 +14,9 @@ the parameter and says what was expected.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 from locator.domain import schema
 from locator.errors import invalid
@@ -104,6 +112,144 @@ def bbox(raw: str | None, *, field: str = "bbox") -> tuple[float, float, float, 
     if x0 > x1 or y0 > y1:
         raise invalid(field, f"{field} minimum must not exceed maximum")
     return (x0, y0, x1, y1)
+
+
+_MISSING: Any = object()
+
+
+@dataclass(frozen=True)
+class Param:
+    """One public parameter.
+
+    ``hi`` may be ``None`` when the upper bound is a setting (``hi_setting``);
+    callers then pass the configured value to :meth:`parse` and :meth:`schema`.
+    """
+
+    name: str
+    type: str  # "number", "integer", "boolean" or "string"
+    help: str
+    zh: str
+    en: str
+    lo: float | None = None
+    hi: float | None = None
+    default: Any = None
+    enum: tuple[str, ...] = ()
+    repeatable: bool = False
+    step: float | None = None
+    hi_setting: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def label(self, lang: str = "zh") -> str:
+        return self.zh if lang == "zh" else self.en
+
+    def cap(self, cfg: Mapping[str, Any] | None) -> float | None:
+        """The upper bound, read from the settings when the table names one."""
+        if self.hi_setting and cfg is not None:
+            return float(cfg[self.hi_setting])
+        return self.hi
+
+    def bounds(self, hi: float | None = None) -> tuple[float, float]:
+        top = hi if hi is not None else self.hi
+        return (-math.inf if self.lo is None else self.lo,
+                math.inf if top is None else top)
+
+    def parse(self, raw: str | None, *, default: Any = _MISSING, hi: float | None = None,
+              cfg: Mapping[str, Any] | None = None) -> Any:
+        """Parse one raw value by this declaration.
+
+        ``default`` overrides the table's default; ``hi`` (or ``cfg``, for a bound
+        that is a setting) gives the upper bound.
+        """
+        dflt = self.default if default is _MISSING else default
+        lo, top = self.bounds(hi if hi is not None else self.cap(cfg))
+        if self.type == "number":
+            return number(self.name, raw, lo=lo, hi=top, default=dflt)
+        if self.type == "integer":
+            return integer(self.name, raw, lo=int(lo), hi=int(top), default=dflt)
+        if self.type == "boolean":
+            return boolean(self.name, raw, default=bool(dflt))
+        if self.enum:
+            return choice(self.name, raw, self.enum, default=dflt)
+        return raw if raw not in (None, "") else dflt
+
+    def schema(self, *, hi: float | None = None, default: Any = _MISSING) -> dict[str, Any]:
+        """The OpenAPI 3.0 schema of this parameter."""
+        item: dict[str, Any] = {"type": self.type}
+        if self.enum:
+            item["enum"] = list(self.enum)
+        top = hi if hi is not None else self.hi
+        if self.lo is not None:
+            item["minimum"] = self.lo
+        if top is not None:
+            item["maximum"] = top
+        item.update(self.extra)
+        dflt = self.default if default is _MISSING else default
+        if self.repeatable:
+            return {"type": "array", "items": item}
+        if dflt is not None:
+            item["default"] = dflt
+        return item
+
+    def html_attrs(self, *, hi: float | None = None) -> dict[str, str]:
+        """``min``/``max``/``step`` attributes for an ``<input>`` of this parameter."""
+        out: dict[str, str] = {}
+        top = hi if hi is not None else self.hi
+        if self.lo is not None:
+            out["min"] = f"{self.lo:g}"
+        if top is not None:
+            out["max"] = f"{top:g}"
+        if self.step is not None:
+            out["step"] = f"{self.step:g}"
+        elif self.type == "integer":
+            out["step"] = "1"
+        return out
+
+
+MAX_RADIUS_M = 100_000.0
+BY = ("county", "city", "province")
+
+_PARAMS = (
+    Param("lat", "number", "Latitude of the query point.", "纬度", "Latitude", lo=-90, hi=90),
+    Param("lon", "number", "Longitude of the query point.", "经度", "Longitude",
+          lo=-180, hi=180),
+    Param("k", "integer", "How many stations.", "数量", "Count", lo=1, default=10,
+          hi_setting="MAX_K"),
+    Param("max_distance_m", "number", "Farthest distance in metres.", "最远距离（米）",
+          "Farthest distance (m)", lo=1, hi_setting="MAX_DISTANCE_M"),
+    Param("limit", "integer", "Most stations before clustering.", "聚合前最多站点数",
+          "Most stations before clustering", lo=1, hi_setting="BBOX_LIMIT"),
+    Param("grid", "integer", "Clusters per side of the box when clustering.", "聚合网格",
+          "Cluster grid", lo=2, hi=32, default=12),
+    Param("radius", "number", "Service radius in metres.", "服务半径（米）",
+          "Service radius (m)", lo=50, hi=MAX_RADIUS_M, step=50),
+    Param("detour", "number",
+          "Detour factor: covered when straight-line distance x detour <= radius.",
+          "绕行系数", "Detour factor", lo=1, hi=3, step=0.05),
+    Param("n", "integer", "New sites to suggest.", "新增站点数", "New sites", lo=0,
+          hi_setting="MAX_SUGGEST_N"),
+    Param("wait", "number", "Seconds to wait for the result before answering 202 with a job; "
+          "capped to the JOBS_MAX_WAIT setting (2 s by default).",
+          "等待秒数", "Wait (s)", lo=0, hi=60, default=2),
+    Param("by", "string", "Regions to report.", "统计单元", "Regions", enum=BY,
+          default="county"),
+    Param("demand", "string",
+          "Demand layer name: none, population, or a file stem from DEMAND_DIR.",
+          "需求图层", "Demand layer"),
+    Param("zoom", "integer", "Map zoom level.", "缩放", "Zoom", lo=3, hi=18),
+    Param("width", "integer", "Frame width in pixels.", "宽", "Width", lo=200, hi=2000),
+    Param("height", "integer", "Frame height in pixels.", "高", "Height", lo=200, hi=2000),
+    Param("distance", "string", "network (along the street graph; the default when one is "
+          "configured) or straight.", "距离算法", "Distance", enum=("network", "straight")),
+)
+TABLE: dict[str, Param] = {p.name: p for p in _PARAMS}
+
+
+DISTANCES = ("network", "straight")
+
+
+def distance(raw: str | None, *, default: str, field: str = "distance") -> str:
+    """How planning measures distance: ``network`` (along streets) or ``straight``."""
+    return choice(field, raw, DISTANCES, default=default)
 
 
 def text(field: str, raw: str | None, *, max_chars: int) -> str:

@@ -14,6 +14,7 @@ from datetime import date
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from locator.domain import hours
 from locator.errors import LocatorError, invalid
@@ -122,15 +123,17 @@ def parse_amenities(values: Iterable[str], *, field: str = "amenity") -> int:
 
 def amenity_masks(column: Iterable[Any]) -> np.ndarray:
     """Vector of bit masks for a column of stored amenity strings."""
-    cache: dict[Any, int] = {}
-    out = []
-    for value in column:
-        key = value if isinstance(value, str) or value is None else tuple(split_amenities(value))
-        if key not in cache:
-            codes = split_amenities(value)
-            cache[key] = sum(AMENITY_BIT.get(c, 0) for c in set(codes))
-        out.append(cache[key])
-    return np.asarray(out, dtype=np.int64)
+    values = pd.Series(list(column) if not isinstance(column, pd.Series) else column,
+                       dtype=object)
+    try:
+        codes, found = pd.factorize(values, use_na_sentinel=False)
+        uniques: Iterable[Any] = found
+    except TypeError:  # lists in an in-memory frame: no distinct-value shortcut
+        codes, uniques = np.arange(len(values)), values.tolist()
+    # Computed per distinct amenity string: a column has a few dozen of them.
+    masks = np.array([sum(AMENITY_BIT.get(c, 0) for c in set(split_amenities(v)))
+                      for v in uniques], dtype=np.int64)
+    return masks[codes] if len(values) else np.zeros(0, dtype=np.int64)
 
 
 def validate_record(rec: Mapping[str, Any]) -> list[tuple[str, str]]:

@@ -19,6 +19,8 @@ from functools import lru_cache
 from typing import Any
 
 import folium
+import xstatic.pkg.leaflet as xs_leaflet
+import xstatic.pkg.leaflet_markercluster as xs_cluster
 from branca.element import Figure
 
 from locator.geo import datum
@@ -55,6 +57,9 @@ TILE_SOURCES: dict[str, TileSource] = {
         "&copy; OpenStreetMap contributors", "wgs84", subdomains="abc", max_zoom=19),
     "none": TileSource("none", "", "", "wgs84"),
 }
+
+# Folders of the PyPI xstatic packages that ship Leaflet and its plugins.
+VENDOR_PACKAGES = {"leaflet": xs_leaflet.BASE_DIR, "markercluster": xs_cluster.BASE_DIR}
 
 VENDOR_JS = [("leaflet", "leaflet/leaflet.js"),
              ("markercluster", "markercluster/leaflet.markercluster.js")]

@@ -2,7 +2,7 @@
 
 It knows nothing of Flask or the command line. :func:`read_stations` reads and
 checks one file; :func:`plan_import` also merges the result into the live
-dataset, replacing the file's source. Publishing is :mod:`locator.storage.files`.
+dataset, replacing the file's source. Publishing is :mod:`locator.storage`.
 
 Every check runs over whole columns; text work (kind words, amenity words,
 hours) is done once per distinct value.
@@ -354,30 +354,33 @@ def run_import(path: str | Path, options: ImportOptions, *, config: Mapping[str,
     A refused file gives an outcome with ``refused`` set and nothing published;
     another import running raises a 409 :class:`~locator.errors.LocatorError`.
     """
-    from locator.storage import files
+    from locator.storage import base
 
-    dd = files.DataDir(config["DATA_DIR"])
+    src = base.open_source(config)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    report = Path(report_path) if report_path else dd.reports / f"{stamp}-{Path(path).stem}.csv"
+    report = Path(report_path) if report_path else \
+        Path(config["DATA_DIR"]) / "reports" / f"{stamp}-{Path(path).stem}.csv"
     limits = Limits(max_rows=config["IMPORT_MAX_ROWS"], max_bytes=config["IMPORT_MAX_BYTES"],
                     max_cell=config["IMPORT_MAX_CELL_CHARS"])
-    with dd.lock():
+    with src.lock():
         try:
-            base = dd.base_frame(config["DATA_PATH"])
+            live = src.base_frame()
             result = read_stations(path, options, boundaries_dir=config["BOUNDARIES_DIR"],
                                    limits=limits, duplicate_m=config["IMPORT_DUPLICATE_M"],
-                                   existing=base, progress=progress)
-            plan = plan_import(result, base, max_vanish=config["IMPORT_MAX_VANISH_SHARE"],
+                                   existing=live, progress=progress)
+            plan = plan_import(result, live, max_vanish=config["IMPORT_MAX_VANISH_SHARE"],
                                force=force)
         except ImportRefusedError as exc:
-            write_csv(exc.report.frame(), report, refusal=(exc.zh, exc.message))
+            with base.writable(str(report.parent)):
+                write_csv(exc.report.frame(), report, refusal=(exc.zh, exc.message))
             return ImportOutcome(report, refused=exc)
-        write_csv(result.report.frame(), report)
+        with base.writable(str(report.parent)):
+            write_csv(result.report.frame(), report)
         out = ImportOutcome(report, result, plan)
-        if dry_run or (dd.current() is not None
+        if dry_run or (src.version() is not None
                        and not (plan.added or plan.updated or plan.removed)):
             return out
-        out.version = dd.publish(plan.frame, meta={
+        out.version = src.publish(plan.frame, meta={
             "action": "import", "source": result.source, "file": str(Path(path).resolve()),
             "crs": result.crs, **plan.summary()})
         return out

@@ -1,60 +1,217 @@
-"""Background planning jobs: computed once per key, never on a request thread.
+"""The single-process job queue: a few threads, bounded, results kept for a TTL.
 
-A :class:`Jobs` pool runs functions in a small thread pool and keeps the most
-recent results per key (parameters plus dataset version), so a page can ask
-for a result, get a job id at once, and poll until it is done.
+This is the default when ``JOBS_URL`` is empty. Jobs started here can only be
+polled on this process; run several web processes with the Redis backend
+(:mod:`locator.jobs.redisq`). Threads cannot be given their own memory cap, so
+``JOBS_MEMORY_MB`` is only enforced by the Redis backend's work-horses.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
+import os
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from locator.errors import LocatorError
+from locator.jobs.base import (
+    CANCELLED,
+    DONE,
+    FAILED,
+    FINAL,
+    QUEUED,
+    RUNNING,
+    Cancelled,
+    JobView,
+    Limits,
+    QueueFull,
+    Task,
+    cancelled_error,
+    failed_error,
+)
+
+
+def _trimmer() -> Callable[[], None]:
+    # Planning allocates large temporaries; glibc keeps freed arenas unless told.
+    name = ctypes.util.find_library("c")
+    libc = ctypes.CDLL(name) if name else None
+    trim = getattr(libc, "malloc_trim", None)
+    if trim is None:
+        return lambda: None
+
+    def run() -> None:
+        trim(0)
+
+    return run
+
+
+_trim = _trimmer()
+_NICENESS = 10
+
+
+def _lower_priority() -> None:
+    # Linux schedules threads separately: let request threads win the CPU over planning.
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), _NICENESS)
+
 
 @dataclass
-class Job:
+class _Entry:
     id: str
-    future: Future[Any]
-    started: float = field(default_factory=time.monotonic)
+    client: str
+    future: Future[Any] | None = None
+    state: str = QUEUED
+    progress: str | None = None
+    error: LocatorError | None = None
+    seen: float = field(default_factory=time.monotonic)
+    finished: float | None = None
+    stop: threading.Event = field(default_factory=threading.Event)
 
-    @property
-    def state(self) -> str:
-        if not self.future.done():
-            return "running"
-        return "failed" if self.future.exception() is not None else "done"
+    def view(self) -> JobView:
+        return JobView(self.id, self.state, self.progress, self.error)
 
 
-class Jobs:
-    """A keyed, bounded cache of background computations."""
+class ThreadQueue:
+    """A :class:`~locator.jobs.base.JobQueue` run by ``workers`` threads of this process."""
 
-    def __init__(self, *, workers: int = 1, keep: int = 16) -> None:
+    def __init__(self, *, workers: int = 1, limits: Limits | None = None) -> None:
+        self.limits = limits or Limits()
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers),
-                                        thread_name_prefix="locator-plan")
-        self._jobs: OrderedDict[str, Job] = OrderedDict()
+                                        thread_name_prefix="locator-job")
+        self._jobs: dict[str, _Entry] = {}
         self._lock = threading.Lock()
-        self._keep = max(1, keep)
+        self._changed = threading.Condition(self._lock)
 
-    def submit(self, key: str, fn: Callable[[], Any]) -> Job:
-        """The job for ``key``, started now unless it is running or done."""
-        with self._lock:
-            job = self._jobs.get(key)
-            if job is not None and job.state != "failed":
-                self._jobs.move_to_end(key)
-                return job
-            job = Job(key, self._pool.submit(fn))
-            self._jobs[key] = job
-            while len(self._jobs) > self._keep:
-                self._jobs.popitem(last=False)
-            return job
+    # -- helpers (called with the lock held) ----------------------------------------------
+    def _sweep(self, now: float) -> None:
+        lim = self.limits
+        for key, e in list(self._jobs.items()):
+            if e.state in FINAL:
+                if now - max(e.finished or now, e.seen) > lim.result_ttl:
+                    del self._jobs[key]
+            elif now - e.seen > lim.abandon_after:
+                self._cancel(e)
 
-    def get(self, key: str) -> Job | None:
+    def _cancel(self, e: _Entry) -> None:
+        e.stop.set()
+        if e.future is not None and e.future.cancel():
+            self._finish(e, CANCELLED, cancelled_error())
+
+    def _finish(self, e: _Entry, state: str, error: LocatorError | None = None) -> None:
+        e.state, e.error, e.finished = state, error, time.monotonic()
+        self._changed.notify_all()
+
+    def _room(self, client: str) -> None:
+        active = [e for e in self._jobs.values() if e.state not in FINAL]
+        wait = max(1, round(self.limits.timeout / 4))
+        if len(active) >= self.limits.max_queued:
+            msg = (f"the planner is busy ({len(active)} jobs waiting or running); "
+                   f"retry in {wait} s")
+            raise QueueFull(msg, retry_after=wait)
+        mine = sum(1 for e in active if e.client == client)
+        if mine >= self.limits.per_client:
+            msg = (f"you already have {mine} planning jobs waiting or running; "
+                   f"collect them first or retry in {wait} s")
+            raise QueueFull(msg, retry_after=wait)
+
+    # -- the protocol ---------------------------------------------------------------------
+    def submit(self, key: str, fn: Task, kwargs: dict[str, Any], *, client: str) -> JobView:
+        now = time.monotonic()
         with self._lock:
-            return self._jobs.get(key)
+            self._sweep(now)
+            e = self._jobs.get(key)
+            if e is not None and e.state in (QUEUED, RUNNING, DONE):
+                e.seen = now
+                return e.view()
+            self._room(client)
+            e = _Entry(key, client)
+            self._jobs[key] = e
+            e.future = self._pool.submit(self._run, e, fn, kwargs)
+            return e.view()
+
+    def _run(self, e: _Entry, fn: Task, kwargs: dict[str, Any]) -> Any:
+        def progress(step: str) -> None:
+            with self._lock:
+                e.progress = step
+                if time.monotonic() - e.seen > self.limits.abandon_after:
+                    e.stop.set()
+            if e.stop.is_set():
+                raise Cancelled(e.id)
+
+        _lower_priority()
+        with self._lock:
+            if e.stop.is_set():
+                self._finish(e, CANCELLED, cancelled_error())
+                return None
+            e.state = RUNNING
+        try:
+            out = fn(**kwargs, progress=progress)
+        except Cancelled:
+            with self._lock:
+                self._finish(e, CANCELLED, cancelled_error())
+            return None
+        except LocatorError as exc:
+            with self._lock:
+                self._finish(e, FAILED, exc)
+            return None
+        except Exception as exc:  # any failure becomes the job's error
+            with self._lock:
+                self._finish(e, FAILED, failed_error(f"planning job failed: {exc}"))
+            return None
+        finally:
+            _trim()
+        with self._lock:
+            self._finish(e, DONE)
+        return out
+
+    def get(self, job_id: str) -> JobView | None:
+        now = time.monotonic()
+        with self._lock:
+            self._sweep(now)
+            e = self._jobs.get(job_id)
+            if e is None:
+                return None
+            e.seen = now
+            return e.view()
+
+    def wait(self, job_id: str, timeout: float) -> JobView | None:
+        end = time.monotonic() + max(0.0, timeout)
+        with self._lock:
+            e = self._jobs.get(job_id)
+            while e is not None and e.state not in FINAL:
+                left = end - time.monotonic()
+                if left <= 0:
+                    break
+                self._changed.wait(left)
+            if e is not None:
+                e.seen = time.monotonic()
+            return None if e is None else e.view()
+
+    def result(self, job_id: str) -> Any:
+        with self._lock:
+            e = self._jobs.get(job_id)
+        if e is None or e.state != DONE or e.future is None:
+            msg = f"job {job_id} has no result"
+            raise KeyError(msg)
+        return e.future.result()
+
+    def cancel(self, job_id: str) -> bool:
+        with self._lock:
+            e = self._jobs.get(job_id)
+            if e is None or e.state in FINAL:
+                return False
+            self._cancel(e)
+            return True
 
     def shutdown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        with self._lock:
+            for e in self._jobs.values():
+                e.stop.set()
+        with contextlib.suppress(RuntimeError):
+            self._pool.shutdown(wait=False, cancel_futures=True)

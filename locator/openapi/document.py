@@ -11,48 +11,8 @@ from typing import Any
 from locator.domain import i18n, schema
 from locator.geo import datum
 from locator.openapi import planning, staff
+from locator.openapi.parts import ERROR_REF, FC_REF, _get, _html, _json, _p, _path, _q
 from locator.services import embed, ogc
-
-ERROR_REF = {"$ref": "#/components/responses/Error"}
-FC_REF = {"$ref": "#/components/schemas/FeatureCollection"}
-
-
-def _q(name: str, description: str, schema_: dict[str, Any], *, required: bool = False,
-       explode: bool | None = None) -> dict[str, Any]:
-    p: dict[str, Any] = {"name": name, "in": "query", "required": required,
-                         "description": description, "schema": schema_}
-    if explode is not None:
-        p["style"] = "form"
-        p["explode"] = explode
-    return p
-
-
-def _path(name: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "description": description,
-            "schema": {"type": "string", "minLength": 1}}
-
-
-def _json(description: str, schema_: dict[str, Any], media: str = "application/json",
-          ) -> dict[str, Any]:
-    return {"description": description, "content": {media: {"schema": schema_}}}
-
-
-def _html(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"text/html": {"schema": {"type": "string"}}}}
-
-
-def _get(summary: str, tag: str, parameters: list[dict[str, Any]],
-         ok: dict[str, Any], *, errors: tuple[str, ...] = ("400", "429"),
-         description: str = "") -> dict[str, Any]:
-    responses: dict[str, Any] = {"200": ok}
-    for code in errors:
-        responses[code] = ERROR_REF
-    op: dict[str, Any] = {"summary": summary, "tags": [tag], "parameters": parameters,
-                          "responses": responses}
-    if description:
-        op["description"] = description
-    return {"get": op}
-
 
 KIND = {"type": "string", "enum": list(schema.KIND_CODES)}
 AMENITY = {"type": "string", "enum": list(schema.AMENITY_CODES)}
@@ -66,7 +26,8 @@ F = _q("f", "Representation; without it the Accept header decides.",
        {"type": "string", "enum": ["json", "html"]})
 
 
-def _api_paths(max_k: int, bbox_limit: int) -> dict[str, Any]:
+def _api_paths(max_k: int, bbox_limit: int, max_distance_m: float | None,
+               ) -> dict[str, Any]:
     kind_p = _q("kind", "Station kinds (repeat or comma-separate); none means every kind.",
                 {"type": "array", "items": KIND}, explode=True)
     amen_p = _q("amenity", "Amenities a station must all have.",
@@ -76,14 +37,11 @@ def _api_paths(max_k: int, bbox_limit: int) -> dict[str, Any]:
     return {
         "/api/v1/nearest": _get(
             "Nearest stations by geodesic distance", "stations",
-            [_q("lat", "Latitude of the query point.", LAT, required=True),
-             _q("lon", "Longitude of the query point.", LON, required=True),
-             _q("k", "How many stations.", {"type": "integer", "minimum": 1,
-                                              "maximum": max_k}),
+            [_p("lat", required=True), _p("lon", required=True),
+             _p("k", hi=max_k, default=None),
              kind_p, amen_p, open_p,
              _q("include_temporarily_closed", "Also list temporarily closed stations.", BOOL),
-             _q("max_distance_m", "Farthest distance in metres.",
-                {"type": "number", "minimum": 1}),
+             _p("max_distance_m", hi=max_distance_m),
              _q("crs", "Datum of lat/lon.", CRS),
              _q("out_crs", "Datum of the returned coordinates.", CRS),
              _q("links", "Navigation links: app and web (all), web only, or none.",
@@ -96,10 +54,7 @@ def _api_paths(max_k: int, bbox_limit: int) -> dict[str, Any]:
             [_q("bbox", "minlon,minlat,maxlon,maxlat in `crs`.", BBOX_TEXT, required=True),
              _q("crs", "Datum of the box and of the returned coordinates.", CRS),
              kind_p, amen_p, open_p,
-             _q("limit", "Most stations before clustering.",
-                {"type": "integer", "minimum": 1, "maximum": bbox_limit}),
-             _q("grid", "Clusters per side of the box when clustering.",
-                {"type": "integer", "minimum": 2, "maximum": 32, "default": 12}),
+             _p("limit", hi=bbox_limit), _p("grid"),
              _q("lang", "Language of readable labels.",
                 {"type": "string", "enum": list(i18n.LANGS), "default": "zh"})],
             _json("Stations, or grid clusters with counts.", FC_REF)),
@@ -108,6 +63,15 @@ def _api_paths(max_k: int, bbox_limit: int) -> dict[str, Any]:
                    [_path("station_id", "Station id."),
                     _q("out_crs", "Datum of the returned coordinates.", CRS)],
                    _json("The station.", station), errors=("400", "404", "429")),
+        },
+        "/api/v1/stations/{station_id}/isochrone": {
+            **_get("The area reachable on foot from a station (a GeoJSON polygon built from "
+                   "the reached street edges; needs a configured street graph)", "stations",
+                   [_path("station_id", "Station id."),
+                    _q("minutes", "Walking minutes (at WALK_SPEED_M_PER_MIN).",
+                       {"type": "number", "minimum": 1, "maximum": 120, "default": 15})],
+                   _json("A GeoJSON Feature with the walkable area.", {"type": "object"}),
+                   errors=("400", "404", "409", "429")),
         },
         "/api/v1/stations.geojson": _get(
             "Every live station as one GeoJSON download", "downloads",
@@ -212,8 +176,8 @@ def _ogc_paths(prefix: str = "/ogc") -> dict[str, Any]:
                 {"type": "array", "items": {"type": "string",
                                             "enum": list(schema.STATUS_CODES)}},
                 explode=True),
-             _q("modified_since", "Only stations with `verified_at` on or after this date "
-                                  "(or without a verification date).",
+             _q("modified_since", "Only stations whose content (any field or the position) "
+                                  "changed on or after this UTC date, by `modified_at`.",
                 {"type": "string", "format": "date"})],
             ok("A page of stations.", "#/components/schemas/FeatureCollection", geo),
             errors=("400", "404", "429")),
@@ -332,8 +296,8 @@ def _components() -> dict[str, Any]:
     }
 
 
-def document(*, server: str, demo: bool, max_k: int = 50,
-             bbox_limit: int = 2000, max_n: int = 200) -> dict[str, Any]:
+def document(*, server: str, demo: bool, max_k: int = 50, bbox_limit: int = 2000,
+             max_n: int = 200, max_distance_m: float | None = None) -> dict[str, Any]:
     """The OpenAPI 3.0.3 document, with ``server`` as the base URL."""
     notice = (" The data served now is synthetic demo data (演示数据), not real stations."
               if demo else "")
@@ -352,8 +316,8 @@ def document(*, server: str, demo: bool, max_k: int = 50,
         "servers": [{"url": server}],
         "tags": [{"name": n} for n in ("stations", "coordinates", "reference", "ogc",
                                        "embedding", "pages", "planning")],
-        "paths": {**_api_paths(max_k, bbox_limit), **_ogc_paths(), **_page_paths(),
-                  **planning.paths(max_n), **staff.paths(),
+        "paths": {**_api_paths(max_k, bbox_limit, max_distance_m), **_ogc_paths(),
+                  **_page_paths(), **planning.paths(max_n), **staff.paths(),
                   **staff.feedback_paths()},
         "components": _components(),
     }

@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from locator.domain import i18n, presets, schema
-from locator.planning import coverage, reports
+from locator.openapi.parts import ERROR_REF, _get, _html, _json, _p, _path, _q
+from locator.planning import reports
 
 
 def paths(max_n: int) -> dict[str, Any]:
     """Path items for the planning endpoints (merged into :func:`locator.openapi.document`)."""
-    from locator.openapi.document import ERROR_REF, _get, _html, _json, _path, _q
-
     kind = _q("kind", "Station kinds (repeat or comma-separate); default from the preset, "
               "else rest_station.",
               {"type": "array", "items": {"type": "string", "enum": list(schema.KIND_CODES)}},
@@ -20,16 +19,9 @@ def paths(max_n: int) -> dict[str, Any]:
         kind,
         _q("preset", "Job preset: sets the kinds and radius unless given.",
            {"type": "string", "enum": list(presets.PRESET_CODES)}),
-        _q("radius", "Service radius in metres.",
-           {"type": "number", "minimum": 50, "maximum": coverage.MAX_RADIUS_M}),
-        _q("detour", "Detour factor: covered when straight-line distance x detour <= radius.",
-           {"type": "number", "minimum": 1, "maximum": 3}),
-        _q("demand", "Demand layer name: none, population, or a file stem from DEMAND_DIR.",
-           {"type": "string"}),
-        _q("by", "Regions to report.", {"type": "string", "enum": list(coverage.BY)}),
+        _p("radius"), _p("detour"), _p("demand"), _p("by", default=None), _p("distance"),
     ]
-    wait = _q("wait", "Seconds to wait for the result before answering 202 with a job.",
-              {"type": "number", "minimum": 0, "maximum": 60, "default": 20})
+    wait = _p("wait")
     plan = {"type": "object", "description": "The plan: params, dataset, unit, province, "
             "regions, gaps, suggestions, curve, certificate, headline."}
     job = {"type": "object", "properties": {"job": {"type": "string"},
@@ -41,10 +33,9 @@ def paths(max_n: int) -> dict[str, Any]:
         item["get"]["responses"]["202"] = _json("Still computing: poll the job URL.", job)
         return item
 
-    n_cov = _q("n", "New sites to suggest as well (0 for none).",
-               {"type": "integer", "minimum": 0, "maximum": max_n})
-    n_sug = _q("n", "New sites to suggest.", {"type": "integer", "minimum": 1,
-                                               "maximum": max_n, "default": 10})
+    n_cov = _p("n", hi=max_n, description="New sites to suggest as well (0 for none).")
+    n_sug = _p("n", hi=max_n, default=10)
+    n_sug["schema"]["minimum"] = 1  # suggesting needs at least one site
     download = _get("Download a planner table", "planning",
                     [_path("what", "counties, gaps or suggestions."),
                      _path("fmt", "csv, geojson or gpkg."), *common, n_cov],

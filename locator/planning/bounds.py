@@ -37,7 +37,8 @@ def submodular_bound(a: sparse.csc_matrix, w: np.ndarray, sites: list[int], p: i
 
 
 def lagrangian_bound(a: sparse.csc_matrix, w: np.ndarray, p: int, lower: float, *,
-                     deadline: float, iterations: int = 400) -> tuple[float, list[int]]:
+                     deadline: float, iterations: int = 400,
+                     target_gap: float = 0.0) -> tuple[float, list[int]]:
     """Upper bound on the MCLP optimum from the Lagrangian dual (subgradient descent).
 
     Relaxing ``y_i <= sum_j a_ij x_j`` with multipliers ``0 <= l_i <= w_i`` gives
@@ -47,6 +48,7 @@ def lagrangian_bound(a: sparse.csc_matrix, w: np.ndarray, p: int, lower: float, 
     while each step costs one sparse product: at province scale it certifies
     where a full LP solve would not finish in time. The p columns picked at
     each step are also a feasible answer; the best one is returned with the bound.
+    The descent stops early once ``lower`` is proven within ``target_gap`` of it.
     """
     if a.shape[0] == 0 or p == 0:
         return 0.0, []
@@ -71,8 +73,8 @@ def lagrangian_bound(a: sparse.csc_matrix, w: np.ndarray, p: int, lower: float, 
         history.append(best)
         # Stop when 50 steps have gained less than 0.01 % of the bound.
         flat = len(history) > 50 and history[-51] - best < 1e-4 * best
-        if time.perf_counter() >= deadline or best - lower <= 1e-6 * best or theta < 1e-4 \
-                or flat:
+        if time.perf_counter() >= deadline or best - lower <= max(1e-6, target_gap) * best \
+                or theta < 1e-4 or flat:
             break
         hits = np.zeros(a.shape[0])
         for j in top:

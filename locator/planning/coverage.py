@@ -25,14 +25,16 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from locator.domain import schema
+from locator.domain import params
 from locator.errors import invalid
 from locator.planning.demand import Demand
 from locator.planning.grid import Grid, region_sums, to_metric, to_wgs84
-from locator.stations.dataset import CLOSED, TEMP_CLOSED, Dataset
+from locator.planning.network_distance import Network
+from locator.stations import filters
+from locator.stations.dataset import Dataset
 
-MAX_RADIUS_M = 100_000.0
-BY = ("county", "city", "province")
+MAX_RADIUS_M = params.MAX_RADIUS_M
+BY = params.BY
 AREA_METHODS = ("exact", "grid")
 # 32 segments per quarter circle: the polygon's area is 0.04 % short of the circle's.
 QUAD_SEGS = 32
@@ -41,10 +43,8 @@ QUAD_SEGS = 32
 def station_xy(ds: Dataset, kinds: Sequence[str], *,
                include_temporarily_closed: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Metric coordinates of the stations that serve: chosen kinds, not closed."""
-    codes = [schema.KIND_INDEX[k] for k in kinds] if kinds else list(schema.KIND_INDEX.values())
-    keep = np.isin(ds.kind, codes) & (ds.status != CLOSED)
-    if not include_temporarily_closed:
-        keep &= ds.status != TEMP_CLOSED
+    keep = filters.mask(ds, kinds=kinds, statuses=filters.serving_statuses(
+        include_temporarily_closed=include_temporarily_closed))
     return to_metric(ds.lon[keep], ds.lat[keep])
 
 
@@ -77,6 +77,11 @@ class Coverage:
     demand: Demand | None
     station_region: np.ndarray
     exact_km2: np.ndarray | None = None
+    # "straight" or "network"; with "network", distance runs along the street graph.
+    distance_kind: str = "straight"
+    network_version: str = ""
+    # Cells too far from any road to join the network (always False for straight).
+    unreachable: np.ndarray | None = None
 
     @property
     def reach(self) -> float:
@@ -123,7 +128,7 @@ def exact_covered_km2(regions: gpd.GeoSeries, sx: np.ndarray, sy: np.ndarray,
 
 def compute(grid: Grid, sx: np.ndarray, sy: np.ndarray, *, radius: float = 1000.0,
             detour: float = 1.0, demand: Demand | None = None,
-            area: str = "exact") -> Coverage:
+            area: str = "exact", network: Network | None = None) -> Coverage:
     """Distance to the nearest station for every cell of ``grid``.
 
     Parameters
@@ -143,13 +148,23 @@ def compute(grid: Grid, sx: np.ndarray, sy: np.ndarray, *, radius: float = 1000.
         ``"exact"``: covered area from polygon geometry (disc union clipped
         to each region); ``"grid"``: from the share of covered cell centres.
         Demand and gaps always use the grid.
+    network
+        When given, distances run along this street graph (snap distances
+        included, ``detour`` ignored) and area comes from the grid.
     """
     check_radius(radius, detour)
     if area not in AREA_METHODS:
         raise invalid("area", f"area must be one of {', '.join(AREA_METHODS)}, got {area!r}")
-    dist = nearest_distance(grid.x, grid.y, sx, sy)
     pos = grid.locate(sx, sy)
     station_region = np.where(pos >= 0, grid.region[np.maximum(pos, 0)], -1)
+    if network is not None:
+        if network.crs != grid.crs:
+            raise ValueError(f"network projected to {network.crs}, grid to {grid.crs}")
+        dist = network.nearest(grid.x, grid.y, sx, sy, limit=radius)
+        far = ~network.snapper.snap(grid.x, grid.y, max_snap=network.max_snap).reachable
+        return Coverage(grid, float(radius), 1.0, dist, demand, station_region, None,
+                        "network", network.version, far)
+    dist = nearest_distance(grid.x, grid.y, sx, sy)
     exact = (exact_covered_km2(grid.regions.geometry, sx, sy, radius / detour)
              if area == "exact" else None)
     return Coverage(grid, float(radius), float(detour), dist, demand, station_region, exact)
@@ -183,7 +198,9 @@ def table(cov: Coverage, *, by: str = "county") -> pd.DataFrame:
         "county": g.regions["county"], "city_adcode": g.regions["city_adcode"].astype(str),
         "city": g.regions["city"], "area_km2": area, "covered_km2": covered_km2,
         "cells": cells, "covered_cells": covered, "stations": stations,
-        "demand": dem, "covered_demand": dem_cov})
+        "demand": dem, "covered_demand": dem_cov,
+        "unreachable_cells": region_sums(g, cov.unreachable.astype(float))
+        if cov.unreachable is not None else np.zeros(n_reg)})
     if by == "city":
         base = base.groupby(["city_adcode", "city"], as_index=False, sort=True).sum(
             numeric_only=True)
@@ -199,6 +216,7 @@ def table(cov: Coverage, *, by: str = "county") -> pd.DataFrame:
     out["stations"] = out["stations"].astype(int)
     out["cells"] = out["cells"].astype(int)
     out["covered_cells"] = out["covered_cells"].astype(int)
+    out["unreachable_cells"] = out["unreachable_cells"].astype(int)
     return out.reset_index(drop=True)
 
 

@@ -21,8 +21,9 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from locator.domain import params, presets, schema
-from locator.errors import invalid
-from locator.planning import coverage, demand, grid, siting
+from locator.errors import LocatorError, invalid
+from locator.planning import coverage, demand, grid, network_distance, siting
+from locator.stations import filters
 from locator.stations.dataset import Dataset
 
 REPORT_FIGURES = {"rest_station": 11_500, "reading_room": 2_109}
@@ -43,9 +44,12 @@ class PlanParams:
     n: int = 0
     preset: str | None = None
     candidates: str | None = None
+    distance: str = "straight"
 
     def key(self, version: str) -> str:
-        blob = json.dumps({**asdict(self), "version": version}, sort_keys=True)
+        # A preset only fills in the other fields: with equal fields the run is the same.
+        fields = {k: v for k, v in asdict(self).items() if k != "preset"}
+        blob = json.dumps({**fields, "version": version}, sort_keys=True)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 
@@ -86,20 +90,32 @@ def parse(args: Mapping[str, Any], cfg: Mapping[str, Any], *, with_n: bool) -> P
     if not kinds:
         kinds = list(preset.kinds) if preset else ["rest_station"]
     default_r = preset.radius(cfg) if preset else float(cfg["PRESET_SANITATION_M"])
-    radius = params.number("radius", get("radius"), lo=50, hi=coverage.MAX_RADIUS_M,
-                           default=default_r)
-    detour = params.number("detour", get("detour"), lo=1.0, hi=3.0,
-                           default=float(cfg["COVERAGE_DETOUR"]))
+    radius = params.TABLE["radius"].parse(get("radius"), default=default_r)
+    detour = params.TABLE["detour"].parse(get("detour"), default=float(cfg["COVERAGE_DETOUR"]))
     layers = demand_layers(cfg)
     layer = get("demand") or (POPULATION_LAYER if POPULATION_LAYER in layers else NONE_LAYER)
     if layer != NONE_LAYER and layer not in layers:
         raise invalid("demand", f"unknown demand layer {layer!r}; available: "
                       f"{', '.join([NONE_LAYER, *layers])}")
-    by = params.choice("by", get("by"), coverage.BY, default="county")
+    by = params.TABLE["by"].parse(get("by"))
     n = params.integer("n", get("n"), lo=0 if not with_n else 1, hi=int(cfg["MAX_SUGGEST_N"]),
                        default=10 if with_n else 0)
     return PlanParams(kinds=tuple(sorted(kinds)), radius=radius, detour=detour, demand=layer,
-                      by=by, n=n, preset=preset_code)
+                      by=by, n=n, preset=preset_code, distance=parse_distance(get("distance"),
+                                                                              cfg))
+
+
+def parse_distance(raw: str | None, cfg: Mapping[str, Any]) -> str:
+    """``network`` or ``straight``; the default is network when a graph is configured."""
+    has = network_distance.network_path(cfg) is not None
+    pref = str(cfg.get("PLANNING_DISTANCE", "auto"))
+    default = "network" if has and pref != "straight" else "straight"
+    out = params.distance(raw, default=default)
+    if out == "network" and not has:
+        raise LocatorError(409, "no_network", "no street graph is configured: build one with "
+                           "`locator network build --osm FILE.osm.pbf` or set NETWORK_PATH",
+                           "distance")
+    return out
 
 
 def read_candidates(path: str | Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
@@ -152,6 +168,9 @@ class Plan:
     headline: dict[str, Any]
     seconds: dict[str, float] = field(default_factory=dict)
     cov: coverage.Coverage | None = field(default=None, repr=False)
+    # Rendered views of this plan (map parts per language and tiles), kept with the
+    # plan so that a cached plan is not drawn again and the renders die with it.
+    views: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
 
 
 def _aggregate(g: grid.Grid, w: np.ndarray, block: float) -> tuple[np.ndarray, np.ndarray,
@@ -170,7 +189,7 @@ def _aggregate(g: grid.Grid, w: np.ndarray, block: float) -> tuple[np.ndarray, n
 
 
 def _headline(ds: Dataset, g: grid.Grid) -> dict[str, Any]:
-    live = ds.status != 2  # closed stations are not counted
+    live = filters.mask(ds, statuses=filters.SERVING)  # closed stations are not counted
     x, y = grid.to_metric(ds.lon[live], ds.lat[live])
     pos = g.locate(x, y)
     city = np.where(pos >= 0, g.regions["city"].to_numpy()[g.region[np.maximum(pos, 0)]],
@@ -203,8 +222,9 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
     say("coverage")
     t = time.perf_counter()
     sx, sy = coverage.station_xy(ds, p.kinds)
+    net = network_distance.load(cfg) if p.distance == "network" else None
     cov = coverage.compute(g, sx, sy, radius=p.radius, detour=p.detour, demand=dem,
-                           area=str(cfg["COVERAGE_AREA"]))
+                           area=str(cfg["COVERAGE_AREA"]), network=net)
     secs["coverage"] = time.perf_counter() - t
     unit = "people" if dem is not None else "km2"
     w = dem.weights if dem is not None else np.full(len(g), g.cell_km2)
@@ -229,13 +249,20 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
             cx, cy = g.x[on], g.y[on]
             names = [""] * len(cx)
         dx, dy, dw = _aggregate(g, np.where(cov.covered, 0.0, w), max(g.cell, reach / 10))
-        sol = siting.suggest(p.n, p.radius, (cx, cy), (dx, dy, dw), None, detour=p.detour,
-                             time_limit=float(cfg["SUGGEST_TIME_LIMIT"]))
+        cover = net.coverage_matrix if net is not None else siting.coverage_matrix
+        sol = siting.suggest(p.n, p.radius, (cx, cy), (dx, dy, dw), None, detour=cov.detour,
+                             time_limit=float(cfg["SUGGEST_TIME_LIMIT"]),
+                             target_gap=float(cfg.get("SUGGEST_TARGET_GAP", 0.0)),
+                             progress=say, cover=cover)
         chosen_x, chosen_y = cx[sol.sites], cy[sol.sites]
         # Count on the fine grid what each site adds, in the order they were chosen.
         first = np.full(len(g), len(sol.sites), dtype=np.int64)
-        tree = cKDTree(np.column_stack([g.x, g.y]))
-        hits = tree.query_ball_point(np.column_stack([chosen_x, chosen_y]), r=reach)
+        if net is not None:
+            reached = net.coverage_matrix(g.x, g.y, chosen_x, chosen_y, reach)
+            hits = np.split(reached.indices, reached.indptr[1:-1])
+        else:
+            tree = cKDTree(np.column_stack([g.x, g.y]))
+            hits = tree.query_ball_point(np.column_stack([chosen_x, chosen_y]), r=reach)
         for k in range(len(sol.sites) - 1, -1, -1):
             first[np.asarray(hits[k], dtype=np.int64)] = k
         first[cov.covered] = len(sol.sites)
@@ -272,6 +299,8 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
                 "seconds": {k: round(v, 3) for k, v in sol.seconds.items()}}
         secs["suggest"] = time.perf_counter() - t
     prov = coverage.table(cov, by="province").iloc[0].to_dict()
+    prov["distance"] = cov.distance_kind
+    prov["network_version"] = cov.network_version
     return Plan(params=p, version=ds.version, demo=ds.demo, unit=unit, counties=counties,
                 cities=coverage.table(cov, by="city"),
                 province={str(k): (v.item() if hasattr(v, "item") else v) for k, v in prov.items()},

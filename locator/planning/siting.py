@@ -229,7 +229,9 @@ def suggest(n: int, radius: float, candidates: tuple[np.ndarray, np.ndarray],
             demand: tuple[np.ndarray, np.ndarray, np.ndarray],
             existing: tuple[np.ndarray, np.ndarray] | None = None, *,
             detour: float = 1.0, time_limit: float = 10.0, exact: bool = True,
-            progress: Progress | None = None) -> Suggestion:
+            target_gap: float = 0.0,
+            progress: Progress | None = None,
+            cover: Callable[..., sparse.csc_matrix] | None = None) -> Suggestion:
     """Choose ``n`` candidate sites covering the most demand not yet covered.
 
     Parameters
@@ -252,6 +254,12 @@ def suggest(n: int, radius: float, candidates: tuple[np.ndarray, np.ndarray],
         Run the LP bound and the MILP after the heuristics.
     progress
         Called with the name of each step as it starts.
+    target_gap
+        Stop tightening once the sites are proven within this share of the
+        best possible (0 spends the time limit where the bound is not tight).
+    cover
+        Builds the coverage matrix from ``(dx, dy, cx, cy, reach)``; straight-line
+        :func:`coverage_matrix` by default, network distances when given one.
     """
     t0 = time.perf_counter()
     deadline = t0 + time_limit
@@ -272,7 +280,7 @@ def suggest(n: int, radius: float, candidates: tuple[np.ndarray, np.ndarray],
         keep &= ~near
     rows = np.flatnonzero(keep)
     say("matrix")
-    a = coverage_matrix(dx[rows], dy[rows], cx, cy, reach)
+    a = (cover or coverage_matrix)(dx[rows], dy[rows], cx, cy, reach)
     reachable = np.diff(a.tocsr().indptr) > 0
     unreachable = float(w[rows][~reachable].sum())
     useful = np.flatnonzero(np.diff(a.indptr) > 0)
@@ -301,7 +309,8 @@ def suggest(n: int, radius: float, candidates: tuple[np.ndarray, np.ndarray],
         # Without HiGHS to follow (too large), the bound gets all the time left.
         share = 0.4 if a.nnz <= MAX_LP_NNZ else 0.9
         lag, lag_sites = lagrangian_bound(a, wr, p, obj,
-                                          deadline=t + max(0.2, (deadline - t) * share))
+                                          deadline=t + max(0.2, (deadline - t) * share),
+                                          target_gap=target_gap)
         bound = min(bound, lag)
         lag_bound = lag
         if lag_sites:
@@ -310,7 +319,9 @@ def suggest(n: int, radius: float, candidates: tuple[np.ndarray, np.ndarray],
             if l_obj > obj:
                 sites, obj = lag_sites, l_obj
         secs["lagrangian"] = time.perf_counter() - t
-        if a.nnz <= MAX_LP_NNZ:
+        # A user waits for the answer: once it is proven close enough, stop there.
+        close = target_gap > 0 and obj >= bound * (1 - target_gap)
+        if a.nnz <= MAX_LP_NNZ and not close:
             # Solved even when the answer is already certified: the LP bound
             # is part of every report where it can be had in time.
             say("lp")
@@ -329,7 +340,7 @@ def suggest(n: int, radius: float, candidates: tuple[np.ndarray, np.ndarray],
                     r_obj = objective(a, wr, np.asarray(rounded, dtype=np.int64))
                 if r_obj > obj:
                     sites, obj = list(rounded), r_obj
-        if a.nnz <= MAX_LP_NNZ and obj < bound * (1 - 1e-6):
+        if a.nnz <= MAX_LP_NNZ and not close and obj < bound * (1 - 1e-6):
             say("milp")
             t = time.perf_counter()
             m_obj, m_bound, m_sites, status = highs_solve(

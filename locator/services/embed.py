@@ -80,7 +80,7 @@ def parse(args: Mapping[str, Sequence[str]], *, boundaries_dir: str | Path) -> E
         center = (params.number("center", parts[0], lo=-90, hi=90),
                   params.number("center", parts[1], lo=-180, hi=180))
     zoom_raw = _one(args, "zoom")
-    zoom = params.integer("zoom", zoom_raw, lo=3, hi=18, default=0) if zoom_raw else None
+    zoom = params.TABLE["zoom"].parse(zoom_raw, default=0) if zoom_raw else None
     lang_raw = _one(args, "lang")
     lang = params.choice("lang", lang_raw, i18n.LANGS, default="zh") if lang_raw else None
     accent = _one(args, "accent")

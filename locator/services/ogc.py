@@ -23,6 +23,7 @@ import numpy as np
 
 from locator.domain import schema
 from locator.errors import invalid, not_found
+from locator.stations import filters
 from locator.stations.dataset import STATUS_INDEX, Dataset
 from locator.stations.nearest import dataset_meta
 
@@ -160,7 +161,6 @@ def collections(ds: Dataset, base: str, *, html: bool = False) -> dict[str, Any]
             "collections": [describe(ds, cid, base) for cid in COLLECTIONS]}
 
 
-_verified_cache: dict[int, tuple[Dataset, np.ndarray, np.ndarray]] = {}
 
 
 def _verified(ds: Dataset) -> np.ndarray:
@@ -173,16 +173,26 @@ def _adcodes(ds: Dataset) -> np.ndarray:
 
 
 def _columns(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
-    got = _verified_cache.get(id(ds))
-    if got is None or got[0] is not ds:
+    # Kept on the dataset, so it is freed with it after a swap.
+    got = ds.cache.get("ogc.columns")
+    if got is None:
         raw = ds.frame["verified_at"].to_numpy(dtype=object)
         days = np.array([_to_day(v) for v in raw], dtype="datetime64[D]")
         codes = ds.frame["county_adcode"].fillna("").astype(str).to_numpy(dtype="U6")
-        if len(_verified_cache) > 8:
-            _verified_cache.clear()
-        got = (ds, days, codes)
-        _verified_cache[id(ds)] = got
-    return got[1], got[2]
+        got = ds.cache["ogc.columns"] = (days, codes)
+    return got[0], got[1]
+
+
+def _modified_since(ds: Dataset, day: date) -> np.ndarray:
+    """Rows whose content changed on or after ``day`` (UTC), from ``modified_at``.
+
+    A version published before change stamps existed has none; its rows count as
+    modified, since re-sending a station is better than a client missing an edit.
+    """
+    if ds.modified_at is None:
+        return np.ones(len(ds), dtype=bool)
+    stamps = ds.modified_at.astype("datetime64[D]")
+    return np.isnat(stamps) | (stamps >= np.datetime64(day, "D"))
 
 
 def _to_day(value: Any) -> np.datetime64:
@@ -195,21 +205,16 @@ def _to_day(value: Any) -> np.datetime64:
 def select(ds: Dataset, cid: str, q: ItemsQuery) -> np.ndarray:
     """Rows of collection ``cid`` matching ``q``, in dataset order (one vectorised mask)."""
     col = collection(cid)
-    keep = np.ones(len(ds), dtype=bool)
     kinds = set(q.kinds)
     if col.kind is not None:
         kinds = kinds & {col.kind} if kinds else {col.kind}
         if not kinds:
             return np.empty(0, dtype=np.int64)
-    if kinds:
-        keep &= np.isin(ds.kind, [schema.KIND_INDEX[k] for k in kinds])
+    keep = filters.mask(ds, kinds=sorted(kinds), statuses=q.statuses,
+                        amenity_mask=q.amenity_mask)
     if q.bbox is not None:
         x0, y0, x1, y1 = q.bbox
         keep &= (ds.lon >= x0) & (ds.lon <= x1) & (ds.lat >= y0) & (ds.lat <= y1)
-    if q.amenity_mask:
-        keep &= (ds.amenities & q.amenity_mask) == q.amenity_mask
-    if q.statuses:
-        keep &= np.isin(ds.status, [STATUS_INDEX[s] for s in q.statuses])
     if q.county_adcodes:
         codes = _adcodes(ds)
         # A city code (ending in 00) stands for every county of that city.
@@ -219,10 +224,9 @@ def select(ds: Dataset, cid: str, q: ItemsQuery) -> np.ndarray:
         if cities:
             hit |= np.isin(codes.astype("U4"), cities)
         keep &= hit
-    verified = _verified(ds) if (q.modified_since or q.interval) else None
-    if verified is not None and q.modified_since is not None:
-        # Unknown verification dates count as modified: better re-sent than missed.
-        keep &= np.isnat(verified) | (verified >= np.datetime64(q.modified_since, "D"))
+    if q.modified_since is not None:
+        keep &= _modified_since(ds, q.modified_since)
+    verified = _verified(ds) if q.interval else None
     if verified is not None and q.interval is not None:
         start, end = q.interval
         ok = ~np.isnat(verified)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -58,29 +59,49 @@ def _plain(value: Any) -> Any:
 
 
 def geojson_bytes(frame: gpd.GeoDataFrame, crs: str = "wgs84") -> bytes:
+    return b"".join(geojson_chunks(frame, crs))
+
+
+def geojson_chunks(frame: gpd.GeoDataFrame, crs: str = "wgs84") -> Iterator[bytes]:
+    """The FeatureCollection in pieces of ``_CHUNK`` features, for streaming.
+
+    Joined, the pieces are the same bytes as one ``orjson.dumps`` of the whole
+    collection; only one chunk's features are in memory at a time.
+    """
     name = datum.normalize_crs(crs)
-    t = table(frame, name)
-    lon = t.pop(f"lon_{name}").to_numpy()
-    lat = t.pop(f"lat_{name}").to_numpy()
-    props = t.astype(object).where(t.notna(), None).to_dict("records")
-    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
-              "properties": {**p, "amenities": p.get("amenities") or "", "datum": name}}
-             for x, y, p in zip(lon.tolist(), lat.tolist(), props, strict=True)]
-    body = {"type": "FeatureCollection", "datum": name, "features": feats}
-    return orjson.dumps(body, option=orjson.OPT_SERIALIZE_NUMPY)
+    yield orjson.dumps({"type": "FeatureCollection", "datum": name})[:-1] + b',"features":['
+    for start in range(0, len(frame), _CHUNK):
+        t = table(frame.iloc[start:start + _CHUNK], name)
+        lon = t.pop(f"lon_{name}").to_numpy()
+        lat = t.pop(f"lat_{name}").to_numpy()
+        props = t.astype(object).where(t.notna(), None).to_dict("records")
+        feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [x, y]},
+                  "properties": {**p, "amenities": p.get("amenities") or "", "datum": name}}
+                 for x, y, p in zip(lon.tolist(), lat.tolist(), props, strict=True)]
+        # Strip the list's brackets: chunks join into one array.
+        piece = orjson.dumps(feats, option=orjson.OPT_SERIALIZE_NUMPY)[1:-1]
+        yield (b"," if start else b"") + piece
+    yield b"]}"
 
 
 def csv_bytes(frame: gpd.GeoDataFrame, crs: str = "wgs84", *, progress: bool = False) -> bytes:
     """UTF-8 with a BOM, so that Excel opens the Chinese text correctly."""
-    t = _neutralised(table(frame, crs))
-    buf = io.StringIO()
-    buf.write("\ufeff")
-    starts = range(0, max(len(t), 1), _CHUNK)
+    return b"".join(csv_chunks(frame, crs, progress=progress))
+
+
+def csv_chunks(frame: gpd.GeoDataFrame, crs: str = "wgs84", *,
+               progress: bool = False) -> Iterator[bytes]:
+    """The CSV export in pieces of ``_CHUNK`` rows, for streaming."""
+    name = datum.normalize_crs(crs)
+    starts = range(0, max(len(frame), 1), _CHUNK)
     for i, start in enumerate(chunks(starts, total=len(starts), desc="export",
                                      enabled=progress)):
-        t.iloc[start:start + _CHUNK].to_csv(buf, index=False, header=i == 0,
-                                            lineterminator="\r\n")
-    return buf.getvalue().encode("utf-8")
+        t = _neutralised(table(frame.iloc[start:start + _CHUNK], name))
+        buf = io.StringIO()
+        if i == 0:
+            buf.write("\ufeff")
+        t.to_csv(buf, index=False, header=i == 0, lineterminator="\r\n")
+        yield buf.getvalue().encode("utf-8")
 
 
 def _neutralised(t: pd.DataFrame) -> pd.DataFrame:

@@ -7,9 +7,9 @@ web view and the CLI both call it. Results are GeoJSON features in WGS-84
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -18,6 +18,7 @@ import numpy as np
 from locator.domain import hours, schema
 from locator.geo import datum
 from locator.stations.dataset import Dataset
+from locator.stations.filters import hour_states, row_filter
 
 
 @dataclass(frozen=True)
@@ -46,51 +47,11 @@ class Walking:
         return np.ceil(distance_m * self.detour_factor / self.speed_m_per_min).astype(int)
 
 
-_STATE_CODE = {"open": 1, "closed": 0, "unknown": -1}
 _OPEN_NOW = {1: True, 0: False, -1: None}
 _OPEN_STATE = {1: "open", 0: "closed", -1: "unknown"}
 # Sort rank per state code (index code + 1): open, then unknown, then closed.
 _OPEN_RANK = np.array([1, 2, 0], dtype=np.int8)
 ORDERS = ("distance", "open_first")
-
-
-def hour_states(ds: Dataset, when: datetime | None) -> np.ndarray:
-    """Open state per distinct hours string: 1 open, 0 closed, -1 unknown.
-
-    A dataset has a few dozen distinct hours strings, not one per station, and
-    the answer only changes once a minute, so it is cached per minute.
-    """
-    minute = int((when or datetime.now(UTC)).timestamp() // 60)
-    cache = ds.hour_state_cache
-    got = cache.get(minute)
-    if got is None:
-        states = hours.evaluate_unique(ds.hours_values, datetime.fromtimestamp(minute * 60, UTC))
-        got = np.asarray([_STATE_CODE[states[v]] for v in ds.hours_values], dtype=np.int8)
-        if len(cache) > 64:
-            cache.clear()
-        cache[minute] = got
-    return got
-
-
-def row_filter(ds: Dataset, *, amenity_mask: int = 0, open_now: bool = False,
-               when: datetime | None = None) -> Callable[[np.ndarray], np.ndarray] | None:
-    """A filter over candidate rows, or ``None`` when nothing is filtered.
-
-    It is applied only to the rows the index returns, never to every station,
-    using per-row codes precomputed at load time.
-    """
-    if not (amenity_mask or open_now):
-        return None
-    states = hour_states(ds, when) if open_now else None
-    amen, hcode = ds.amenities, ds.hours_code
-
-    def accept(rows: np.ndarray) -> np.ndarray:
-        ok = (amen[rows] & amenity_mask) == amenity_mask
-        if states is not None:
-            ok &= states[hcode[rows]] == 1
-        return ok
-
-    return accept
 
 
 # A truck in mixed town and county-road traffic, detour included: about 30 km/h
@@ -190,14 +151,13 @@ def to_features(ds: Dataset, rows: np.ndarray, *, out_crs: str = "wgs84",
     out = []
     xs = np.round(np.atleast_1d(lon), 7).tolist()
     ys = np.round(np.atleast_1d(lat), 7).tolist()
-    for r, x, y in zip(rows.tolist(), xs, ys, strict=True):
-        if fields is None:
-            rec = ds.record(r)
-        else:
-            full = ds.records[r]
-            rec = {k: full[k] for k in fields if k in full}
-        if fields is None or "opening_hours_text" in fields:
-            rec["opening_hours_text"] = hours_label(ds.records[r]["opening_hours"], lang)
+    recs = ds.values(rows, ds.columns if fields is None else fields)
+    want_text = fields is None or "opening_hours_text" in fields
+    hours_raw = ds.values(rows, ["opening_hours"]) if want_text else []
+    for i, (r, x, y) in enumerate(zip(rows.tolist(), xs, ys, strict=True)):
+        rec = recs[i]
+        if want_text:
+            rec["opening_hours_text"] = hours_label(hours_raw[i].get("opening_hours"), lang)
         if with_links:
             rec["navigation"] = ds.links(r, app=with_links != "web")
         out.append({"type": "Feature", "id": rec["id"],

@@ -6,10 +6,10 @@ from typing import Any
 
 import numpy as np
 
-from locator.domain import schema
 from locator.geo import datum
-from locator.stations.dataset import OPEN, Dataset
-from locator.stations.nearest import dataset_meta, row_filter, to_features
+from locator.stations import filters
+from locator.stations.dataset import Dataset
+from locator.stations.nearest import dataset_meta, to_features
 
 VIEW_FIELDS = ("id", "kind", "name", "address", "opening_hours", "opening_hours_text",
                "status", "access", "demo")
@@ -39,13 +39,8 @@ def in_view(
         pad = 0.01
         x0, y0, x1, y1 = ax - pad, ay - pad, bx + pad, by + pad
     rows = ds.index.within_bbox((x0, y0, x1, y1))
-    keep = ds.status[rows] == OPEN
-    if kinds:
-        keep &= np.isin(ds.kind[rows], [schema.KIND_INDEX[k] for k in kinds])
-    rows = rows[keep]
-    accept = row_filter(ds, amenity_mask=amenity_mask, open_now=open_now)
-    if accept is not None:
-        rows = rows[accept(rows)]
+    rows = rows[filters.mask(ds, rows, kinds=kinds, statuses=filters.OPEN_ONLY,
+                             amenity_mask=amenity_mask, open_now=open_now)]
     meta = {"numberMatched": len(rows), "coordinates_datum": crs, "dataset": dataset_meta(ds)}
     if len(rows) <= limit:
         # Markers and short lists need only these; a card fetches the rest by id.

@@ -3,7 +3,7 @@
 Layout of the data folder (setting ``DATA_DIR``)::
 
     versions/<UTC time>-<sha256 prefix>.gpkg   immutable, one per publish
-    versions/<same name>.json                  what it holds and where it came from
+    versions/<same name>.json                  what it holds; written before ``current``
     current                                    the live version's name
     import.lock                                held while an import or rollback runs
     reports/                                   import reports
@@ -13,6 +13,11 @@ it into ``versions/``, and only then replaces ``current`` with
 :func:`os.replace`, which is atomic on POSIX. Whatever happens before that
 rename (a crash, a kill, a full disk) leaves ``current`` naming the previous,
 untouched file. While nothing has been published, the app serves ``DATA_PATH``.
+
+A version counts as published only once its ``.json`` metadata exists: a
+GeoPackage renamed into ``versions/`` by an import that was killed before
+writing it is an orphan that :meth:`DataDir.versions`, ``rollback`` and
+``datasets`` never see, and the next publish deletes it.
 """
 
 from __future__ import annotations
@@ -23,7 +28,6 @@ import hashlib
 import json
 import logging
 import os
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -32,11 +36,13 @@ from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 
 from locator.domain import schema
 from locator.errors import LocatorError, not_found
 from locator.stations import dataset
+from locator.storage import base, checks
 
 log = logging.getLogger(__name__)
 POINTER = "current"
@@ -63,7 +69,7 @@ def read_frame(path: str | Path) -> gpd.GeoDataFrame:
 
 def _write_version(frame: gpd.GeoDataFrame, path: Path) -> None:
     """Write an already normalised frame (as :func:`dataset.write` would, minus re-normalising)."""
-    cols = [c for c in schema.FIELDS if c in frame.columns]
+    cols = [c for c in (*schema.FIELDS, base.HASH, base.MODIFIED_AT) if c in frame.columns]
     out = gpd.GeoDataFrame(frame[cols], geometry=frame.geometry, crs="EPSG:4326")
     pyogrio.write_dataframe(out, path, layer=dataset.LAYER, driver="GPKG")
 
@@ -102,7 +108,11 @@ class DataDir:
             name = self.pointer.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
             return None
-        return name if name and (self.versions_dir / f"{name}.gpkg").is_file() else None
+        return name if name and self._complete(name) else None
+
+    def _complete(self, name: str) -> bool:
+        return (self.versions_dir / f"{name}.gpkg").is_file() and \
+            (self.versions_dir / f"{name}.json").is_file()
 
     def live_path(self, fallback: str | Path) -> Path:
         name = self.current()
@@ -116,7 +126,12 @@ class DataDir:
             if p.name.startswith(_TMP):
                 continue
             meta_file = p.with_suffix(".json")
-            meta = json.loads(meta_file.read_text("utf-8")) if meta_file.is_file() else {}
+            if not meta_file.is_file():
+                continue  # an orphan left by a killed import: never published
+            try:
+                meta = json.loads(meta_file.read_text("utf-8"))
+            except (OSError, ValueError):
+                continue
             out.append(Version(p.stem, p, meta))
         return out
 
@@ -138,8 +153,10 @@ class DataDir:
     @contextlib.contextmanager
     def lock(self) -> Iterator[None]:
         """Exclusive for the duration of one import or rollback, across processes."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        with (self.root / "import.lock").open("a+") as fh:
+        with base.writable(str(self.root)):
+            self.root.mkdir(parents=True, exist_ok=True)
+            fh = (self.root / "import.lock").open("a+")
+        with fh:
             try:
                 fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -153,6 +170,11 @@ class DataDir:
     def publish(self, frame: gpd.GeoDataFrame, *, meta: dict[str, Any],
                 write: Callable[[gpd.GeoDataFrame, Path], None] | None = None) -> str:
         """Write ``frame`` as a new version and make it live. Call under :meth:`lock`."""
+        with base.writable(str(self.versions_dir)):
+            return self._publish(frame, meta=meta, write=write)
+
+    def _publish(self, frame: gpd.GeoDataFrame, *, meta: dict[str, Any],
+                 write: Callable[[gpd.GeoDataFrame, Path], None] | None) -> str:
         self.versions_dir.mkdir(parents=True, exist_ok=True)
         self._sweep()
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
@@ -170,12 +192,14 @@ class DataDir:
                 **meta}
         _write_atomic(final.with_suffix(".json"),
                       json.dumps(info, ensure_ascii=False, indent=1).encode("utf-8"))
+        # The new file must open and hold what was written before it goes live.
+        checks.check_gpkg(final, expect=len(frame))
         self.switch(name)
         return name
 
     def switch(self, name: str) -> None:
         """Point ``current`` at an existing version, atomically."""
-        if not (self.versions_dir / f"{name}.gpkg").is_file():
+        if not self._complete(name):
             raise not_found(f"no published version {name!r}", "version")
         _write_atomic(self.pointer, (name + "\n").encode("utf-8"))
 
@@ -184,7 +208,9 @@ class DataDir:
         names = [v.name for v in self.versions()]
         if name is None:
             cur = self.current()
-            older = [n for n in names if cur is not None and n < cur]
+            # Only versions that still open and hold their rows are candidates.
+            older = [v.name for v in self.versions() if cur is not None and v.name < cur
+                     and checks.usable(v.path, v.meta)]
             if not older:
                 raise LocatorError(409, "no_earlier_version",
                                    "there is no earlier published version to return to",
@@ -211,9 +237,12 @@ class DataDir:
         return [v.name for v in doomed]
 
     def _sweep(self) -> None:
-        """Remove temporary files left by an import that was killed."""
+        """Remove temporary files and orphan versions left by an import that was killed."""
         for p in self.versions_dir.glob(_TMP + "*"):
             p.unlink(missing_ok=True)
+        for p in self.versions_dir.glob("*.gpkg"):
+            if not p.with_suffix(".json").is_file():
+                p.unlink(missing_ok=True)
 
 
 def live_path(config: Any) -> Path:
@@ -229,55 +258,99 @@ def content_hash(path: str | Path) -> str:
     return h.hexdigest()
 
 
-class Watcher:
-    """Lets a running server follow ``current`` without a restart.
+class FileSource:
+    """:class:`~locator.storage.base.StationSource` over a :class:`DataDir`: the default.
 
-    :meth:`poll` runs before requests; at most every ``interval`` seconds it
-    reads the pointer, and when it names a new version it loads that version
-    in a background thread and swaps it into the store. Requests already
-    holding the old :class:`~locator.stations.dataset.Dataset` finish on it.
+    While nothing is published, the live data is ``fallback`` (``DATA_PATH``).
     """
 
-    def __init__(self, data_dir: DataDir, fallback: str | Path, target: dataset.Store,
-                 *, interval: float, loaded: str | None) -> None:
-        self.data_dir = data_dir
+    def __init__(self, root: str | Path, *, fallback: str | Path) -> None:
+        self.dir = DataDir(root)
         self.fallback = Path(fallback)
-        self.store = target
-        self.interval = interval
-        self.loaded = loaded
-        self._failed: str | None = None
-        self._next = 0.0
-        self._lock = threading.Lock()
-        self._thread: threading.Thread | None = None
 
-    def poll(self) -> None:
-        now = time.monotonic()
-        if now < self._next:
-            return
-        with self._lock:
-            if now < self._next or (self._thread is not None and self._thread.is_alive()):
-                return
-            self._next = now + self.interval
-            name = self.data_dir.current()
-            if name == self.loaded or name == self._failed:
-                return
-            self._thread = threading.Thread(target=self._load, args=(name,), daemon=True,
-                                            name="locator-reload")
-            self._thread.start()
+    def describe(self) -> str:
+        return str(self.dir.root)
 
-    def wait(self, timeout: float = 30.0) -> None:
-        t = self._thread
-        if t is not None:
-            t.join(timeout)
+    def version(self) -> str | None:
+        return self.dir.current()
 
-    def _load(self, name: str | None) -> None:
-        path = self.data_dir.versions_dir / f"{name}.gpkg" if name else self.fallback
+    def versions(self) -> list[base.VersionInfo]:
+        return [base.VersionInfo(v.name, v.meta) for v in self.dir.versions()]
+
+    def _path(self, name: str | None) -> Path:
+        return self.dir.versions_dir / f"{name}.gpkg" if name else self.fallback
+
+    def _meta(self, name: str) -> dict[str, Any]:
         try:
-            fresh = dataset.read(path)
-        except Exception:  # a bad file must never take the live map down
-            log.exception("could not load published version %s; keeping the old one", name)
-            self._failed = name
-            return
-        self.store.swap(fresh)
-        self.loaded = name
-        log.info("now serving %s (%d stations)", path, len(fresh))
+            return dict(json.loads((self.dir.versions_dir / f"{name}.json").read_text("utf-8")))
+        except (OSError, ValueError):
+            return {}
+
+    def frame(self, name: str | None = None) -> gpd.GeoDataFrame:
+        path = self._path(name if name is not None else self.version())
+        frame = read_frame(path)
+        stamps = _stamps(path)
+        if stamps is not None:
+            frame[base.HASH] = stamps[base.HASH].to_numpy()
+            frame[base.MODIFIED_AT] = stamps[base.MODIFIED_AT].to_numpy()
+        return frame
+
+    def load(self, name: str | None = None) -> dataset.Dataset:
+        name = name if name is not None else self.version()
+        path = self._path(name)
+        if name:
+            stations = self._meta(name).get("stations")
+            checks.check_gpkg(path, expect=int(stations) if stations is not None else None)
+        # Published versions are ours, so they may keep a snapshot beside them.
+        ds = dataset.read(path, snapshot=bool(name))
+        stamps = _stamps(path, columns=(base.MODIFIED_AT,))
+        if stamps is not None:
+            ds.modified_at = pd.to_datetime(stamps[base.MODIFIED_AT], utc=True) \
+                .dt.tz_localize(None).to_numpy("datetime64[us]")
+        return ds
+
+    def base_frame(self) -> gpd.GeoDataFrame:
+        return self.dir.base_frame(self.fallback)
+
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        return self.dir.lock()
+
+    def publish(self, frame: gpd.GeoDataFrame, *, meta: dict[str, Any],
+                now: datetime | None = None) -> str:
+        live = self.version()
+        previous = _stamps(self._path(live)) if live else None
+        return self.dir.publish(base.stamp_modified(frame, previous, now=now), meta=meta)
+
+    def rollback(self, name: str | None = None) -> str:
+        return self.dir.rollback(name)
+
+    def prune(self, keep: int) -> list[str]:
+        with base.writable(str(self.dir.versions_dir)):
+            return self.dir.prune(keep)
+
+    def changes(self, timeout: float) -> str | None:
+        start = self.version()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            time.sleep(min(0.5, max(0.0, deadline - time.monotonic())))
+            now = self.version()
+            if now != start:
+                return now
+        return None
+
+
+def _stamps(path: Path, columns: tuple[str, ...] = ("id", base.HASH, base.MODIFIED_AT)
+            ) -> pd.DataFrame | None:
+    """The change-tracking columns of a version file, or None when it predates them."""
+    if not path.is_file() or path.suffix != ".gpkg":
+        return None
+    try:
+        fields = set(pyogrio.read_info(path, layer=dataset.LAYER)["fields"])
+    except Exception:  # not our layout: no stamps
+        return None
+    if not set(columns) <= fields | {"id"} or base.MODIFIED_AT not in fields:
+        return None
+    frame = pyogrio.read_dataframe(path, layer=dataset.LAYER, columns=list(columns),
+                                   read_geometry=False)
+    frame[base.MODIFIED_AT] = pd.to_datetime(frame[base.MODIFIED_AT], utc=True)
+    return frame

@@ -20,6 +20,9 @@ def init_app(app: Flask) -> None:
     app.config.setdefault("COMPRESS_LEVEL", 5)
     app.config.setdefault("COMPRESS_MIN_SIZE", 1024)
     app.config.setdefault("COMPRESS_MIMETYPES", MIMETYPES)
+    # Whole-dataset downloads stream; flask-compress cannot gzip a stream,
+    # so those are deflated (which every browser and curl --compressed accept).
+    app.config.setdefault("COMPRESS_ALGORITHM_STREAMING", ["deflate"])
     # Validators are ours (tied to the dataset version), not the compressor's.
     app.config.setdefault("COMPRESS_EVALUATE_CONDITIONAL_REQUEST", False)
     Compress(app)

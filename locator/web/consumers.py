@@ -5,7 +5,7 @@
   ``Last-Modified`` from the dataset file; a matching ``If-None-Match`` (or,
   without it, ``If-Modified-Since``) answers ``304`` before any work is done.
 * ``Cache-Control: public, max-age=API_MAX_AGE`` on successful answers.
-* Per-client rate limiting (flask-limiter, in-memory counters), answering
+* Per-client rate limiting (see :mod:`locator.web.ratelimit`), answering
   ``429`` in the standard error shape.
 
 Answers that depend on the clock (``/api/v1/nearest`` reports whether each
@@ -20,18 +20,15 @@ import time
 from datetime import UTC, datetime
 from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from flask import Flask, Response, current_app, g, request
-from flask_limiter import Limiter, RequestLimit
-from flask_limiter.util import get_remote_address
-from limits import parse_many
+from flask_limiter import Limiter
 
-from locator.errors import error_body
-from locator.web import state
+from locator.web import ratelimit, state
+from locator.web.urls import base_url
 
 PUBLIC = ("/api/v1/", "/ogc", "/openapi.json")
-LIMITED = ("/api/v1/", "/ogc", "/oembed")
 NEGOTIATED = ("/ogc",)
 EXPOSE = ("ETag, Last-Modified, Link, Retry-After, X-RateLimit-Limit, "
           "X-RateLimit-Remaining, X-RateLimit-Reset, Content-Language")
@@ -114,7 +111,7 @@ def _validators() -> dict[str, Any] | None:
     accept = request.headers.get("Accept", "") if request.path.startswith(NEGOTIATED) else ""
     minute = int(time.time() // 60) if clock else None
     # Links in the answers carry the host, so it is part of the request's identity.
-    tag = etag_for(ds.version, request.host_url + request.full_path, accept=accept,
+    tag = etag_for(ds.version, base_url() + request.full_path, accept=accept,
                    minute=minute)
     stamp = None if clock else last_modified(current_app, ds.version, ds.path)
     return {"etag": tag, "last_modified": stamp}
@@ -135,14 +132,6 @@ def _apply(resp: Response, v: dict[str, Any]) -> None:
         resp.vary.add("Accept")
 
 
-def _rate_limited(limit: RequestLimit) -> Response:
-    body = error_body(429, "too_many_requests",
-                      f"rate limit exceeded ({limit.limit}); slow down and retry later")
-    resp = cast(Response, current_app.json.response(body))
-    resp.status_code = 429
-    return resp
-
-
 def init_app(app: Flask, *, explicit: set[str]) -> Limiter:
     """Install CORS, validators, caching and the rate limiter.
 
@@ -152,19 +141,7 @@ def init_app(app: Flask, *, explicit: set[str]) -> Limiter:
     enabled = bool(app.config["RATE_LIMIT_ENABLED"])
     if app.testing and "RATE_LIMIT_ENABLED" not in explicit:
         enabled = False
-    limits: list[Any] = [p.strip() for p in str(app.config["RATE_LIMIT"]).split(";") if p.strip()]
-    for text in limits:
-        try:
-            parse_many(text)
-        except ValueError:
-            msg = f"setting RATE_LIMIT: {text!r} is not a limit such as '300 per minute'"
-            raise ValueError(msg) from None
-    limiter = Limiter(get_remote_address, app=app, storage_uri="memory://",
-                      application_limits=limits,
-                      application_limits_exempt_when=lambda: (
-                          request.method == "OPTIONS"
-                          or not request.path.startswith(LIMITED)),
-                      headers_enabled=True, on_breach=_rate_limited, enabled=enabled)
+    limiter = ratelimit.init_app(app, enabled=enabled)
 
     @app.before_request
     def conditional() -> Response | None:

@@ -25,7 +25,15 @@ def init_app(app: Flask) -> None:
         code = (exc.name or "error").lower().replace(" ", "_")
         if request.path.startswith("/static/"):
             return exc
-        return _json(status, code, exc.description or exc.name or "error")
+        if exc.response is not None:
+            # An answer already built in the standard shape (the rate limiter's 429).
+            return exc.response  # type: ignore[return-value]
+        resp = _json(status, code, exc.description or exc.name or "error")
+        # Keep the headers the exception carries (Allow on 405, WWW-Authenticate, Retry-After).
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                resp.headers[name] = value
+        return resp
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> Response:

@@ -37,9 +37,12 @@
   document.querySelectorAll("table.sortable").forEach(function (table) {
     table.querySelectorAll("thead th").forEach(function (th, col) {
       th.tabIndex = 0;
-      th.setAttribute("aria-sort", "none");
+      if (!th.hasAttribute("aria-sort")) { th.setAttribute("aria-sort", "none"); }
+      // The first click puts what matters on top: most people uncovered, lowest shares.
+      var first = th.dataset.first || (th.dataset.type === "num" ? "desc" : "asc");
       var sort = function () {
-        var asc = th.getAttribute("aria-sort") !== "ascending";
+        var cur = th.getAttribute("aria-sort");
+        var asc = cur === "none" ? first === "asc" : cur === "descending";
         table.querySelectorAll("thead th").forEach(function (o) { o.setAttribute("aria-sort", "none"); });
         th.setAttribute("aria-sort", asc ? "ascending" : "descending");
         var body = table.tBodies[0];

@@ -9,6 +9,7 @@ from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
 from locator.domain import i18n, params, schema
+from locator.domain.params import TABLE as P
 from locator.geo import datum, outlines
 from locator.stations import search as place_search
 from locator.stations.nearest import (
@@ -31,16 +32,15 @@ def _nearest_query() -> NearestQuery:
     lists = request.args.getlist
     cfg = current_app.config
     return NearestQuery(
-        lat=params.number("lat", a.get("lat"), lo=-90, hi=90),
-        lon=params.number("lon", a.get("lon"), lo=-180, hi=180),
-        k=params.integer("k", a.get("k"), lo=1, hi=cfg["MAX_K"], default=cfg["DEFAULT_K"]),
+        lat=P["lat"].parse(a.get("lat")),
+        lon=P["lon"].parse(a.get("lon")),
+        k=P["k"].parse(a.get("k"), cfg=cfg, default=cfg["DEFAULT_K"]),
         kinds=params.kinds(lists("kind")),
         amenity_mask=params.amenities(lists("amenity")),
         open_now=params.boolean("open_now", a.get("open_now")),
         include_temporarily_closed=params.boolean("include_temporarily_closed",
                                                   a.get("include_temporarily_closed")),
-        max_distance_m=(params.number("max_distance_m", a.get("max_distance_m"), lo=1,
-                                      hi=cfg["MAX_DISTANCE_M"])
+        max_distance_m=(P["max_distance_m"].parse(a.get("max_distance_m"), cfg=cfg)
                         if a.get("max_distance_m") not in (None, "") else None),
         crs=params.crs(a.get("crs")),
         out_crs=params.crs(a.get("out_crs"), field="out_crs"),
@@ -74,18 +74,43 @@ def station(station_id: str) -> ResponseReturnValue:
     return jsonify(feat)
 
 
+@bp.get("/stations/<station_id>/isochrone")
+def isochrone(station_id: str) -> ResponseReturnValue:
+    """The area reachable on foot from a station within ``minutes``, as GeoJSON."""
+    import shapely
+
+    from locator.errors import LocatorError
+    from locator.planning import network_distance
+
+    ds = state.current()
+    row = ds.row(station_id)
+    cfg = current_app.config
+    minutes = params.number("minutes", request.args.get("minutes"), lo=1, hi=120, default=15)
+    net = network_distance.load(cfg)
+    if net is None:
+        raise LocatorError(409, "no_network", "no street graph is configured: build one with "
+                           "`locator network build --osm FILE.osm.pbf` or set NETWORK_PATH")
+    speed = float(cfg["WALK_SPEED_M_PER_MIN"])
+    geom, _, joined = network_distance.isochrone(net, float(ds.lon[row]), float(ds.lat[row]),
+                                                 distance=minutes * speed)
+    return jsonify({"type": "Feature", "geometry": shapely.geometry.mapping(geom),
+                    "properties": {"id": station_id, "minutes": minutes,
+                                   "distance_m": minutes * speed, "mode": net.graph.mode,
+                                   "network_version": net.version,
+                                   "reachable": joined, "demo": bool(ds.demo)}})
+
+
 @bp.get("/stations")
 def stations() -> ResponseReturnValue:
     a = request.args
     crs = params.crs(a.get("crs"))
-    limit = params.integer("limit", a.get("limit"), lo=1,
-                           hi=current_app.config["BBOX_LIMIT"],
-                           default=current_app.config["BBOX_LIMIT"])
+    cfg = current_app.config
+    limit = P["limit"].parse(a.get("limit"), cfg=cfg, default=cfg["BBOX_LIMIT"])
     out = in_view(state.current(), params.bbox(a.get("bbox")), crs=crs,
                   kinds=params.kinds(a.getlist("kind")),
                   amenity_mask=params.amenities(a.getlist("amenity")),
                   open_now=params.boolean("open_now", a.get("open_now")), limit=limit,
-                  grid=params.integer("grid", a.get("grid"), lo=2, hi=32, default=12),
+                  grid=P["grid"].parse(a.get("grid")),
                   lang=params.choice("lang", a.get("lang"), i18n.LANGS, default="zh"))
     return jsonify(out)
 
@@ -98,7 +123,8 @@ def vocabulary() -> ResponseReturnValue:
 @bp.get("/health")
 def health() -> ResponseReturnValue:
     ds = state.current()
-    body: dict[str, Any] = {"status": "ok", "stations": len(ds), **dataset_meta(ds)}
+    body: dict[str, Any] = {"status": "ok", "stations": len(ds), **dataset_meta(ds),
+                            **state.health()}
     return jsonify(body)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
@@ -16,7 +17,10 @@ from locator.web import state
 bp = Blueprint("downloads", __name__, url_prefix="/api/v1")
 _CACHE: OrderedDict[tuple[str, str, str, str], bytes] = OrderedDict()
 _CACHE_LOCK = threading.Lock()
-_CACHE_SIZE = 6
+# Bounded in bytes, not entries: at 1M stations one GeoJSON body is 719 MB,
+# so bodies of big datasets are never kept; they stream as they are written.
+_CACHE_BYTES = 64 << 20
+_CACHE_ROWS = 50_000
 
 
 def _download(fmt: str) -> Response:
@@ -31,15 +35,17 @@ def _download(fmt: str) -> Response:
         return Response(status=304, headers={"ETag": f'"{etag}"'})
     with _CACHE_LOCK:
         body = _CACHE.get(key)
+    body_stream: Iterator[bytes] | None = None
+    make = export.geojson_chunks if fmt == "geojson" else export.csv_chunks
+    mimetype = export.MEDIA[fmt].split(";")[0]
     if body is None:
         frame = ds.frame if not source else ds.frame[ds.frame["source"] == source]
-        body = export.geojson_bytes(frame, crs) if fmt == "geojson" else \
-            export.csv_bytes(frame, crs)
-        with _CACHE_LOCK:
-            _CACHE[key] = body
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
-    resp = Response(body, mimetype=export.MEDIA[fmt].split(";")[0])
+        if len(frame) > _CACHE_ROWS:
+            body_stream = make(frame, crs)
+        else:
+            body = b"".join(make(frame, crs))
+            _remember(key, body)
+    resp = Response(body if body is not None else body_stream, mimetype=mimetype)
     if fmt == "csv":
         resp.headers["Content-Type"] = export.MEDIA["csv"]
     resp.headers["Content-Disposition"] = f'attachment; filename="stations-{crs}.{fmt}"'
@@ -47,6 +53,15 @@ def _download(fmt: str) -> Response:
     if ds.demo:
         resp.headers["X-Locator-Demo"] = "true"
     return resp
+
+
+def _remember(key: tuple[str, str, str, str], body: bytes) -> None:
+    if len(body) > _CACHE_BYTES:
+        return
+    with _CACHE_LOCK:
+        _CACHE[key] = body
+        while sum(map(len, _CACHE.values())) > _CACHE_BYTES:
+            _CACHE.popitem(last=False)
 
 
 @bp.get("/stations.geojson")

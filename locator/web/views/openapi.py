@@ -19,7 +19,8 @@ OPENAPI_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 def document() -> ResponseReturnValue:
     cfg = current_app.config
     doc = build_document(server=base_url(), demo=state.current().demo, max_k=cfg["MAX_K"],
-                           bbox_limit=cfg["BBOX_LIMIT"], max_n=cfg["MAX_SUGGEST_N"])
+                           bbox_limit=cfg["BBOX_LIMIT"], max_n=cfg["MAX_SUGGEST_N"],
+                           max_distance_m=cfg["MAX_DISTANCE_M"])
     resp = current_app.json.response(doc)
     # GDAL's OGC API client asks for the OpenAPI media type by name.
     if "vnd.oai.openapi" in request.headers.get("Accept", ""):

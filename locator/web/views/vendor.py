@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import xstatic.pkg.leaflet as xs_leaflet
-import xstatic.pkg.leaflet_markercluster as xs_cluster
 from flask import Blueprint, Response, abort, send_from_directory
 
-PACKAGES = {"leaflet": xs_leaflet.BASE_DIR, "markercluster": xs_cluster.BASE_DIR}
+from locator.geo.maps import VENDOR_PACKAGES as PACKAGES
 
 bp = Blueprint("vendor", __name__, url_prefix="/vendor")
 

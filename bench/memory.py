@@ -1,0 +1,117 @@
+"""Memory across hot reloads: RSS of a running server while new versions are published.
+
+Publishes ``--n`` synthetic stations into a temporary data folder, starts
+``locator serve`` on it (hot reload on), answers a mix of requests (nearest,
+OGC items, the whole-dataset GeoJSON and CSV downloads), records the idle RSS,
+then publishes ``--reloads`` new versions one after another, waiting for each
+to go live and answering the same mix. Prints the RSS after each reload, the
+high-water mark, and their ratios to idle RSS (target: settles within 1.5x).
+
+Usage::
+
+    python bench/memory.py                   # 100,000 stations, 10 reloads
+    python bench/memory.py --n 1000000 --reloads 10
+
+Memory-heavy: run it alone, once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from locator.stations import demodata
+from locator.storage.files import DataDir
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from startup import ROOT, SHARE, _free_port, _mem_mb
+
+MIX = ("/api/v1/nearest?lat=34.7466&lon=113.6254&limit=10",
+       "/api/v1/nearest?lat=32.13&lon=114.07&limit=50&kind=reading_room",
+       "/ogc/collections/stations/items?limit=1000",
+       "/api/v1/stations.geojson", "/api/v1/stations.csv")
+
+
+def _get(base: str, path: str) -> bytes:
+    with urllib.request.urlopen(base + path, timeout=600) as resp:
+        return bytes(resp.read())
+
+
+def _version(base: str) -> str:
+    return str(json.loads(_get(base, "/api/v1/health"))["version"])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=100_000, help="stations to generate")
+    ap.add_argument("--reloads", type=int, default=10, help="versions to publish")
+    args = ap.parse_args()
+    counts = tuple((k, max(1, round(args.n * s))) for k, s in SHARE.items())
+    frame = demodata.generate(ROOT / "data" / "boundaries",
+                              options=demodata.DemoOptions(counts=counts))
+    with tempfile.TemporaryDirectory(prefix="locator-memory-") as tmp:
+        dd = DataDir(Path(tmp) / "var")
+        with dd.lock():
+            dd.publish(frame, meta={"action": "bench"})
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        env = {**os.environ, "LOCATOR_DATA_DIR": str(dd.root),
+               "LOCATOR_DATA_RELOAD_SECONDS": "0.5", "LOCATOR_RATE_LIMIT_ENABLED": "false"}
+        proc = subprocess.Popen([sys.executable, "-m", "locator", "serve", "--host",
+                                 "127.0.0.1", "--port", str(port)],
+                                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            t0 = time.perf_counter()
+            while True:
+                try:
+                    version = _version(base)
+                    break
+                except OSError:
+                    if proc.poll() is not None or time.perf_counter() - t0 > 300:
+                        raise RuntimeError("server did not start") from None
+                    time.sleep(0.1)
+            for path in MIX:
+                _get(base, path)
+            idle, _ = _mem_mb(proc.pid)
+            print(f"{len(frame):,} stations; idle RSS after one request mix: {idle:.0f} MB",
+                  flush=True)
+            after = []
+            for i in range(args.reloads):
+                # A changed version: one station renamed, so the file's hash differs.
+                frame.loc[i, "name"] = f"{frame.loc[i, 'name']}·{i}"
+                with dd.lock():
+                    dd.publish(frame, meta={"action": "bench"})
+                t1 = time.perf_counter()
+                while _version(base) == version:
+                    if time.perf_counter() - t1 > 300:
+                        raise RuntimeError("reload did not happen")
+                    time.sleep(0.2)
+                version = _version(base)
+                for path in MIX:
+                    _get(base, path)
+                rss, hwm = _mem_mb(proc.pid)
+                after.append(rss)
+                print(f"reload {i + 1:2d}: RSS {rss:.0f} MB ({rss / idle:.2f}x idle), "
+                      f"high-water {hwm:.0f} MB", flush=True)
+            rss, hwm = _mem_mb(proc.pid)
+            print(f"\nidle {idle:.0f} MB; after {args.reloads} reloads {rss:.0f} MB "
+                  f"({rss / idle:.2f}x, target <= 1.5x); high-water {hwm:.0f} MB "
+                  f"({hwm / idle:.2f}x)")
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+if __name__ == "__main__":
+    main()

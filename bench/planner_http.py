@@ -1,0 +1,92 @@
+"""The planner as a user meets it, over HTTP on 127.0.0.1, default settings, demo data.
+
+Each sample starts a fresh app, so nothing is served from the plan cache:
+
+- ``/planner`` first load, until the page shows its default plan (a page that
+  says "computing" is followed to the end);
+- the sanitation preset with 20 suggestions (``/api/v1/suggest``), with its certified gap;
+- the same app's ``/api/v1/health`` as the baseline for the ratios.
+
+Run: ``.venv/bin/python bench/coverage.py --http`` (``--repeat`` sets the samples).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import statistics
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from werkzeug.serving import make_server
+
+from locator import create_app
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = {"/planner": 2.0, "/api/v1/suggest?preset=sanitation&n=20&wait=60": 5.0}
+
+
+logging.getLogger("werkzeug").setLevel(logging.WARNING)
+
+
+@contextmanager
+def _server() -> Iterator[str]:
+    app = create_app({"DATA_PATH": str(ROOT / "data" / "stations" / "demo_stations.gpkg")})
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_port}"
+    finally:
+        srv.shutdown()
+
+
+def _get(url: str) -> tuple[float, bytes]:
+    """Seconds until the answer is complete (following a 202 job to its end), and the body."""
+    t = time.perf_counter()
+    base = url.split("/", 3)
+    while True:
+        with urllib.request.urlopen(url, timeout=300) as resp:
+            body = resp.read()
+            status = resp.status
+        if status != 202:
+            return time.perf_counter() - t, body
+        url = f"{base[0]}//{base[2]}" + json.loads(body)["poll"]
+        time.sleep(0.2)
+
+
+def planner_over_http(repeat: int = 3) -> None:
+    """Print medians and ratios against the health route, measured in this run."""
+    samples: dict[str, list[float]] = {path: [] for path in TARGETS}
+    health: list[float] = []
+    gaps: list[float] = []
+    for _ in range(repeat):
+        for path in TARGETS:
+            with _server() as base:
+                _get(base + "/api/v1/health")
+                health.append(statistics.median(_get(base + "/api/v1/health")[0]
+                                                for _ in range(5)))
+                secs, body = _get(base + path)
+                poll = re.search(rb'data-poll="([^"]+)"', body)
+                if poll:
+                    # The page answered "computing": count until it shows the plan.
+                    more, _ = _get(base + poll.group(1).decode())
+                    again, body = _get(base + path)
+                    secs += more + again
+                samples[path].append(secs)
+                if "suggest" in path:
+                    gaps.append(float(json.loads(body)["certificate"]["gap"]))
+    base_s = statistics.median(health)
+    print(f"health (baseline): median {base_s * 1000:.1f} ms over {len(health)} servers")
+    for path, target in TARGETS.items():
+        med = statistics.median(samples[path])
+        print(f"{path}: median {med:.2f} s over {repeat} fresh servers "
+              f"(target <= {target:g} s; {med / base_s:,.0f}x health)")
+    if gaps:
+        print(f"sanitation n=20 certified gap: median {statistics.median(gaps):.2%} "
+              f"(target <= 2%), worst {max(gaps):.2%}")

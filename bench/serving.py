@@ -1,0 +1,105 @@
+"""HTTP serving under wrk: nearest against the same app's health route,
+2 workers against 1, waitress alone against gunicorn-supervised workers.
+
+Each figure is the median of a few bounded wrk runs against a live
+``locator serve`` on loopback, with rate limiting off (it would throttle
+the load generator). Ratios are measured in the same run.
+
+    .venv/bin/python bench/serving.py [--runs 3] [--seconds 5] [--connections 8]
+                                      [--database-url postgresql://...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.liveserver import live_server
+
+NEAREST = "/api/v1/nearest?lat=34.7536&lon=113.6645&k=10"
+HEALTH = "/api/v1/health"
+_UNIT = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
+
+
+def _latency(text: str, label: str) -> float:
+    m = re.search(rf"^\s*{label}%?\s+([\d.]+)(us|ms|s)\b", text, flags=re.M)
+    if not m:
+        msg = f"no {label} in wrk output:\n{text}"
+        raise RuntimeError(msg)
+    return float(m.group(1)) * _UNIT[m.group(2)]
+
+
+def wrk(url: str, *, seconds: int, connections: int, threads: int = 2) -> dict[str, float]:
+    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+                          "--latency", "--timeout", "10s", url],
+                         capture_output=True, text=True, check=True,
+                         timeout=seconds + 30).stdout
+    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    if bad:
+        msg = f"{bad.group(1)} failed answers from {url}"
+        raise RuntimeError(msg)
+    return {"rps": rps, "p50": _latency(out, "50"), "p99": _latency(out, "99")}
+
+
+def median_of(url: str, args: argparse.Namespace) -> dict[str, float]:
+    wrk(url, seconds=1, connections=args.connections)  # warm caches and connections
+    runs = [wrk(url, seconds=args.seconds, connections=args.connections)
+            for _ in range(args.runs)]
+    return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+
+
+def measure(workers: int, args: argparse.Namespace) -> dict[str, dict[str, float]]:
+    env = {"LOCATOR_RATE_LIMIT_ENABLED": "false"}
+    if args.database_url:
+        env["LOCATOR_DATABASE_URL"] = args.database_url
+    with live_server(workers=workers, threads=args.threads, env=env) as live:
+        return {"nearest": median_of(live.url + NEAREST, args),
+                "health": median_of(live.url + HEALTH, args)}
+
+
+def show(name: str, m: dict[str, float]) -> None:
+    print(f"  {name:<22} {m['rps']:9.0f} req/s   p50 {m['p50'] * 1e3:7.2f} ms   "
+          f"p99 {m['p99'] * 1e3:7.2f} ms")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--seconds", type=int, default=5)
+    ap.add_argument("--connections", type=int, default=8)
+    ap.add_argument("--threads", type=int, default=4, help="request threads per worker")
+    ap.add_argument("--database-url", default="",
+                    help="serve from PostgreSQL/PostGIS instead of the embedded files")
+    args = ap.parse_args()
+    if shutil.which("wrk") is None:
+        sys.exit("wrk is not installed (Debian package wrk)")
+    backend = "postgis" if args.database_url else "files"
+    print(f"backend {backend}; wrk -c {args.connections}, {args.runs} x {args.seconds} s, "
+          f"medians")
+    one = measure(1, args)
+    print("waitress, 1 process:")
+    show("nearest", one["nearest"])
+    show("health", one["health"])
+    two = measure(2, args)
+    print("gunicorn, 2 workers (waitress in each):")
+    show("nearest", two["nearest"])
+    show("health", two["health"])
+    n2, h2, n1 = two["nearest"], two["health"], one["nearest"]
+    print(f"2 workers, nearest / health: p50 {n2['p50'] / h2['p50']:.2f}x (target <= 1.5x), "
+          f"throughput {n2['rps'] / h2['rps']:.2f}x (target >= 0.6x)")
+    print(f"nearest throughput, 2 workers / 1 (waitress alone): {n2['rps'] / n1['rps']:.2f}x "
+          f"(target >= 1.6x)")
+    print(f"health throughput, 2 workers / 1: {h2['rps'] / one['health']['rps']:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

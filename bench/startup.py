@@ -1,0 +1,220 @@
+"""Start-up at scale: time and memory until a fresh server answers its first request.
+
+Generates ``--n`` synthetic stations (the demo generator's logic, scaled) into a
+temporary folder, or uses ``--data``. Then:
+
+1. **Stages in this process**: reading the file, normalising the columns and
+   building the query-ready :class:`~locator.stations.dataset.Dataset`, each
+   timed for today's code and for the previous per-row code path kept below
+   (read without Arrow, per-row ``map`` normalise, a dict per station), with
+   the ratio between them.
+2. **Fresh servers**: ``locator serve --data FILE`` in a subprocess, timed from
+   spawn to the first answered ``/api/v1/nearest``, with the process's RSS
+   then and its high-water mark: the first server reads the GeoPackage and
+   leaves a snapshot; later ones (median of the rest) read the snapshot.
+
+Usage::
+
+    python bench/startup.py                  # 1,000,000 stations, 3 servers
+    python bench/startup.py --n 200000 --runs 2 --keep /tmp/st200k.gpkg
+    python bench/startup.py --data /tmp/st200k.gpkg --skip-legacy
+
+Memory-heavy: run it alone, once.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pyogrio
+
+from locator.domain import schema
+from locator.stations import dataset, demodata
+from locator.storage.files import DataDir
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARE = {k: v / sum(demodata.DEFAULT_COUNTS.values()) for k, v in demodata.DEFAULT_COUNTS.items()}
+
+
+def generate(n: int, path: Path) -> None:
+    counts = tuple((k, max(1, round(n * s))) for k, s in SHARE.items())
+    t0 = time.perf_counter()
+    gdf = demodata.generate(ROOT / "data" / "boundaries",
+                            options=demodata.DemoOptions(counts=counts))
+    dataset.write(gdf, path)
+    print(f"generated {len(gdf):,} stations in {time.perf_counter() - t0:.1f} s "
+          f"-> {path} ({path.stat().st_size / 1e6:.0f} MB)", flush=True)
+
+
+# --- the previous code path, kept callable as the baseline ------------------
+
+def legacy_normalise(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    out = gdf.copy()
+    out["id"] = out["id"].astype(str)
+    out["county_adcode"] = out["county_adcode"].map(
+        lambda v: None if v is None or (isinstance(v, float) and np.isnan(v)) else str(int(v))
+        if not isinstance(v, str) else v)
+    out["amenities"] = out["amenities"].map(lambda v: ";".join(schema.split_amenities(v)))
+    out["opening_hours"] = out["opening_hours"].map(
+        lambda v: v if isinstance(v, str) and v.strip() else None)
+    out["demo"] = out["demo"].fillna(False).astype(bool)
+    out["approximate"] = out["approximate"].fillna(False).astype(bool)
+    cols = [c for c in schema.FIELDS if c in out.columns]
+    return gpd.GeoDataFrame(out[cols], geometry=out.geometry, crs="EPSG:4326")
+
+
+def legacy_records(f: gpd.GeoDataFrame) -> list[dict[str, Any]]:
+    cols = [c for c in schema.FIELDS if c in f.columns]
+    plain = pd.DataFrame(f[cols]).astype(object)
+    recs: list[dict[str, Any]] = plain.where(plain.notna(), None).to_dict("records")
+    for rec in recs:  # the per-station loop this benchmark measures
+        rec["amenities"] = tuple(schema.split_amenities(rec.get("amenities")))
+    return recs
+
+
+def stages(path: Path, *, legacy: bool) -> None:
+    def timed(fn: Any) -> tuple[Any, float]:
+        t0 = time.perf_counter()
+        out = fn()
+        return out, time.perf_counter() - t0
+
+    now: dict[str, float] = {}
+    raw, now["read (pyogrio, Arrow)"] = timed(
+        lambda: gpd.read_file(path, layer=dataset.LAYER, engine="pyogrio", use_arrow=True))
+    norm, now["normalise"] = timed(lambda: dataset.normalise(raw))
+    ds, now["Dataset (columns, masks, indexes)"] = timed(
+        lambda: dataset.Dataset(norm, "bench", path))
+    _, now["  of which: per-field columns"] = timed(lambda: dataset._columns(ds.frame))
+    _, now["file version hash"] = timed(lambda: dataset.file_version(path))
+    old: dict[str, float] = {}
+    if legacy:
+        raw_old, old["read (pyogrio, Arrow)"] = timed(
+            lambda: pyogrio.read_dataframe(path, layer=dataset.LAYER))
+        norm_old, old["normalise"] = timed(lambda: legacy_normalise(raw_old))
+        _, recs = timed(lambda: legacy_records(norm_old))
+        old["  of which: per-field columns"] = recs
+        old["Dataset (columns, masks, indexes)"] = now["Dataset (columns, masks, indexes)"] \
+            - now["  of which: per-field columns"] + recs
+        old["file version hash"] = now["file version hash"]
+        del raw_old, norm_old
+    print(f"\nstages in-process ({len(ds):,} stations)")
+    print(f"{'stage':38s} {'now':>8s} {'before':>8s} {'ratio':>7s}")
+    for k, v in now.items():
+        if k in old:
+            print(f"{k:38s} {v:7.2f}s {old[k]:7.2f}s {old[k] / v:6.1f}x")
+        else:
+            print(f"{k:38s} {v:7.2f}s")
+    total_now = sum(v for k, v in now.items() if not k.startswith(" "))
+    line = f"{'total':38s} {total_now:7.2f}s"
+    if old:
+        total_old = sum(v for k, v in old.items() if not k.startswith(" "))
+        line += f" {total_old:7.2f}s {total_old / total_now:6.1f}x"
+    print(line, flush=True)
+
+
+# --- fresh servers -----------------------------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _mem_mb(pid: int) -> tuple[float, float]:
+    got = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        k, _, v = line.partition(":")
+        if k in ("VmRSS", "VmHWM"):
+            got[k] = int(v.split()[0]) / 1024
+    return got["VmRSS"], got["VmHWM"]
+
+
+def serve_once(data_dir: Path, *, timeout: float = 300.0) -> tuple[float, float, float]:
+    """One fresh server on the live version of ``data_dir``."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/api/v1/nearest?lat=34.7466&lon=113.6254&limit=5"
+    env = {**os.environ, "LOCATOR_DATA_DIR": str(data_dir)}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "locator", "serve", "--host", "127.0.0.1",
+                             "--port", str(port)],
+                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        while True:
+            if proc.poll() is not None:
+                err = proc.stderr.read().decode() if proc.stderr else ""
+                raise RuntimeError(f"server exited with {proc.returncode}: {err[-2000:]}")
+            if time.perf_counter() - t0 > timeout:
+                raise TimeoutError(f"no answer within {timeout} s")
+            try:
+                with urllib.request.urlopen(url, timeout=5) as resp:
+                    if resp.status == 200:
+                        resp.read()
+                        break
+            except OSError:
+                time.sleep(0.05)
+        elapsed = time.perf_counter() - t0
+        rss, hwm = _mem_mb(proc.pid)
+        return elapsed, rss, hwm
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--n", type=int, default=1_000_000, help="stations to generate")
+    ap.add_argument("--runs", type=int, default=3, help="fresh servers to time")
+    ap.add_argument("--data", type=Path, help="use this station file instead of generating")
+    ap.add_argument("--keep", type=Path, help="write the generated file here and keep it")
+    ap.add_argument("--skip-legacy", action="store_true", help="skip the baseline code path")
+    ap.add_argument("--skip-stages", action="store_true", help="only time fresh servers")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory(prefix="locator-startup-") as tmp:
+        path = args.data or args.keep or Path(tmp) / "stations.gpkg"
+        if not path.is_file():
+            generate(args.n, path)
+        if not args.skip_stages:
+            stages(path, legacy=not args.skip_legacy)
+        dd = DataDir(Path(tmp) / "var")
+        dd.versions_dir.mkdir(parents=True)
+        version = dd.versions_dir / "bench.gpkg"
+        try:
+            os.link(path, version)
+        except OSError:
+            shutil.copyfile(path, version)
+        dd.switch("bench")
+        # The first server reads the GeoPackage and leaves the snapshot that
+        # later servers (other workers, restarts) read instead.
+        runs = [serve_once(dd.root) for _ in range(args.runs)]
+    first, warm = runs[0], runs[1:] or runs
+    t = statistics.median(r[0] for r in warm)
+    rss = statistics.median(r[1] for r in warm)
+    hwm = statistics.median(r[2] for r in warm)
+    print("\nfresh `locator serve` to first /api/v1/nearest answer (goal 3 s / 1.5 GB, "
+          "minimum 10 s / 2 GB)")
+    print(f"first server (reads the GeoPackage, writes the snapshot): {first[0]:.2f} s, "
+          f"RSS {first[1]:.0f} MB, high-water {first[2]:.0f} MB")
+    print(f"later servers (read the snapshot), median of {len(warm)}: {t:.2f} s, "
+          f"RSS {rss:.0f} MB, high-water {hwm:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()

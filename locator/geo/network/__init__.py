@@ -1,0 +1,1 @@
+"""Street networks from OpenStreetMap extracts: build, store, snap."""

@@ -1,0 +1,1 @@
+"""Alembic migrations of the PostGIS station store (applied by ``locator db upgrade``)."""

@@ -1,0 +1,343 @@
+"""The PostgreSQL/PostGIS station source, chosen by ``DATABASE_URL``.
+
+Each published version is a row of ``station_versions`` and its stations are
+rows of ``stations`` (GiST-indexed points). A publish copies the rows in with
+``COPY``, marks the version complete, moves ``live_version`` and sends
+``NOTIFY locator_version`` in one transaction, so other processes see either
+the old version or the whole new one; a publish that dies half-way leaves
+nothing behind. Loading copies the live rows out as CSV in one statement and
+builds the dataset from whole columns. Migrations (Alembic, shipped in
+``locator/storage/migrations``) run on first use and via ``locator db upgrade``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import psycopg
+import psycopg.sql
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from geoalchemy2 import Geometry
+
+from locator.domain import schema
+from locator.errors import LocatorError, not_found
+from locator.stations import dataset
+from locator.storage import base
+
+log = logging.getLogger(__name__)
+CHANNEL = "locator_version"
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+_LOCK_KEY = 0x10CA7012  # pg_advisory_lock key held by one writer at a time
+_BOOL = ("demo", "approximate")
+_TEXT = tuple(c for c in schema.FIELDS if c not in _BOOL)
+
+meta = sa.MetaData()
+versions_t = sa.Table(
+    "station_versions", meta,
+    sa.Column("name", sa.Text, primary_key=True), sa.Column("created", sa.DateTime(True)),
+    sa.Column("stations", sa.Integer), sa.Column("meta", sa.JSON),
+    sa.Column("complete", sa.Boolean))
+live_t = sa.Table("live_version", meta, sa.Column("one", sa.Boolean, primary_key=True),
+                  sa.Column("name", sa.Text))
+stations_t = sa.Table(
+    "stations", meta, sa.Column("version", sa.Text, primary_key=True),
+    *[sa.Column(c, sa.Boolean if c in _BOOL else sa.Text, primary_key=c == "id")
+      for c in schema.FIELDS],
+    sa.Column(base.HASH, sa.BigInteger), sa.Column(base.MODIFIED_AT, sa.DateTime(True)),
+    sa.Column("geom", Geometry("POINT", srid=4326)))
+
+
+def engine_for(url: str, *, timeout: float) -> sa.Engine:
+    """An engine over psycopg 3 that gives up quickly when the server is away."""
+    if url.startswith(("postgresql://", "postgres://")):
+        url = "postgresql+psycopg://" + url.split("://", 1)[1]
+    ms = int(timeout * 1000)
+    return sa.create_engine(
+        url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=timeout,
+        connect_args={"connect_timeout": max(1, round(timeout)),
+                      "options": f"-c statement_timeout={ms} -c lock_timeout={ms}"})
+
+
+def upgrade(engine: sa.Engine) -> None:
+    """Bring the database schema to the newest migration."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as conn:
+        # Only one process migrates at a time; the others wait, then find it done.
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"), {"k": _LOCK_KEY + 1})
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+class PostgisSource:
+    """:class:`~locator.storage.base.StationSource` in PostgreSQL/PostGIS."""
+
+    def __init__(self, url: str, *, fallback: str | Path, timeout: float = 3.0) -> None:
+        self.url = url
+        self.fallback = Path(fallback)
+        self.timeout = timeout
+        self.engine = engine_for(url, timeout=timeout)
+        self._ready = False
+        self._listener: threading.Thread | None = None
+        self._stop = threading.Event()
+
+    def describe(self) -> str:
+        return self.engine.url.render_as_string(hide_password=True)
+
+    @contextlib.contextmanager
+    def _db(self, what: str) -> Iterator[None]:
+        """Turn an unreachable or failing server into the standard 503."""
+        try:
+            if not self._ready:
+                upgrade(self.engine)
+                self._ready = True
+            yield
+        except (sa.exc.OperationalError, sa.exc.InterfaceError, psycopg.OperationalError) as exc:
+            log.warning("database unavailable while %s: %s", what, exc)
+            raise base.unavailable(what, exc) from None
+        except sa.exc.DBAPIError as exc:
+            if isinstance(exc.orig, psycopg.errors.QueryCanceled | psycopg.errors.LockNotAvailable):
+                raise base.unavailable(what, exc) from None
+            raise
+
+    # -- reading -------------------------------------------------------------------------
+    def version(self) -> str | None:
+        with self._db("reading the live version"), self.engine.connect() as conn:
+            return conn.execute(sa.select(live_t.c.name)).scalar_one_or_none()
+
+    def versions(self) -> list[base.VersionInfo]:
+        q = sa.select(versions_t.c.name, versions_t.c.meta).where(versions_t.c.complete) \
+            .order_by(versions_t.c.name)
+        with self._db("listing versions"), self.engine.connect() as conn:
+            return [base.VersionInfo(n, dict(m or {})) for n, m in conn.execute(q)]
+
+    def frame(self, name: str | None = None) -> gpd.GeoDataFrame:
+        name = name if name is not None else self.version()
+        if name is None:
+            return dataset.normalise(dataset.read(self.fallback).frame)
+        with self._db("reading stations"):
+            raw = self._copy_out(name)
+        frame = dataset.normalise(raw)
+        frame[base.HASH] = raw[base.HASH].to_numpy(np.int64)
+        frame[base.MODIFIED_AT] = pd.to_datetime(raw[base.MODIFIED_AT], utc=True).to_numpy()
+        return frame
+
+    def load(self, name: str | None = None) -> dataset.Dataset:
+        name = name if name is not None else self.version()
+        if name is None:
+            return dataset.read(self.fallback)
+        with self._db("loading stations"):
+            expect = self._expected(name)
+            raw = self._copy_out(name)
+        if len(raw) != expect:
+            from locator.storage.checks import BadVersionError
+
+            raise BadVersionError(name, f"holds {len(raw)} rows, its metadata says {expect}")
+        return base.to_dataset(raw, name)
+
+    def _expected(self, name: str) -> int:
+        q = sa.select(versions_t.c.stations).where(versions_t.c.name == name,
+                                                   versions_t.c.complete)
+        with self.engine.connect() as conn:
+            n = conn.execute(q).scalar_one_or_none()
+        if n is None:
+            raise not_found(f"no published version {name!r}", "version")
+        return int(n)
+
+    def _copy_out(self, name: str) -> gpd.GeoDataFrame:
+        """All of a version's rows in one COPY, parsed by pandas as whole columns."""
+        cols = ", ".join(f'"{c}"' for c in (*schema.FIELDS, base.HASH, base.MODIFIED_AT))
+        sql = psycopg.sql.SQL(
+            f"COPY (SELECT {cols}, ST_X(geom) AS x, ST_Y(geom) AS y FROM stations "
+            "WHERE version = {} ) TO STDOUT WITH (FORMAT csv, HEADER true)"
+        ).format(psycopg.sql.Literal(name))
+        buf = io.BytesIO()
+        raw = self.engine.raw_connection()
+        try:
+            with raw.cursor() as cur:  # type: ignore[attr-defined]
+                # A big version may take longer to send than one short statement.
+                cur.execute("SET statement_timeout = 0")
+                with cur.copy(sql) as cp:
+                    for chunk in cp:
+                        buf.write(chunk)
+                cur.execute("RESET statement_timeout")
+        finally:
+            raw.close()
+        buf.seek(0)
+        df = pd.read_csv(buf, dtype=dict.fromkeys(_TEXT, "string"), keep_default_na=False,
+                         na_values={c: [""] for c in _TEXT})
+        for c in _TEXT:
+            df[c] = df[c].astype(object).where(df[c].notna(), None)
+        for c in _BOOL:
+            df[c] = df[c].astype(str).str.lower().isin(("t", "true"))
+        geom = gpd.points_from_xy(df.pop("x").to_numpy(float), df.pop("y").to_numpy(float))
+        return gpd.GeoDataFrame(df, geometry=geom, crs="EPSG:4326")
+
+    def base_frame(self) -> gpd.GeoDataFrame:
+        if self.version() is None:  # the demo file is never carried into real data
+            frame = dataset.normalise(dataset.read(self.fallback).frame) \
+                if self.fallback.is_file() else None
+            if frame is None or (len(frame) and bool(frame["demo"].all())):
+                from locator.storage.files import empty_frame
+
+                return empty_frame()
+            return frame
+        return self.frame()
+
+    # -- writing -------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        with self._db("taking the import lock"), self.engine.connect() as conn:
+            got = conn.execute(sa.text("SELECT pg_try_advisory_lock(:k)"),
+                               {"k": _LOCK_KEY}).scalar_one()
+            conn.commit()
+            if not got:
+                raise LocatorError(409, "busy", "another import or rollback is running; "
+                                   "try again when it has finished")
+            try:
+                yield
+            finally:
+                with contextlib.suppress(sa.exc.DBAPIError):
+                    conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": _LOCK_KEY})
+                    conn.commit()
+
+    def publish(self, frame: gpd.GeoDataFrame, *, meta: dict[str, Any],
+                now: datetime | None = None) -> str:
+        with self._db("publishing"):
+            live = self.version()
+            previous = self._stamps(live) if live else None
+            stamped = base.stamp_modified(dataset.normalise(frame), previous, now=now)
+            digest = pd.util.hash_pandas_object(stamped[base.HASH], index=False).sum()
+            stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%fZ")
+            name = f"{stamp}-{int(digest) & 0xFFFFFFFFFFFF:012x}"
+            sources = stamped["source"].fillna("").value_counts().to_dict() if len(stamped) \
+                else {}
+            info = {"version": name,
+                    "created": datetime.now(UTC).isoformat(timespec="seconds"),
+                    "stations": len(stamped),
+                    "sources": {str(k): int(v) for k, v in sources.items()}, **meta}
+            raw = self.engine.raw_connection()
+            try:
+                with raw.cursor() as cur:  # type: ignore[attr-defined]
+                    cur.execute("SET LOCAL statement_timeout = 0")
+                    cur.execute("INSERT INTO station_versions (name, stations, meta) "
+                                "VALUES (%s, %s, %s)",
+                                (name, len(stamped), json.dumps(info, ensure_ascii=False)))
+                    self._copy_in(cur, name, stamped)
+                    cur.execute("UPDATE station_versions SET complete = true WHERE name = %s",
+                                (name,))
+                    self._point(cur, name)
+                raw.commit()
+            except BaseException:
+                raw.rollback()
+                raise
+            finally:
+                raw.close()
+        return name
+
+    @staticmethod
+    def _copy_in(cur: Any, name: str, frame: gpd.GeoDataFrame) -> None:
+        """Send every row in one COPY of CSV text built by pandas (no per-row Python)."""
+        cols = [*schema.FIELDS, base.HASH, base.MODIFIED_AT]
+        out = pd.DataFrame(frame[cols]).copy()
+        out.insert(0, "version", name)
+        out[base.MODIFIED_AT] = pd.to_datetime(out[base.MODIFIED_AT], utc=True) \
+            .dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        x = frame.geometry.x.to_numpy(float)
+        y = frame.geometry.y.to_numpy(float)
+        out["geom"] = "SRID=4326;POINT(" + pd.Series(x, index=out.index).map(repr) + " " + \
+            pd.Series(y, index=out.index).map(repr) + ")"
+        text = out.to_csv(index=False, header=False)
+        names = ", ".join(f'"{c}"' for c in ["version", *cols, "geom"])
+        with cur.copy(f"COPY stations ({names}) FROM STDIN WITH (FORMAT csv)") as cp:
+            cp.write(text.encode("utf-8"))
+
+    @staticmethod
+    def _point(cur: Any, name: str) -> None:
+        cur.execute("INSERT INTO live_version (one, name) VALUES (true, %s) "
+                    "ON CONFLICT (one) DO UPDATE SET name = excluded.name", (name,))
+        cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, name))
+
+    def _stamps(self, name: str) -> pd.DataFrame:
+        q = sa.select(stations_t.c.id, stations_t.c[base.HASH],
+                      stations_t.c[base.MODIFIED_AT]).where(stations_t.c.version == name)
+        with self.engine.connect() as conn:
+            return pd.read_sql(q, conn)
+
+    def rollback(self, name: str | None = None) -> str:
+        names = [v.name for v in self.versions()]
+        if name is None:
+            cur = self.version()
+            older = [n for n in names if cur is not None and n < cur]
+            if not older:
+                raise LocatorError(409, "no_earlier_version",
+                                   "there is no earlier published version to return to",
+                                   "version")
+            name = older[-1]
+        matches = [n for n in names if n == name or n.startswith(name)]
+        if len(matches) != 1:
+            raise not_found(f"no published version {name!r}" if not matches else
+                            f"{name!r} matches {len(matches)} versions; give more of it",
+                            "version")
+        with self._db("switching version"), self.engine.begin() as conn:
+            self._point(conn.connection.cursor(), matches[0])
+        return matches[0]
+
+    def prune(self, keep: int) -> list[str]:
+        if keep < 1:
+            raise LocatorError(400, "invalid_parameter", "keep at least one version", "keep")
+        cur = self.version()
+        names = [v.name for v in self.versions()]
+        doomed = [n for n in names[:-keep] if n != cur]
+        with self._db("deleting versions"), self.engine.begin() as conn:
+            conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
+            # Incomplete versions cannot exist after a commit, but sweep them anyway.
+            conn.execute(versions_t.delete().where(
+                versions_t.c.name.in_(doomed) | ~versions_t.c.complete))
+        return doomed
+
+    # -- change notices ------------------------------------------------------------------
+    def changes(self, timeout: float) -> str | None:
+        dsn = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+        with self._db("waiting for a change"), \
+                psycopg.connect(dsn, autocommit=True, connect_timeout=max(1, round(self.timeout))
+                                ) as conn:
+            conn.execute(f"LISTEN {CHANNEL}")
+            for note in conn.notifies(timeout=timeout, stop_after=1):
+                return str(note.payload)
+        return None
+
+    def listen(self, callback: Callable[[], None]) -> None:
+        """Call ``callback`` on every NOTIFY, from a daemon thread that reconnects by itself."""
+        if self._listener is not None:
+            return
+
+        def run() -> None:
+            while not self._stop.is_set():
+                try:
+                    if self.changes(30.0) is not None:
+                        callback()
+                except Exception as exc:  # the server is away: retry, polling covers the gap
+                    log.info("LISTEN %s failed (%s); retrying", CHANNEL, exc)
+                    time.sleep(min(5.0, self.timeout))
+
+        self._listener = threading.Thread(target=run, daemon=True, name="locator-listen")
+        self._listener.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self.engine.dispose()

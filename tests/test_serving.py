@@ -1,0 +1,96 @@
+"""Hostile clients against a live ``locator serve`` (waitress, and gunicorn
+with two workers), on loopback, bounded in count and time."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+
+import pytest
+
+from locator.web import serving
+from tests.liveserver import live_server, raw_exchange
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module", params=[1, 2], ids=["waitress", "gunicorn-2"])
+def live(request):
+    with live_server(workers=request.param, threads=4) as srv:
+        yield srv
+
+
+def _timed_health(live) -> tuple[int, float]:
+    t = time.monotonic()
+    status = live.get("/api/v1/health", timeout=5)[0]
+    return status, time.monotonic() - t
+
+
+def test_100_idle_sockets_do_not_block_health(live):
+    socks = [socket.create_connection(("127.0.0.1", live.port), timeout=5) for _ in range(100)]
+    try:
+        time.sleep(0.5)
+        for _ in range(3):
+            status, took = _timed_health(live)
+            assert status == 200
+            assert took < 2.0
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_200_byte_a_second_clients_do_not_block_a_normal_client(live):
+    stop = threading.Event()
+
+    def trickle() -> None:
+        with contextlib.suppress(OSError), \
+                socket.create_connection(("127.0.0.1", live.port), timeout=20) as s:
+            for b in b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 60:
+                if stop.is_set():
+                    return
+                s.send(bytes([b]))
+                time.sleep(1.0)
+
+    threads = [threading.Thread(target=trickle, daemon=True) for _ in range(200)]
+    for th in threads:
+        th.start()
+    try:
+        time.sleep(3)  # every slow client is connected and mid-headers
+        for _ in range(4):
+            status, took = _timed_health(live)
+            assert status == 200
+            assert took < 2.0
+            time.sleep(0.5)
+    finally:
+        stop.set()
+        for th in threads:
+            th.join(5)
+
+
+def test_oversized_request_line_gets_an_answer_not_a_reset(live):
+    out = raw_exchange(live.port, b"GET /api/v1/health?x=" + b"a" * 300_000
+                       + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+    status = int(out.split(b" ", 2)[1])
+    assert status in (414, 431)
+
+
+def test_oversized_headers_get_431(live):
+    out = raw_exchange(live.port, b"GET /api/v1/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: "
+                       + b"a" * 100_000 + b"\r\n\r\n")
+    assert out.startswith(b"HTTP/1.") and int(out.split(b" ", 2)[1]) == 431
+
+
+def test_huge_parameter_gives_a_short_error(live):
+    status, _, body = live.get("/api/v1/nearest?lon=113.6&lat=" + "1" * 6000, timeout=5)
+    assert status == 400
+    assert len(body) < 600
+    assert b'"field":"lat"' in body.replace(b" ", b"")
+
+
+def test_public_url_required_off_loopback():
+    with pytest.raises(SystemExit, match="PUBLIC_URL"):
+        serving.check_public_url({"PUBLIC_URL": ""}, "0.0.0.0")
+    serving.check_public_url({"PUBLIC_URL": "https://map.example.org"}, "0.0.0.0")
+    serving.check_public_url({"PUBLIC_URL": ""}, "127.0.0.1")
