@@ -226,3 +226,30 @@ def test_bad_origin_and_name_raise():
         navigation.links(LON, LAT, name="x", origin=(np.nan, 34.0))
     with pytest.raises(ValueError, match="name must be a string"):
         navigation.links(LON, LAT, name=None)
+
+
+def test_driver_homes_get_driving_links_and_drive_time(client):
+    from urllib.parse import parse_qs, urlsplit
+
+    base = "/api/v1/nearest?lat=34.7536&lon=113.6645&k=10&links=all"
+    feats = [*client.get(base).get_json()["features"],
+             *client.get(base + "&kind=driver_home").get_json()["features"]]
+    kinds = {f["properties"]["kind"] for f in feats}
+    assert "driver_home" in kinds and kinds - {"driver_home"}
+    for f in feats:
+        p = f["properties"]
+        nav = p["navigation"]
+        amap = parse_qs(urlsplit(nav["amap"]["web"]).query)
+        tencent = parse_qs(urlsplit(nav["tencent"]["web"]).query)
+        osm = parse_qs(urlsplit(nav["osm"]["web"]).query)
+        app = parse_qs(urlsplit(nav["baidu"]["app"]).query)
+        if p["kind"] == "driver_home":
+            assert p["trip_mode"] == "drive"
+            assert p["drive_min"] == -(-p["distance_m"] // 500) or \
+                abs(p["drive_min"] - p["distance_m"] / 500) < 1.01
+            assert amap["mode"] == ["car"] and tencent["type"] == ["drive"]
+            assert osm["engine"] == ["fossgis_osrm_car"] and app["mode"] == ["driving"]
+        else:
+            assert p["trip_mode"] == "walk" and "drive_min" not in p
+            assert amap["mode"] == ["walk"] and tencent["type"] == ["walk"]
+            assert osm["engine"] == ["fossgis_osrm_foot"] and app["mode"] == ["walking"]

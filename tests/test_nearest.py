@@ -143,7 +143,8 @@ def test_cached_links_equal_links_built_from_scratch(demo_dataset):
 
     ds = demo_dataset
     for row in (0, 777, len(ds) - 1):
+        mode = "drive" if ds.record(row)["kind"] == "driver_home" else "walk"
         want = navigation.links(float(ds.lon[row]), float(ds.lat[row]),
-                                name=ds.record(row)["name"])
+                                name=ds.record(row)["name"], mode=mode)
         assert ds.links(row) == {s: {"app": v["app"], "web": v["web"]} for s, v in want.items()}
         assert ds.links(row)["amap"]["web"] == want["amap"]["wechat_safe"]

@@ -129,7 +129,8 @@ def nearest(lat: str, lon: str, k: str, kind: tuple[str, ...], amenity: tuple[st
         dist = f"{p['distance_m']:.0f} m" if p["distance_m"] < 1000 else \
             f"{p['distance_m'] / 1000:.2f} km"
         rows.append([i, p["name"], schema.label(schema.KINDS, p["kind"]), dist,
-                     f"{p['walk_min']} min", state_zh[p["open_state"]], p["id"]])
+                     f"{p.get('drive_min', p['walk_min'])} min", state_zh[p["open_state"]],
+                     p["id"]])
     if ds.demo:
         click.echo("演示数据 / demo data: synthetic stations")
     if not rows:

@@ -250,3 +250,13 @@ DISTANCES = ("network", "straight")
 def distance(raw: str | None, *, default: str, field: str = "distance") -> str:
     """How planning measures distance: ``network`` (along streets) or ``straight``."""
     return choice(field, raw, DISTANCES, default=default)
+
+
+def text(field: str, raw: str | None, *, max_chars: int) -> str:
+    """A required free-text value, stripped, at most ``max_chars`` characters."""
+    value = (raw or "").strip()
+    if not value:
+        raise invalid(field, f"{field} is required and must not be blank")
+    if len(value) > max_chars:
+        raise invalid(field, f"{field} must be at most {max_chars} characters, got {len(value)}")
+    return value

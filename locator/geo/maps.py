@@ -12,6 +12,7 @@ source therefore names its datum, and markers are converted to it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -128,9 +129,11 @@ def render_parts(m: folium.Map) -> dict[str, Any]:
     root = m.get_root()
     assert isinstance(root, Figure)
     root.render()
+    # Folium adds a viewport meta that forbids zooming; our pages set their own.
+    header = re.sub(r'<meta name="viewport"[^>]*>', "", root.header.render())
     return {
         "name": m.get_name(),
-        "header": root.header.render(),
+        "header": header,
         "html": root.html.render(),
         "script": root.script.render(),
     }

@@ -92,6 +92,25 @@ def _api_paths(max_k: int, bbox_limit: int, max_distance_m: float | None,
             _json("The converted point.", {"type": "object", "properties": {
                 "lon": {"type": "number"}, "lat": {"type": "number"},
                 "crs": {"type": "string"}}})),
+        "/api/v1/search": _get(
+            "Search station names and addresses, county and city names", "stations",
+            [_q("q", "Text typed by the user: simplified or traditional characters, full- or "
+                "half-width, pinyin initials of a place, small typos allowed.",
+                {"type": "string", "minLength": 1, "maxLength": 64}, required=True),
+             _q("limit", "Most results.", {"type": "integer", "minimum": 1, "maximum": 50,
+                                           "default": 10}),
+             _q("lang", "Language of messages.", {"type": "string", "enum": list(i18n.LANGS)})],
+            _json("Ranked matches, WGS-84 points.", {"type": "object", "properties": {
+                "query": {"type": "string"}, "numberReturned": {"type": "integer"},
+                "results": {"type": "array", "items": {"type": "object", "properties": {
+                    "type": {"type": "string", "enum": ["city", "county", "station"]},
+                    "label": {"type": "string"}, "context": {"type": "string"},
+                    "ref": {"type": "string"}, "lon": {"type": "number"},
+                    "lat": {"type": "number"}, "score": {"type": "number"}}}}}})),
+        "/api/v1/outlines": _get(
+            "Simplified county outlines, the map's fallback base layer", "reference",
+            [_q("crs", "Datum of the coordinates (the map tiles' datum).", CRS)],
+            _json("County outlines.", {"type": "object"}, media="application/geo+json")),
         "/api/v1/vocabulary": _get(
             "Kinds, amenities, statuses and access with Chinese and English labels",
             "reference", [], _json("The vocabularies.", {"type": "object"}), errors=("429",)),

@@ -207,7 +207,8 @@ class Dataset:
             got = navigation.links(float(self.lon[row]), float(self.lat[row]),
                                    name=str(self.values([row], ["name"])[0]["name"]),
                                    gcj02=(float(g[0]), float(g[1])),
-                                   bd09=(float(b[0]), float(b[1])))
+                                   bd09=(float(b[0]), float(b[1])),
+                                   mode=trip_mode(str(self.values([row], ["kind"])[0]["kind"])))
             got = {svc: {"app": v["app"], "web": v["web"]} for svc, v in got.items()}
             if len(self._links) >= _MAX_LINKS:
                 # Bounded: a client paging through every station must not
@@ -221,6 +222,11 @@ class Dataset:
     def counts(self) -> dict[str, int]:
         vc = self.frame.loc[self.status != CLOSED, "kind"].value_counts()
         return {k: int(vc.get(k, 0)) for k in schema.KIND_CODES}
+
+
+def trip_mode(kind: str) -> str:
+    """Driver homes are reached by truck or car; every other kind on foot."""
+    return "drive" if kind == "driver_home" else "walk"
 
 
 def _columns(f: gpd.GeoDataFrame) -> dict[str, Column]:

@@ -1,4 +1,4 @@
-"""Walking-navigation deep links for Amap, Baidu Maps, Tencent Maps and OpenStreetMap.
+"""Walking- and driving-navigation deep links for Amap, Baidu Maps, Tencent Maps and OpenStreetMap.
 
 Each service gets its coordinates in its own datum: GCJ-02 for Amap and
 Tencent, BD-09 (``bd09ll``) for Baidu and WGS-84 for OpenStreetMap.
@@ -54,6 +54,14 @@ APP_ID: Final = "locator"
 """Caller identification sent as ``src``/``sourceApplication``/``referer``."""
 
 SERVICES: Final = ("amap", "baidu", "tencent", "osm")
+MODES: Final = ("walk", "drive")
+"""Trip modes: walking for rest stations and reading rooms, driving for driver homes."""
+# Each service's own word for a mode.
+_AMAP_WEB: Final = {"walk": "walk", "drive": "car"}
+_AMAP_APP: Final = {"walk": "2", "drive": "0"}
+_BAIDU: Final = {"walk": "walking", "drive": "driving"}
+_TENCENT: Final = {"walk": "walk", "drive": "drive"}
+_OSRM: Final = {"walk": "fossgis_osrm_foot", "drive": "fossgis_osrm_car"}
 
 MAX_NAME_LENGTH: Final = 80
 _DEFAULT_NAME: Final = "目的地"
@@ -110,8 +118,8 @@ def _url(base: str, *pairs: tuple[str, str]) -> str:
     return f"{base}?{query}"
 
 
-def _amap(x: float, y: float, name: str, origin: tuple[float, float] | None
-          ) -> dict[str, str]:
+def _amap(x: float, y: float, name: str, origin: tuple[float, float] | None,
+          mode: str = "walk") -> dict[str, str]:
     """Amap links; ``x, y`` are the station in GCJ-02, ``origin`` in WGS-84."""
     label = _in_field(name, ",")
     nav: list[tuple[str, str]] = []
@@ -120,9 +128,10 @@ def _amap(x: float, y: float, name: str, origin: tuple[float, float] | None
         ox, oy = datum.wgs84_to_gcj02(*origin)
         nav.append(("from", f"{_num(ox)},{_num(oy)},{_ORIGIN_NAME}"))
         app += [("slat", _num(oy)), ("slon", _num(ox)), ("sname", _ORIGIN_NAME)]
-    nav += [("to", f"{_num(x)},{_num(y)},{label}"), ("mode", "walk"), ("src", APP_ID),
+    nav += [("to", f"{_num(x)},{_num(y)},{label}"), ("mode", _AMAP_WEB[mode]), ("src", APP_ID),
             ("coordinate", "gaode"), ("callnative", "1")]
-    app += [("dlat", _num(y)), ("dlon", _num(x)), ("dname", name), ("dev", "0"), ("t", "2")]
+    app += [("dlat", _num(y)), ("dlon", _num(x)), ("dname", name), ("dev", "0"),
+            ("t", _AMAP_APP[mode])]
     web = _url("https://uri.amap.com/navigation", *nav)
     return {
         "app": _url("amapuri://route/plan/", *app),
@@ -134,8 +143,8 @@ def _amap(x: float, y: float, name: str, origin: tuple[float, float] | None
     }
 
 
-def _baidu(x: float, y: float, name: str, origin: tuple[float, float] | None
-           ) -> dict[str, str]:
+def _baidu(x: float, y: float, name: str, origin: tuple[float, float] | None,
+           mode: str = "walk") -> dict[str, str]:
     """Baidu links; ``x, y`` are the station in BD-09, ``origin`` in WGS-84."""
     destination = ("destination", f"latlng:{_num(y)},{_num(x)}|name:{_in_field(name, '|')}")
     start: list[tuple[str, str]] = []
@@ -147,21 +156,21 @@ def _baidu(x: float, y: float, name: str, origin: tuple[float, float] | None
                   ("coord_type", "bd09ll"), ("src", _BAIDU_SRC))
     if origin is not None:
         web = _url("https://api.map.baidu.com/direction", *start, destination,
-                   ("mode", "walking"), ("output", "html"), ("coord_type", "bd09ll"),
+                   ("mode", _BAIDU[mode]), ("output", "html"), ("coord_type", "bd09ll"),
                    ("src", _BAIDU_SRC))
     else:
         web = marker
     return {
         "app": _url("baidumap://map/direction", *start, destination, ("coord_type", "bd09ll"),
-                    ("mode", "walking"), ("src", _BAIDU_SRC)),
+                    ("mode", _BAIDU[mode]), ("src", _BAIDU_SRC)),
         "web": web,
         "wechat_safe": web,
         "marker": marker,
     }
 
 
-def _tencent(x: float, y: float, name: str, origin: tuple[float, float] | None
-             ) -> dict[str, str]:
+def _tencent(x: float, y: float, name: str, origin: tuple[float, float] | None,
+             mode: str = "walk") -> dict[str, str]:
     """Tencent links; ``x, y`` are the station in GCJ-02, ``origin`` in WGS-84."""
     target = [("to", name), ("tocoord", f"{_num(y)},{_num(x)}")]
     if origin is not None:
@@ -172,11 +181,12 @@ def _tencent(x: float, y: float, name: str, origin: tuple[float, float] | None
         start = []
         # The app scheme requires fromcoord; this keyword means "current location".
         app_start = [("from", _ORIGIN_NAME), ("fromcoord", "CurrentLocation")]
-    web = _url("https://apis.map.qq.com/uri/v1/routeplan", ("type", "walk"), *start, *target,
+    web = _url("https://apis.map.qq.com/uri/v1/routeplan", ("type", _TENCENT[mode]), *start,
+               *target,
                ("referer", APP_ID))
     title = _in_field(name, ";")
     return {
-        "app": _url("qqmap://map/routeplan", ("type", "walk"), *app_start, *target,
+        "app": _url("qqmap://map/routeplan", ("type", _TENCENT[mode]), *app_start, *target,
                     ("referer", APP_ID)),
         "web": web,
         "wechat_safe": web,
@@ -186,11 +196,11 @@ def _tencent(x: float, y: float, name: str, origin: tuple[float, float] | None
     }
 
 
-def _osm(lon: float, lat: float, name: str, origin: tuple[float, float] | None
-         ) -> dict[str, str]:
+def _osm(lon: float, lat: float, name: str, origin: tuple[float, float] | None,
+         mode: str = "walk") -> dict[str, str]:
     here = f"{_num(lat)},{_num(lon)}"
     start = "" if origin is None else f"{_num(origin[1])},{_num(origin[0])}"
-    web = _url("https://www.openstreetmap.org/directions", ("engine", "fossgis_osrm_foot"),
+    web = _url("https://www.openstreetmap.org/directions", ("engine", _OSRM[mode]),
                ("route", f"{start};{here}"))
     label = quote(_in_field(name, "()"), safe="")
     return {
@@ -203,9 +213,9 @@ def _osm(lon: float, lat: float, name: str, origin: tuple[float, float] | None
 
 
 def links(lon: float, lat: float, *, name: str, origin: tuple[float, float] | None = None,
-          gcj02: tuple[float, float] | None = None, bd09: tuple[float, float] | None = None
-          ) -> dict[str, dict[str, str]]:
-    """Deep links that start walking navigation to a station.
+          gcj02: tuple[float, float] | None = None, bd09: tuple[float, float] | None = None,
+          mode: str = "walk") -> dict[str, dict[str, str]]:
+    """Deep links that start walking or driving navigation to a station.
 
     Parameters
     ----------
@@ -220,6 +230,8 @@ def links(lon: float, lat: float, *, name: str, origin: tuple[float, float] | No
     gcj02, bd09
         The station already converted to those datums, when the caller has
         converted many stations at once; computed here otherwise.
+    mode
+        ``"walk"`` or ``"drive"`` (see :data:`MODES`).
 
     Returns
     -------
@@ -240,12 +252,15 @@ def links(lon: float, lat: float, *, name: str, origin: tuple[float, float] | No
             msg = f"origin must be a (lon, lat) pair, got {origin!r}"
             raise ValueError(msg)
         start = _point(origin[0], origin[1], "origin")
+    if mode not in MODES:
+        msg = f"mode must be one of {', '.join(MODES)}, got {mode!r}"
+        raise ValueError(msg)
     label = _clean_name(name)
     gx, gy = gcj02 if gcj02 is not None else datum.wgs84_to_gcj02(x, y)
     bx, by = bd09 if bd09 is not None else datum.wgs84_to_bd09(x, y)
     return {
-        "amap": _amap(gx, gy, label, start),
-        "baidu": _baidu(bx, by, label, start),
-        "tencent": _tencent(gx, gy, label, start),
-        "osm": _osm(x, y, label, start),
+        "amap": _amap(gx, gy, label, start, mode),
+        "baidu": _baidu(bx, by, label, start, mode),
+        "tencent": _tencent(gx, gy, label, start, mode),
+        "osm": _osm(x, y, label, start, mode),
     }

@@ -35,6 +35,10 @@
     return (m / 1000).toFixed(1) + (cfg.lang === "zh" ? " 公里" : " km");
   }
 
+  function tripText(p) {
+    return p.trip_mode === "drive" ? T.drive.replace("{n}", p.drive_min) : T.walk.replace("{n}", p.walk_min);
+  }
+
   function badge(props) {
     var key = props.status === "temporarily_closed" ? "temporarily_closed" : props.open_state;
     var b = el("span", "badge badge-" + (key || "unknown"), T[key] || T.unknown);
@@ -81,14 +85,29 @@
   }
 
   /* ---------- nearest list ---------- */
-  function setStatus(text) { document.getElementById("status").textContent = text || ""; }
+  /* The status line and the first results must be where the eye is: bring
+   * them into view when they have been pushed below the fold. */
+  function revealAnswer() {
+    var st = document.getElementById("status");
+    var r = st.getBoundingClientRect();
+    if (r.top < 0 || r.bottom + 120 > window.innerHeight) {
+      st.scrollIntoView({ block: "start", behavior: "instant" });
+    }
+  }
+
+  function setStatus(text, reveal) {
+    var st = document.getElementById("status");
+    st.textContent = text || "";
+    st.classList.toggle("status-error", reveal === "error");
+    if (reveal) revealAnswer();
+  }
 
   function renderResults(fc) {
     var list = document.getElementById("results");
     list.replaceChildren();
     state.results = fc.features;
-    if (!fc.features.length) { setStatus(T.no_results); return; }
-    setStatus(T.nearest);
+    if (!fc.features.length) { setStatus(T.no_results, true); return; }
+    setStatus(state.placeLabel ? T.from_place.replace("{p}", state.placeLabel) : T.nearest);
     fc.features.forEach(function (f, i) {
       var p = f.properties;
       var li = el("li", "result");
@@ -98,7 +117,7 @@
       var title = el("span", "result-name", p.name);
       var line = el("span", "result-line");
       line.appendChild(el("strong", "dist", formatDistance(p.distance_m)));
-      line.appendChild(el("span", "walk", T.walk.replace("{n}", p.walk_min)));
+      line.appendChild(el("span", "walk", tripText(p)));
       line.appendChild(badge(p));
       if (p.demo) line.appendChild(el("span", "badge badge-demo", T.demo_badge));
       btn.appendChild(el("span", "rank", String(i + 1)));
@@ -108,6 +127,7 @@
       li.appendChild(btn);
       list.appendChild(li);
     });
+    revealAnswer();
   }
 
   function searchFrom(here) {
@@ -116,6 +136,7 @@
     var p = filters();
     p.lat = here.lat; p.lon = here.lon; p.crs = here.crs || "wgs84";
     p.out_crs = cfg.datum; p.k = cfg.k; p.lang = cfg.lang; p.links = "web";
+    p.order = "open_first";
     return getJSON("nearest", p).then(function (fc) {
       var q = fc.query;
       var shown = toMapDatum(fc, q);
@@ -129,7 +150,7 @@
         map.setView([shown.lat, shown.lon], 14);
       }
       renderResults(fc);
-    }).catch(function (err) { setStatus(T.error + " (" + err.message + ")"); });
+    }).catch(function (err) { setStatus(T.error + " (" + err.message + ")", "error"); });
   }
 
   function toMapDatum(fc, q) {
@@ -140,10 +161,11 @@
   }
 
   function locate() {
-    if (!navigator.geolocation) { setStatus(T.geo_denied); return; }
+    if (!navigator.geolocation) { setStatus(T.geo_denied, "error"); return; }
     setStatus(T.locating);
     navigator.geolocation.getCurrentPosition(function (pos) {
       state.hereMap = null;
+      state.placeLabel = null;
       var here = { lat: pos.coords.latitude, lon: pos.coords.longitude, crs: "wgs84" };
       if (cfg.datum !== "wgs84") {
         getJSON("convert", { lat: here.lat, lon: here.lon, from: "wgs84", to: cfg.datum }).then(function (c) {
@@ -153,26 +175,35 @@
       } else {
         searchFrom(here);
       }
-    }, function () { setStatus(T.geo_denied); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+    }, function () { setStatus(T.geo_denied, "error"); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
   }
 
   /* ---------- detail card ---------- */
   function openCard(f) {
     var p = f.properties;
+    if (cardEl.hidden) cardOpener = document.activeElement;
     document.getElementById("card-name").textContent = p.name;
     var meta = document.getElementById("card-meta");
     meta.replaceChildren(el("span", "kind", cfg.kinds[p.kind] || p.kind), badge(p));
     if (p.access === "members") meta.appendChild(el("span", "badge", T.members));
     if (p.demo) meta.appendChild(el("span", "badge badge-demo", T.demo_badge));
-    if (p.distance_m !== undefined) meta.appendChild(el("span", "dist", formatDistance(p.distance_m) + " · " + T.walk.replace("{n}", p.walk_min)));
+    if (p.distance_m !== undefined) meta.appendChild(el("span", "dist", formatDistance(p.distance_m) + " · " + tripText(p)));
     document.getElementById("card-address").textContent = p.address || "";
     document.getElementById("card-hours").textContent = p.opening_hours_text || p.opening_hours || T.unknown_hours;
     var ul = document.getElementById("card-amenities");
     ul.replaceChildren();
     (p.amenities || []).forEach(function (code) { ul.appendChild(el("li", "amenity amenity-" + code, cfg.amenities[code] || code)); });
+    document.getElementById("card-phone").textContent = p.phone
+      ? String(p.phone) + (p.demo ? " " + T.demo_phone : "") : T.not_recorded;
+    document.getElementById("card-operator").textContent = p.operator || T.not_recorded;
+    document.getElementById("card-access").textContent =
+      p.access === "members" ? T.members : T.access_public;
+    document.getElementById("card-verified").textContent = p.verified_at || T.not_recorded;
     var call = document.getElementById("card-call");
-    if (p.phone) { call.href = "tel:" + String(p.phone).replace(/[^0-9+]/g, ""); call.hidden = false; }
-    else { call.hidden = true; }
+    // Demo numbers are synthetic: shown as text, never dialable.
+    if (p.phone && !p.demo) {
+      call.href = "tel:" + String(p.phone).replace(/[^0-9+]/g, ""); call.hidden = false;
+    } else { call.hidden = true; }
     var nav = document.getElementById("card-nav");
     nav.replaceChildren();
     var names = cfg.lang === "zh"
@@ -196,6 +227,81 @@
       openCard(known || f);
     });
   }
+
+  /* ---------- place search ---------- */
+  function searchFromWgs(lat, lon) {
+    state.hereMap = null;
+    var here = { lat: lat, lon: lon, crs: "wgs84" };
+    if (cfg.datum === "wgs84") return searchFrom(here);
+    return getJSON("convert", { lat: lat, lon: lon, from: "wgs84", to: cfg.datum }).then(function (c) {
+      state.hereMap = { lat: c.lat, lon: c.lon };
+      return searchFrom(here);
+    }, function () { return searchFrom(here); });
+  }
+
+  var searchTimer = null, searchToken = null;
+  var hitsEl = document.getElementById("search-results");
+  function runSearch(text) {
+    var token = {};
+    searchToken = token;
+    if (!text.trim()) { hitsEl.replaceChildren(); return; }
+    getJSON("search", { q: text, lang: cfg.lang, limit: 6 }).then(function (body) {
+      if (searchToken !== token) return;
+      hitsEl.replaceChildren();
+      if (!body.results.length) { hitsEl.appendChild(el("li", "search-none", T.search_none)); return; }
+      body.results.forEach(function (h) {
+        var b = el("button", "search-hit", h.label);
+        b.type = "button";
+        b.appendChild(el("small", "", h.context));
+        b.addEventListener("click", function () {
+          hitsEl.replaceChildren();
+          document.getElementById("search-q").value = h.label;
+          state.placeLabel = h.label;
+          searchFromWgs(h.lat, h.lon);
+        });
+        var li = el("li");
+        li.appendChild(b);
+        hitsEl.appendChild(li);
+      });
+    }).catch(function (err) { hitsEl.replaceChildren(el("li", "search-none", err.message)); });
+  }
+  document.getElementById("search-q").addEventListener("input", function (e) {
+    clearTimeout(searchTimer);
+    var v = e.target.value;
+    searchTimer = setTimeout(function () { runSearch(v); }, 200);
+  });
+  document.getElementById("search-form").addEventListener("submit", function (e) {
+    e.preventDefault();
+    clearTimeout(searchTimer);
+    runSearch(document.getElementById("search-q").value);
+  });
+
+  /* ---------- fallback base map ---------- */
+  /* When tiles are blocked or absent, draw our own county outlines so the map
+   * still has shape and a tap still means a place. Loaded once, on demand. */
+  var outlinesShown = false;
+  function showOutlines() {
+    if (outlinesShown) return;
+    outlinesShown = true;
+    getJSON("outlines", { crs: cfg.datum }).then(function (gj) {
+      var base = L.geoJSON(gj, {
+        interactive: false,
+        style: { color: "#6b6b6b", weight: 1, fillColor: "#eef0e8", fillOpacity: 1 }
+      });
+      base.addTo(map);
+      base.bringToBack();
+      map.getContainer().classList.add("fallback-base");
+      map.getContainer().setAttribute("data-fallback", "outlines");
+    }).catch(function () { outlinesShown = false; });
+  }
+  var tileLayers = 0;
+  map.eachLayer(function (l) {
+    if (l instanceof L.TileLayer) {
+      tileLayers += 1;
+      l.on("tileerror", showOutlines);
+    }
+  });
+  if (!tileLayers) showOutlines();
 
   /* ---------- viewport markers ---------- */
   var pending = null;
@@ -223,7 +329,8 @@
           m.on("click", function () { map.setView([c[1], c[0]], map.getZoom() + 2); });
           clusterLayer.addLayer(m);
         } else {
-          var mk = L.marker([c[1], c[0]], { title: f.properties.name, alt: f.properties.name });
+          // Markers stay out of the Tab order: the list is the keyboard path.
+          var mk = L.marker([c[1], c[0]], { title: f.properties.name, alt: f.properties.name, keyboard: false });
           mk.stationId = f.id;
           mk.on("click", function () { openStation(f.id); });
           layer.addLayer(mk);
@@ -237,11 +344,32 @@
     if (state.here) searchFrom(state.here);
   }
 
-  document.getElementById("card-close").addEventListener("click", function () { document.getElementById("card").hidden = true; });
+  /* The card is a modal dialog: focus moves in, Tab stays inside, Esc closes,
+   * and focus goes back to what opened it. */
+  var cardEl = document.getElementById("card");
+  var cardOpener = null;
+  function closeCard() {
+    cardEl.hidden = true;
+    if (cardOpener && document.contains(cardOpener)) cardOpener.focus();
+    else document.getElementById("panel").focus();
+    cardOpener = null;
+  }
+  cardEl.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") { e.preventDefault(); closeCard(); return; }
+    if (e.key !== "Tab") return;
+    var items = Array.prototype.filter.call(cardEl.querySelectorAll("a[href], button"),
+      function (n) { return !n.hidden && n.offsetParent !== null; });
+    if (!items.length) return;
+    var first = items[0], last = items[items.length - 1];
+    if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
+    else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+  });
+  document.getElementById("card-close").addEventListener("click", closeCard);
   document.getElementById("locate").addEventListener("click", locate);
   map.on("click", function (e) {
     // A tapped point is in the map's datum; the API converts it.
     state.hereMap = { lat: e.latlng.lat, lon: e.latlng.lng };
+    state.placeLabel = null;
     searchFrom({ lat: e.latlng.lat, lon: e.latlng.lng, crs: cfg.datum });
   });
   map.on("moveend", loadViewport);

@@ -10,8 +10,16 @@ from flask.typing import ResponseReturnValue
 
 from locator.domain import i18n, params, schema
 from locator.domain.params import TABLE as P
-from locator.geo import datum
-from locator.stations.nearest import NearestQuery, dataset_meta, find_nearest, to_features
+from locator.geo import datum, outlines
+from locator.stations import search as place_search
+from locator.stations.nearest import (
+    ORDERS,
+    NearestQuery,
+    dataset_meta,
+    find_nearest,
+    open_state_props,
+    to_features,
+)
 from locator.stations.viewport import in_view
 from locator.web import state
 
@@ -49,14 +57,19 @@ def nearest() -> ResponseReturnValue:
     q = _nearest_query()
     links = params.choice("links", request.args.get("links"), ("all", "web", "none"),
                           default="all")
-    return jsonify(find_nearest(state.current(), q, walking=state.walking(), with_links=links))
+    order = params.choice("order", request.args.get("order"), ORDERS, default="distance")
+    return jsonify(find_nearest(state.current(), q, walking=state.walking(), with_links=links,
+                                open_first=order == "open_first"))
 
 
 @bp.get("/stations/<station_id>")
 def station(station_id: str) -> ResponseReturnValue:
     ds = state.current()
     out_crs = params.crs(request.args.get("out_crs"), field="out_crs")
-    feat = to_features(ds, np.array([ds.row(station_id)]), out_crs=out_crs, lang=_lang())[0]
+    row = ds.row(station_id)
+    feat = to_features(ds, np.array([row]), out_crs=out_crs, lang=_lang())[0]
+    # The card opened from a marker needs today's state just as the list does.
+    feat["properties"].update(open_state_props(ds, np.array([row]))[0])
     feat["dataset"] = dataset_meta(ds)
     return jsonify(feat)
 
@@ -126,3 +139,26 @@ def convert() -> ResponseReturnValue:
     x, y = datum.to_wgs84(lon, lat, src)
     x, y = datum.from_wgs84(x, y, dst)
     return jsonify({"lon": round(float(x), 7), "lat": round(float(y), 7), "crs": dst})
+
+
+@bp.get("/outlines")
+def county_outlines() -> ResponseReturnValue:
+    """Simplified county outlines, the map's fallback base layer when tiles fail."""
+    crs = params.crs(request.args.get("crs"))
+    body = outlines.county_outlines(current_app.config["BOUNDARIES_DIR"], crs=crs)
+    resp = current_app.response_class(body, mimetype="application/geo+json")
+    resp.headers["Cache-Control"] = "public, max-age=86400"
+    return resp
+
+
+@bp.get("/search")
+def search() -> ResponseReturnValue:
+    """Station names and addresses, county and city names, ranked, typo-tolerant."""
+    a = request.args
+    q = params.text("q", a.get("q"), max_chars=place_search.MAX_QUERY_CHARS)
+    limit = params.integer("limit", a.get("limit"), lo=1, hi=50, default=10)
+    _lang()
+    hits = place_search.search(state.current(), q,
+                               boundaries_dir=current_app.config["BOUNDARIES_DIR"], limit=limit)
+    return jsonify({"query": q, "results": hits, "numberReturned": len(hits),
+                    "dataset": dataset_meta(state.current())})
