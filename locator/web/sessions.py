@@ -14,15 +14,31 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, Response, current_app, request
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from locator.domain import i18n
 from locator.errors import error_body
 from locator.living import accounts
+from locator.web.consumers import is_public
 
 log = logging.getLogger(__name__)
 csrf = CSRFProtect()
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus ``Vary: Cookie`` on public answers.
+
+    Flask-Login peeks at the session after every request, which would make
+    every public answer vary on cookies and split shared caches per visitor;
+    public answers never depend on who is logged in.
+    """
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        if is_public(request.path) and not session.modified and hasattr(session, "accessed"):
+            session.accessed = False
+        super().save_session(app, session, response)
 
 
 class Officer(UserMixin):
@@ -72,6 +88,7 @@ def init_app(app: Flask) -> None:
         WTF_CSRF_TIME_LIMIT=None,
         WTF_CSRF_SSL_STRICT=False,
     )
+    app.session_interface = _SessionInterface()
     csrf.init_app(app)
     manager = LoginManager(app)
 
