@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import time
 
@@ -131,6 +132,10 @@ def test_fuzz_every_operation_without_server_errors(fuzz_server):
 
 
 @pytest.mark.slow
+# Seven minutes of a run known to fail: opt in with LOCATOR_FUZZ_ALL_CHECKS=1 until the
+# document and the code agree, then drop both marks.
+@pytest.mark.skipif(not os.environ.get("LOCATOR_FUZZ_ALL_CHECKS"),
+                    reason="set LOCATOR_FUZZ_ALL_CHECKS=1 to run every schemathesis check")
 @pytest.mark.xfail(strict=True, reason="known disagreements between the document and the code "
                    "remain (about 35 operation/check pairs: empty or differently-cased enum "
                    "values accepted, planner/embed/oEmbed requests the schema allows rejected, "
