@@ -16,7 +16,7 @@ from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
 from locator.domain import i18n
-from locator.errors import invalid
+from locator.errors import invalid, not_found
 from locator.living import cases, unions
 from locator.web import state
 
@@ -64,13 +64,15 @@ def queue() -> ResponseReturnValue:
              "unions": sorted(roles)}, 200, {"Cache-Control": "no-store"})
 
 
-@bp.post("/cases/<int:case_id>/resolve")
+@bp.post("/cases/<case_id>/resolve")
 @login_required
-def resolve(case_id: int) -> ResponseReturnValue:
+def resolve(case_id: str) -> ResponseReturnValue:
     data = request.get_json(silent=True)
     if not isinstance(data, Mapping):
         raise invalid("body", "send a JSON object with outcome and reply")
-    done = cases.resolve(current_app.config, case_id, actor=current_user.staff.email,
+    if not case_id.isdigit() or len(case_id) > 18:
+        raise not_found("no such case", "id")
+    done = cases.resolve(current_app.config, int(case_id), actor=current_user.staff.email,
                          roles=_roles(), outcome=str(data.get("outcome", "resolved")),
                          reply=data.get("reply"))
     return done, 200, {"Cache-Control": "no-store"}
