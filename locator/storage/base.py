@@ -11,7 +11,7 @@ from the settings.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol, runtime_checkable
@@ -183,3 +183,19 @@ def writable(where: str) -> Iterator[None]:
                                f"no space left to write to {where}; free some space "
                                "(locator datasets --prune N removes old versions)") from None
         raise
+
+
+def choose_version(names: Sequence[str], name: str | None, older: Sequence[str]) -> str:
+    """The version a rollback goes to: ``name`` (a unique prefix will do), else the newest
+    of ``older``; 409 when there is nothing older, 404 when ``name`` matches no single one."""
+    if name is None:
+        if not older:
+            raise LocatorError(409, "no_earlier_version",
+                               "there is no earlier published version to return to", "version")
+        name = older[-1]
+    matches = [n for n in names if n == name or n.startswith(name)]
+    if len(matches) != 1:
+        msg = (f"no published version {name!r}" if not matches else
+               f"{name!r} matches {len(matches)} versions; give more of it")
+        raise LocatorError(404, "not_found", msg, "version")
+    return matches[0]

@@ -206,23 +206,15 @@ class DataDir:
     def rollback(self, name: str | None = None) -> str:
         """Make ``name`` (default: the version published before the live one) live."""
         names = [v.name for v in self.versions()]
+        older: list[str] = []
         if name is None:
             cur = self.current()
             # Only versions that still open and hold their rows are candidates.
             older = [v.name for v in self.versions() if cur is not None and v.name < cur
                      and checks.usable(v.path, v.meta)]
-            if not older:
-                raise LocatorError(409, "no_earlier_version",
-                                   "there is no earlier published version to return to",
-                                   "version")
-            name = older[-1]
-        matches = [n for n in names if n == name or n.startswith(name)]
-        if len(matches) != 1:
-            raise not_found(f"no published version {name!r}" if not matches else
-                            f"{name!r} matches {len(matches)} versions; give more of it",
-                            "version")
-        self.switch(matches[0])
-        return matches[0]
+        chosen = base.choose_version(names, name, older)
+        self.switch(chosen)
+        return chosen
 
     def prune(self, keep: int) -> list[str]:
         """Delete all but the ``keep`` newest versions; the live one is always kept."""

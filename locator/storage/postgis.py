@@ -279,22 +279,12 @@ class PostgisSource:
 
     def rollback(self, name: str | None = None) -> str:
         names = [v.name for v in self.versions()]
-        if name is None:
-            cur = self.version()
-            older = [n for n in names if cur is not None and n < cur]
-            if not older:
-                raise LocatorError(409, "no_earlier_version",
-                                   "there is no earlier published version to return to",
-                                   "version")
-            name = older[-1]
-        matches = [n for n in names if n == name or n.startswith(name)]
-        if len(matches) != 1:
-            raise not_found(f"no published version {name!r}" if not matches else
-                            f"{name!r} matches {len(matches)} versions; give more of it",
-                            "version")
+        cur = self.version()
+        older = [n for n in names if cur is not None and n < cur] if name is None else []
+        chosen = base.choose_version(names, name, older)
         with self._db("switching version"), self.engine.begin() as conn:
-            self._point(conn.connection.cursor(), matches[0])
-        return matches[0]
+            self._point(conn.connection.cursor(), chosen)
+        return chosen
 
     def prune(self, keep: int) -> list[str]:
         if keep < 1:

@@ -16,16 +16,10 @@ pytestmark = pytest.mark.browser
 HOSTILE = '<img src=x onerror="window.__pwned=1">已送水</b>'
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def live(request, tmp_path):
-    url = ""
-    if request.param == "postgresql":
-        pg = request.getfixturevalue("pg")
-        name = f"b{abs(hash(tmp_path)) % 10**9}"
-        pg.psql(f"CREATE DATABASE {name}", db="postgres")
-        url = f"postgresql://postgres@127.0.0.1:{pg.port}/{name}"
-    app = create_app({"DATA_DIR": str(tmp_path / "var"), "DATABASE_URL": url,
-                      "DATA_RELOAD_SECONDS": 0})
+@pytest.fixture
+def live(staff_cfg):
+    """A live server on SQLite or PostgreSQL, with an editor for 金水区 and one for 二七区."""
+    app = create_app(staff_cfg)
     accounts.add(app.config, "jinshui@union.example", PASSWORD, union="410105", role="editor")
     accounts.add(app.config, "erqi@union.example", PASSWORD, union="410103", role="editor")
     yield from serve(app)
