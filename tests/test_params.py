@@ -82,5 +82,8 @@ def test_undeclared_methods_answer_405_with_allow(small_client):
         if "GET" in declared:
             head = small_client.head(url)
             get = small_client.get(url)
-            assert head.status_code == get.status_code, url
+            # A planner run may finish between the two requests: 202 (running) then 200.
+            same = {head.status_code, get.status_code} in ({200}, {202}, {200, 202}) \
+                if head.status_code in (200, 202) else head.status_code == get.status_code
+            assert same, (url, head.status_code, get.status_code)
             assert head.get_data() == b""
