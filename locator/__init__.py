@@ -35,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         api,
         auth,
         downloads,
+        edits,
         embed,
         feedback,
         ogc,
@@ -66,4 +67,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(feedback.reads)
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin.pages)
+    app.register_blueprint(edits.bp)
     return app

@@ -26,17 +26,22 @@ class LocatorError(Exception):
         Human-readable explanation of what is wrong and why.
     field
         Name of the offending input, if one is to blame.
+    extra
+        More keys for the body, e.g. the current record beside a 412, so that
+        the client can show both versions.
     """
 
-    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+    def __init__(self, status: int, code: str, message: str, field: str | None = None,
+                 extra: dict[str, Any] | None = None) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.extra = extra or {}
 
     def to_dict(self) -> dict[str, Any]:
-        return error_body(self.status, self.code, self.message, self.field)
+        return {**self.extra, **error_body(self.status, self.code, self.message, self.field)}
 
 
 MAX_MESSAGE = 200

@@ -44,6 +44,9 @@ class _Https:
     def post(self, path, **kw):
         return self.client.post(path, base_url="https://localhost", **kw)
 
+    def patch(self, path, **kw):
+        return self.client.patch(path, base_url="https://localhost", **kw)
+
 
 def _app(cfg):
     app = create_app(cfg)
@@ -55,3 +58,10 @@ def _token(client, path="/login"):
     return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
 
 
+def login(client, email):
+    """Log ``email`` in over JSON; returns the session's CSRF token."""
+    token = _token(client)
+    r = client.post("/login", json={"email": email, "password": PASSWORD},
+                    headers={"X-CSRFToken": token})
+    assert r.status_code == 200, r.get_json()
+    return r.get_json()["csrf_token"]

@@ -17,7 +17,7 @@ from sqlalchemy import update
 from locator.living import accounts, db
 from locator.living.models import Case, utcnow
 from tests.conftest import DEMO
-from tests.staff import PASSWORD, _app, _token
+from tests.staff import PASSWORD, _app, login
 
 HOSTILE = '<img src=x onerror="alert(1)">回复</script>'
 
@@ -41,12 +41,7 @@ def stations():
             "erqi": live[live["county_adcode"] == "410103"]["id"].tolist()}
 
 
-def _login(client, email):
-    token = _token(client)
-    r = client.post("/login", json={"email": email, "password": PASSWORD},
-                    headers={"X-CSRFToken": token})
-    assert r.status_code == 200, r.get_json()
-    return r.get_json()["csrf_token"]
+_login = login
 
 
 def test_report_reaches_only_its_union_and_the_reply_reaches_the_worker(staff_cfg, stations):

@@ -20,6 +20,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "demo": "演示数据：本页站点为程序生成的合成数据，并非真实站点",
         "demo_badge": "演示", "lang_switch": "English", "tap_map": "或在地图上点一下选择位置",
         "members": "仅限会员", "temporarily_closed": "暂停开放", "more": "显示更多",
+        "closed_until": "暂停开放，预计 {date} 恢复", "reported": "有人反馈：{reasons}",
+        "closed_because": "已关闭：{reason}",
         "unknown_hours": "未登记", "skip_to_list": "跳到站点列表", "map_label": "地图",
         "results_label": "站点列表", "kind_label": "站点类型",
         "base_fallback": "地图底图未能加载，已显示区县边界",
@@ -42,6 +44,8 @@ STRINGS: dict[str, dict[str, str]] = {
         "demo": "Demo data: the stations on this page are synthetic, not real",
         "demo_badge": "Demo", "lang_switch": "中文", "tap_map": "or tap the map to pick a spot",
         "members": "Members only", "temporarily_closed": "Temporarily closed",
+        "closed_until": "Closed until {date}", "reported": "Reported: {reasons}",
+        "closed_because": "Closed: {reason}",
         "more": "Show more", "unknown_hours": "not recorded",
         "skip_to_list": "Skip to the station list", "map_label": "Map",
         "results_label": "Station list", "kind_label": "Station type",
@@ -70,6 +74,7 @@ def client_strings(lang: str) -> dict[str, object]:
         "kinds": {k.code: (k.zh if lang == "zh" else k.en) for k in schema.KINDS},
         "amenities": {a.code: (a.zh if lang == "zh" else a.en) for a in schema.AMENITIES},
         "quickAmenities": list(QUICK_AMENITIES),
+        "reasons": REASON_LABELS[lang],
     }
 
 
@@ -156,4 +161,31 @@ ADMIN_STRINGS: dict[str, dict[str, str]] = {
            "verified": "Last verified", "never": "never", "scope_all": "Show the whole area",
            "done": "Saved", "failed": "Not saved: {message}",
            "stale_count": "{n} stations are past their check date"},
+}
+
+EDIT_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {"heading": "编辑站点", "station_id": "站点编号", "load": "读取", "save": "保存修改",
+           "edit": "编辑", "opening_hours": "开放时间（OSM 格式）", "phone": "电话",
+           "amenities": "设施", "status": "状态", "reopens_on": "恢复开放日期",
+           "closed_reason": "关闭原因", "lon": "经度（WGS-84）", "lat": "纬度（WGS-84）",
+           "merge_into": "合并到站点（重复站点编号）", "merge": "合并", "saved": "已保存并发布",
+           "stale": "该站点已被他人修改，已载入最新内容，请核对后重新保存。",
+           "forbidden": "无权编辑：该站点或新位置不在本工会辖区内。",
+           "invalid": "填写有误（{field}）：{message}", "conflict": "状态冲突：{message}",
+           "failed": "保存失败：{message}", "loaded": "已读取：{name}",
+           "accept": "采纳并发布"},
+    "en": {"heading": "Edit a station", "station_id": "Station id", "load": "Load",
+           "save": "Save changes", "edit": "Edit", "opening_hours": "Opening hours (OSM syntax)",
+           "phone": "Phone", "amenities": "Amenities", "status": "Status",
+           "reopens_on": "Reopens on", "closed_reason": "Reason for closing",
+           "lon": "Longitude (WGS-84)", "lat": "Latitude (WGS-84)",
+           "merge_into": "Merge into station (id of the one to keep)", "merge": "Merge",
+           "saved": "Saved and published",
+           "stale": "Someone else changed this station; the current values are loaded, "
+                    "check them and save again.",
+           "forbidden": "Not allowed: the station or its new point is outside your union's "
+                        "area.",
+           "invalid": "Please correct {field}: {message}", "conflict": "Conflict: {message}",
+           "failed": "Not saved: {message}", "loaded": "Loaded: {name}",
+           "accept": "Accept and publish"},
 }

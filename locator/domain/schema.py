@@ -76,7 +76,7 @@ ACCESS_CODES = tuple(a.code for a in ACCESS)
 FIELDS: tuple[str, ...] = (
     "id", "kind", "name", "address", "county_adcode", "county", "city", "opening_hours",
     "amenities", "phone", "operator", "access", "status", "verified_at", "source", "demo",
-    "approximate",
+    "approximate", "reopens_on", "closed_reason",
 )
 MAX_TEXT = 500
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
@@ -183,12 +183,14 @@ def validate_record(rec: Mapping[str, Any]) -> list[tuple[str, str]]:
         problems.append(("access", f"must be one of {', '.join(ACCESS_CODES)}"))
     if rec.get("status", "open") not in STATUS_CODES:
         problems.append(("status", f"must be one of {', '.join(STATUS_CODES)}"))
-    verified = rec.get("verified_at")
-    if isinstance(verified, str) and verified:
-        try:
-            date.fromisoformat(verified)
-        except ValueError:
-            problems.append(("verified_at", "must be an ISO date, YYYY-MM-DD"))
+    text("closed_reason", required=False)
+    for name in ("reopens_on", "verified_at"):
+        day = rec.get(name)
+        if isinstance(day, str) and day:
+            try:
+                date.fromisoformat(day)
+            except ValueError:
+                problems.append((name, "must be an ISO date, YYYY-MM-DD"))
     return problems
 
 

@@ -132,4 +132,41 @@ def feedback_paths() -> dict[str, Any]:
                 "outcome": {"type": "string", "enum": ["resolved", "rejected"]},
                 "reply": {"type": "string", "maxLength": 500}}},
             ANY_JSON, [case_id, CSRF_HEADER], ("400", "401", "403", "404", "409")),
+        "/api/v1/admin/cases/{case_id}/accept": _post(
+            "Publish a suggested station and close its case", "staff",
+            {"type": "object", "properties": {"reply": {"type": "string", "maxLength": 500}}},
+            ANY_JSON, [case_id, CSRF_HEADER], ("400", "401", "403", "404", "409")),
+        "/api/v1/admin/stations/{station_id}": edit_paths(),
     }
+
+
+EDIT = {"type": "object", "minProperties": 1, "additionalProperties": False, "properties": {
+    "opening_hours": {"type": "string", "nullable": True, "maxLength": 500},
+    "phone": {"type": "string", "nullable": True, "maxLength": 40},
+    "amenities": {"type": "array", "items": {"type": "string"}},
+    "status": {"type": "string", "enum": ["open", "temporarily_closed", "closed"]},
+    "reopens_on": {"type": "string", "format": "date",
+                   "description": "Needed with status temporarily_closed."},
+    "closed_reason": {"type": "string", "maxLength": 200,
+                      "description": "Needed with status closed."},
+    "lon": {"type": "number"}, "lat": {"type": "number"},
+    "merge_into": {"type": "string", "maxLength": 64,
+                   "description": "Close this station as a duplicate of that one."}}}
+IF_MATCH = {"name": "If-Match", "in": "header", "required": True,
+            "description": "The station's ETag from GET /api/v1/admin/stations/{station_id}.",
+            "schema": {"type": "string"}}
+
+
+def edit_paths() -> dict[str, Any]:
+    """Reading a station with its ETag, and editing it with ``If-Match``."""
+    errors = ("400", "401", "403", "404", "409", "412", "428")
+    return {
+        "get": {"summary": "A station of the officer's area with its ETag", "tags": ["staff"],
+                "parameters": [STATION_ID],
+                "responses": {"200": ANY_JSON, "401": ERROR_REF, "403": ERROR_REF,
+                              "404": ERROR_REF}},
+        "patch": {"summary": "Edit a station (publishes a new version)", "tags": ["staff"],
+                  "parameters": [STATION_ID, IF_MATCH, CSRF_HEADER],
+                  "requestBody": {"required": True, "content": {
+                      "application/json": {"schema": EDIT}}},
+                  "responses": {"200": ANY_JSON, **dict.fromkeys(errors, ERROR_REF)}}}

@@ -82,7 +82,8 @@ def normalise(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
                                 "city": None, "opening_hours": None, "amenities": "",
                                 "phone": None, "operator": None, "access": "public",
                                 "status": "open", "verified_at": None, "source": None,
-                                "demo": False, "approximate": False}
+                                "demo": False, "approximate": False, "reopens_on": None,
+                                "closed_reason": None}
     for col, default in defaults.items():
         if col not in out.columns:
             out[col] = default

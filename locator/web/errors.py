@@ -17,7 +17,9 @@ def _json(status: int, code: str, message: str, field: str | None = None) -> Res
 def init_app(app: Flask) -> None:
     @app.errorhandler(LocatorError)
     def locator_error(exc: LocatorError) -> Response:
-        return _json(exc.status, exc.code, exc.message, exc.field)
+        resp = jsonify(exc.to_dict())
+        resp.status_code = exc.status
+        return resp
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response | HTTPException:

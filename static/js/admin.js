@@ -24,6 +24,26 @@
       });
   }
 
+  function editButton(id) {
+    var b = document.createElement("button");
+    b.type = "button";
+    b.textContent = cfg.edit.edit;
+    b.setAttribute("data-edit-station", id);
+    return b;
+  }
+
+  function accept(id, reply) {
+    return fetch(cfg.acceptUrl.replace("0000", String(id)), {
+      method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": cfg.csrf},
+      body: JSON.stringify({reply: reply})
+    }).then(function (r) { return r.json().then(function (j) { return [r.status, j]; }); })
+      .then(function (res) {
+        status.textContent = res[0] === 200 ? t.done : t.failed.replace("{message}", res[1].message);
+        load();
+      });
+  }
+
   function caseRow(c) {
     var tr = document.createElement("tr");
     tr.setAttribute("data-case", String(c.id));
@@ -52,6 +72,15 @@
     input.setAttribute("data-testid", "reply");
     label.appendChild(input);
     act.appendChild(label);
+    if (c.station_id) act.appendChild(editButton(c.station_id));
+    if (c.kind === "suggestion") {
+      var acc = document.createElement("button");
+      acc.type = "button";
+      acc.textContent = cfg.edit.accept;
+      acc.setAttribute("data-testid", "accept");
+      acc.addEventListener("click", function () { accept(c.id, input.value); });
+      act.appendChild(acc);
+    }
     [["resolved", t.resolve], ["rejected", t.reject]].forEach(function (pair) {
       var b = document.createElement("button");
       b.type = "button";
@@ -82,6 +111,7 @@
           var tr = document.createElement("tr");
           cell(tr, s.station_name);
           cell(tr, s.verified_at || t.never);
+          cell(tr, "").appendChild(editButton(s.station_id));
           stale.appendChild(tr);
         });
         document.getElementById("stale-count").textContent =

@@ -45,6 +45,21 @@
     return b;
   }
 
+  /* What the unions and workers said: a temporary closure with its date, a
+   * closure's reason, open reports. Text nodes only: reasons come from staff. */
+  function notices(props) {
+    var out = [];
+    if (props.status === "temporarily_closed" && props.reopens_on)
+      out.push(el("span", "badge badge-closed-until", T.closed_until.replace("{date}", props.reopens_on)));
+    if (props.status === "closed" && props.closed_reason)
+      out.push(el("span", "badge badge-closed-reason", T.closed_because.replace("{reason}", props.closed_reason)));
+    if (props.reported && props.reported.length) {
+      var names = props.reported.map(function (r) { return (cfg.reasons || {})[r] || r; });
+      out.push(el("span", "badge badge-reported", T.reported.replace("{reasons}", names.join("、"))));
+    }
+    return out;
+  }
+
   /* ---------- filters ---------- */
   function chip(label, pressed, onToggle) {
     var b = el("button", "chip", label);
@@ -119,6 +134,7 @@
       line.appendChild(el("strong", "dist", formatDistance(p.distance_m)));
       line.appendChild(el("span", "walk", tripText(p)));
       line.appendChild(badge(p));
+      notices(p).forEach(function (n) { line.appendChild(n); });
       if (p.demo) line.appendChild(el("span", "badge badge-demo", T.demo_badge));
       btn.appendChild(el("span", "rank", String(i + 1)));
       btn.appendChild(title);
@@ -185,6 +201,7 @@
     document.getElementById("card-name").textContent = p.name;
     var meta = document.getElementById("card-meta");
     meta.replaceChildren(el("span", "kind", cfg.kinds[p.kind] || p.kind), badge(p));
+    notices(p).forEach(function (n) { meta.appendChild(n); });
     if (p.access === "members") meta.appendChild(el("span", "badge", T.members));
     if (p.demo) meta.appendChild(el("span", "badge badge-demo", T.demo_badge));
     if (p.distance_m !== undefined) meta.appendChild(el("span", "dist", formatDistance(p.distance_m) + " · " + tripText(p)));
@@ -198,7 +215,7 @@
     document.getElementById("card-operator").textContent = p.operator || T.not_recorded;
     document.getElementById("card-access").textContent =
       p.access === "members" ? T.members : T.access_public;
-    document.getElementById("card-verified").textContent = p.verified_at || T.not_recorded;
+    document.getElementById("card-verified").textContent = p.last_verified || p.verified_at || T.not_recorded;
     var call = document.getElementById("card-call");
     // Demo numbers are synthetic: shown as text, never dialable.
     if (p.phone && !p.demo) {

@@ -15,9 +15,9 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from flask_wtf.csrf import generate_csrf
 
-from locator.domain import i18n
+from locator.domain import i18n, schema
 from locator.errors import invalid, not_found
-from locator.living import cases, unions
+from locator.living import cases, flags, unions
 from locator.web import state
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
@@ -75,6 +75,7 @@ def resolve(case_id: str) -> ResponseReturnValue:
     done = cases.resolve(current_app.config, int(case_id), actor=current_user.staff.email,
                          roles=_roles(), outcome=str(data.get("outcome", "resolved")),
                          reply=data.get("reply"))
+    flags.invalidate(current_app.config)
     return done, 200, {"Cache-Control": "no-store"}
 
 
@@ -99,8 +100,15 @@ def page() -> ResponseReturnValue:
     s = i18n.ADMIN_STRINGS[lang]
     client = {"t": s, "reasons": i18n.REASON_LABELS[lang], "csrf": generate_csrf(),
               "casesUrl": url_for("admin.queue"),
-              "resolveUrl": url_for("admin.resolve", case_id=0).replace("/0/", "/0000/")}
+              "resolveUrl": url_for("admin.resolve", case_id=0).replace("/0/", "/0000/"),
+              "acceptUrl": url_for("station_edits.accept", case_id=0).replace("/0/", "/0000/"),
+              "stationUrl": url_for("station_edits.read", station_id="ID0000"),
+              "edit": i18n.EDIT_STRINGS[lang]}
+    statuses = [(t.code, schema.label(schema.STATUSES, t.code, lang)) for t in schema.STATUSES]
+    amenities = [(t.code, schema.label(schema.AMENITIES, t.code, lang))
+                 for t in schema.AMENITIES]
     html = render_template("admin.html", lang=lang, s=s, staff=i18n.STAFF_STRINGS[lang],
                            strings=i18n.STRINGS[lang], demo=state.current().demo,
-                           email=current_user.staff.email, client=client)
+                           email=current_user.staff.email, client=client,
+                           e=i18n.EDIT_STRINGS[lang], statuses=statuses, amenities=amenities)
     return html, 200, {"Cache-Control": "no-store"}

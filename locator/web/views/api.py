@@ -11,6 +11,7 @@ from flask.typing import ResponseReturnValue
 from locator.domain import i18n, params, schema
 from locator.domain.params import TABLE as P
 from locator.geo import datum, outlines
+from locator.living import flags
 from locator.stations import search as place_search
 from locator.stations.nearest import (
     ORDERS,
@@ -48,6 +49,22 @@ def _nearest_query() -> NearestQuery:
     )
 
 
+def _flags() -> flags.Flags:
+    """Open reports and the newest checks; a database that is away only hides them."""
+    cfg = current_app.config
+    try:
+        return flags.current(cfg, float(cfg["DATA_RELOAD_SECONDS"]))
+    except Exception as exc:  # the map must keep answering without the write path
+        current_app.logger.warning("feedback flags unavailable: %s", exc)
+        return flags.Flags()
+
+
+def _decorate(features: list[dict[str, Any]]) -> None:
+    got = _flags()
+    for f in features:
+        flags.decorate(f["properties"], got)
+
+
 def _lang() -> str:
     return params.choice("lang", request.args.get("lang"), i18n.LANGS, default="zh")
 
@@ -58,8 +75,10 @@ def nearest() -> ResponseReturnValue:
     links = params.choice("links", request.args.get("links"), ("all", "web", "none"),
                           default="all")
     order = params.choice("order", request.args.get("order"), ORDERS, default="distance")
-    return jsonify(find_nearest(state.current(), q, walking=state.walking(), with_links=links,
-                                open_first=order == "open_first"))
+    out = find_nearest(state.current(), q, walking=state.walking(), with_links=links,
+                       open_first=order == "open_first")
+    _decorate(out["features"])
+    return jsonify(out)
 
 
 @bp.get("/stations/<station_id>")
@@ -70,6 +89,7 @@ def station(station_id: str) -> ResponseReturnValue:
     feat = to_features(ds, np.array([row]), out_crs=out_crs, lang=_lang())[0]
     # The card opened from a marker needs today's state just as the list does.
     feat["properties"].update(open_state_props(ds, np.array([row]))[0])
+    _decorate([feat])
     feat["dataset"] = dataset_meta(ds)
     return jsonify(feat)
 

@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from locator.domain import i18n, params, schema
 from locator.errors import LocatorError, invalid
 from locator.geo import regions
-from locator.living import cases, challenge
+from locator.living import cases, challenge, flags
 from locator.web import state
 from locator.web.sessions import csrf
 
@@ -73,7 +73,9 @@ def report(station_id: str) -> ResponseReturnValue:
     reason = cases.check_reason(data.get("reason"))
     text = cases.clean_text(data.get("text"))
     _guard(data)
-    return _created(cases.report(current_app.config, station, reason, text))
+    code = cases.report(current_app.config, station, reason, text)
+    flags.invalidate(current_app.config)
+    return _created(code)
 
 
 @bp.post("/api/v1/stations/<station_id>/confirmations")
@@ -82,6 +84,7 @@ def confirmation(station_id: str) -> ResponseReturnValue:
     station = _station(station_id)
     _guard(_body())
     cases.confirm(current_app.config, station)
+    flags.invalidate(current_app.config)
     return {"station_id": station.id, "confirmed": True}, 201, {"Cache-Control": "no-store"}
 
 

@@ -1,0 +1,72 @@
+"""What public answers show of the feedback loop: open reports and the newest check.
+
+Each web process keeps one small table per database, re-read at most every
+``ttl`` seconds with two grouped queries, so a busy map never queries the
+database per request and every process converges within that interval.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from locator.living import db
+from locator.living.models import Case, Confirmation
+
+
+@dataclass
+class Flags:
+    """Open report reasons and the newest confirmation date (``YYYY-MM-DD``) per station."""
+
+    reported: dict[str, list[str]] = field(default_factory=dict)
+    confirmed: dict[str, str] = field(default_factory=dict)
+    at: float = 0.0
+
+
+_CACHE: dict[str, Flags] = {}
+_LOCK = threading.Lock()
+
+
+def read(cfg: Mapping[str, Any]) -> Flags:
+    """The flags from the database, now."""
+    with db.session(cfg) as s:
+        open_rows = s.execute(select(Case.station_id, Case.reason).where(
+            Case.kind == "report", Case.state == "open")).all()
+        conf_rows = s.execute(select(Confirmation.station_id, func.max(Confirmation.at))
+                              .group_by(Confirmation.station_id)).all()
+    reported: dict[str, list[str]] = {}
+    for sid, reason in open_rows:
+        reported.setdefault(str(sid), []).append(str(reason))
+    confirmed = {str(sid): at.date().isoformat() for sid, at in conf_rows if at is not None}
+    return Flags(reported, confirmed, time.monotonic())
+
+
+def current(cfg: Mapping[str, Any], ttl: float) -> Flags:
+    """The cached flags, refreshed when older than ``ttl`` seconds."""
+    key = db.database_url(cfg)
+    got = _CACHE.get(key)
+    if got is not None and time.monotonic() - got.at < ttl:
+        return got
+    with _LOCK:
+        got = _CACHE.get(key)
+        if got is None or time.monotonic() - got.at >= ttl:
+            got = _CACHE[key] = read(cfg)
+    return got
+
+
+def invalidate(cfg: Mapping[str, Any]) -> None:
+    """Forget this process's copy (after a change made here)."""
+    _CACHE.pop(db.database_url(cfg), None)
+
+
+def decorate(props: dict[str, Any], flags: Flags) -> None:
+    """Add ``reported`` (open report reasons) and ``last_verified`` to a station's properties."""
+    sid = str(props.get("id"))
+    props["reported"] = sorted(flags.reported.get(sid, []))
+    dates = [d for d in (props.get("verified_at"), flags.confirmed.get(sid)) if d]
+    props["last_verified"] = max(str(d)[:10] for d in dates) if dates else None
