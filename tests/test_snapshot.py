@@ -151,3 +151,25 @@ def test_files_outside_the_data_dir_get_no_snapshot(tmp_path):
     src.load()
     assert not (DEMO.parent / dataset.SNAPSHOTS).exists()
     assert not (tmp_path / "var" / "versions" / dataset.SNAPSHOTS).exists()
+
+
+def test_both_backends_map_a_version_after_its_first_load(backend, demo_frame):
+    with backend.source.lock():
+        name = backend.source.publish(demo_frame, meta={"action": "test"})
+    cold = backend.source.load()
+    warm = backend.source.load()
+    assert cold.version == warm.version
+    assert isinstance(warm.lon, np.memmap) and not isinstance(cold.lon, np.memmap)
+    assert warm.counts() == cold.counts()
+    want = demo_frame.set_index("id")
+    for row in range(0, len(warm), 11):
+        rec = warm.record(row)
+        assert rec["name"] == want.loc[rec["id"], "name"]
+        assert warm.lon[row] == pytest.approx(want.loc[rec["id"]].geometry.x, abs=1e-9)
+    assert (warm.modified_at == cold.modified_at).all()
+    # A newer version is a new snapshot; the older one is never served for it.
+    with backend.source.lock():
+        newer = backend.source.publish(demo_frame.iloc[:500], meta={"action": "test"})
+    assert newer != name
+    assert len(backend.source.load()) == 500
+    assert len(backend.source.load()) == 500
