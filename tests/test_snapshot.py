@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sqlite3
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -40,7 +42,7 @@ def _published(tmp_path, frame):
 
 
 def _snapshots(src):
-    return sorted((src.dir.versions_dir / dataset.SNAPSHOTS).glob("*"))
+    return sorted(p for p in (src.dir.versions_dir / dataset.SNAPSHOTS).glob("*") if p.is_dir())
 
 
 def _assert_matches_file(ds, path):
@@ -144,6 +146,20 @@ def test_pruned_versions_lose_their_snapshots(tmp_path, demo_frame):
     left = [p.name for p in _snapshots(src)]
     assert len(left) == 1 and left[0].startswith(f"{second}.gpkg.")
     assert first != second
+
+
+@pytest.mark.slow
+def test_workers_starting_together_build_the_snapshot_once(tmp_path, demo_frame):
+    src, _, _ = _published(tmp_path, demo_frame)
+    code = ("import sys, numpy as np; from locator.storage import files; "
+            f"ds = files.FileSource({str(src.dir.root)!r}, fallback={str(DEMO)!r}).load(); "
+            "print('mapped' if isinstance(ds.lon, np.memmap) else 'built', len(ds))")
+    procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+             for _ in range(3)]
+    outs = sorted(p.communicate(timeout=120)[0].split()[0] for p in procs)
+    assert all(p.returncode == 0 for p in procs)
+    assert outs == ["built", "mapped", "mapped"]
+    assert len(_snapshots(src)) == 1
 
 
 def test_files_outside_the_data_dir_get_no_snapshot(tmp_path):

@@ -375,15 +375,18 @@ def cached(folder: Path | None, build: Callable[[], Dataset], *,
     first process to load a version pays for reading and indexing it, and
     every later one (other workers, restarts, reloads) maps the snapshot.
     """
-    if folder is not None:
-        got = snapshot.read(folder)
-        if got is not None:
-            return Dataset.from_snapshot(got, path=path)
-        snapshot.discard(folder)  # torn, or written by an older format
-    ds = build()
-    if folder is not None:
-        snapshot.write(folder, ds.snapshot_contents())
-    return ds
+    if folder is None:
+        return build()
+    got = snapshot.read(folder)
+    if got is None:
+        with snapshot.building(folder):
+            got = snapshot.read(folder)  # another worker may have built it meanwhile
+            if got is None:
+                snapshot.discard(folder)  # torn, or written by an older format
+                ds = build()
+                snapshot.write(folder, ds.snapshot_contents())
+                return ds
+    return Dataset.from_snapshot(got, path=path)
 
 
 def write(gdf: gpd.GeoDataFrame, path: str | Path) -> None:

@@ -23,11 +23,14 @@ snapshot or none; anything unreadable is treated as missing and rebuilt.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import pickle
 import shutil
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -103,6 +106,29 @@ def read(folder: Path) -> Contents | None:
     return Contents(arrays, columns, trees, meta)
 
 
+@contextlib.contextmanager
+def building(folder: Path) -> Iterator[None]:
+    """Hold this host's lock on building ``folder``.
+
+    When a new version goes live every worker notices at once; with the lock
+    the first one builds the snapshot while the others wait, then map it,
+    instead of each reading and indexing the version itself. A folder where
+    no lock file can be made is built without one.
+    """
+    try:
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        fh = (folder.parent / f"{folder.name}.lock").open("a")
+    except OSError:
+        yield
+        return
+    with fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
 def discard(folder: Path) -> None:
     """Remove a snapshot (torn, stale or superseded); missing is fine."""
     shutil.rmtree(folder, ignore_errors=True)
@@ -113,7 +139,8 @@ def sweep(parent: Path, *, keep: set[str]) -> None:
     if not parent.is_dir():
         return
     for child in parent.iterdir():
-        if child.name in keep or (child.name.startswith(_TMP) and _young(child)):
+        if child.name in keep or child.name.removesuffix(".lock") in keep or \
+                (child.name.startswith(_TMP) and _young(child)):
             continue  # in use, or being written by another process right now
         if child.is_dir():
             discard(child)
