@@ -404,5 +404,6 @@
       searchFrom(fx);
     }
   }
-  window.locatorApp = { state: state, map: map, layer: layer, searchFrom: searchFrom, locate: locate };
+  window.locatorApp = { state: state, map: map, layer: layer, searchFrom: searchFrom, locate: locate,
+                        openStation: openStation };
 })();
