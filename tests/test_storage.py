@@ -299,3 +299,47 @@ def test_database_down_gives_503_fast_and_recovers(request, tmp_path, runner, mo
             break
         time.sleep(0.1)
     assert client.get("/api/v1/health").get_json()["stations"] == 5
+
+
+def test_a_database_of_the_first_schema_keeps_its_versions_after_the_upgrade(request,
+                                                                             tmp_path):
+    pg = request.getfixturevalue("pg_cluster")
+    if pg is None:
+        pytest.skip("PostgreSQL is not installed")
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from locator.storage import base, postgis
+    from tests.backends import fresh_database
+
+    url = fresh_database(pg)
+    old = "20250101T000000000000Z-000000000001"
+    cfg = Config()
+    cfg.set_main_option("script_location", str(postgis.MIGRATIONS))
+    engine = postgis.engine_for(url, timeout=3.0)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    engine.dispose()
+    pg.psql(f"INSERT INTO station_versions (name, stations, complete) VALUES ('{old}', 2, true); "
+            f"INSERT INTO live_version VALUES (true, '{old}'); "
+            "INSERT INTO stations (version, id, kind, name, content_hash, modified_at, geom) "
+            f"SELECT '{old}', 'old' || i, 'rest_station', '旧驿站' || i, i, '2026-01-01Z', "
+            "ST_SetSRID(ST_MakePoint(113.6 + i / 100.0, 34.7), 4326) "
+            "FROM generate_series(0, 1) i", db=url.rsplit("/", 1)[1])
+    src = base.open_source({"DATABASE_URL": url, "DATA_PATH": str(tmp_path / "none"),
+                            "DATA_DIR": str(tmp_path / "d")})
+    try:
+        ds = src.load()  # migrates to the newest schema first
+        assert (ds.version, sorted(ds.frame["id"])) == (old, ["old0", "old1"])
+        new = src.publish(_stations(3), meta={})
+        assert [v.name for v in src.versions()] == [old, new]
+        assert src.prune(1) == [old] and len(src.load()) == 3
+        left = pg.psql("SELECT count(*) FROM pg_class WHERE relname LIKE 'stations_%' "
+                       "AND relkind = 'r'", db=url.rsplit("/", 1)[1])
+        assert left.strip() == "1"  # the pruned version's partition is gone
+        with src.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM stations")).scalar_one() == 3
+    finally:
+        src.close()

@@ -70,7 +70,7 @@ def to_csv(frame: gpd.GeoDataFrame, version: str) -> bytes:
     return buf.getvalue()
 
 
-def copy_in_sql(table: str = "stations") -> str:
+def copy_in_sql(table: str) -> str:
     names = ", ".join(f'"{c}"' for c in COLUMNS)
     return f"COPY {table} ({names}) FROM STDIN WITH (FORMAT csv)"
 

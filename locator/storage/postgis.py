@@ -1,9 +1,10 @@
 """The PostgreSQL/PostGIS station source, chosen by ``DATABASE_URL``.
 
 Each published version is a row of ``station_versions`` and its stations are
-rows of ``stations`` (GiST-indexed points). A publish copies the rows in with
-``COPY``, marks the version complete, moves ``live_version`` and sends
-``NOTIFY locator_version`` in one transaction, so other processes see either
+one partition of ``stations`` (GiST-indexed points). A publish copies the rows
+into a new table with ``COPY``, attaches it (building its indexes once), marks
+the version complete, moves ``live_version`` and sends ``NOTIFY
+locator_version`` in one transaction, so other processes see either
 the old version or the whole new one; a publish that dies half-way leaves
 nothing behind. Loading copies the live rows out as CSV in one statement and
 builds the dataset from whole columns. Migrations (Alembic, shipped in
@@ -13,6 +14,7 @@ builds the dataset from whole columns. Migrations (Alembic, shipped in
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import logging
@@ -30,7 +32,6 @@ import psycopg.sql
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from geoalchemy2 import Geometry
 
 from locator.domain import schema
 from locator.errors import LocatorError, not_found
@@ -41,7 +42,6 @@ log = logging.getLogger(__name__)
 CHANNEL = "locator_version"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _LOCK_KEY = 0x10CA7012  # pg_advisory_lock key held by one writer at a time
-_BOOL = pgcopy.BOOL
 
 meta = sa.MetaData()
 versions_t = sa.Table(
@@ -51,12 +51,11 @@ versions_t = sa.Table(
     sa.Column("complete", sa.Boolean))
 live_t = sa.Table("live_version", meta, sa.Column("one", sa.Boolean, primary_key=True),
                   sa.Column("name", sa.Text))
-stations_t = sa.Table(
-    "stations", meta, sa.Column("version", sa.Text, primary_key=True),
-    *[sa.Column(c, sa.Boolean if c in _BOOL else sa.Text, primary_key=c == "id")
-      for c in schema.FIELDS],
-    sa.Column(base.HASH, sa.BigInteger), sa.Column(base.MODIFIED_AT, sa.DateTime(True)),
-    sa.Column("geom", Geometry("POINT", srid=4326)))
+
+
+def partition(version: str) -> str:
+    """The table holding one version's stations (see migration 0002)."""
+    return "stations_" + hashlib.md5(version.encode(), usedforsecurity=False).hexdigest()
 
 
 def engine_for(url: str, *, timeout: float) -> sa.Engine:
@@ -256,9 +255,15 @@ class PostgisSource:
 
     @staticmethod
     def _copy_in(cur: Any, name: str, frame: gpd.GeoDataFrame) -> None:
-        """Send every row in one COPY of CSV built column by column (no per-row Python)."""
-        with cur.copy(pgcopy.copy_in_sql()) as cp:
+        """Load the version into a table of its own with one COPY of CSV built column by
+        column, then attach it as a partition: the indexes are built once, after the load."""
+        part = psycopg.sql.Identifier(partition(name))
+        cur.execute(psycopg.sql.SQL("CREATE TABLE {} (LIKE stations INCLUDING DEFAULTS)")
+                    .format(part))
+        with cur.copy(pgcopy.copy_in_sql(part.as_string(cur))) as cp:
             cp.write(pgcopy.to_csv(frame, name))
+        cur.execute(psycopg.sql.SQL("ALTER TABLE stations ATTACH PARTITION {} FOR VALUES IN ({})")
+                    .format(part, psycopg.sql.Literal(name)))
 
     @staticmethod
     def _point(cur: Any, name: str) -> None:
@@ -292,9 +297,14 @@ class PostgisSource:
         doomed = [n for n in names[:-keep] if n != cur]
         with self._db("deleting versions"), self.engine.begin() as conn:
             conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
+            # Dropping a partition waits for reads of the table to finish.
+            conn.execute(sa.text("SET LOCAL lock_timeout = '30s'"))
             # Incomplete versions cannot exist after a commit, but sweep them anyway.
-            conn.execute(versions_t.delete().where(
-                versions_t.c.name.in_(doomed) | ~versions_t.c.complete))
+            gone = [*doomed, *conn.execute(
+                sa.select(versions_t.c.name).where(~versions_t.c.complete)).scalars()]
+            for n in gone:
+                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{partition(n)}"'))
+            conn.execute(versions_t.delete().where(versions_t.c.name.in_(gone)))
         return doomed
 
     # -- change notices ------------------------------------------------------------------
