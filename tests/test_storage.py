@@ -181,6 +181,7 @@ main()
 """
 
 
+@pytest.mark.slow
 def test_a_killed_import_can_never_become_live(tmp_path, runner, monkeypatch):
     root = tmp_path / "data"
     monkeypatch.setenv("LOCATOR_DATA_DIR", str(root))
@@ -341,5 +342,10 @@ def test_a_database_of_the_first_schema_keeps_its_versions_after_the_upgrade(req
         assert left.strip() == "1"  # the pruned version's partition is gone
         with src.engine.connect() as conn:
             assert conn.execute(sa.text("SELECT count(*) FROM stations")).scalar_one() == 3
+        with src.engine.begin() as conn:  # and back to one plain table, rows kept
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0001")
+        assert pg.psql("SELECT count(*), bool_and(relkind = 'r') FROM stations, pg_class "
+                       "WHERE relname = 'stations'", db=url.rsplit("/", 1)[1]).strip() == "3|t"
     finally:
         src.close()

@@ -18,30 +18,6 @@ down_revision = "0001"
 branch_labels = None
 depends_on = None
 
-_COLUMNS = """
-            version        text NOT NULL,
-            id             text NOT NULL,
-            kind           text NOT NULL,
-            name           text NOT NULL,
-            address        text,
-            county_adcode  text,
-            county         text,
-            city           text,
-            opening_hours  text,
-            amenities      text,
-            phone          text,
-            operator       text,
-            access         text,
-            status         text,
-            verified_at    text,
-            source         text,
-            demo           boolean NOT NULL DEFAULT false,
-            approximate    boolean NOT NULL DEFAULT false,
-            content_hash   bigint NOT NULL,
-            modified_at    timestamptz NOT NULL,
-            geom           geometry(Point, 4326) NOT NULL"""
-
-
 def _indexes() -> None:
     op.execute("CREATE INDEX stations_geom_idx ON stations USING gist (geom)")
     op.execute("CREATE INDEX stations_modified_idx ON stations (version, modified_at)")
@@ -54,8 +30,8 @@ def upgrade() -> None:
     op.execute("ALTER INDEX stations_modified_idx RENAME TO stations_flat_modified_idx")
     # No foreign key to station_versions: the publishing transaction creates both, and
     # pruning drops the partition with the version.
-    op.execute(f"CREATE TABLE stations ({_COLUMNS}, PRIMARY KEY (version, id)) "
-               "PARTITION BY LIST (version)")
+    op.execute("CREATE TABLE stations (LIKE stations_flat INCLUDING DEFAULTS, "
+               "PRIMARY KEY (version, id)) PARTITION BY LIST (version)")
     _indexes()
     op.execute("""
         DO $$
@@ -71,7 +47,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.execute(f"CREATE TABLE stations_flat ({_COLUMNS}, PRIMARY KEY (version, id))")
+    op.execute("CREATE TABLE stations_flat (LIKE stations INCLUDING DEFAULTS, "
+               "PRIMARY KEY (version, id))")
     op.execute("INSERT INTO stations_flat SELECT * FROM stations")
     op.execute("DROP TABLE stations")
     op.execute("ALTER TABLE stations_flat RENAME TO stations")
