@@ -123,7 +123,9 @@ def ticket_page(code: str) -> ResponseReturnValue:
     s = i18n.FEEDBACK_STRINGS[lang]
     try:
         t = cases.ticket(current_app.config, code)
-    except LocatorError:
+    except LocatorError as exc:
+        if exc.status != 404:  # the database is away: say so, not "no such report"
+            raise
         t = None
     html = render_template("ticket.html", lang=lang, s=s, t=t, strings=i18n.STRINGS[lang],
                            demo=False, reasons=i18n.REASON_LABELS[lang])
