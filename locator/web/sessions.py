@@ -115,7 +115,8 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_failed(_exc: CSRFError) -> Response:
         lang = i18n.pick(request.args.get("lang"), app.config["DEFAULT_LANG"])
-        return _error(400, "csrf_failed", i18n.STAFF_STRINGS[lang]["csrf_failed"], "csrf_token")
+        # Forbidden, not malformed: the request is well formed but lacks a valid token.
+        return _error(403, "csrf_failed", i18n.STAFF_STRINGS[lang]["csrf_failed"], "csrf_token")
 
 
 def require_staff() -> None:
