@@ -61,13 +61,34 @@ def jobs() -> JobQueue:
     return cast(JobQueue, ext["locator.jobs"])
 
 
-def _start(p: runs.PlanParams) -> JobView:
+def _start(p: runs.PlanParams, *, first: bool = False) -> JobView:
     ds = state.current()
     job.remember(ds)
-    kwargs = {"params": dataclasses.asdict(p), "version": ds.version,
-              "path": str(ds.path), "cfg": job.settings(current_app.config)}
-    return jobs().submit(p.key(ds.version), job.plan, kwargs,
-                         client=request.remote_addr or "unknown")
+    kwargs: dict[str, Any] = {"params": dataclasses.asdict(p), "version": ds.version,
+                              "path": str(ds.path), "cfg": job.settings(current_app.config)}
+    key = p.key(ds.version)
+    if first:
+        kwargs["first"] = True
+        key += "-first"
+    return jobs().submit(key, job.plan, kwargs, client=request.remote_addr or "unknown")
+
+
+def _page_views(p: runs.PlanParams) -> tuple[JobView, JobView | None]:
+    """The full run and, while it is not done, the fast first answer shown meanwhile.
+
+    The first answer is submitted before the full run, so a queue with one
+    worker serves it first; once the full run is done it is shown alone.
+    """
+    ds = state.current()
+    known = jobs().get(p.key(ds.version))
+    if known is not None and known.final:
+        return known, None
+    quick = _start(p, first=True)
+    full = _start(p)
+    quick = _wait(quick, PAGE_WAIT_S)
+    if full.final or quick.error is not None or quick.state != DONE:
+        return _wait(full, 0), None
+    return full, quick
 
 
 def _wait(view: JobView, wait: float) -> JobView:
@@ -84,7 +105,7 @@ def _job_answer(view: JobView, *, wait: float) -> ResponseReturnValue:
     if view.state != DONE:
         poll = url_for("planner.job", job_id=view.id)
         resp = jsonify({"job": view.id, "state": view.state, "progress": view.progress,
-                        "poll": poll})
+                        "percent": runs.stage_percent(view.progress), "poll": poll})
         resp.status_code = 202
         resp.headers["Location"] = poll
         resp.headers["Retry-After"] = "1"
@@ -149,14 +170,23 @@ def page() -> ResponseReturnValue:
         # A first visit shows a small plan; n=0 asks for coverage alone.
         p = runs.PlanParams(**{**p.__dict__, "n": PAGE_DEFAULT_N})
     ds = state.current()
-    view = _wait(_start(p), PAGE_WAIT_S)
+    view, quick = _page_views(p)
     query = effective_query(p)
     ctx: dict[str, Any] = {"lang": lang, "strings": STRINGS[lang], "demo": ds.demo,
                            "p": p, "form": render.form(current_app.config, lang),
                            "job": view, "query": query,
                            "other_lang": "en" if lang == "zh" else "zh"}
+    if quick is not None:
+        plan = jobs().result(quick.id)
+        if plan.provisional:
+            # Shown now; the page reloads itself once the full run has finished.
+            ctx["refine"] = url_for("planner.job", job_id=view.id)
+            ctx["percent"] = runs.stage_percent(view.progress)
+        ctx.update(result_context(plan, lang))
+        return render_template("planner.html", **ctx)
     if not view.final:
         ctx["poll"] = url_for("planner.job", job_id=view.id)
+        ctx["percent"] = runs.stage_percent(view.progress)
         return render_template("planner.html", **ctx)
     if view.error is not None:
         if isinstance(view.error, LocatorError) and view.error.status < 500:
@@ -220,5 +250,18 @@ def make_queue(cfg: Any) -> JobQueue:
     return ThreadQueue(workers=int(cfg["PLANNER_WORKERS"]), limits=limits)
 
 
+def _warm(cfg: Any) -> None:
+    # The planning grid and the coordinate transformers are the same for every
+    # run in this process: building them while the server starts spares the
+    # first planner visit about half a second.
+    from locator.planning import grid
+
+    g = grid.henan(str(cfg["BOUNDARIES_DIR"]), float(cfg["GRID_CELL_M"]))
+    grid.to_wgs84(*grid.to_metric(g.x[:1] * 0 + 113.6, g.y[:1] * 0 + 34.7))
+    g.position()
+
+
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
+    threading.Thread(target=_warm, args=(app.config,), name="locator-planner-warm",
+                     daemon=True).start()
