@@ -45,18 +45,28 @@ def file_key(path: str | Path) -> str:
 
 
 def kept(ds: Dataset, kind: str, k: str, build: Callable[[], T]) -> T:
-    """``build()`` once per key on ``ds``; the least recently used beyond a few are dropped."""
+    """``build()`` once per key on ``ds``; the least recently used beyond a few are dropped.
+
+    Two runs asking for the same key at once (the page's first answer and its
+    full run) build it once: the second waits for the first.
+    """
     with _lock:
         store: OrderedDict[str, Any] = ds.cache.setdefault(f"planning.{kind}", OrderedDict())
         if k in store:
             store.move_to_end(k)
             return store[k]
-    # Built outside the lock: two runs racing on one key compute it twice at worst.
-    value = build()
-    with _lock:
-        store[k] = value
-        while len(store) > MAX_PER_KIND.get(kind, 4):
-            store.popitem(last=False)
+        building: dict[str, threading.Lock] = ds.cache.setdefault("planning.building", {})
+        one = building.setdefault(f"{kind}:{k}", threading.Lock())
+    with one:
+        with _lock:
+            if k in store:
+                return store[k]
+        value = build()
+        with _lock:
+            store[k] = value
+            while len(store) > MAX_PER_KIND.get(kind, 4):
+                store.popitem(last=False)
+            building.pop(f"{kind}:{k}", None)
     return value
 
 

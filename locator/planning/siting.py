@@ -162,10 +162,12 @@ def reduce(radius: float, candidates: tuple[np.ndarray, np.ndarray],
     reachable = np.bincount(a.indices, minlength=a.shape[0]) > 0
     unreachable = float(w[rows][~reachable].sum())
     useful = np.flatnonzero(np.diff(a.indptr) > 0)
-    if not reachable.all():
-        a = a[np.flatnonzero(reachable)]
-    if len(useful) < a.shape[1]:
-        a = a[:, useful]
+    if not reachable.all() or len(useful) < a.shape[1]:
+        # Dropped rows and columns hold no entries: renumbering the rows and
+        # skipping empty columns is all it takes, without copying by fancy index.
+        renum = (np.cumsum(reachable) - 1).astype(a.indices.dtype)
+        a = sparse.csc_matrix((a.data, renum[a.indices], np.r_[0, a.indptr[useful + 1]]),
+                              shape=(int(reachable.sum()), len(useful)))
     wr = w[rows][reachable]
     if merge:
         a, wr = merge_rows(a, wr)

@@ -70,7 +70,8 @@ def _start(p: runs.PlanParams, *, first: bool = False) -> JobView:
     if first:
         kwargs["first"] = True
         key += "-first"
-    return jobs().submit(key, job.plan, kwargs, client=request.remote_addr or "unknown")
+    return jobs().submit(key, job.plan, kwargs, client=request.remote_addr or "unknown",
+                         urgent=first)
 
 
 def _page_views(p: runs.PlanParams) -> tuple[JobView, JobView | None]:
