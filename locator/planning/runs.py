@@ -12,6 +12,7 @@ import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -217,6 +218,17 @@ def _headline(ds: Dataset, g: grid.Grid) -> dict[str, Any]:
                         for c, row in by_city.iterrows()]}
 
 
+# One thread for a run's exact-area geometry, shared by all runs of this process.
+_SIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="locator-geometry")
+
+
+def _counties(cov: coverage.Coverage, exact: Future[np.ndarray] | None) -> gpd.GeoDataFrame:
+    """The county frame, with the exact covered area once its computation is in."""
+    if exact is not None:
+        cov = dataclasses.replace(cov, exact_km2=exact.result())
+    return coverage.region_frame(cov, by="county")
+
+
 def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
         progress: Progress | None = None, first: bool = False) -> Plan:
     """Coverage, gaps and (when ``p.n > 0``) suggested sites for ``p`` on ``ds``.
@@ -252,14 +264,17 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
     cov = reuse.kept(ds, "coverage", cov_key, lambda: coverage.compute(
         g, sx, sy, radius=p.radius, detour=p.detour, demand=dem, area="grid", network=net))
     pending = False
+    exact: Future[np.ndarray] | None = None
     if str(cfg["COVERAGE_AREA"]) == "exact" and net is None:
         exact_key = reuse.key(kinds=p.kinds, reach=cov.reach, grid=id(g))
         if first and not reuse.has(ds, "exact", exact_key):
             pending = True  # the first answer counts covered area on the grid
         else:
-            km2 = reuse.kept(ds, "exact", exact_key, lambda: coverage.exact_covered_km2(
-                g.regions.geometry, sx, sy, cov.reach))
-            cov = dataclasses.replace(cov, exact_km2=km2)
+            # Geometry work that releases the GIL: it runs beside the siting below
+            # and is joined before the first table needs it.
+            exact = _SIDE.submit(reuse.kept, ds, "exact", exact_key,
+                                 lambda: coverage.exact_covered_km2(g.regions.geometry, sx, sy,
+                                                                    cov.reach))
     secs["coverage"] = time.perf_counter() - t
     unit = "people" if dem is not None else "km2"
     w = dem.weights if dem is not None else np.full(len(g), g.cell_km2)
@@ -269,7 +284,6 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
     base_cov = float(w[cov.covered].sum())
     curve = [{"n": 0, "covered": base_cov, "share": base_cov / max(float(w.sum()), 1e-9)}]
     cert: dict[str, Any] = {}
-    counties = coverage.region_frame(cov, by="county")
     if p.n > 0:
         say("suggest")
         t = time.perf_counter()
@@ -348,6 +362,7 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
                             minlength=len(g.regions))
         base_w = np.bincount(g.region, weights=w, minlength=len(g.regions))
         cov_w = np.bincount(g.region, weights=w * cov.covered, minlength=len(g.regions))
+        counties = _counties(cov, exact)
         counties["share_after"] = np.divide(cov_w + after, base_w, out=np.full(len(base_w),
                                             np.nan), where=base_w > 0)
         cert = {"objective": sol.objective, "bound": sol.bound, "gap": sol.gap,
@@ -359,6 +374,10 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
                 "reduced_cols": sol.reduced_cols,
                 "seconds": {k: round(v, 3) for k, v in sol.seconds.items()}}
         secs["suggest"] = time.perf_counter() - t
+    else:
+        counties = _counties(cov, exact)
+    if exact is not None:
+        cov = dataclasses.replace(cov, exact_km2=exact.result())
     prov = coverage.table(cov, by="province").iloc[0].to_dict()
     prov["distance"] = cov.distance_kind
     prov["network_version"] = cov.network_version

@@ -77,8 +77,8 @@ def _start(p: runs.PlanParams, *, first: bool = False) -> JobView:
 def _page_views(p: runs.PlanParams) -> tuple[JobView, JobView | None]:
     """The full run and, while it is not done, the fast first answer shown meanwhile.
 
-    The first answer is submitted before the full run, so a queue with one
-    worker serves it first; once the full run is done it is shown alone.
+    The first answer is an urgent job, so it runs at once beside the full run;
+    once the full run is done it is shown alone.
     """
     ds = state.current()
     known = jobs().get(p.key(ds.version))
@@ -87,8 +87,9 @@ def _page_views(p: runs.PlanParams) -> tuple[JobView, JobView | None]:
     quick = _start(p, first=True)
     full = _start(p)
     quick = _wait(quick, PAGE_WAIT_S)
-    if full.final or quick.error is not None or quick.state != DONE:
-        return _wait(full, 0), None
+    full = _wait(full, 0)
+    if full.final or quick.error is not None:
+        return full, None
     return full, quick
 
 
@@ -177,13 +178,18 @@ def page() -> ResponseReturnValue:
                            "p": p, "form": render.form(current_app.config, lang),
                            "job": view, "query": query,
                            "other_lang": "en" if lang == "zh" else "zh"}
-    if quick is not None:
+    if quick is not None and quick.state == DONE:
         plan = jobs().result(quick.id)
         if plan.provisional:
             # Shown now; the page reloads itself once the full run has finished.
             ctx["refine"] = url_for("planner.job", job_id=view.id)
             ctx["percent"] = runs.stage_percent(view.progress)
         ctx.update(result_context(plan, lang))
+        return render_template("planner.html", **ctx)
+    if quick is not None:
+        # Not even the first answer yet: the page reloads as soon as it is in.
+        ctx["poll"] = url_for("planner.job", job_id=quick.id)
+        ctx["percent"] = runs.stage_percent(quick.progress)
         return render_template("planner.html", **ctx)
     if not view.final:
         ctx["poll"] = url_for("planner.job", job_id=view.id)
