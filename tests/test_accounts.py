@@ -100,6 +100,7 @@ def test_messages_do_not_tell_whether_an_account_exists(staff_cfg):
     assert page(wrong, "c@union.example") == page(unknown, "nobody@union.example")
 
 
+@pytest.mark.slow
 def test_failed_logins_are_throttled(staff_cfg):
     app, client = _app(staff_cfg)
     accounts.add(app.config, "d@union.example", PASSWORD, union="410100", role="editor")
@@ -153,6 +154,7 @@ def test_bad_account_input(staff_cfg):
     assert e.value.status == 409
 
 
+@pytest.mark.slow
 def test_users_command_reads_the_password_from_stdin(tmp_path):
     env_cfg = {"LOCATOR_DATA_DIR": str(tmp_path / "var")}
     import os

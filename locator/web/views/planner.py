@@ -257,18 +257,5 @@ def make_queue(cfg: Any) -> JobQueue:
     return ThreadQueue(workers=int(cfg["PLANNER_WORKERS"]), limits=limits)
 
 
-def _warm(cfg: Any) -> None:
-    # The planning grid and the coordinate transformers are the same for every
-    # run in this process: building them while the server starts spares the
-    # first planner visit about half a second.
-    from locator.planning import grid
-
-    g = grid.henan(str(cfg["BOUNDARIES_DIR"]), float(cfg["GRID_CELL_M"]))
-    grid.to_wgs84(*grid.to_metric(g.x[:1] * 0 + 113.6, g.y[:1] * 0 + 34.7))
-    g.position()
-
-
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    threading.Thread(target=_warm, args=(app.config,), name="locator-planner-warm",
-                     daemon=True).start()
