@@ -87,3 +87,17 @@ def test_page_shows_a_first_answer_then_updates_to_the_full_one():
         assert r.status_code == 200
         body = client.get("/planner?n=5&demand=none").get_data(as_text=True)
     assert 'id="prov-area"' in body and "data-refine" not in body and "data-poll" not in body
+
+
+def test_the_job_key_changes_with_the_graph_file(tmp_path):
+    from locator.planning import network_distance
+
+    graph = tmp_path / "walk.npz"
+    graph.write_bytes(b"one")
+    cfg = {"NETWORK_PATH": str(graph)}
+    before = network_distance.network_key(cfg)
+    graph.write_bytes(b"a rebuilt graph")
+    assert network_distance.network_key(cfg) != before
+    assert network_distance.network_key({"NETWORK_PATH": str(tmp_path / "none.npz")}) == ""
+    p = runs.PlanParams(distance="network")
+    assert p.key("v1|" + before) != p.key("v1|" + network_distance.network_key(cfg))

@@ -30,7 +30,7 @@ from locator.domain.planner_text import STRINGS
 from locator.errors import LocatorError, not_found
 from locator.jobs.base import DONE, JobQueue, JobView, Limits, QueueFull
 from locator.jobs.threads import ThreadQueue
-from locator.planning import job, render, reports, runs, sheets
+from locator.planning import job, network_distance, render, reports, runs, sheets
 from locator.web import state
 
 bp = Blueprint("planner", __name__)
@@ -61,12 +61,20 @@ def jobs() -> JobQueue:
     return cast(JobQueue, ext["locator.jobs"])
 
 
+def _job_key(p: runs.PlanParams) -> str:
+    """Parameters, dataset version and, for network distance, the graph in use."""
+    version = state.current().version
+    if p.distance == "network":
+        version += "|" + network_distance.network_key(current_app.config)
+    return p.key(version)
+
+
 def _start(p: runs.PlanParams, *, first: bool = False) -> JobView:
     ds = state.current()
     job.remember(ds)
     kwargs: dict[str, Any] = {"params": dataclasses.asdict(p), "version": ds.version,
                               "path": str(ds.path), "cfg": job.settings(current_app.config)}
-    key = p.key(ds.version)
+    key = _job_key(p)
     if first:
         kwargs["first"] = True
         key += "-first"
@@ -80,8 +88,7 @@ def _page_views(p: runs.PlanParams) -> tuple[JobView, JobView | None]:
     The first answer is an urgent job, so it runs at once beside the full run;
     once the full run is done it is shown alone.
     """
-    ds = state.current()
-    known = jobs().get(p.key(ds.version))
+    known = jobs().get(_job_key(p))
     if known is not None and known.final:
         return known, None
     quick = _start(p, first=True)
