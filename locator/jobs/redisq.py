@@ -130,8 +130,11 @@ class RedisQueue:
             job_id=key, timeout=max(1, round(lim.timeout)),
             result_ttl=max(1, round(lim.result_ttl)), failure_ttl=max(1, round(lim.result_ttl)),
             at_front=urgent)
-        self.conn.sadd(_CLIENT + client, key)
-        self.conn.expire(_CLIENT + client, max(1, round(lim.timeout + lim.abandon_after)))
+        if not urgent:
+            # A short urgent job (the page's first answer) rides along with the
+            # full run it belongs to: it does not take one of the client's places.
+            self.conn.sadd(_CLIENT + client, key)
+            self.conn.expire(_CLIENT + client, max(1, round(lim.timeout + lim.abandon_after)))
         return self._view(job)
 
     def get(self, job_id: str) -> JobView | None:

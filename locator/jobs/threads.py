@@ -65,6 +65,7 @@ def _lower_priority() -> None:
 class _Entry:
     id: str
     client: str
+    urgent: bool = False
     future: Future[Any] | None = None
     state: str = QUEUED
     progress: str | None = None
@@ -117,7 +118,9 @@ class ThreadQueue:
             msg = (f"the planner is busy ({len(active)} jobs waiting or running); "
                    f"retry in {wait} s")
             raise QueueFull(msg, retry_after=wait)
-        mine = sum(1 for e in active if e.client == client)
+        # A short urgent job (the page's first answer) rides along with the full
+        # run it belongs to: it does not take one of the client's places.
+        mine = sum(1 for e in active if e.client == client and not e.urgent)
         if mine >= self.limits.per_client:
             msg = (f"you already have {mine} planning jobs waiting or running; "
                    f"collect them first or retry in {wait} s")
@@ -134,7 +137,7 @@ class ThreadQueue:
                 e.seen = now
                 return e.view()
             self._room(client)
-            e = _Entry(key, client)
+            e = _Entry(key, client, urgent)
             self._jobs[key] = e
             pool = self._urgent if urgent else self._pool
             e.future = pool.submit(self._run, e, fn, kwargs, urgent)
