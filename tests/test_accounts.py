@@ -82,6 +82,7 @@ def test_no_csrf_token_no_login(staff_cfg):
     assert not client.get("/api/v1/session").get_json()["logged_in"]
 
 
+@pytest.mark.slow
 def test_messages_do_not_tell_whether_an_account_exists(staff_cfg):
     app, client = _app(staff_cfg)
     accounts.add(app.config, "c@union.example", PASSWORD, union="410100", role="editor")
@@ -123,6 +124,7 @@ def test_failed_logins_are_throttled(staff_cfg):
     assert r2.status_code == 429
 
 
+@pytest.mark.slow
 def test_disabled_account_is_logged_out(staff_cfg):
     app, client = _app(staff_cfg)
     accounts.add(app.config, "e@union.example", PASSWORD, union="410105", role="editor")

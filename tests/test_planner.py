@@ -53,6 +53,7 @@ def test_suggest_api_with_a_demand_layer(plan_client):
     assert cert["bound"] >= cert["objective"] - 1e-6
 
 
+@pytest.mark.slow
 def test_job_polling(plan_client):
     r = plan_client.get("/api/v1/coverage?radius=4321&wait=0")
     assert r.status_code in (200, 202)
