@@ -172,6 +172,9 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds one suggest run may spend (greedy, swaps, then HiGHS)."),
     Setting("SUGGEST_TARGET_GAP", 0.01, float,
             "A suggest run stops once its sites are proven within this share of the best."),
+    Setting("SUGGEST_FIRST_SECONDS", 0.5, float,
+            "Seconds the planner page's first answer may spend on siting; the full run "
+            "then tightens it in the background and the page updates."),
     Setting("NETWORK_PATH", "", str,
             "Street graph (.npz from `locator network build`) for network distances; empty "
             "means the latest graph built in DATA_DIR/networks, if any."),

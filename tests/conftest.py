@@ -15,8 +15,8 @@ from shapely.geometry import Point
 
 from locator import create_app
 from locator.stations import dataset
-from tests.backends import backend, pg_cluster  # noqa: F401 - shared fixtures
-from tests.staff import pg, staff_cfg  # noqa: F401  (fixtures of the write-path tests)
+from tests.backends import backend, closing, pg_cluster  # noqa: F401 - shared fixtures
+from tests.staff import staff_cfg  # noqa: F401  (fixtures of the write-path tests)
 
 ROOT = Path(__file__).resolve().parents[1]
 # ../shared/data beside the checkout; LOCATOR_SHARED_DATA points elsewhere (a git worktree).
@@ -104,7 +104,7 @@ def small_client(small_app):
     return small_app.test_client()
 
 
-_PG_FIXTURES = {"pg_cluster", "pg", "staff_cfg", "backend"}
+_PG_FIXTURES = {"pg_cluster", "staff_cfg", "backend"}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -113,7 +113,7 @@ def test_planner_page_and_downloads(plan_client):
     assert gj["type"] == "FeatureCollection"
     pkg = plan_client.get(f"/planner/download/gaps.gpkg?{q}")
     assert pkg.status_code == 200 and pkg.data[:16] == b"SQLite format 3\x00"
-    assert plan_client.get(f"/planner/download/gaps.xls?{q}").status_code == 400
+    assert plan_client.get(f"/planner/download/gaps.xls?{q}").status_code == 404
 
 
 @pytest.mark.slow
@@ -221,4 +221,4 @@ def test_downloads_read_well_in_a_spreadsheet(plan_client):
     assert book.sheetnames == ["说明", "县级覆盖", "缺口区域", "建议新增站点"]
     assert book["县级覆盖"].max_row == 158
     assert any("演示数据" in str(c) for r in book["说明"].iter_rows(values_only=True) for c in r)
-    assert plan_client.get(f"/planner/download/all.csv?{q}").status_code == 400
+    assert plan_client.get(f"/planner/download/all.csv?{q}").status_code == 404

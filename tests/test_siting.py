@@ -34,7 +34,7 @@ def test_exact_greedy_and_bounds_against_brute_force(seed):
     p, r = 3, 1000.0
     opt = brute_force(dx, dy, w, cx, cy, r, p)
     a = siting.coverage_matrix(dx, dy, cx, cy, r)
-    greedy, _ = siting.lazy_greedy(a, w, p)
+    greedy, _ = siting.greedy(a, w, p)
     g_obj = siting.objective(a, w, np.array(greedy))
     m_obj, _m_bound, _m_sites, status = siting.highs_solve(a, w, p, greedy, time_limit=30,
                                                          integer=True)

@@ -12,6 +12,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "network_note": "距离沿路网计算（含到道路的直线接入距离）",
         "demand": "需求图层", "none": "无（按面积）",
         "n": "新增站点数", "run": "计算", "computing": "正在计算，请稍候…",
+        "refining": "这是初步结果，正在继续优化，完成后页面会自动更新。", "progress": "计算进度",
         "failed": "计算失败", "coverage_map": "各县（市、区）覆盖率", "legend": "覆盖率",
         "gaps": "缺口区域", "sites": "建议新增站点", "county_table": "县级覆盖表",
         "county": "县（市、区）", "city": "市", "adcode": "区划代码", "area": "面积 km²",
@@ -44,7 +45,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "network_note": "Distance along the street network (plus the straight walk to the "
         "nearest street)", "demand": "Demand layer",
         "none": "None (by area)", "n": "New stations", "run": "Compute",
-        "computing": "Computing, please wait…", "failed": "Computation failed",
+        "computing": "Computing, please wait…",
+        "refining": "A first result: it is being refined and the page will update itself.",
+        "progress": "Progress", "failed": "Computation failed",
         "coverage_map": "Coverage by county", "legend": "Coverage", "gaps": "Gap areas",
         "sites": "Suggested new stations", "county_table": "County coverage table",
         "county": "County", "city": "City", "adcode": "Adcode", "area": "Area km²",

@@ -110,10 +110,13 @@ def cancelled_error() -> LocatorError:
 class JobQueue(Protocol):
     """A bounded queue of keyed jobs (see the module docstring)."""
 
-    def submit(self, key: str, fn: Task, kwargs: dict[str, Any], *, client: str) -> JobView:
+    def submit(self, key: str, fn: Task, kwargs: dict[str, Any], *, client: str,
+               urgent: bool = False) -> JobView:
         """The job for ``key``, started now unless one is queued, running or done.
 
-        Raises :class:`QueueFull` when no room is left for a new job.
+        An ``urgent`` job is short and someone waits on it: it goes ahead of the
+        queue and is not lowered in priority. Raises :class:`QueueFull` when no
+        room is left for a new job.
         """
         ...
 

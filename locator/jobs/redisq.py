@@ -112,7 +112,8 @@ class RedisQueue:
                    f"collect them first or retry in {wait} s")
             raise QueueFull(msg, retry_after=wait)
 
-    def submit(self, key: str, fn: Task, kwargs: dict[str, Any], *, client: str) -> JobView:
+    def submit(self, key: str, fn: Task, kwargs: dict[str, Any], *, client: str,
+               urgent: bool = False) -> JobView:
         job = self._fetch(key)
         if job is not None:
             view = self._view(job)
@@ -127,9 +128,13 @@ class RedisQueue:
             perform, kwargs={"task": f"{fn.__module__}:{fn.__qualname__}", "kwargs": kwargs,
                              "memory_mb": lim.memory_mb, "abandon_after": lim.abandon_after},
             job_id=key, timeout=max(1, round(lim.timeout)),
-            result_ttl=max(1, round(lim.result_ttl)), failure_ttl=max(1, round(lim.result_ttl)))
-        self.conn.sadd(_CLIENT + client, key)
-        self.conn.expire(_CLIENT + client, max(1, round(lim.timeout + lim.abandon_after)))
+            result_ttl=max(1, round(lim.result_ttl)), failure_ttl=max(1, round(lim.result_ttl)),
+            at_front=urgent)
+        if not urgent:
+            # A short urgent job (the page's first answer) rides along with the
+            # full run it belongs to: it does not take one of the client's places.
+            self.conn.sadd(_CLIENT + client, key)
+            self.conn.expire(_CLIENT + client, max(1, round(lim.timeout + lim.abandon_after)))
         return self._view(job)
 
     def get(self, job_id: str) -> JobView | None:

@@ -65,6 +65,7 @@ def _lower_priority() -> None:
 class _Entry:
     id: str
     client: str
+    urgent: bool = False
     future: Future[Any] | None = None
     state: str = QUEUED
     progress: str | None = None
@@ -84,6 +85,9 @@ class ThreadQueue:
         self.limits = limits or Limits()
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers),
                                         thread_name_prefix="locator-job")
+        # Urgent jobs (short, with someone waiting) get their own thread at
+        # normal priority, so a long run in the pool does not hold them up.
+        self._urgent = ThreadPoolExecutor(max_workers=1, thread_name_prefix="locator-job-urgent")
         self._jobs: dict[str, _Entry] = {}
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
@@ -114,14 +118,17 @@ class ThreadQueue:
             msg = (f"the planner is busy ({len(active)} jobs waiting or running); "
                    f"retry in {wait} s")
             raise QueueFull(msg, retry_after=wait)
-        mine = sum(1 for e in active if e.client == client)
+        # A short urgent job (the page's first answer) rides along with the full
+        # run it belongs to: it does not take one of the client's places.
+        mine = sum(1 for e in active if e.client == client and not e.urgent)
         if mine >= self.limits.per_client:
             msg = (f"you already have {mine} planning jobs waiting or running; "
                    f"collect them first or retry in {wait} s")
             raise QueueFull(msg, retry_after=wait)
 
     # -- the protocol ---------------------------------------------------------------------
-    def submit(self, key: str, fn: Task, kwargs: dict[str, Any], *, client: str) -> JobView:
+    def submit(self, key: str, fn: Task, kwargs: dict[str, Any], *, client: str,
+               urgent: bool = False) -> JobView:
         now = time.monotonic()
         with self._lock:
             self._sweep(now)
@@ -130,12 +137,13 @@ class ThreadQueue:
                 e.seen = now
                 return e.view()
             self._room(client)
-            e = _Entry(key, client)
+            e = _Entry(key, client, urgent)
             self._jobs[key] = e
-            e.future = self._pool.submit(self._run, e, fn, kwargs)
+            pool = self._urgent if urgent else self._pool
+            e.future = pool.submit(self._run, e, fn, kwargs, urgent)
             return e.view()
 
-    def _run(self, e: _Entry, fn: Task, kwargs: dict[str, Any]) -> Any:
+    def _run(self, e: _Entry, fn: Task, kwargs: dict[str, Any], urgent: bool = False) -> Any:
         def progress(step: str) -> None:
             with self._lock:
                 e.progress = step
@@ -144,7 +152,8 @@ class ThreadQueue:
             if e.stop.is_set():
                 raise Cancelled(e.id)
 
-        _lower_priority()
+        if not urgent:
+            _lower_priority()
         with self._lock:
             if e.stop.is_set():
                 self._finish(e, CANCELLED, cancelled_error())
@@ -215,3 +224,4 @@ class ThreadQueue:
                 e.stop.set()
         with contextlib.suppress(RuntimeError):
             self._pool.shutdown(wait=False, cancel_futures=True)
+            self._urgent.shutdown(wait=False, cancel_futures=True)

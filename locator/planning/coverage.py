@@ -225,7 +225,10 @@ def region_frame(cov: Coverage, *, by: str = "county") -> gpd.GeoDataFrame:
     tab = table(cov, by=by)
     reg = cov.grid.regions
     if by == "county":
-        geom = reg.geometry.to_crs("EPSG:4326").to_numpy()
+        # The same for every run on this grid: projected once and kept with it.
+        geom = cov.grid.cache.get("county_wgs84")
+        if geom is None:
+            geom = cov.grid.cache["county_wgs84"] = reg.geometry.to_crs("EPSG:4326").to_numpy()
     elif by == "city":
         dissolved = reg.dissolve(by="city_adcode").to_crs("EPSG:4326")
         geom = dissolved.loc[tab["city_adcode"]].geometry.to_numpy()
@@ -264,14 +267,24 @@ def gaps(cov: Coverage, *, top: int = 50, block: float | None = None) -> gpd.Geo
     rows, cc = g.rows_cols()
     bid = (rows[pos] // k) * (g.nx // k + 1) + cc[pos] // k
     dist = np.minimum(cov.distance[pos], 1e9)
-    f = pd.DataFrame({"block": bid, "region": g.region[pos], "w": w[pos], "d": dist,
-                      "one": 1.0})
-    agg = f.groupby("block").agg(cells=("one", "sum"), demand=("w", "sum"),
-                                 mean_d=("d", "mean"), max_d=("d", "max"))
-    by_reg = f.groupby(["block", "region"])["one"].sum().reset_index()
-    main = by_reg.sort_values(["block", "one"], ascending=[True, False]).drop_duplicates("block")
-    agg["region"] = main.set_index("block")["region"]
-    agg = agg.sort_values(["demand", "cells", "mean_d"], ascending=False).head(top)
+    blocks, inv = np.unique(bid, return_inverse=True)
+    cells = np.bincount(inv).astype(float)
+    dem = np.bincount(inv, weights=w[pos])
+    mean_d = np.bincount(inv, weights=dist) / cells
+    by_block = np.argsort(inv, kind="stable")
+    max_d = np.maximum.reduceat(dist[by_block], np.r_[0, np.cumsum(cells[:-1])].astype(np.int64))
+    # Each square is labelled with the region holding most of its gap cells
+    # (the lowest region row on a tie).
+    n_reg = len(g.regions)
+    pair, pair_n = np.unique(inv.astype(np.int64) * n_reg + g.region[pos], return_counts=True)
+    pb, pr = np.divmod(pair, n_reg)
+    best = np.lexsort((pr, -pair_n, pb))
+    head = best[np.r_[True, pb[best][1:] != pb[best][:-1]]]
+    region_of = pr[head]
+    rank = np.lexsort((-mean_d, -cells, -dem))[:top]
+    agg = pd.DataFrame({"cells": cells[rank], "demand": dem[rank], "mean_d": mean_d[rank],
+                        "max_d": max_d[rank], "region": region_of[rank]},
+                       index=blocks[rank])
     brow, bcol = np.divmod(agg.index.to_numpy(), g.nx // k + 1)
     x0 = g.x0 + bcol * k * g.cell
     y1 = g.y1 - brow * k * g.cell

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
@@ -84,6 +84,9 @@ class Grid:
     region: np.ndarray
     x: np.ndarray = field(repr=False)
     y: np.ndarray = field(repr=False)
+    # Work derived from the grid alone (demand layers read onto it, lookups);
+    # it lives and dies with the grid, which is itself cached per cell size.
+    cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def __len__(self) -> int:
         return len(self.flat)
@@ -100,8 +103,11 @@ class Grid:
 
     def position(self) -> np.ndarray:
         """Raster-sized lookup from flat index to cell position (``-1`` outside)."""
-        pos = np.full(self.nx * self.ny, -1, dtype=np.int64)
-        pos[self.flat] = np.arange(len(self.flat))
+        pos = self.cache.get("position")
+        if pos is None:
+            pos = np.full(self.nx * self.ny, -1, dtype=np.int64)
+            pos[self.flat] = np.arange(len(self.flat))
+            self.cache["position"] = pos
         return pos
 
     def locate(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:

@@ -50,9 +50,12 @@ def settings(cfg: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def plan(*, params: dict[str, Any], version: str, path: str, cfg: dict[str, Any],
-         progress: Callable[[str], None]) -> runs.Plan:
-    """Run the plan ``params`` describes on dataset ``version`` (read from ``path``)."""
+         progress: Callable[[str], None], first: bool = False) -> runs.Plan:
+    """Run the plan ``params`` describes on dataset ``version`` (read from ``path``).
+
+    ``first`` asks for the fast first answer of :func:`locator.planning.runs.run`.
+    """
     p = runs.PlanParams(**{**params, "kinds": tuple(params["kinds"])})
-    out = runs.run(p, _dataset(version, path), cfg, progress=progress)
+    out = runs.run(p, _dataset(version, path), cfg, progress=progress, first=first)
     # The grid-sized coverage arrays are only for the command line; results are kept a while.
     return dataclasses.replace(out, cov=None)

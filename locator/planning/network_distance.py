@@ -197,6 +197,19 @@ def network_path(cfg: Mapping[str, Any]) -> Path | None:
     return graphs.latest(Path(str(cfg.get("DATA_DIR", "var"))) / "networks")
 
 
+def network_key(cfg: Mapping[str, Any]) -> str:
+    """Which graph a run would use, without loading it: path, size and change time.
+
+    Empty when no graph is configured. Part of the planner's job key, so a
+    newly built graph is never answered from plans made on the old one.
+    """
+    p = network_path(cfg)
+    if p is None:
+        return ""
+    st = p.stat()
+    return f"{p.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+
+
 def load(cfg: Mapping[str, Any]) -> Network | None:
     """The configured network, loaded once per file; ``None`` when there is none."""
     p = network_path(cfg)

@@ -7,10 +7,12 @@ parsed here once (:func:`parse`) so every entry point validates alike.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +24,7 @@ from scipy.spatial import cKDTree
 
 from locator.domain import params, presets, schema
 from locator.errors import LocatorError, invalid
-from locator.planning import coverage, demand, grid, network_distance, siting
+from locator.planning import coverage, demand, grid, lattice, network_distance, reuse, siting
 from locator.stations import filters
 from locator.stations.dataset import Dataset
 
@@ -30,6 +32,16 @@ REPORT_FIGURES = {"rest_station": 11_500, "reading_room": 2_109}
 NONE_LAYER = "none"
 POPULATION_LAYER = "population"
 Progress = Callable[[str], None]
+# The stages a run reports, in order; a progress bar moves by them.
+STAGES = ("grid", "demand", "coverage", "suggest", "matrix", "greedy", "swap", "bound", "lp",
+          "milp")
+
+
+def stage_percent(step: str | None) -> int:
+    """How far along a run reporting ``step`` is, 0-100 (0 before its first stage)."""
+    if step not in STAGES:
+        return 0
+    return round(100 * (STAGES.index(step) + 1) / (len(STAGES) + 1))
 
 
 @dataclass(frozen=True)
@@ -84,7 +96,7 @@ def parse(args: Mapping[str, Any], cfg: Mapping[str, Any], *, with_n: bool) -> P
     preset_code = get("preset") or None
     preset = None
     if preset_code is not None:
-        params.choice("preset", preset_code, presets.PRESET_CODES, default="")
+        params.TABLE["preset"].parse(preset_code)
         preset = presets.BY_CODE[preset_code]
     kinds = params.kinds(getlist("kind"))
     if not kinds:
@@ -168,6 +180,8 @@ class Plan:
     headline: dict[str, Any]
     seconds: dict[str, float] = field(default_factory=dict)
     cov: coverage.Coverage | None = field(default=None, repr=False)
+    # A fast first answer that a full run will replace (see :func:`run`).
+    provisional: bool = False
     # Rendered views of this plan (map parts per language and tiles), kept with the
     # plan so that a cached plan is not drawn again and the renders die with it.
     views: dict[tuple[str, ...], Any] = field(default_factory=dict, repr=False)
@@ -204,9 +218,26 @@ def _headline(ds: Dataset, g: grid.Grid) -> dict[str, Any]:
                         for c, row in by_city.iterrows()]}
 
 
+# One thread for a run's exact-area geometry, shared by all runs of this process.
+_SIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="locator-geometry")
+
+
+def _counties(cov: coverage.Coverage, exact: Future[np.ndarray] | None) -> gpd.GeoDataFrame:
+    """The county frame, with the exact covered area once its computation is in."""
+    if exact is not None:
+        cov = dataclasses.replace(cov, exact_km2=exact.result())
+    return coverage.region_frame(cov, by="county")
+
+
 def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
-        progress: Progress | None = None) -> Plan:
-    """Coverage, gaps and (when ``p.n > 0``) suggested sites for ``p`` on ``ds``."""
+        progress: Progress | None = None, first: bool = False) -> Plan:
+    """Coverage, gaps and (when ``p.n > 0``) suggested sites for ``p`` on ``ds``.
+
+    With ``first``, the run answers fast: siting gets ``SUGGEST_FIRST_SECONDS``
+    and covered area comes from the grid unless the exact area is already kept
+    for this dataset. The plan is then marked ``provisional`` when the full run
+    would report something different (area, or a gap above the target).
+    """
     say = progress or (lambda _s: None)
     secs: dict[str, float] = {}
     t = time.perf_counter()
@@ -214,17 +245,36 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
     g = grid.henan(str(cfg["BOUNDARIES_DIR"]), float(cfg["GRID_CELL_M"]))
     layers = demand_layers(cfg)
     dem = None
+    dem_key = ""
     if p.demand != NONE_LAYER:
         say("demand")
         path = layers.get(p.demand, Path(p.demand))
-        dem = demand.load(g, path)
+        dem = reuse.demand_on(g, path)
+        dem_key = reuse.file_key(path)
     secs["inputs"] = time.perf_counter() - t
     say("coverage")
     t = time.perf_counter()
     sx, sy = coverage.station_xy(ds, p.kinds)
     net = network_distance.load(cfg) if p.distance == "network" else None
-    cov = coverage.compute(g, sx, sy, radius=p.radius, detour=p.detour, demand=dem,
-                           area=str(cfg["COVERAGE_AREA"]), network=net)
+    # Distances and demand do not depend on how area is measured: kept once, and
+    # the exact covered area (by station set and reach only) is kept beside them.
+    cov_key = reuse.key(kinds=p.kinds, radius=p.radius, detour=p.detour, demand=dem_key,
+                        distance=p.distance, cell=g.cell, grid=id(g),
+                        network=net.version if net is not None else "")
+    cov = reuse.kept(ds, "coverage", cov_key, lambda: coverage.compute(
+        g, sx, sy, radius=p.radius, detour=p.detour, demand=dem, area="grid", network=net))
+    pending = False
+    exact: Future[np.ndarray] | None = None
+    if str(cfg["COVERAGE_AREA"]) == "exact" and net is None:
+        exact_key = reuse.key(kinds=p.kinds, reach=cov.reach, grid=id(g))
+        if first and not reuse.has(ds, "exact", exact_key):
+            pending = True  # the first answer counts covered area on the grid
+        else:
+            # Geometry work that releases the GIL: it runs beside the siting below
+            # and is joined before the first table needs it.
+            exact = _SIDE.submit(reuse.kept, ds, "exact", exact_key,
+                                 lambda: coverage.exact_covered_km2(g.regions.geometry, sx, sy,
+                                                                    cov.reach))
     secs["coverage"] = time.perf_counter() - t
     unit = "people" if dem is not None else "km2"
     w = dem.weights if dem is not None else np.full(len(g), g.cell_km2)
@@ -234,11 +284,11 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
     base_cov = float(w[cov.covered].sum())
     curve = [{"n": 0, "covered": base_cov, "share": base_cov / max(float(w.sum()), 1e-9)}]
     cert: dict[str, Any] = {}
-    counties = coverage.region_frame(cov, by="county")
     if p.n > 0:
         say("suggest")
         t = time.perf_counter()
         reach = cov.reach
+        on_grid = not p.candidates
         if p.candidates:
             clon, clat, names = read_candidates(p.candidates)
             cx, cy = grid.to_metric(clon, clat)
@@ -248,25 +298,50 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
             on = (rows % step == 0) & (cols % step == 0)
             cx, cy = g.x[on], g.y[on]
             names = [""] * len(cx)
-        dx, dy, dw = _aggregate(g, np.where(cov.covered, 0.0, w), max(g.cell, reach / 10))
-        cover = net.coverage_matrix if net is not None else siting.coverage_matrix
-        sol = siting.suggest(p.n, p.radius, (cx, cy), (dx, dy, dw), None, detour=cov.detour,
-                             time_limit=float(cfg["SUGGEST_TIME_LIMIT"]),
-                             target_gap=float(cfg.get("SUGGEST_TARGET_GAP", 0.0)),
-                             progress=say, cover=cover)
+        block = max(g.cell, reach / 10)
+        on_grid = on_grid and int(block // g.cell) == 1 and net is None
+
+        def build() -> siting.Problem:
+            say("matrix")
+            dx, dy, dw = _aggregate(g, np.where(cov.covered, 0.0, w), block)
+            cover: Callable[..., Any]
+            if on_grid:
+                def cover(ddx: np.ndarray, ddy: np.ndarray, ccx: np.ndarray,
+                          ccy: np.ndarray, r: float) -> Any:
+                    # Demand and candidates are cell centres here: the stencil is exact.
+                    return lattice.matrix(g, g.locate(ddx, ddy), g.locate(ccx, ccy), r)
+
+
+            else:
+                cover = net.coverage_matrix if net is not None else siting.coverage_matrix
+            # Cells of one grid almost never share their candidate set: no merging.
+            return siting.reduce(p.radius, (cx, cy), (dx, dy, dw), detour=cov.detour,
+                                 cover=cover, merge=not on_grid)
+
+        prob_key = reuse.key(coverage=cov_key, candidates=reuse.file_key(p.candidates)
+                             if p.candidates else "")
+        prob = reuse.kept(ds, "problem", prob_key, build)
+        target = float(cfg.get("SUGGEST_TARGET_GAP", 0.0))
+        limit = float(cfg["SUGGEST_FIRST_SECONDS" if first else "SUGGEST_TIME_LIMIT"])
+        sol = siting.solve(prob, p.n, time_limit=limit, target_gap=target, progress=say)
+        pending = pending or (first and sol.gap > target)
         chosen_x, chosen_y = cx[sol.sites], cy[sol.sites]
         # Count on the fine grid what each site adds, in the order they were chosen.
-        first = np.full(len(g), len(sol.sites), dtype=np.int64)
+        first_site = np.full(len(g), len(sol.sites), dtype=np.int64)
         if net is not None:
             reached = net.coverage_matrix(g.x, g.y, chosen_x, chosen_y, reach)
+            hits = np.split(reached.indices, reached.indptr[1:-1])
+        elif on_grid:
+            reached = lattice.matrix(g, np.arange(len(g)), g.locate(chosen_x, chosen_y), reach)
             hits = np.split(reached.indices, reached.indptr[1:-1])
         else:
             tree = cKDTree(np.column_stack([g.x, g.y]))
             hits = tree.query_ball_point(np.column_stack([chosen_x, chosen_y]), r=reach)
         for k in range(len(sol.sites) - 1, -1, -1):
-            first[np.asarray(hits[k], dtype=np.int64)] = k
-        first[cov.covered] = len(sol.sites)
-        adds = np.bincount(first, weights=w, minlength=len(sol.sites) + 1)[:len(sol.sites)]
+            first_site[np.asarray(hits[k], dtype=np.int64)] = k
+        first_site[cov.covered] = len(sol.sites)
+        adds = np.bincount(first_site, weights=w,
+                           minlength=len(sol.sites) + 1)[:len(sol.sites)]
         cum = base_cov + np.cumsum(adds)
         curve += [{"n": k + 1, "covered": float(c), "share": float(c) / max(float(w.sum()),
                                                                               1e-9)}
@@ -283,10 +358,11 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
             "city": np.where(outside, "", reg["city"].astype(str)),
             "name": [names[i] for i in sol.sites]},
             geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-        after = np.bincount(g.region, weights=w * (first < len(sol.sites)),
+        after = np.bincount(g.region, weights=w * (first_site < len(sol.sites)),
                             minlength=len(g.regions))
         base_w = np.bincount(g.region, weights=w, minlength=len(g.regions))
         cov_w = np.bincount(g.region, weights=w * cov.covered, minlength=len(g.regions))
+        counties = _counties(cov, exact)
         counties["share_after"] = np.divide(cov_w + after, base_w, out=np.full(len(base_w),
                                             np.nan), where=base_w > 0)
         cert = {"objective": sol.objective, "bound": sol.bound, "gap": sol.gap,
@@ -294,10 +370,14 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
                 "lagrangian_bound": sol.lagrangian_bound,
                 "greedy_objective": sol.greedy_objective, "swaps": sol.swaps,
                 "status": sol.status, "candidates": len(cx),
-                "demand_points": len(dx), "reduced_rows": sol.reduced_rows,
+                "demand_points": prob.demand_points, "reduced_rows": sol.reduced_rows,
                 "reduced_cols": sol.reduced_cols,
                 "seconds": {k: round(v, 3) for k, v in sol.seconds.items()}}
         secs["suggest"] = time.perf_counter() - t
+    else:
+        counties = _counties(cov, exact)
+    if exact is not None:
+        cov = dataclasses.replace(cov, exact_km2=exact.result())
     prov = coverage.table(cov, by="province").iloc[0].to_dict()
     prov["distance"] = cov.distance_kind
     prov["network_version"] = cov.network_version
@@ -305,4 +385,4 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
                 cities=coverage.table(cov, by="city"),
                 province={str(k): (v.item() if hasattr(v, "item") else v) for k, v in prov.items()},
                 gaps=coverage.gaps(cov), suggestions=sites, curve=curve, certificate=cert,
-                headline=_headline(ds, g), seconds=secs, cov=cov)
+                headline=_headline(ds, g), seconds=secs, cov=cov, provisional=pending)

@@ -4,9 +4,9 @@
 covered by existing stations. It works on a sparse 0/1 coverage matrix
 (demand rows x candidate columns, built with a k-d tree) and runs, in order:
 
-1. **lazy greedy** – a priority queue of possibly stale gains; a popped gain is
-   recomputed and accepted only if it still beats the next one (coverage is
-   submodular, so stale gains are upper bounds);
+1. **greedy** – the candidate adding the most uncovered demand, ``n`` times,
+   with all gains kept in one array and updated where rows became covered
+   (:mod:`locator.planning.heuristics`);
 2. **swap local search** – replace a chosen site with the outside candidate
    that gains most while the exchange improves the objective;
 3. **bounds** – the Lagrangian dual of the covering constraints
@@ -16,7 +16,9 @@ covered by existing stations. It works on a sparse 0/1 coverage matrix
 
 The problem is reduced first: demand already covered, demand no candidate
 reaches and candidates that reach no remaining demand are dropped, and demand
-rows reached by exactly the same candidates are merged. Every answer carries a
+rows reached by exactly the same candidates are merged (:func:`reduce`). The
+reduced :class:`Problem` does not depend on ``n``, so a caller may keep it and
+solve it again for another number of sites. Every answer carries a
 certified upper bound: the least of the submodular bound ``f(S) + sum of the
 n largest gains given S`` (Nemhauser-Wolsey), the Lagrangian bound, the LP
 bound and HiGHS's MIP dual bound, so ``gap = (bound - objective) / bound`` is
@@ -25,7 +27,6 @@ always valid.
 
 from __future__ import annotations
 
-import heapq
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,7 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from locator.planning.bounds import highs_solve, lagrangian_bound, objective, submodular_bound
+from locator.planning.heuristics import fill, greedy, merge_rows, order, swap_search
 
 Progress = Callable[[str], None]
 # Above this many coverage pairs HiGHS rarely finishes the LP within seconds;
@@ -103,126 +105,74 @@ def coverage_matrix(dx: np.ndarray, dy: np.ndarray, cx: np.ndarray, cy: np.ndarr
     return a
 
 
-def lazy_greedy(a: sparse.csc_matrix, w: np.ndarray, p: int) -> tuple[list[int], list[float]]:
-    """Greedy maximal covering with lazily re-evaluated gains."""
-    indptr, indices = a.indptr, a.indices
-    covered = np.zeros(a.shape[0], dtype=bool)
-    gains0 = np.asarray(a.T @ w).ravel()
-    heap = [(-g, int(j)) for j, g in enumerate(gains0) if g > 0]
-    heapq.heapify(heap)
-    chosen: list[int] = []
-    gains: list[float] = []
-    while len(chosen) < p and heap:
-        _, j = heapq.heappop(heap)
-        rows = indices[indptr[j]:indptr[j + 1]]
-        g = float(w[rows][~covered[rows]].sum())
-        if g <= 0:
-            continue
-        if heap and g < -heap[0][0] * (1 - 1e-12):
-            heapq.heappush(heap, (-g, j))
-            continue
-        chosen.append(j)
-        gains.append(g)
-        covered[rows] = True
-    return chosen, gains
+@dataclass
+class Problem:
+    """A reduced covering problem: what :func:`solve` needs, for any number of sites.
+
+    ``a`` holds the demand rows still to cover (merged where their candidates
+    agree) and the useful candidate columns; ``columns`` maps each column back
+    to the index of its candidate.
+    """
+
+    a: sparse.csc_matrix
+    w: np.ndarray
+    columns: np.ndarray
+    already_covered: float
+    unreachable: float
+    total: float
+    demand_points: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    _csr: sparse.csr_matrix | None = field(default=None, repr=False)
+
+    @property
+    def csr(self) -> sparse.csr_matrix:
+        """The same matrix by rows, converted once and shared by every solve."""
+        if self._csr is None:
+            self._csr = self.a.tocsr()
+        return self._csr
 
 
-def _col_sums(csr: sparse.csr_matrix, rows: np.ndarray, w: np.ndarray, n_cols: int
-              ) -> np.ndarray:
-    """``A[rows].T @ w[rows]`` without building the sub-matrix."""
-    if len(rows) == 0:
-        return np.zeros(n_cols)
-    starts, ends = csr.indptr[rows], csr.indptr[rows + 1]
-    lens = ends - starts
-    idx = np.repeat(starts - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) + \
-        np.arange(lens.sum())
-    return np.bincount(csr.indices[idx], weights=np.repeat(w[rows], lens), minlength=n_cols)
+def reduce(radius: float, candidates: tuple[np.ndarray, np.ndarray],
+           demand: tuple[np.ndarray, np.ndarray, np.ndarray],
+           existing: tuple[np.ndarray, np.ndarray] | None = None, *,
+           detour: float = 1.0,
+           cover: Callable[..., sparse.csc_matrix] | None = None,
+           merge: bool = True) -> Problem:
+    """The coverage matrix of ``demand`` by ``candidates``, reduced (see the module text).
 
+    Parameters are those of :func:`suggest`; ``merge=False`` skips merging rows
+    (for demand known to have distinct candidate sets, such as grid cells).
+    """
+    t0 = time.perf_counter()
+    reach = radius / detour
+    dx, dy, w = (np.asarray(v, float) for v in demand)
+    cx, cy = (np.asarray(v, float) for v in candidates)
+    total = float(w.sum())
+    keep = w > 0
+    already = 0.0
+    if existing is not None and len(existing[0]):
+        from locator.planning.coverage import nearest_distance
 
-def swap_search(a: sparse.csc_matrix, w: np.ndarray, sites: list[int], *,
-                deadline: float) -> tuple[list[int], int]:
-    """First-improvement exchange: swap a chosen site for a better outside one."""
-    csr = a.tocsr()
-    n_c = a.shape[1]
-    indptr, indices = a.indptr, a.indices
-    cnt = np.zeros(a.shape[0], dtype=np.int32)
-    for j in sites:
-        cnt[indices[indptr[j]:indptr[j + 1]]] += 1
-    gain0 = _col_sums(csr, np.flatnonzero(cnt == 0), w, n_c)
-    chosen = np.zeros(n_c, dtype=bool)
-    chosen[sites] = True
-    sites = list(sites)
-    swaps = 0
-    improved = True
-    tol = 1e-9 * max(1.0, float(w.sum()))
-    while improved and time.perf_counter() < deadline:
-        improved = False
-        for k in range(len(sites)):
-            if time.perf_counter() >= deadline:
-                break
-            s = sites[k]
-            rows_s = indices[indptr[s]:indptr[s + 1]]
-            uniq = rows_s[cnt[rows_s] == 1]
-            loss = float(w[uniq].sum())
-            score = gain0 + _col_sums(csr, uniq, w, n_c)
-            score[chosen] = -np.inf
-            j = int(np.argmax(score))
-            if score[j] - loss <= tol:
-                continue
-            cnt[rows_s] -= 1
-            gain0 += _col_sums(csr, rows_s[cnt[rows_s] == 0], w, n_c)
-            rows_j = indices[indptr[j]:indptr[j + 1]]
-            cnt[rows_j] += 1
-            gain0 -= _col_sums(csr, rows_j[cnt[rows_j] == 1], w, n_c)
-            chosen[s], chosen[j] = False, True
-            sites[k] = j
-            swaps += 1
-            improved = True
-    return sites, swaps
-
-
-def merge_rows(a: sparse.csc_matrix, w: np.ndarray) -> tuple[sparse.csc_matrix, np.ndarray]:
-    """Merge demand rows reached by the same candidates (their weights add up)."""
-    csr = a.tocsr()
-    csr.sort_indices()
-    n = csr.shape[0]
-    if n == 0:
-        return a, w
-    rng = np.random.default_rng(12345)
-    h1 = rng.integers(1, 2**62, size=csr.shape[1], dtype=np.int64).astype(np.uint64)
-    h2 = rng.integers(1, 2**62, size=csr.shape[1], dtype=np.uint64)
-    row_of = np.repeat(np.arange(n), np.diff(csr.indptr))
-    k1 = np.zeros(n, dtype=np.uint64)
-    k2 = np.zeros(n, dtype=np.uint64)
-    # Sums of random 64-bit keys (wrapping) identify a column set; two keys
-    # and the length make a collision practically impossible.
-    np.add.at(k1, row_of, h1[csr.indices])
-    np.add.at(k2, row_of, h2[csr.indices] * np.uint64(3))
-    keys = np.column_stack([k1, k2, np.diff(csr.indptr).astype(np.uint64)])
-    _, first, inverse = np.unique(keys, axis=0, return_index=True, return_inverse=True)
-    merged_w = np.bincount(inverse.ravel(), weights=w, minlength=len(first))
-    return csr[first].tocsc(), merged_w
-
-
-def _fill(first: list[int], extra: list[int], p: int) -> list[int]:
-    """``first`` topped up to ``p`` distinct sites from ``extra``."""
-    out = list(dict.fromkeys(first))
-    for j in extra:
-        if len(out) >= p:
-            break
-        if j not in out:
-            out.append(j)
-    return out[:p]
-
-
-def _order(a: sparse.csc_matrix, w: np.ndarray, sites: list[int]) -> tuple[list[int],
-                                                                        list[float]]:
-    """Greedy order of a fixed set, so each prefix is the best staging of it."""
-    if not sites:
-        return [], []
-    order, gains = lazy_greedy(a[:, sites], w, len(sites))
-    rest = [k for k in range(len(sites)) if k not in set(order)]
-    return [sites[k] for k in order + rest], gains + [0.0] * len(rest)
+        near = nearest_distance(dx, dy, np.asarray(existing[0], float),
+                                np.asarray(existing[1], float)) <= reach
+        already = float(w[near & keep].sum())
+        keep &= ~near
+    rows = np.flatnonzero(keep)
+    a = (cover or coverage_matrix)(dx[rows], dy[rows], cx, cy, reach)
+    reachable = np.bincount(a.indices, minlength=a.shape[0]) > 0
+    unreachable = float(w[rows][~reachable].sum())
+    useful = np.flatnonzero(np.diff(a.indptr) > 0)
+    if not reachable.all() or len(useful) < a.shape[1]:
+        # Dropped rows and columns hold no entries: renumbering the rows and
+        # skipping empty columns is all it takes, without copying by fancy index.
+        renum = (np.cumsum(reachable) - 1).astype(a.indices.dtype)
+        a = sparse.csc_matrix((a.data, renum[a.indices], np.r_[0, a.indptr[useful + 1]]),
+                              shape=(int(reachable.sum()), len(useful)))
+    wr = w[rows][reachable]
+    if merge:
+        a, wr = merge_rows(a, wr)
+    return Problem(a, wr, useful, already, unreachable, total, len(dx),
+                   {"matrix": time.perf_counter() - t0})
 
 
 def suggest(n: int, radius: float, candidates: tuple[np.ndarray, np.ndarray],
@@ -261,43 +211,32 @@ def suggest(n: int, radius: float, candidates: tuple[np.ndarray, np.ndarray],
         Builds the coverage matrix from ``(dx, dy, cx, cy, reach)``; straight-line
         :func:`coverage_matrix` by default, network distances when given one.
     """
+    say = progress or (lambda _s: None)
+    t0 = time.perf_counter()
+    say("matrix")
+    prob = reduce(radius, candidates, demand, existing, detour=detour, cover=cover)
+    return solve(prob, n, time_limit=max(0.0, time_limit - (time.perf_counter() - t0)),
+                 exact=exact, target_gap=target_gap, progress=progress)
+
+
+def solve(prob: Problem, n: int, *, time_limit: float = 10.0, exact: bool = True,
+          target_gap: float = 0.0, progress: Progress | None = None) -> Suggestion:
+    """Choose ``n`` columns of a reduced problem (see :func:`suggest` for the options)."""
     t0 = time.perf_counter()
     deadline = t0 + time_limit
     say = progress or (lambda _s: None)
-    secs: dict[str, float] = {}
-    reach = radius / detour
-    dx, dy, w = (np.asarray(v, float) for v in demand)
-    cx, cy = (np.asarray(v, float) for v in candidates)
-    total = float(w.sum())
-    keep = w > 0
-    already = 0.0
-    if existing is not None and len(existing[0]):
-        from locator.planning.coverage import nearest_distance
-
-        near = nearest_distance(dx, dy, np.asarray(existing[0], float),
-                                np.asarray(existing[1], float)) <= reach
-        already = float(w[near & keep].sum())
-        keep &= ~near
-    rows = np.flatnonzero(keep)
-    say("matrix")
-    a = (cover or coverage_matrix)(dx[rows], dy[rows], cx, cy, reach)
-    reachable = np.diff(a.tocsr().indptr) > 0
-    unreachable = float(w[rows][~reachable].sum())
-    useful = np.flatnonzero(np.diff(a.indptr) > 0)
-    a = a[np.flatnonzero(reachable)][:, useful]
-    wr = w[rows][reachable]
-    a, wr = merge_rows(a, wr)
-    secs["matrix"] = time.perf_counter() - t0
+    secs = dict(prob.seconds)
+    a, wr, csr = prob.a, prob.w, prob.csr
     say("greedy")
     t = time.perf_counter()
     p = min(n, a.shape[1])
-    sites, _ = lazy_greedy(a, wr, p)
+    sites, _ = greedy(a, wr, p, csr=csr)
     greedy_obj = objective(a, wr, np.asarray(sites, dtype=np.int64))
     secs["greedy"] = time.perf_counter() - t
     say("swap")
     t = time.perf_counter()
     swap_deadline = t + max(0.2, (deadline - t) * 0.3) if exact else deadline
-    sites, swaps = swap_search(a, wr, sites, deadline=swap_deadline)
+    sites, swaps = swap_search(a, wr, sites, deadline=swap_deadline, csr=csr)
     obj = objective(a, wr, np.asarray(sites, dtype=np.int64))
     secs["swap"] = time.perf_counter() - t
     bound = submodular_bound(a, wr, sites, p) if p else 0.0
@@ -310,11 +249,12 @@ def suggest(n: int, radius: float, candidates: tuple[np.ndarray, np.ndarray],
         share = 0.4 if a.nnz <= MAX_LP_NNZ else 0.9
         lag, lag_sites = lagrangian_bound(a, wr, p, obj,
                                           deadline=t + max(0.2, (deadline - t) * share),
-                                          target_gap=target_gap)
+                                          target_gap=target_gap, csr=csr)
         bound = min(bound, lag)
         lag_bound = lag
         if lag_sites:
-            lag_sites, _ = swap_search(a, wr, lag_sites, deadline=time.perf_counter() + 0.5)
+            lag_sites, _ = swap_search(a, wr, lag_sites, deadline=time.perf_counter() + 0.5,
+                                       csr=csr)
             l_obj = objective(a, wr, np.asarray(lag_sites, dtype=np.int64))
             if l_obj > obj:
                 sites, obj = lag_sites, l_obj
@@ -335,8 +275,8 @@ def suggest(n: int, radius: float, candidates: tuple[np.ndarray, np.ndarray],
             if rounded:
                 r_obj = objective(a, wr, np.asarray(rounded, dtype=np.int64))
                 if r_obj < bound * (1 - 1e-6):
-                    rounded, _ = swap_search(a, wr, _fill(rounded, sites, p),
-                                             deadline=time.perf_counter() + 0.2)
+                    rounded, _ = swap_search(a, wr, fill(rounded, sites, p),
+                                             deadline=time.perf_counter() + 0.2, csr=csr)
                     r_obj = objective(a, wr, np.asarray(rounded, dtype=np.int64))
                 if r_obj > obj:
                     sites, obj = list(rounded), r_obj
@@ -354,12 +294,13 @@ def suggest(n: int, radius: float, candidates: tuple[np.ndarray, np.ndarray],
     bound = max(bound, obj)
     if status != "Optimal" and bound - obj <= 1e-6 * bound:
         status = "Optimal"
-    ordered, gains = _order(a, wr, sites)
+    ordered, gains = order(a, wr, sites)
     secs["total"] = time.perf_counter() - t0
     return Suggestion(
-        sites=useful[np.asarray(ordered, dtype=np.int64)], gains=np.asarray(gains),
+        sites=prob.columns[np.asarray(ordered, dtype=np.int64)], gains=np.asarray(gains),
         objective=obj, bound=bound, lp_bound=lp_bound, mip_bound=mip_bound,
         lagrangian_bound=lag_bound,
-        greedy_objective=greedy_obj, swaps=swaps, status=status, already_covered=already,
-        unreachable=unreachable, total=total, reduced_rows=a.shape[0],
+        greedy_objective=greedy_obj, swaps=swaps, status=status,
+        already_covered=prob.already_covered, unreachable=prob.unreachable, total=prob.total,
+        reduced_rows=a.shape[0],
         reduced_cols=a.shape[1], seconds=secs)

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from locator.domain import schema
+from locator.domain import params, schema
 from locator.errors import invalid, not_found
 from locator.stations import filters
 from locator.stations.columns import factorize
@@ -29,8 +29,8 @@ from locator.stations.dataset import STATUS_INDEX, Dataset
 from locator.stations.nearest import dataset_meta
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 10_000
+DEFAULT_LIMIT = params.OGC_DEFAULT_LIMIT
+MAX_LIMIT = params.OGC_MAX_LIMIT
 CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
@@ -219,7 +219,8 @@ def select(ds: Dataset, cid: str, q: ItemsQuery) -> np.ndarray:
                         amenity_mask=q.amenity_mask)
     if q.bbox is not None:
         x0, y0, x1, y1 = q.bbox
-        keep &= (ds.lon >= x0) & (ds.lon <= x1) & (ds.lat >= y0) & (ds.lat <= y1)
+        across = (ds.lon >= x0) & (ds.lon <= x1) if x0 <= x1 else (ds.lon >= x0) | (ds.lon <= x1)
+        keep &= across & (ds.lat >= y0) & (ds.lat <= y1)
     if q.county_adcodes:
         codes = _adcodes(ds)
         # A city code (ending in 00) stands for every county of that city.
@@ -320,9 +321,9 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
         raise invalid("bbox", "bbox must be finite numbers")
     if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
         raise invalid("bbox", "bbox must lie within -180..180 longitude, -90..90 latitude")
-    if y0 > y1 or x0 > x1:
-        raise invalid("bbox", "bbox minimum must not exceed maximum")
-    return (x0, y0, x1, y1)
+    # A west edge east of the east edge crosses the antimeridian, as the standard says;
+    # the latitudes may come in either order.
+    return (x0, min(y0, y1), x1, max(y0, y1))
 
 
 def parse_day(field: str, raw: str) -> date:
@@ -336,7 +337,10 @@ def parse_day(field: str, raw: str) -> date:
         raise invalid(field, f"{field} must be an RFC 3339 date or date-time such as "
                              f"2026-01-31 or 2026-01-31T08:00:00Z, got {raw!r}") from None
     if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(UTC)
+        try:
+            stamp = stamp.astimezone(UTC)
+        except OverflowError:  # an offset that moves the first day of year 1 back
+            return date.min
     return stamp.date()
 
 
@@ -346,12 +350,9 @@ def parse_datetime(raw: str) -> tuple[date | None, date | None]:
         day = parse_day("datetime", raw)
         return (day, day)
     start_s, _, end_s = raw.partition("/")
+    # Both ends open restricts nothing; a start after the end matches no station.
     start = None if start_s in ("", "..") else parse_day("datetime", start_s)
     end = None if end_s in ("", "..") else parse_day("datetime", end_s)
-    if start is None and end is None:
-        raise invalid("datetime", "datetime interval needs at least one end")
-    if start is not None and end is not None and start > end:
-        raise invalid("datetime", "datetime interval starts after it ends")
     return (start, end)
 
 

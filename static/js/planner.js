@@ -3,11 +3,19 @@
 (function () {
   "use strict";
   var status = document.getElementById("plan-status");
-  if (status && status.dataset.poll) {
+  var url = status && (status.dataset.poll || status.dataset.refine);
+  if (url) {
+    var bar = document.getElementById("plan-progress");
     var poll = function () {
-      fetch(status.dataset.poll, {headers: {Accept: "application/json"}})
+      fetch(url, {headers: {Accept: "application/json"}})
         .then(function (r) {
-          if (r.status === 202) { setTimeout(poll, 1000); return; }
+          if (r.status === 202) {
+            r.json().then(function (j) {
+              if (bar && typeof j.percent === "number") { bar.value = j.percent; bar.textContent = j.percent + "%"; }
+            }).catch(function () {});
+            setTimeout(poll, 1000);
+            return;
+          }
           window.location.reload();
         })
         .catch(function () { setTimeout(poll, 3000); });

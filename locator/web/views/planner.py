@@ -30,7 +30,7 @@ from locator.domain.planner_text import STRINGS
 from locator.errors import LocatorError, not_found
 from locator.jobs.base import DONE, JobQueue, JobView, Limits, QueueFull
 from locator.jobs.threads import ThreadQueue
-from locator.planning import job, render, reports, runs, sheets
+from locator.planning import job, network_distance, render, reports, runs, sheets
 from locator.web import state
 
 bp = Blueprint("planner", __name__)
@@ -61,13 +61,43 @@ def jobs() -> JobQueue:
     return cast(JobQueue, ext["locator.jobs"])
 
 
-def _start(p: runs.PlanParams) -> JobView:
+def _job_key(p: runs.PlanParams) -> str:
+    """Parameters, dataset version and, for network distance, the graph in use."""
+    version = state.current().version
+    if p.distance == "network":
+        version += "|" + network_distance.network_key(current_app.config)
+    return p.key(version)
+
+
+def _start(p: runs.PlanParams, *, first: bool = False) -> JobView:
     ds = state.current()
     job.remember(ds)
-    kwargs = {"params": dataclasses.asdict(p), "version": ds.version,
-              "path": str(ds.path), "cfg": job.settings(current_app.config)}
-    return jobs().submit(p.key(ds.version), job.plan, kwargs,
-                         client=request.remote_addr or "unknown")
+    kwargs: dict[str, Any] = {"params": dataclasses.asdict(p), "version": ds.version,
+                              "path": str(ds.path), "cfg": job.settings(current_app.config)}
+    key = _job_key(p)
+    if first:
+        kwargs["first"] = True
+        key += "-first"
+    return jobs().submit(key, job.plan, kwargs, client=request.remote_addr or "unknown",
+                         urgent=first)
+
+
+def _page_views(p: runs.PlanParams) -> tuple[JobView, JobView | None]:
+    """The full run and, while it is not done, the fast first answer shown meanwhile.
+
+    The first answer is an urgent job, so it runs at once beside the full run;
+    once the full run is done it is shown alone.
+    """
+    known = jobs().get(_job_key(p))
+    if known is not None and known.final:
+        return known, None
+    quick = _start(p, first=True)
+    full = _start(p)
+    quick = _wait(quick, PAGE_WAIT_S)
+    full = _wait(full, 0)
+    if full.final or quick.error is not None:
+        return full, None
+    return full, quick
 
 
 def _wait(view: JobView, wait: float) -> JobView:
@@ -84,7 +114,7 @@ def _job_answer(view: JobView, *, wait: float) -> ResponseReturnValue:
     if view.state != DONE:
         poll = url_for("planner.job", job_id=view.id)
         resp = jsonify({"job": view.id, "state": view.state, "progress": view.progress,
-                        "poll": poll})
+                        "percent": runs.stage_percent(view.progress), "poll": poll})
         resp.status_code = 202
         resp.headers["Location"] = poll
         resp.headers["Retry-After"] = "1"
@@ -127,7 +157,7 @@ def queue_full(exc: QueueFull) -> ResponseReturnValue:
 
 @bp.get("/api/v1/presets")
 def api_presets() -> ResponseReturnValue:
-    lang = i18n.pick(request.args.get("lang"), current_app.config["DEFAULT_LANG"])
+    lang = params.lang(request.args.get("lang"), default=current_app.config["DEFAULT_LANG"])
     return jsonify({"presets": presets.describe(current_app.config, lang),
                     "demand_layers": [runs.NONE_LAYER,
                                       *runs.demand_layers(current_app.config)]})
@@ -142,6 +172,7 @@ def page() -> ResponseReturnValue:
     a = request.args
     lang = i18n.pick(a.get("lang"), current_app.config["DEFAULT_LANG"])
     try:
+        params.lang(a.get("lang"), default=lang)
         p = runs.parse(a, current_app.config, with_n=False)
     except LocatorError as exc:
         return _bad_form(exc, lang)
@@ -149,14 +180,28 @@ def page() -> ResponseReturnValue:
         # A first visit shows a small plan; n=0 asks for coverage alone.
         p = runs.PlanParams(**{**p.__dict__, "n": PAGE_DEFAULT_N})
     ds = state.current()
-    view = _wait(_start(p), PAGE_WAIT_S)
+    view, quick = _page_views(p)
     query = effective_query(p)
     ctx: dict[str, Any] = {"lang": lang, "strings": STRINGS[lang], "demo": ds.demo,
                            "p": p, "form": render.form(current_app.config, lang),
                            "job": view, "query": query,
                            "other_lang": "en" if lang == "zh" else "zh"}
+    if quick is not None and quick.state == DONE:
+        plan = jobs().result(quick.id)
+        if plan.provisional:
+            # Shown now; the page reloads itself once the full run has finished.
+            ctx["refine"] = url_for("planner.job", job_id=view.id)
+            ctx["percent"] = runs.stage_percent(view.progress)
+        ctx.update(result_context(plan, lang))
+        return render_template("planner.html", **ctx)
+    if quick is not None:
+        # Not even the first answer yet: the page reloads as soon as it is in.
+        ctx["poll"] = url_for("planner.job", job_id=quick.id)
+        ctx["percent"] = runs.stage_percent(quick.progress)
+        return render_template("planner.html", **ctx)
     if not view.final:
         ctx["poll"] = url_for("planner.job", job_id=view.id)
+        ctx["percent"] = runs.stage_percent(view.progress)
         return render_template("planner.html", **ctx)
     if view.error is not None:
         if isinstance(view.error, LocatorError) and view.error.status < 500:
@@ -188,10 +233,12 @@ def result_context(plan: runs.Plan, lang: str) -> dict[str, Any]:
 @bp.get("/planner/download/<what>.<fmt>")
 def download(what: str, fmt: str) -> ResponseReturnValue:
     """A table of the plan: CSV/XLSX for people (headers in ``lang``), GIS formats as data."""
-    params.choice("format", fmt, (*reports.FORMATS, "xlsx"), default="")
-    params.choice("table", what, (*reports.TABLES, "all") if fmt == "xlsx" else reports.TABLES,
-                  default="")
-    lang = i18n.pick(request.args.get("lang"), current_app.config["DEFAULT_LANG"])
+    # The table and format name the file, so an unknown one is a missing file.
+    if fmt not in (*reports.FORMATS, "xlsx"):
+        raise not_found(f"no download format {fmt!r}", "fmt")
+    if what not in ((*reports.TABLES, "all") if fmt == "xlsx" else reports.TABLES):
+        raise not_found(f"no table {what!r} as {fmt}", "what")
+    lang = params.lang(request.args.get("lang"), default=current_app.config["DEFAULT_LANG"])
     p = runs.parse(request.args, current_app.config, with_n=False)
     view = _wait(_start(p), PAGE_WAIT_S)
     if view.state != DONE:
