@@ -64,7 +64,7 @@ def test_an_edit_needs_if_match_and_a_stale_one_is_refused(staff_cfg, demo):
     assert body["current"]["phone"] == "0371-1234567" and body["etag"] == ok.headers["ETag"]
     no_csrf = c.patch(f"/api/v1/admin/stations/{sid}", json={"phone": "1"},
                       headers={"If-Match": ok.headers["ETag"]})
-    assert no_csrf.status_code == 400
+    assert no_csrf.status_code == 403 and no_csrf.get_json()["code"] == "csrf_failed"
     # The live version holds the edit, its audit entry shows in the history.
     live = base.open_source(app.config).frame()
     row = live[live["id"] == sid].iloc[0]
