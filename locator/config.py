@@ -104,7 +104,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REQUEST_TIMEOUT", 30, int,
             "Seconds gunicorn lets one request run before the worker is restarted."),
     Setting("MAX_HEADER_BYTES", 16384, int,
-            "Largest request head (request line plus headers) in bytes; larger gets 431."),
+            "Largest request head (request line plus headers) in bytes: a longer request line "
+            "gets 414, a longer head 431, both as JSON errors."),
     Setting("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"], _str_list,
             "Host names (with optional :port) that links may be built from when PUBLIC_URL is "
             "empty, comma-separated; a request naming another Host gets links on the first "
