@@ -15,7 +15,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import folium
@@ -23,6 +22,7 @@ import xstatic.pkg.leaflet as xs_leaflet
 import xstatic.pkg.leaflet_markercluster as xs_cluster
 from branca.element import Figure
 
+from locator import memo
 from locator.geo import datum
 
 
@@ -111,7 +111,7 @@ def build_map(
     return m
 
 
-@lru_cache(maxsize=64)
+@memo.cached
 def shell_parts(tiles: str, center: tuple[float, float], zoom: int, key: str,
                 vendor_prefix: str) -> dict[str, Any]:
     """Rendered parts of an empty map, cached per configuration.
