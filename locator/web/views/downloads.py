@@ -40,6 +40,9 @@ def _download(fmt: str) -> Response:
             body_stream = make(frame, crs)
         else:
             body = b"".join(make(frame, crs))
+            # Bodies of a replaced version are never asked for again: drop them first.
+            memo.store().discard(lambda k: isinstance(k, tuple) and k[0] == "downloads"
+                                 and k[1] != ds.version)
             memo.store().put(key, body)
     resp = Response(body if body is not None else body_stream, mimetype=mimetype)
     if fmt == "csv":
