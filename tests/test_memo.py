@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import geopandas as gpd
 import numpy as np
 import pytest
@@ -10,6 +13,7 @@ import shapely
 from locator import config, create_app, memo
 from locator.geo import regions
 from locator.planning import grid
+from locator.stations import dataset
 
 BOUNDARIES = config.ROOT / "data" / "boundaries"
 MB = 1 << 20
@@ -108,3 +112,16 @@ def test_real_caches_stay_within_a_small_budget(budget):
 def test_the_setting_sets_the_budget(budget, small_path):
     create_app({"TESTING": True, "DATA_PATH": str(small_path), "CACHE_MB": 3})
     assert memo.STORE.budget == 3 * MB
+
+
+def test_a_replaced_version_is_freed_after_planner_jobs_used_it(tmp_path, small_path):
+    app = create_app({"TESTING": True, "DATA_PATH": str(small_path), "JOBS_MAX_WAIT": 30,
+                      "DATA_DIR": str(tmp_path / "none"), "RATE_LIMIT_ENABLED": False})
+    client = app.test_client()
+    store = app.extensions["locator.store"]
+    r = client.get("/api/v1/coverage?radius=1000&wait=30")
+    assert r.status_code == 200
+    old = weakref.ref(store.current)
+    store.swap(dataset.Dataset(store.current.frame.copy(), "v2", store.current.path))
+    gc.collect()
+    assert old() is None
