@@ -1,21 +1,27 @@
-"""One fixture, ``backend``, over both station sources.
+"""One fixture, ``backend``, over both station sources, and the session's cluster.
 
 ``files`` is a fresh ``DATA_DIR`` in the test's tmp dir; ``postgis`` is a fresh
 database (copied from the PostGIS-enabled ``locator`` template) on the
-session's throwaway cluster from :func:`tests.servers.postgres_server`. Both
-set the environment the CLI reads, so a test drives ``locator`` as a user would.
+session's one throwaway cluster, ``pg_cluster``, which the write-path tests
+share (:mod:`tests.staff`). Both set the environment the CLI reads, so a test
+drives ``locator`` as a user would. Apps made with :meth:`Backend.app` are
+closed at teardown, so no watcher outlives its test.
 """
 
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import pytest
+from flask import Flask
 
+from locator import create_app
 from locator.storage import base
+from locator.web import state
 from tests.servers import Postgres, postgres_server
 
 _count = itertools.count()
@@ -27,6 +33,15 @@ class Backend:
     source: base.StationSource
     root: Path
     url: str = ""
+    apps: list[Flask] = field(default_factory=list)
+
+    def app(self, **extra: Any) -> Flask:
+        """An app on this backend, closed (watcher stopped) when the test ends."""
+        made = create_app({"TESTING": True, "DATA_DIR": str(self.root),
+                           "DATA_PATH": str(self.root.parent / "none.gpkg"),
+                           "DATABASE_URL": self.url, "DATABASE_TIMEOUT": 3.0, **extra})
+        self.apps.append(made)
+        return made
 
     @property
     def reports(self) -> Path:
@@ -51,10 +66,20 @@ def pg_cluster():
         yield pg
 
 
-def fresh_database(pg: Postgres) -> str:
+def fresh_database(pg: Postgres, scheme: str = "postgresql+psycopg") -> str:
+    """A new, empty PostGIS-enabled database on ``pg``; its URL."""
     name = f"t{next(_count)}"
     pg.psql(f"CREATE DATABASE {name} TEMPLATE locator", db="postgres")
-    return pg.url.rsplit("/", 1)[0] + "/" + name
+    return f"{scheme}://postgres@127.0.0.1:{pg.port}/{name}"
+
+
+@pytest.fixture
+def closing():
+    """``closing(app)`` registers an app whose watcher and connections end with the test."""
+    apps: list[Flask] = []
+    yield lambda app: apps.append(app) or app
+    for app in apps:
+        state.close(app)
 
 
 @pytest.fixture(params=["files", "postgis"])
@@ -72,6 +97,8 @@ def backend(request, tmp_path, monkeypatch):
               "DATABASE_URL": url, "DATABASE_TIMEOUT": 3.0}
     b = Backend(request.param, base.open_source(config), root, url)
     yield b
+    for app in b.apps:
+        state.close(app)
     close = getattr(b.source, "close", None)
     if close is not None:
         close()

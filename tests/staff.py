@@ -1,4 +1,8 @@
-"""Fixtures and helpers of the write-path tests: both databases, an HTTPS test client."""
+"""Fixtures and helpers of the write-path tests: both databases, an HTTPS test client.
+
+The PostgreSQL side is a fresh database on the session's one cluster
+(``pg_cluster`` of :mod:`tests.backends`).
+"""
 
 from __future__ import annotations
 
@@ -7,27 +11,19 @@ import re
 import pytest
 
 from locator import create_app
-from tests.servers import postgres_server
+from tests.backends import fresh_database
 
 PASSWORD = "gongHui-2026-驿站"
-
-
-@pytest.fixture(scope="module")
-def pg():
-    with postgres_server() as server:
-        if server is None:
-            pytest.skip("PostgreSQL is not installed; `make test` installs it")
-        yield server
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def staff_cfg(request, tmp_path):
     url = ""
     if request.param == "postgresql":
-        server = request.getfixturevalue("pg")
-        name = f"t{abs(hash(tmp_path)) % 10**9}"
-        server.psql(f"CREATE DATABASE {name}", db="postgres")
-        url = f"postgresql://postgres@127.0.0.1:{server.port}/{name}"
+        server = request.getfixturevalue("pg_cluster")
+        if server is None:
+            pytest.skip("PostgreSQL is not installed; `make test` installs it")
+        url = fresh_database(server, scheme="postgresql")
     return {"DATA_DIR": str(tmp_path / "var"), "DATABASE_URL": url,
             "DATA_RELOAD_SECONDS": 0}
 

@@ -108,9 +108,12 @@ def test_viewport_points_and_clusters(client):
     big = client.get("/api/v1/stations?bbox=110,31,117,37&limit=100").get_json()
     assert big["clustered"] is True
     assert sum(f["properties"]["count"] for f in big["features"]) == big["numberMatched"]
-    for bad in ("1,2,3", "113,35,112,34", "a,b,c,d", ""):
+    for bad in ("1,2,3", "a,b,c,d", "113,35,200,36", ""):
         r = client.get(f"/api/v1/stations?bbox={bad}")
         assert r.status_code == 400 and r.get_json()["field"] == "bbox"
+    # Two opposite corners name one box, whichever comes first.
+    swapped = client.get("/api/v1/stations?bbox=113.68,34.77,113.65,34.74").get_json()
+    assert swapped["features"] == small["features"]
 
 
 def test_convert_endpoint(client):

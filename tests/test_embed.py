@@ -104,7 +104,6 @@ def test_canonical_query_round_trips():
 
 @pytest.mark.parametrize(("query", "field"), [
     ("kind=castle", "kind"), ("amenity=pool", "amenity"), ("region=4101", "region"),
-    ("region=999900", "region"), ("region=410105&bbox=113,34,114,35", "region"),
     ("bbox=1,2,3", "bbox"), ("center=34.7", "center"), ("center=95,113", "center"),
     ("zoom=2", "zoom"), ("zoom=x", "zoom"), ("lang=fr", "lang"), ("list=maybe", "list"),
     ("theme=neon", "theme"), ("accent=red", "accent"), ("accent=%3Cscript%3E", "accent"),
@@ -114,6 +113,17 @@ def test_bad_embed_parameters_are_400(client, query, field):
     r = client.get(f"/embed?{query}")
     assert r.status_code == 400, query
     assert r.json["code"] == "invalid_parameter" and r.json["field"] == field
+
+
+def test_unknown_region_is_404_and_a_region_wins_over_a_box(client):
+    r = client.get("/embed?region=999900")
+    assert r.status_code == 404 and r.json["field"] == "region"
+    both = client.get("/embed?region=410105&bbox=100,20,101,21").get_data(as_text=True)
+    alone = client.get("/embed?region=410105").get_data(as_text=True)
+    # The map is fitted to the region's bounds, not to the far-away box.
+    fitted = re.findall(r'"bounds":(\[\[[-0-9.,\[\]]+\]\])', both)
+    assert fitted and fitted == re.findall(r'"bounds":(\[\[[-0-9.,\[\]]+\]\])', alone)
+    assert 34 < json.loads(fitted[0])[0][0] < 35
 
 
 def _geojson_bounds(path: Path, key: str, code: str) -> list[float]:

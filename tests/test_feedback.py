@@ -49,6 +49,7 @@ def _login(client, email):
     return r.get_json()["csrf_token"]
 
 
+@pytest.mark.slow
 def test_report_reaches_only_its_union_and_the_reply_reaches_the_worker(staff_cfg, stations):
     app, worker = _app(staff_cfg)
     accounts.add(app.config, "jinshui@union.example", PASSWORD, union="410105", role="editor")
@@ -79,7 +80,7 @@ def test_report_reaches_only_its_union_and_the_reply_reaches_the_worker(staff_cf
 
     no_token = jinshui.post(f"/api/v1/admin/cases/{mine[0]['id']}/resolve",
                             json={"outcome": "resolved", "reply": "x"})
-    assert no_token.status_code == 400 and no_token.get_json()["code"] == "csrf_failed"
+    assert no_token.status_code == 403 and no_token.get_json()["code"] == "csrf_failed"
     ok = jinshui.post(f"/api/v1/admin/cases/{mine[0]['id']}/resolve",
                       json={"outcome": "resolved", "reply": HOSTILE},
                       headers={"X-CSRFToken": jt})
@@ -128,15 +129,15 @@ def test_unsolved_reused_or_honeypot_submissions_are_refused(staff_cfg, stations
     _, worker = _app(staff_cfg)
     url = f"/api/v1/stations/{stations['jinshui'][1]}/reports"
     r = worker.post(url, json={"reason": "dirty"})
-    assert r.status_code == 400 and r.get_json()["field"] == "altcha"
+    assert r.status_code == 403 and r.get_json()["field"] == "altcha"
     forged = base64.b64encode(json.dumps({"algorithm": "SHA-256", "challenge": "0" * 64,
                                           "number": 1, "salt": "x", "signature": "y"})
                               .encode()).decode()
-    assert worker.post(url, json={"reason": "dirty", "altcha": forged}).status_code == 400
+    assert worker.post(url, json={"reason": "dirty", "altcha": forged}).status_code == 403
     good = solved(worker)
     assert worker.post(url, json={"reason": "dirty", "altcha": good}).status_code == 201
     reused = worker.post(url, json={"reason": "dirty", "altcha": good})
-    assert reused.status_code == 400 and reused.get_json()["code"] == "challenge_failed"
+    assert reused.status_code == 403 and reused.get_json()["code"] == "challenge_failed"
     trap = worker.post(url, json={"reason": "dirty", "website": "http://spam.example",
                                   "altcha": solved(worker)})
     assert trap.status_code == 400
@@ -214,7 +215,7 @@ def test_suggestions_land_with_the_county_union(staff_cfg):
     accounts.add(app.config, "js2@union.example", PASSWORD, union="410105", role="editor")
     outside = worker.post("/api/v1/suggestions", json={"lat": 39.9, "lon": 116.4, "name": "x",
                                                        "altcha": solved(worker)})
-    assert outside.status_code == 400 and outside.get_json()["field"] == "lat"
+    assert outside.status_code == 404 and outside.get_json()["field"] == "lat"
     r = worker.post("/api/v1/suggestions",
                     json={"lat": 34.7986, "lon": 113.6860, "name": "花园路环卫驿站",
                           "kind": "rest_station", "amenities": ["drinking_water", "toilet"],

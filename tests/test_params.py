@@ -87,3 +87,38 @@ def test_undeclared_methods_answer_405_with_allow(small_client):
                 if head.status_code in (200, 202) else head.status_code == get.status_code
             assert same, (url, head.status_code, get.status_code)
             assert head.get_data() == b""
+
+
+@pytest.mark.parametrize("path,base,name", [
+    ("/api/v1/nearest", "lat=34.75&lon=113.65", "crs"),
+    ("/api/v1/nearest", "lat=34.75&lon=113.65", "out_crs"),
+    ("/api/v1/nearest", "lat=34.75&lon=113.65", "lang"),
+    ("/api/v1/stations", "bbox=113.6,34.7,113.8,34.8", "kind"),
+    ("/api/v1/stations", "bbox=113.6,34.7,113.8,34.8", "amenity"),
+    ("/ogc/collections/{collectionId}/items", "limit=5", "f"),
+    ("/api/v1/presets", "", "lang"),
+])
+def test_documented_enumeration_is_exactly_what_is_accepted(small_client, path, base, name):
+    doc = small_client.get("/openapi.json").get_json()
+    sch = _param(doc, path, name)["schema"]
+    values = sch["items"]["enum"] if sch["type"] == "array" else sch["enum"]
+    path = path.replace("{collectionId}", "stations")
+    for value in values:
+        r = small_client.get(f"{path}?{base}&{name}={value}")
+        assert r.status_code == 200, (name, value, r.get_data(as_text=True))
+    # An empty value is the parameter left out; a differently-cased one is refused.
+    assert small_client.get(f"{path}?{base}&{name}=").status_code == 200
+    bad = small_client.get(f"{path}?{base}&{name}={values[0].upper()}")
+    assert bad.status_code == 400 and bad.get_json()["field"] == name
+
+
+def test_ogc_page_size_over_the_maximum_is_capped(small_client):
+    doc = small_client.get("/openapi.json").get_json()
+    sch = _param(doc, "/ogc/collections/{collectionId}/items", "limit")["schema"]
+    assert "maximum" not in sch  # documented as capped, so any page size is a valid request
+    cap = int(re.search(r"over ([\d,]+)", _param(
+        doc, "/ogc/collections/{collectionId}/items", "limit")["description"]).group(1)
+        .replace(",", ""))
+    r = small_client.get(f"/ogc/collections/stations/items?limit={cap * 3}")
+    assert r.status_code == 200
+    assert r.get_json()["numberReturned"] == min(cap, r.get_json()["numberMatched"])

@@ -27,6 +27,7 @@ def plan_client(tmp_path_factory):
     return app.test_client()
 
 
+@pytest.mark.slow
 def test_coverage_api(plan_client):
     r = planned(plan_client, "/api/v1/coverage?radius=3000&by=city")
     assert r.status_code == 200
@@ -37,6 +38,7 @@ def test_coverage_api(plan_client):
     assert body["headline"]["by_kind"][0]["report"] == 11500
 
 
+@pytest.mark.slow
 def test_suggest_api_with_a_demand_layer(plan_client):
     r = planned(plan_client, "/api/v1/suggest?n=3&demand=riders&radius=1000")
     assert r.status_code == 200, r.json
@@ -51,6 +53,7 @@ def test_suggest_api_with_a_demand_layer(plan_client):
     assert cert["bound"] >= cert["objective"] - 1e-6
 
 
+@pytest.mark.slow
 def test_job_polling(plan_client):
     r = plan_client.get("/api/v1/coverage?radius=4321&wait=0")
     assert r.status_code in (200, 202)
@@ -91,6 +94,7 @@ def test_presets_are_shared(plan_client):
     assert r.json["params"]["radius_m"] == 30000 and r.json["params"]["kinds"] == ["driver_home"]
 
 
+@pytest.mark.slow
 def test_planner_page_and_downloads(plan_client):
     q = "radius=3000&n=2&demand=riders"
     planned(plan_client, f"/api/v1/coverage?{q}")
@@ -109,7 +113,7 @@ def test_planner_page_and_downloads(plan_client):
     assert gj["type"] == "FeatureCollection"
     pkg = plan_client.get(f"/planner/download/gaps.gpkg?{q}")
     assert pkg.status_code == 200 and pkg.data[:16] == b"SQLite format 3\x00"
-    assert plan_client.get(f"/planner/download/gaps.xls?{q}").status_code == 400
+    assert plan_client.get(f"/planner/download/gaps.xls?{q}").status_code == 404
 
 
 @pytest.mark.slow
@@ -152,6 +156,7 @@ def test_cli_coverage_and_suggest(runner, tmp_path, monkeypatch):
     assert res.exit_code == 2 and '"field": "n"' in res.output
 
 
+@pytest.mark.slow
 def test_html_report_is_built_without_flask(tmp_path):
     """``locator coverage --out report.html`` as a user runs it: a fresh process."""
     import subprocess
@@ -188,6 +193,7 @@ def _download(client, url):
     return r
 
 
+@pytest.mark.slow
 def test_downloads_read_well_in_a_spreadsheet(plan_client):
     import openpyxl
 
@@ -215,4 +221,4 @@ def test_downloads_read_well_in_a_spreadsheet(plan_client):
     assert book.sheetnames == ["说明", "县级覆盖", "缺口区域", "建议新增站点"]
     assert book["县级覆盖"].max_row == 158
     assert any("演示数据" in str(c) for r in book["说明"].iter_rows(values_only=True) for c in r)
-    assert plan_client.get(f"/planner/download/all.csv?{q}").status_code == 400
+    assert plan_client.get(f"/planner/download/all.csv?{q}").status_code == 404

@@ -11,6 +11,7 @@ import time
 from datetime import UTC, datetime
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import pytest
 from shapely.geometry import Point
@@ -35,9 +36,7 @@ def _stations(n: int) -> gpd.GeoDataFrame:
 
 
 def _app(backend, **extra):
-    return create_app({"TESTING": True, "DATA_DIR": str(backend.root),
-                       "DATABASE_URL": backend.url, "DATA_PATH": str(backend.root / "none"),
-                       "RATE_LIMIT_ENABLED": False, **extra})
+    return backend.app(DATA_PATH=str(backend.root / "none"), RATE_LIMIT_ENABLED=False, **extra)
 
 
 def test_modified_at_is_stamped_only_on_changed_rows(backend):
@@ -59,6 +58,35 @@ def test_modified_at_is_stamped_only_on_changed_rows(backend):
     stamps = dict(zip(ds.frame["id"], pd.to_datetime(ds.modified_at).tz_localize("UTC"),
                       strict=True))
     assert stamps == {k: pd.Timestamp(v) for k, v in want.items()}
+
+
+def _cells(col: pd.Series) -> dict:
+    return {k: None if pd.isna(v) else v for k, v in col.items()}
+
+
+def test_text_survives_a_publish_exactly_and_stamps_may_mix_fractions(backend):
+    src = backend.source
+    first = _stations(4)
+    first["address"] = pd.Series(["", None, 'say "hi", then\nnext line', "郑州市,金水区"],
+                                 dtype=object).to_numpy()
+    first.loc[3, "phone"] = "0371-6000,0000"
+    src.publish(first, meta={}, now=JAN)  # a whole second: no fraction
+    second = first.copy()
+    second.loc[0, "opening_hours"] = "24/7"
+    src.publish(second, meta={}, now=datetime(2026, 6, 1, 8, 30, 1, 250_000, tzinfo=UTC))
+    want = dataset.normalise(second).set_index("id")
+    for got in (src.frame(), src.load().frame):
+        got = got.set_index("id")
+        for col in ("address", "phone", "name", "opening_hours"):
+            assert _cells(got[col]) == _cells(want[col]), col
+        assert got.loc["s2", "address"] == 'say "hi", then\nnext line'
+        assert got.loc["s3", "address"] == "郑州市,金水区"
+        assert got.loc["s3", "phone"] == "0371-6000,0000"
+        assert got.loc["s0", "opening_hours"] == "24/7"
+        pts = gpd.GeoSeries(got.geometry).sort_index()
+        assert np.allclose(pts.x.to_numpy(), [113.6 + i * 0.01 for i in range(4)], atol=1e-9)
+    stamps = src.frame().set_index("id")["modified_at"]
+    assert stamps["s0"].microsecond == 250_000 and stamps["s1"] == pd.Timestamp(JAN)
 
 
 def test_modified_since_filters_on_content_changes_not_verified_at(backend):
@@ -153,6 +181,7 @@ main()
 """
 
 
+@pytest.mark.slow
 def test_a_killed_import_can_never_become_live(tmp_path, runner, monkeypatch):
     root = tmp_path / "data"
     monkeypatch.setenv("LOCATOR_DATA_DIR", str(root))
@@ -223,7 +252,8 @@ def test_import_into_a_read_only_or_full_data_dir_says_so(tmp_path, runner, monk
 
 
 @pytest.mark.slow
-def test_database_down_gives_503_fast_and_recovers(request, tmp_path, runner, monkeypatch):
+def test_database_down_gives_503_fast_and_recovers(request, tmp_path, runner, monkeypatch,
+                                                   closing):
     pg = request.getfixturevalue("pg_cluster")
     if pg is None:
         pytest.skip("PostgreSQL is not installed")
@@ -238,8 +268,8 @@ def test_database_down_gives_503_fast_and_recovers(request, tmp_path, runner, mo
     cfg = {"DATABASE_URL": url, "DATA_PATH": str(tmp_path / "none"),
            "DATA_DIR": str(tmp_path / "d"), "DATABASE_TIMEOUT": 2.0}
     base.open_source(cfg).publish(_stations(3), meta={})
-    src_app = create_app({"TESTING": True, **cfg, "DATA_RELOAD_SECONDS": 0.01,
-                          "RATE_LIMIT_ENABLED": False})
+    src_app = closing(create_app({"TESTING": True, **cfg, "DATA_RELOAD_SECONDS": 0.01,
+                                  "RATE_LIMIT_ENABLED": False}))
     client = src_app.test_client()
     assert client.get("/api/v1/health").get_json()["stations"] == 3
     pg.stop()
@@ -270,3 +300,52 @@ def test_database_down_gives_503_fast_and_recovers(request, tmp_path, runner, mo
             break
         time.sleep(0.1)
     assert client.get("/api/v1/health").get_json()["stations"] == 5
+
+
+def test_a_database_of_the_first_schema_keeps_its_versions_after_the_upgrade(request,
+                                                                             tmp_path):
+    pg = request.getfixturevalue("pg_cluster")
+    if pg is None:
+        pytest.skip("PostgreSQL is not installed")
+    import sqlalchemy as sa
+    from alembic import command
+    from alembic.config import Config
+
+    from locator.storage import base, postgis
+    from tests.backends import fresh_database
+
+    url = fresh_database(pg)
+    old = "20250101T000000000000Z-000000000001"
+    cfg = Config()
+    cfg.set_main_option("script_location", str(postgis.MIGRATIONS))
+    engine = postgis.engine_for(url, timeout=3.0)
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+    engine.dispose()
+    pg.psql(f"INSERT INTO station_versions (name, stations, complete) VALUES ('{old}', 2, true); "
+            f"INSERT INTO live_version VALUES (true, '{old}'); "
+            "INSERT INTO stations (version, id, kind, name, content_hash, modified_at, geom) "
+            f"SELECT '{old}', 'old' || i, 'rest_station', '旧驿站' || i, i, '2026-01-01Z', "
+            "ST_SetSRID(ST_MakePoint(113.6 + i / 100.0, 34.7), 4326) "
+            "FROM generate_series(0, 1) i", db=url.rsplit("/", 1)[1])
+    src = base.open_source({"DATABASE_URL": url, "DATA_PATH": str(tmp_path / "none"),
+                            "DATA_DIR": str(tmp_path / "d")})
+    try:
+        ds = src.load()  # migrates to the newest schema first
+        assert (ds.version, sorted(ds.frame["id"])) == (old, ["old0", "old1"])
+        new = src.publish(_stations(3), meta={})
+        assert [v.name for v in src.versions()] == [old, new]
+        assert src.prune(1) == [old] and len(src.load()) == 3
+        left = pg.psql("SELECT count(*) FROM pg_class WHERE relname LIKE 'stations_%' "
+                       "AND relkind = 'r'", db=url.rsplit("/", 1)[1])
+        assert left.strip() == "1"  # the pruned version's partition is gone
+        with src.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM stations")).scalar_one() == 3
+        with src.engine.begin() as conn:  # and back to one plain table, rows kept
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0001")
+        assert pg.psql("SELECT count(*), bool_and(relkind = 'r') FROM stations, pg_class "
+                       "WHERE relname = 'stations'", db=url.rsplit("/", 1)[1]).strip() == "3|t"
+    finally:
+        src.close()

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from locator.domain import schema
+from locator.domain import i18n, presets, schema
 from locator.errors import invalid
 from locator.geo import datum
 
@@ -43,7 +43,7 @@ def number(field: str, raw: str | None, *, lo: float, hi: float,
     return value
 
 
-def integer(field: str, raw: str | None, *, lo: int, hi: int, default: int) -> int:
+def integer(field: str, raw: str | None, *, lo: float, hi: float, default: int) -> int:
     if raw is None or raw == "":
         return default
     try:
@@ -51,7 +51,7 @@ def integer(field: str, raw: str | None, *, lo: int, hi: int, default: int) -> i
     except ValueError:
         raise invalid(field, f"{field} must be a whole number, got {raw!r}") from None
     if not lo <= value <= hi:
-        raise invalid(field, f"{field} must be between {lo} and {hi}, got {value}")
+        raise invalid(field, f"{field} must be between {lo:g} and {hi:g}, got {value}")
     return value
 
 
@@ -76,27 +76,23 @@ def choice(field: str, raw: str | None, options: Sequence[str], *, default: str)
 
 def kinds(raw: Sequence[str]) -> list[str]:
     """Repeated or comma-separated kinds; empty means every kind."""
-    out: list[str] = []
-    for item in raw:
-        for part in item.split(","):
-            part = part.strip()
-            if not part:
-                continue
-            if part not in schema.KIND_CODES:
-                raise invalid("kind", f"unknown kind {part!r}; expected one of: "
-                              f"{', '.join(schema.KIND_CODES)}")
-            out.append(part)
-    return list(dict.fromkeys(out))
+    return TABLE["kind"].parse_list(raw)
 
 
 def amenities(raw: Sequence[str]) -> int:
     """Repeated or comma-separated amenity codes -> the required bit mask."""
-    codes = [p.strip() for item in raw for p in item.split(",") if p.strip()]
-    return schema.parse_amenities(codes, field="amenity")
+    return schema.parse_amenities(TABLE["amenity"].parse_list(raw), field="amenity")
 
 
 def crs(raw: str | None, *, field: str = "crs") -> str:
-    return choice(field, raw.lower() if raw else raw, datum.DATUMS, default="wgs84")
+    """A datum name, exactly as the document lists it (``wgs84``, ``gcj02``, ``bd09``)."""
+    p = TABLE["crs"]
+    return choice(field, raw, p.enum, default=p.default)
+
+
+def lang(raw: str | None, *, default: str = "zh") -> str:
+    """The ``lang`` of a JSON answer: one of the supported languages, else a 400."""
+    return choice("lang", raw, TABLE["lang"].enum, default=default)
 
 
 def bbox(raw: str | None, *, field: str = "bbox") -> tuple[float, float, float, float]:
@@ -109,10 +105,25 @@ def bbox(raw: str | None, *, field: str = "bbox") -> tuple[float, float, float, 
     y0 = number(field, parts[1], lo=-90, hi=90)
     x1 = number(field, parts[2], lo=-180, hi=180)
     y1 = number(field, parts[3], lo=-90, hi=90)
-    if x0 > x1 or y0 > y1:
-        raise invalid(field, f"{field} minimum must not exceed maximum")
-    return (x0, y0, x1, y1)
+    # Two opposite corners in either order name the same box.
+    return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
 
+
+# Patterns of the text forms, for the OpenAPI document: a longitude, a latitude, and
+# the comma-separated box and centre built from them.
+LON_RE = r"[-+]?(180(\.0*)?|(1[0-7][0-9]|[0-9]{1,2})(\.[0-9]*)?)"
+LAT_RE = r"[-+]?(90(\.0*)?|[1-8]?[0-9](\.[0-9]*)?)"
+NUM_RE = r"[-+]?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
+BBOX_RE = f"^{LON_RE},{LAT_RE},{LON_RE},{LAT_RE}$"
+BBOX6_RE = (f"^({LON_RE},{LAT_RE},{LON_RE},{LAT_RE}"
+            f"|{LON_RE},{LAT_RE},{NUM_RE},{LON_RE},{LAT_RE},{NUM_RE})$")
+CENTER_RE = f"^{LAT_RE},{LON_RE}$"
+_DAY = (r"([1-9][0-9]{3}|0[1-9][0-9]{2}|00[1-9][0-9]|000[1-9])-(0[1-9]|1[0-2])"
+        r"-(0[1-9]|[12][0-9]|3[01])")
+_TIME = (r"[Tt]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?"
+         r"([Zz]|[-+]([01][0-9]|2[0-3]):[0-5][0-9])")
+_INSTANT = f"{_DAY}({_TIME})?"
+DATETIME_RE = f"^({_INSTANT}|({_INSTANT}|\\.\\.)?/({_INSTANT}|\\.\\.)?)$"
 
 _MISSING: Any = object()
 
@@ -138,6 +149,9 @@ class Param:
     step: float | None = None
     hi_setting: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The table's key when two parameters share a query name (``limit`` of the map
+    # viewport and of the OGC items); empty means the name.
+    key: str = ""
 
     def label(self, lang: str = "zh") -> str:
         return self.zh if lang == "zh" else self.en
@@ -165,12 +179,28 @@ class Param:
         if self.type == "number":
             return number(self.name, raw, lo=lo, hi=top, default=dflt)
         if self.type == "integer":
-            return integer(self.name, raw, lo=int(lo), hi=int(top), default=dflt)
+            return integer(self.name, raw, lo=lo, hi=top, default=dflt)
         if self.type == "boolean":
             return boolean(self.name, raw, default=bool(dflt))
         if self.enum:
             return choice(self.name, raw, self.enum, default=dflt)
         return raw if raw not in (None, "") else dflt
+
+    def parse_list(self, raw: Sequence[str]) -> list[str]:
+        """The values of a repeatable parameter (repeated or comma-separated), in order.
+
+        Each must be one of the table's enumeration; empty values are skipped.
+        """
+        out: list[str] = []
+        for item in raw:
+            for part in item.split(","):
+                part = part.strip()
+                if part and part not in self.enum:
+                    raise invalid(self.name, f"unknown {self.name} {part!r}; expected one of: "
+                                  f"{', '.join(self.enum)}")
+                if part:
+                    out.append(part)
+        return list(dict.fromkeys(out))
 
     def schema(self, *, hi: float | None = None, default: Any = _MISSING) -> dict[str, Any]:
         """The OpenAPI 3.0 schema of this parameter."""
@@ -206,7 +236,10 @@ class Param:
 
 
 MAX_RADIUS_M = 100_000.0
+OGC_DEFAULT_LIMIT = 100
+OGC_MAX_LIMIT = 10_000
 BY = ("county", "city", "province")
+DISTANCES = ("network", "straight")
 
 _PARAMS = (
     Param("lat", "number", "Latitude of the query point.", "纬度", "Latitude", lo=-90, hi=90),
@@ -239,17 +272,40 @@ _PARAMS = (
     Param("width", "integer", "Frame width in pixels.", "宽", "Width", lo=200, hi=2000),
     Param("height", "integer", "Frame height in pixels.", "高", "Height", lo=200, hi=2000),
     Param("distance", "string", "network (along the street graph; the default when one is "
-          "configured) or straight.", "距离算法", "Distance", enum=("network", "straight")),
+          "configured) or straight.", "距离算法", "Distance", enum=DISTANCES),
+    Param("kind", "string", "Station kinds (repeat or comma-separate); none means every kind.",
+          "站点类型", "Kinds", enum=schema.KIND_CODES, repeatable=True),
+    Param("amenity", "string", "Amenities a station must all have (repeat or comma-separate).",
+          "服务设施", "Amenities", enum=schema.AMENITY_CODES, repeatable=True),
+    Param("crs", "string", "Datum of the coordinates.", "坐标系", "Datum",
+          enum=datum.DATUMS, default="wgs84"),
+    Param("out_crs", "string", "Datum of the returned coordinates.", "返回坐标系",
+          "Datum of the answer", enum=datum.DATUMS, default="wgs84"),
+    Param("lang", "string", "Language of readable labels and messages.", "语言", "Language",
+          enum=i18n.LANGS, default="zh"),
+    Param("f", "string", "Representation; without it the Accept header decides.", "格式",
+          "Format", enum=("json", "html")),
+    Param("preset", "string", "Job preset: sets the kinds and radius unless given.",
+          "任务预设", "Preset", enum=presets.PRESET_CODES),
+    Param("limit", "integer", f"Page size; values over {OGC_MAX_LIMIT} are capped to it, as "
+          "OGC API – Features asks of a server.", "每页数量", "Page size", lo=1,
+          default=OGC_DEFAULT_LIMIT, key="ogc_limit"),
+    Param("offset", "integer", "Stations to skip; follow the `next` link instead of counting.",
+          "跳过数量", "Offset", lo=0, default=0),
+    Param("bbox", "string", "minlon,minlat,maxlon,maxlat in CRS84 (6 numbers with heights "
+          "also accepted); a west edge east of the east edge crosses the antimeridian.",
+          "范围", "Bounding box", key="ogc_bbox", extra={"pattern": BBOX6_RE}),
+    Param("datetime", "string", "Instant or interval (`start/end`, `../end`, `start/..`) over "
+          "`verified_at`; a start after the end matches nothing.", "时间", "Date or interval",
+          extra={"pattern": DATETIME_RE}),
 )
-TABLE: dict[str, Param] = {p.name: p for p in _PARAMS}
+TABLE: dict[str, Param] = {p.key or p.name: p for p in _PARAMS}
 
 
-DISTANCES = ("network", "straight")
 
-
-def distance(raw: str | None, *, default: str, field: str = "distance") -> str:
+def distance(raw: str | None, *, default: str) -> str:
     """How planning measures distance: ``network`` (along streets) or ``straight``."""
-    return choice(field, raw, DISTANCES, default=default)
+    return str(TABLE["distance"].parse(raw, default=default))
 
 
 def text(field: str, raw: str | None, *, max_chars: int) -> str:

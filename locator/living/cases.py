@@ -9,6 +9,7 @@ worker reads on the ticket page. A case left open longer than
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -58,6 +59,22 @@ def clean_text(value: Any, *, field: str = "text", limit: int = MAX_TEXT) -> str
         raise LocatorError(400, "invalid_parameter",
                            f"at most {limit} characters, got {len(text)}", field)
     return text or None
+
+
+# A station's name must hold at least one letter, digit or Han character; the document
+# gives this pattern, so a client learns the rule before it sends.
+NAME_PATTERN = "[0-9A-Za-z\u00c0-\u024f\u3400-\u4dbf\u4e00-\u9fff]"
+_NAME = re.compile(NAME_PATTERN)
+
+
+def check_name(value: Any, *, limit: int = 100) -> str:
+    """A suggested station's name: cleaned as free text, with something readable in it."""
+    name = clean_text(value, field="name", limit=limit)
+    if not name or not _NAME.search(name):
+        raise LocatorError(400, "invalid_parameter",
+                           "give the station's name (letters, digits or Chinese characters)",
+                           "name")
+    return name
 
 
 def check_reason(reason: Any) -> str:

@@ -33,10 +33,13 @@ def issue(hmac_key: str) -> dict[str, Any]:
 
 
 def check(cfg: Mapping[str, Any], payload: Any, hmac_key: str) -> None:
-    """Accept a solved challenge once; 400 naming the field ``altcha`` otherwise."""
+    """Accept a solved challenge once; 403 naming the field ``altcha`` otherwise.
+
+    403, not 400: the request is well formed, it only lacks the proof of work.
+    """
     if not cfg["REPORT_CHALLENGE"]:
         return
-    bad = LocatorError(400, "challenge_failed",
+    bad = LocatorError(403, "challenge_failed",
                        "the anti-spam check did not pass; reload the page and try again",
                        "altcha")
     if not isinstance(payload, str) or not payload or len(payload) > 2000:

@@ -3,20 +3,31 @@
 It is SQLite under ``DATA_DIR`` by default, so the embedded service needs no
 set-up, and the PostgreSQL database of ``DATABASE_URL`` when that is set, so
 that every web process sees the same accounts.
+
+When the database cannot be reached or does not answer within
+``DATABASE_TIMEOUT`` seconds, :func:`session` raises the standard 503
+(``storage_unavailable``) instead of hanging or failing with a traceback; the
+pool checks each connection before use, so service resumes by itself once the
+server is back.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+import psycopg
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
+from locator.errors import LocatorError
 from locator.living.models import Base
+
+log = logging.getLogger(__name__)
 
 _ENGINES: dict[str, Engine] = {}
 _LOCK = threading.Lock()
@@ -40,15 +51,41 @@ def engine(cfg: Mapping[str, Any]) -> Engine:
     with _LOCK:
         eng = _ENGINES.get(url)
         if eng is None:
+            timeout = float(cfg.get("DATABASE_TIMEOUT", 3.0))
             kw: dict[str, Any] = {"pool_pre_ping": True}
             if url.startswith("postgresql"):
-                kw["connect_args"] = {"connect_timeout": 5}
+                ms = int(timeout * 1000)
+                kw["pool_timeout"] = timeout
+                kw["connect_args"] = {
+                    "connect_timeout": max(1, round(timeout)),
+                    "options": f"-c statement_timeout={ms} -c lock_timeout={ms}"}
             eng = create_engine(url, **kw)
             if url.startswith("sqlite"):
                 event.listen(eng, "connect", _sqlite_pragmas)
-            Base.metadata.create_all(eng)
+            with _unavailable_as_503():
+                Base.metadata.create_all(eng)
             _ENGINES[url] = eng
         return eng
+
+
+@contextmanager
+def _unavailable_as_503() -> Iterator[None]:
+    """A server that is away, refuses or runs out of time becomes the standard 503."""
+    try:
+        yield
+    except (exc.OperationalError, exc.InterfaceError, exc.TimeoutError) as err:
+        raise unavailable(err) from None
+    except exc.DBAPIError as err:
+        if isinstance(err.orig, psycopg.errors.QueryCanceled | psycopg.errors.LockNotAvailable):
+            raise unavailable(err) from None
+        raise
+
+
+def unavailable(err: BaseException) -> LocatorError:
+    log.warning("database unavailable: %s", str(err).splitlines()[0] if str(err) else err)
+    return LocatorError(503, "storage_unavailable",
+                        f"the database is unavailable ({type(err).__name__}); "
+                        "try again shortly")
 
 
 def _sqlite_pragmas(conn: Any, _record: Any) -> None:
@@ -65,5 +102,5 @@ def _sqlite_pragmas(conn: Any, _record: Any) -> None:
 def session(cfg: Mapping[str, Any]) -> Iterator[Session]:
     """A session that commits when the block ends normally and rolls back otherwise."""
     factory = sessionmaker(engine(cfg), expire_on_commit=False)
-    with factory() as s, s.begin():
+    with _unavailable_as_503(), factory() as s, s.begin():
         yield s

@@ -6,32 +6,25 @@ the document cannot drift from the enumerations it lists.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from locator.domain import i18n, schema
-from locator.geo import datum
+from locator.domain import params, schema
 from locator.openapi import planning, staff
 from locator.openapi.parts import ERROR_REF, FC_REF, _get, _html, _json, _p, _path, _q
 from locator.services import embed, ogc
 
-KIND = {"type": "string", "enum": list(schema.KIND_CODES)}
-AMENITY = {"type": "string", "enum": list(schema.AMENITY_CODES)}
-CRS = {"type": "string", "enum": list(datum.DATUMS), "default": "wgs84"}
 LAT = {"type": "number", "minimum": -90, "maximum": 90}
 LON = {"type": "number", "minimum": -180, "maximum": 180}
 BOOL = {"type": "boolean"}
-BBOX_TEXT = {"type": "string", "pattern": r"^[-+0-9.eE]+(,[-+0-9.eE]+){3}$",
+BBOX_TEXT = {"type": "string", "pattern": params.BBOX_RE,
              "example": "113.60,34.70,113.75,34.80"}
-F = _q("f", "Representation; without it the Accept header decides.",
-       {"type": "string", "enum": ["json", "html"]})
+F = _p("f")
 
 
 def _api_paths(max_k: int, bbox_limit: int, max_distance_m: float | None,
                ) -> dict[str, Any]:
-    kind_p = _q("kind", "Station kinds (repeat or comma-separate); none means every kind.",
-                {"type": "array", "items": KIND}, explode=True)
-    amen_p = _q("amenity", "Amenities a station must all have.",
-                {"type": "array", "items": AMENITY}, explode=True)
+    kind_p, amen_p = _p("kind"), _p("amenity")
     open_p = _q("open_now", "Only stations open now (Asia/Shanghai time).", BOOL)
     station = {"$ref": "#/components/schemas/Feature"}
     return {
@@ -42,26 +35,23 @@ def _api_paths(max_k: int, bbox_limit: int, max_distance_m: float | None,
              kind_p, amen_p, open_p,
              _q("include_temporarily_closed", "Also list temporarily closed stations.", BOOL),
              _p("max_distance_m", hi=max_distance_m),
-             _q("crs", "Datum of lat/lon.", CRS),
-             _q("out_crs", "Datum of the returned coordinates.", CRS),
+             _p("crs", description="Datum of lat/lon."), _p("out_crs"),
              _q("links", "Navigation links: app and web (all), web only, or none.",
                 {"type": "string", "enum": ["all", "web", "none"], "default": "all"}),
-             _q("lang", "Language of readable labels.",
-                {"type": "string", "enum": list(i18n.LANGS), "default": "zh"})],
+             _p("lang")],
             _json("Stations nearest first, with distance, bearing and walk time.", FC_REF)),
         "/api/v1/stations": _get(
             "Stations in a map viewport (clustered when many)", "stations",
             [_q("bbox", "minlon,minlat,maxlon,maxlat in `crs`.", BBOX_TEXT, required=True),
-             _q("crs", "Datum of the box and of the returned coordinates.", CRS),
+             _p("crs", description="Datum of the box and of the returned coordinates."),
              kind_p, amen_p, open_p,
              _p("limit", hi=bbox_limit), _p("grid"),
-             _q("lang", "Language of readable labels.",
-                {"type": "string", "enum": list(i18n.LANGS), "default": "zh"})],
+             _p("lang")],
             _json("Stations, or grid clusters with counts.", FC_REF)),
         "/api/v1/stations/{station_id}": {
             **_get("One station", "stations",
                    [_path("station_id", "Station id."),
-                    _q("out_crs", "Datum of the returned coordinates.", CRS)],
+                    _p("out_crs")],
                    _json("The station.", station), errors=("400", "404", "429")),
         },
         "/api/v1/stations/{station_id}/isochrone": {
@@ -75,12 +65,12 @@ def _api_paths(max_k: int, bbox_limit: int, max_distance_m: float | None,
         },
         "/api/v1/stations.geojson": _get(
             "Every live station as one GeoJSON download", "downloads",
-            [_q("crs", "Datum of the coordinates.", CRS),
+            [_p("crs"),
              _q("source", "Only the stations of this import source.", {"type": "string"})],
             _json("All stations.", FC_REF, media="application/geo+json")),
         "/api/v1/stations.csv": _get(
             "Every live station as one CSV download (formula cells neutralised)", "downloads",
-            [_q("crs", "Datum of the lon/lat columns.", CRS),
+            [_p("crs", description="Datum of the lon/lat columns."),
              _q("source", "Only the stations of this import source.", {"type": "string"})],
             {"description": "All stations, UTF-8 with BOM.",
              "content": {"text/csv": {"schema": {"type": "string"}}}}),
@@ -88,7 +78,8 @@ def _api_paths(max_k: int, bbox_limit: int, max_distance_m: float | None,
             "Convert a point between WGS-84, GCJ-02 and BD-09", "coordinates",
             [_q("lat", "Latitude.", LAT, required=True),
              _q("lon", "Longitude.", LON, required=True),
-             _q("from", "Datum of the input.", CRS), _q("to", "Datum of the output.", CRS)],
+             _q("from", "Datum of the input.", _p("crs")["schema"]),
+             _q("to", "Datum of the output.", _p("crs")["schema"])],
             _json("The converted point.", {"type": "object", "properties": {
                 "lon": {"type": "number"}, "lat": {"type": "number"},
                 "crs": {"type": "string"}}})),
@@ -99,7 +90,7 @@ def _api_paths(max_k: int, bbox_limit: int, max_distance_m: float | None,
                 {"type": "string", "minLength": 1, "maxLength": 64}, required=True),
              _q("limit", "Most results.", {"type": "integer", "minimum": 1, "maximum": 50,
                                            "default": 10}),
-             _q("lang", "Language of messages.", {"type": "string", "enum": list(i18n.LANGS)})],
+             _p("lang", description="Language of messages.")],
             _json("Ranked matches, WGS-84 points.", {"type": "object", "properties": {
                 "query": {"type": "string"}, "numberReturned": {"type": "integer"},
                 "results": {"type": "array", "items": {"type": "object", "properties": {
@@ -109,7 +100,7 @@ def _api_paths(max_k: int, bbox_limit: int, max_distance_m: float | None,
                     "lat": {"type": "number"}, "score": {"type": "number"}}}}}})),
         "/api/v1/outlines": _get(
             "Simplified county outlines, the map's fallback base layer", "reference",
-            [_q("crs", "Datum of the coordinates (the map tiles' datum).", CRS)],
+            [_p("crs", description="Datum of the coordinates (the map tiles' datum).")],
             _json("County outlines.", {"type": "object"}, media="application/geo+json")),
         "/api/v1/vocabulary": _get(
             "Kinds, amenities, statuses and access with Chinese and English labels",
@@ -155,23 +146,12 @@ def _ogc_paths(prefix: str = "/ogc") -> dict[str, Any]:
         f"{prefix}/collections/{{collectionId}}/items": _get(
             "Stations of a collection, a page at a time", "ogc",
             [coll, F,
-             _q("bbox", "minlon,minlat,maxlon,maxlat in CRS84 (6 numbers with heights "
-                        "also accepted).", {"type": "array", "minItems": 4, "maxItems": 6,
-                                            "items": {"type": "number"}}, explode=False),
-             _q("limit", f"Page size; values over {ogc.MAX_LIMIT} are capped.",
-                {"type": "integer", "minimum": 1, "maximum": ogc.MAX_LIMIT,
-                 "default": ogc.DEFAULT_LIMIT}),
-             _q("offset", "Stations to skip; follow the `next` link instead of counting.",
-                {"type": "integer", "minimum": 0, "default": 0}),
-             _q("datetime", "Instant or interval (`start/end`, `../end`, `start/..`) over "
-                            "`verified_at`.", {"type": "string"}),
-             _q("kind", "Station kinds.", {"type": "array", "items": KIND}, explode=True),
+             _p("ogc_bbox"), _p("ogc_limit"), _p("offset"), _p("datetime"), _p("kind"),
              _q("county_adcode", "6-digit county adcodes; a city code (ending in 00) "
                                  "means every county of the city.",
                 {"type": "array", "items": {"type": "string", "pattern": r"^\d{6}$"}},
                 explode=True),
-             _q("amenity", "Amenities a station must all have.",
-                {"type": "array", "items": AMENITY}, explode=True),
+             _p("amenity"),
              _q("status", "Station statuses.",
                 {"type": "array", "items": {"type": "string",
                                             "enum": list(schema.STATUS_CODES)}},
@@ -189,15 +169,17 @@ def _ogc_paths(prefix: str = "/ogc") -> dict[str, Any]:
 
 
 def _page_paths() -> dict[str, Any]:
+    lang = _p("lang", description="Language.", default=None)
     embed_params = [
-        _q("kind", "Kinds to show (comma-separated).", {"type": "string"}),
-        _q("amenity", "Amenities a station must have (comma-separated).", {"type": "string"}),
-        _q("region", "Adcode of a Henan city or county to fit the map to.",
-           {"type": "string", "pattern": r"^\d{6}$"}),
+        _p("kind", description="Kinds to show (repeat or comma-separate)."),
+        _p("amenity"),
+        _q("region", "Adcode of a Henan city or county to fit the map to (404 when no city "
+           "or county has it); it wins over bbox.", {"type": "string", "pattern": r"^\d{6}$"}),
         _q("bbox", "minlon,minlat,maxlon,maxlat (WGS-84) to fit the map to.", BBOX_TEXT),
-        _q("center", "lat,lon (WGS-84) of the map centre.", {"type": "string"}),
-        _q("zoom", "Map zoom.", {"type": "integer", "minimum": 3, "maximum": 18}),
-        _q("lang", "Language.", {"type": "string", "enum": list(i18n.LANGS)}),
+        _q("center", "lat,lon (WGS-84) of the map centre.",
+           {"type": "string", "pattern": params.CENTER_RE}),
+        _p("zoom", description="Map zoom."),
+        lang,
         _q("list", "Show the station list under the map.", BOOL),
         _q("theme", "Colour theme.", {"type": "string", "enum": list(embed.THEMES)}),
         _q("accent", "Accent colour as 6 hex digits.",
@@ -205,20 +187,18 @@ def _page_paths() -> dict[str, Any]:
     ]
     return {
         "/": _get("The worker map", "pages",
-                  [_q("lang", "Language.", {"type": "string", "enum": list(i18n.LANGS)}),
-                   _q("lat", "Fixed location latitude.", LAT),
+                  [lang, _q("lat", "Fixed location latitude.", LAT),
                    _q("lon", "Fixed location longitude.", LON)],
                   _html("The map page."), errors=("400",)),
         "/embed": _get("The embeddable map (for an iframe)", "embedding", embed_params,
-                       _html("The embed page."), errors=("400",)),
+                       _html("The embed page."), errors=("400", "404")),
         "/embed/builder": _get("Build an embed snippet with a live preview", "embedding",
-                               [_q("lang", "Language.",
-                                   {"type": "string", "enum": list(i18n.LANGS)})],
-                               _html("The builder page."), errors=()),
+                               [lang], _html("The builder page."), errors=("400",)),
         "/oembed": {"get": {
             "summary": "oEmbed (type rich) for this site's /embed URLs", "tags": ["embedding"],
             "parameters": [
-                _q("url", "An /embed URL of this site.", {"type": "string"}, required=True),
+                _q("url", "An /embed URL of this site (404 for any other).",
+                   {"type": "string", "minLength": 1}, required=True),
                 _q("maxwidth", "Largest width in pixels.",
                    {"type": "integer", "minimum": 1, "maximum": 10000}),
                 _q("maxheight", "Largest height in pixels.",
@@ -297,8 +277,14 @@ def _components() -> dict[str, Any]:
 
 
 def document(*, server: str, demo: bool, max_k: int = 50, bbox_limit: int = 2000,
-             max_n: int = 200, max_distance_m: float | None = None) -> dict[str, Any]:
-    """The OpenAPI 3.0.3 document, with ``server`` as the base URL."""
+             max_n: int = 200, max_distance_m: float | None = None,
+             demand_layers: Sequence[str] = (),
+             area: Sequence[float] = (-180.0, -90.0, 180.0, 90.0)) -> dict[str, Any]:
+    """The OpenAPI 3.0.3 document, with ``server`` as the base URL.
+
+    ``demand_layers`` names the planner's demand layers on this server; ``area`` is
+    ``[minlon, minlat, maxlon, maxlat]`` of the counties it serves.
+    """
     notice = (" The data served now is synthetic demo data (演示数据), not real stations."
               if demo else "")
     return {
@@ -317,8 +303,8 @@ def document(*, server: str, demo: bool, max_k: int = 50, bbox_limit: int = 2000
         "tags": [{"name": n} for n in ("stations", "coordinates", "reference", "ogc",
                                        "embedding", "pages", "planning")],
         "paths": {**_api_paths(max_k, bbox_limit, max_distance_m), **_ogc_paths(),
-                  **_page_paths(), **planning.paths(max_n), **staff.paths(),
-                  **staff.feedback_paths()},
+                  **_page_paths(), **planning.paths(max_n, demand_layers), **staff.paths(),
+                  **staff.feedback_paths(area)},
         "components": _components(),
     }
 

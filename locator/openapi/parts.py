@@ -14,6 +14,9 @@ def _q(name: str, description: str, schema_: dict[str, Any], *, required: bool =
        explode: bool | None = None) -> dict[str, Any]:
     p: dict[str, Any] = {"name": name, "in": "query", "required": required,
                          "description": description, "schema": schema_}
+    if not required:
+        # Forms send blank fields; every parser reads an empty value as the parameter left out.
+        p["allowEmptyValue"] = True
     if explode is not None:
         p["style"] = "form"
         p["explode"] = explode
@@ -47,12 +50,10 @@ def _get(summary: str, tag: str, parameters: list[dict[str, Any]],
     return {"get": op}
 
 
-
-
-def _p(name: str, *, required: bool = False, hi: float | None = None,
+def _p(key: str, *, required: bool = False, hi: float | None = None,
        description: str | None = None, **schema_kw: Any) -> dict[str, Any]:
     """A query parameter declared in :data:`locator.domain.params.TABLE`."""
-    param = TABLE[name]
+    param = TABLE[key]
     sch = param.schema(hi=hi, **schema_kw)
-    return _q(name, description or param.help, sch, required=required,
+    return _q(param.name, description or param.help, sch, required=required,
               explode=True if param.repeatable else None)

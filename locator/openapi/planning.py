@@ -2,24 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
-from locator.domain import i18n, presets, schema
-from locator.openapi.parts import ERROR_REF, _get, _html, _json, _p, _path, _q
+from locator.domain.params import TABLE
+from locator.openapi.parts import ERROR_REF, _get, _html, _json, _p, _path
 from locator.planning import reports
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
-def paths(max_n: int) -> dict[str, Any]:
-    """Path items for the planning endpoints (merged into :func:`locator.openapi.document`)."""
-    kind = _q("kind", "Station kinds (repeat or comma-separate); default from the preset, "
-              "else rest_station.",
-              {"type": "array", "items": {"type": "string", "enum": list(schema.KIND_CODES)}},
-              explode=True)
+
+def paths(max_n: int, demand_layers: Sequence[str] = ()) -> dict[str, Any]:
+    """Path items for the planning endpoints (merged into :func:`locator.openapi.document`).
+
+    ``demand_layers`` are the layer names this server offers (``none`` among them); the
+    document lists them, since any other name is refused.
+    """
+    kind = _p("kind", description="Station kinds (repeat or comma-separate); default from the "
+              "preset, else rest_station.")
+    demand = _p("demand")
+    if demand_layers:
+        demand["schema"]["enum"] = list(demand_layers)
     common = [
-        kind,
-        _q("preset", "Job preset: sets the kinds and radius unless given.",
-           {"type": "string", "enum": list(presets.PRESET_CODES)}),
-        _p("radius"), _p("detour"), _p("demand"), _p("by", default=None), _p("distance"),
+        kind, _p("preset"), _p("radius"), _p("detour"), demand, _p("by", default=None),
+        _p("distance", description=TABLE["distance"].help + " 409 when network is asked for "
+           "and no street graph is configured."),
     ]
     wait = _p("wait")
     plan = {"type": "object", "description": "The plan: params, dataset, unit, province, "
@@ -29,7 +36,8 @@ def paths(max_n: int) -> dict[str, Any]:
                                             "poll": {"type": "string"}}}
 
     def answer(summary: str, params: list[dict[str, Any]]) -> dict[str, Any]:
-        item = _get(summary, "planning", params, _json("The plan.", plan))
+        item = _get(summary, "planning", params, _json("The plan.", plan),
+                    errors=("400", "409", "429"))
         item["get"]["responses"]["202"] = _json("Still computing: poll the job URL.", job)
         return item
 
@@ -37,11 +45,20 @@ def paths(max_n: int) -> dict[str, Any]:
     n_sug = _p("n", hi=max_n, default=10)
     n_sug["schema"]["minimum"] = 1  # suggesting needs at least one site
     download = _get("Download a planner table", "planning",
-                    [_path("what", "counties, gaps or suggestions."),
-                     _path("fmt", "csv, geojson or gpkg."), *common, n_cov],
+                    [_path("what", "counties, gaps or suggestions (all, in xlsx only); "
+                           "404 for any other table."),
+                     _path("fmt", "csv, geojson, gpkg or xlsx; 404 for any other format."),
+                     *common, n_cov, _p("lang")],
                     {"description": "The file.",
-                     "content": {reports.MEDIA[f]: {"schema": {"type": "string"}}
-                                 for f in reports.FORMATS}})
+                     "content": {**{reports.MEDIA[f]: {"schema": {"type": "string"}}
+                                    for f in reports.FORMATS},
+                                 XLSX: {"schema": {"type": "string"}}}},
+                    errors=("400", "404", "409", "429"))
+    # The page answers a bad form with the form again and the reason, in HTML.
+    page = _get("The planner page", "pages", [*common, n_cov, _p("lang", default=None)],
+                _html("The planner page."), errors=())
+    page["get"]["responses"].update({"400": _html("The form again, saying what is wrong."),
+                                     "409": _html("The form again: no street graph.")})
     download["get"]["responses"]["202"] = _json("Still computing: poll the job URL.", job)
     return {
         "/api/v1/coverage": answer("Coverage by region, and the worst gaps",
@@ -55,12 +72,8 @@ def paths(max_n: int) -> dict[str, Any]:
                           "202": _json("Still computing.", job),
                           "400": ERROR_REF, "404": ERROR_REF, "429": ERROR_REF}}},
         "/api/v1/presets": _get("Job presets and demand layers", "planning",
-                                [_q("lang", "Language.",
-                                    {"type": "string", "enum": list(i18n.LANGS)})],
+                                [_p("lang", default=None)],
                                 _json("Presets and layers.", {"type": "object"})),
-        "/planner": _get("The planner page", "pages",
-                         [*common, n_cov, _q("lang", "Language.",
-                                             {"type": "string", "enum": list(i18n.LANGS)})],
-                         _html("The planner page."), errors=("400",)),
+        "/planner": page,
         "/planner/download/{what}.{fmt}": download,
     }

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+
+from locator.domain import schema
+from locator.living.cases import NAME_PATTERN
 
 ERROR_REF = {"$ref": "#/components/responses/Error"}
 CSRF_HEADER = {"name": "X-CSRFToken", "in": "header", "required": False,
@@ -17,7 +21,8 @@ SESSION = {"type": "object", "required": ["logged_in", "csrf_token"], "propertie
         "role": {"type": "string", "enum": ["editor", "admin"]}}}},
     "csrf_token": {"type": "string"}}}
 CREDENTIALS = {"type": "object", "required": ["email", "password"], "properties": {
-    "email": {"type": "string", "maxLength": 254},
+    "email": {"type": "string", "minLength": 3, "maxLength": 254,
+              "pattern": r"^[^\s\u001c-\u001f]+@[^\s\u001c-\u001f]+$"},
     "password": {"type": "string", "maxLength": 200},
     "csrf_token": {"type": "string"}}}
 
@@ -43,11 +48,12 @@ def paths() -> dict[str, Any]:
                          **json_session["content"],
                          "text/html": {"schema": {"type": "string"}}}},
                          "302": {"description": "A form login: on to the work queue."},
-                         "400": ERROR_REF, "401": ERROR_REF, "429": ERROR_REF}},
+                         "400": ERROR_REF, "401": ERROR_REF, "403": ERROR_REF,
+                         "429": ERROR_REF}},
         },
         "/logout": {
             "post": {"summary": "Log out", "tags": ["staff"], "parameters": [CSRF_HEADER],
-                     "responses": {"200": _html("Logged out."), "400": ERROR_REF}},
+                     "responses": {"200": _html("Logged out."), "403": ERROR_REF}},
         },
         "/api/v1/session": {
             "get": {"summary": "Who is logged in, and the CSRF token for JSON clients",
@@ -79,14 +85,23 @@ def _post(summary: str, tag: str, body: dict[str, Any], ok: dict[str, Any],
                                    **dict.fromkeys(errors, ERROR_REF)}}}
 
 
-def feedback_paths() -> dict[str, Any]:
-    """Workers' reports, confirmations, suggestions, tickets; the unions' queue."""
+def feedback_paths(area: Sequence[float] = (-180.0, -90.0, 180.0, 90.0)) -> dict[str, Any]:
+    """Workers' reports, confirmations, suggestions, tickets; the unions' queue.
+
+    ``area`` is ``[minlon, minlat, maxlon, maxlat]`` of the counties served, the bounds
+    of a suggested station.
+    """
     report = {"type": "object", "required": ["reason"], "properties": {
         "reason": REASON, "text": {"type": "string", "maxLength": 500}, "altcha": PROOF}}
     suggestion = {"type": "object", "required": ["lat", "lon", "name"], "properties": {
-        "lat": {"type": "number"}, "lon": {"type": "number"},
-        "name": {"type": "string", "maxLength": 100},
-        "kind": {"type": "string"}, "amenities": {"type": "array", "items": {"type": "string"}},
+        "lat": {"type": "number", "minimum": area[1], "maximum": area[3],
+                "description": "Within Henan: a point in these bounds but in no county of "
+                               "Henan answers 404."},
+        "lon": {"type": "number", "minimum": area[0], "maximum": area[2]},
+        "name": {"type": "string", "maxLength": 100, "pattern": NAME_PATTERN},
+        "kind": {"type": "string", "enum": list(schema.KIND_CODES), "default": "rest_station"},
+        "amenities": {"type": "array",
+                      "items": {"type": "string", "enum": list(schema.AMENITY_CODES)}},
         "altcha": PROOF}}
     code = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
     case_id = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
@@ -95,13 +110,13 @@ def feedback_paths() -> dict[str, Any]:
             "feedback"], "parameters": [], "responses": {"200": ANY_JSON}}},
         "/api/v1/stations/{station_id}/reports": _post(
             "Report a problem with a station", "feedback", report, CREATED, [STATION_ID],
-            ("400", "404", "429")),
+            ("400", "403", "404", "429")),
         "/api/v1/stations/{station_id}/confirmations": _post(
             "Confirm a station is there and fine", "feedback",
             {"type": "object", "properties": {"altcha": PROOF}}, ANY_JSON, [STATION_ID],
-            ("400", "404", "429")),
+            ("400", "403", "404", "429")),
         "/api/v1/suggestions": _post("Suggest a new station", "feedback", suggestion, CREATED,
-                                     [], ("400", "429")),
+                                     [], ("400", "403", "404", "429")),
         "/api/v1/reports/{code}": {"get": {"summary": "What became of a report", "tags": [
             "feedback"], "parameters": [code], "responses": {"200": ANY_JSON,
                                                              "404": ERROR_REF}}},
@@ -111,7 +126,7 @@ def feedback_paths() -> dict[str, Any]:
                                             "404": _html("No such ticket.")}}},
         "/report/{station_id}": {"get": {"summary": "The worker's report form", "tags": [
             "feedback"], "parameters": [STATION_ID], "responses": {
-                "200": _html("The form."), "404": ERROR_REF}}},
+                "200": _html("The form."), "400": ERROR_REF, "404": ERROR_REF}}},
         "/admin": {"get": {"summary": "The union's work queue page (log in first)",
                            "tags": ["staff"], "parameters": [],
                            "responses": {"200": _html("The queue."),

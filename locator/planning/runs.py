@@ -84,7 +84,7 @@ def parse(args: Mapping[str, Any], cfg: Mapping[str, Any], *, with_n: bool) -> P
     preset_code = get("preset") or None
     preset = None
     if preset_code is not None:
-        params.choice("preset", preset_code, presets.PRESET_CODES, default="")
+        params.TABLE["preset"].parse(preset_code)
         preset = presets.BY_CODE[preset_code]
     kinds = params.kinds(getlist("kind"))
     if not kinds:

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 from locator.domain import i18n, params, schema
-from locator.errors import LocatorError, invalid
+from locator.errors import LocatorError, invalid, not_found
 from locator.geo import regions
 
 PARAMS = ("kind", "amenity", "region", "bbox", "center", "zoom", "lang", "list", "theme",
@@ -62,14 +62,13 @@ def parse(args: Mapping[str, Sequence[str]], *, boundaries_dir: str | Path) -> E
         raise invalid(unknown[0], f"unknown parameter {unknown[0]!r}; the embed takes: "
                                   f"{', '.join(PARAMS)}")
     kinds = tuple(params.kinds(list(args.get("kind", ()))))
-    amen_codes = [p.strip() for v in args.get("amenity", ()) for p in v.split(",") if p.strip()]
-    params.amenities(amen_codes)
+    amen_codes = params.TABLE["amenity"].parse_list(list(args.get("amenity", ())))
     region = _one(args, "region")
     bbox_raw = _one(args, "bbox")
-    if region and bbox_raw:
-        raise invalid("region", "give either region or bbox, not both")
     if region:
+        # A region names the area more precisely than a box, so it wins when both come.
         region_bounds(region, boundaries_dir)
+        bbox_raw = None
     bbox = params.bbox(bbox_raw) if bbox_raw else None
     center_raw = _one(args, "center")
     center = None
@@ -82,9 +81,9 @@ def parse(args: Mapping[str, Sequence[str]], *, boundaries_dir: str | Path) -> E
     zoom_raw = _one(args, "zoom")
     zoom = params.TABLE["zoom"].parse(zoom_raw, default=0) if zoom_raw else None
     lang_raw = _one(args, "lang")
-    lang = params.choice("lang", lang_raw, i18n.LANGS, default="zh") if lang_raw else None
+    lang = params.lang(lang_raw) if lang_raw else None
     accent = _one(args, "accent")
-    if accent is not None:
+    if accent:
         accent = accent.removeprefix("#")
         if not _HEX.match(accent):
             raise invalid("accent", "accent must be a colour as 6 hex digits, e.g. c8102e")
@@ -138,7 +137,7 @@ def region_bounds(adcode: str, boundaries_dir: str | Path) -> tuple[str, list[fl
             if name_col == "county":
                 name = f"{hit.iloc[0]['city']}{name}"
             return name, [float(v) for v in hit.total_bounds]
-    raise invalid("region", f"no city or county in Henan has adcode {adcode}")
+    raise not_found(f"no city or county in Henan has adcode {adcode}", "region")
 
 
 def title(opts: EmbedOptions, *, lang: str, boundaries_dir: str | Path) -> str:

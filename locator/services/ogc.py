@@ -21,15 +21,16 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from locator.domain import schema
+from locator.domain import params, schema
 from locator.errors import invalid, not_found
 from locator.stations import filters
+from locator.stations.columns import factorize
 from locator.stations.dataset import STATUS_INDEX, Dataset
 from locator.stations.nearest import dataset_meta
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
-DEFAULT_LIMIT = 100
-MAX_LIMIT = 10_000
+DEFAULT_LIMIT = params.OGC_DEFAULT_LIMIT
+MAX_LIMIT = params.OGC_MAX_LIMIT
 CONFORMANCE = (
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/oas30",
@@ -176,9 +177,13 @@ def _columns(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
     # Kept on the dataset, so it is freed with it after a swap.
     got = ds.cache.get("ogc.columns")
     if got is None:
-        raw = ds.frame["verified_at"].to_numpy(dtype=object)
-        days = np.array([_to_day(v) for v in raw], dtype="datetime64[D]")
-        codes = ds.frame["county_adcode"].fillna("").astype(str).to_numpy(dtype="U6")
+        # From the columns, not ds.frame: a mapped snapshot has no frame until
+        # something needs all of it.
+        day_codes, day_values = factorize(ds.columns["verified_at"])
+        days = np.array([*map(_to_day, day_values), np.datetime64("NaT", "D")],
+                        dtype="datetime64[D]")[day_codes]
+        ad_codes, ad_values = factorize(ds.columns["county_adcode"])
+        codes = np.array([*map(str, ad_values), ""], dtype="U6")[ad_codes]
         got = ds.cache["ogc.columns"] = (days, codes)
     return got[0], got[1]
 
@@ -214,7 +219,8 @@ def select(ds: Dataset, cid: str, q: ItemsQuery) -> np.ndarray:
                         amenity_mask=q.amenity_mask)
     if q.bbox is not None:
         x0, y0, x1, y1 = q.bbox
-        keep &= (ds.lon >= x0) & (ds.lon <= x1) & (ds.lat >= y0) & (ds.lat <= y1)
+        across = (ds.lon >= x0) & (ds.lon <= x1) if x0 <= x1 else (ds.lon >= x0) | (ds.lon <= x1)
+        keep &= across & (ds.lat >= y0) & (ds.lat <= y1)
     if q.county_adcodes:
         codes = _adcodes(ds)
         # A city code (ending in 00) stands for every county of that city.
@@ -315,9 +321,9 @@ def parse_bbox(raw: str) -> tuple[float, float, float, float]:
         raise invalid("bbox", "bbox must be finite numbers")
     if not (-180 <= x0 <= 180 and -180 <= x1 <= 180 and -90 <= y0 <= 90 and -90 <= y1 <= 90):
         raise invalid("bbox", "bbox must lie within -180..180 longitude, -90..90 latitude")
-    if y0 > y1 or x0 > x1:
-        raise invalid("bbox", "bbox minimum must not exceed maximum")
-    return (x0, y0, x1, y1)
+    # A west edge east of the east edge crosses the antimeridian, as the standard says;
+    # the latitudes may come in either order.
+    return (x0, min(y0, y1), x1, max(y0, y1))
 
 
 def parse_day(field: str, raw: str) -> date:
@@ -331,7 +337,10 @@ def parse_day(field: str, raw: str) -> date:
         raise invalid(field, f"{field} must be an RFC 3339 date or date-time such as "
                              f"2026-01-31 or 2026-01-31T08:00:00Z, got {raw!r}") from None
     if stamp.tzinfo is not None:
-        stamp = stamp.astimezone(UTC)
+        try:
+            stamp = stamp.astimezone(UTC)
+        except OverflowError:  # an offset that moves the first day of year 1 back
+            return date.min
     return stamp.date()
 
 
@@ -341,12 +350,9 @@ def parse_datetime(raw: str) -> tuple[date | None, date | None]:
         day = parse_day("datetime", raw)
         return (day, day)
     start_s, _, end_s = raw.partition("/")
+    # Both ends open restricts nothing; a start after the end matches no station.
     start = None if start_s in ("", "..") else parse_day("datetime", start_s)
     end = None if end_s in ("", "..") else parse_day("datetime", end_s)
-    if start is None and end is None:
-        raise invalid("datetime", "datetime interval needs at least one end")
-    if start is not None and end is not None and start > end:
-        raise invalid("datetime", "datetime interval starts after it ends")
     return (start, end)
 
 

@@ -12,26 +12,36 @@ import hashlib
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
-from typing import Any, TypeAlias, cast
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyogrio
 
 from locator.domain import schema
 from locator.errors import not_found
 from locator.geo import datum
 from locator.stations import navigation, snapshot
+from locator.stations.columns import (
+    Column,
+    any_true,
+    columns_of,
+    frame_of,
+    lookup_codes,
+    one_chunk,
+    take,
+    to_arrow,
+)
 from locator.stations.index import NearestIndex
 
 LAYER = "stations"
 _MAX_LINKS = 20_000
+# Answers of up to this many rows read whole records from a cache of _MAX_RECORDS.
+_CACHED_ANSWER_ROWS = 64
+_MAX_RECORDS = 20_000
 SNAPSHOTS = ".snapshots"
-# A field's values: Arrow for text read with Arrow, NumPy otherwise.
-Column: TypeAlias = "pa.Array | np.ndarray"
 # Per-row arrays a served snapshot carries as they are.
 _ARRAYS = ("lon", "lat", "kind", "amenities", "status", "hours_code")
 STATUS_INDEX = {code: i for i, code in enumerate(schema.STATUS_CODES)}
@@ -134,14 +144,15 @@ class Dataset:
         lat = f.geometry.y.to_numpy(float)
         codes, uniques = pd.factorize(f["opening_hours"], use_na_sentinel=True)
         # Code len(uniques) stands for unknown hours so arrays index cleanly.
-        arrays = {"lon": lon, "lat": lat, "kind": _lookup(f["kind"], schema.KIND_INDEX, -1),
+        arrays = {"lon": lon, "lat": lat,
+                  "kind": lookup_codes(f["kind"], schema.KIND_INDEX, -1),
                   "amenities": schema.amenity_masks(f["amenities"]),
-                  "status": _lookup(f["status"], STATUS_INDEX, 0),
+                  "status": lookup_codes(f["status"], STATUS_INDEX, 0),
                   "hours_code": np.where(codes < 0, len(uniques), codes).astype(np.int32)}
         # One array per field, missing values as None: a request builds only
         # the properties it returns, from these, instead of the dataset
         # holding a dict per station (28 s and about 1.5 GB at 1M stations).
-        self._setup(arrays, _columns(f), [*uniques.tolist(), None], version, path,
+        self._setup(arrays, columns_of(f), [*uniques.tolist(), None], version, path,
                     modified_at, trees=None)
         self._frame = f
 
@@ -153,7 +164,7 @@ class Dataset:
         modified = arrays.pop("modified_at", None)
         # One record batch, so each column is one chunk: taking it keeps the
         # memory map (combine_chunks would copy every string into the heap).
-        cols = {name: _one_chunk(contents.columns.column(name))
+        cols = {name: one_chunk(contents.columns.column(name))
                 for name in contents.columns.column_names}
         ds._setup(arrays, cols, list(contents.meta["hours_values"]),
                   str(contents.meta["version"]), path, modified, trees=contents.trees)
@@ -165,7 +176,7 @@ class Dataset:
         arrays.update(gcj=self._gcj, bd=self._bd)
         if self.modified_at is not None:
             arrays["modified_at"] = np.asarray(self.modified_at, dtype="datetime64[us]")
-        table = pa.table({k: _arrow(v) for k, v in self.columns.items()})
+        table = pa.table({k: to_arrow(v) for k, v in self.columns.items()})
         trees = (self.index.state(), self.index_with_temporary.state())
         meta = {"version": self.version, "hours_values": self.hours_values}
         return snapshot.Contents(arrays, table, trees, meta)
@@ -181,7 +192,7 @@ class Dataset:
         self.hours_values = hours_values
         self.columns = columns
         demo = columns.get("demo")
-        self.demo = bool(len(demo) and _any(demo)) if demo is not None else False
+        self.demo = bool(len(demo) and any_true(demo)) if demo is not None else False
         if trees is None:
             # Two indexes so that the common query (open stations only) needs no
             # status filter at all; temporarily closed ones are added on request.
@@ -206,6 +217,7 @@ class Dataset:
         self._frame = None
         self._row_of: pd.Index | None = None
         self._lazy = threading.Lock()
+        self._records: dict[int, dict[str, Any]] = {}
         self._links: dict[int, dict[str, dict[str, str]]] = {}
         self._web_links: dict[int, dict[str, dict[str, str]]] = {}
         self.hour_state_cache = {}
@@ -218,7 +230,7 @@ class Dataset:
         if f is None:
             with self._lazy:
                 if self._frame is None:
-                    self._frame = _frame_of(self.columns, self.lon, self.lat)
+                    self._frame = frame_of(self.columns, self.lon, self.lat)
                 f = self._frame
         return f
 
@@ -228,7 +240,7 @@ class Dataset:
     def row(self, station_id: str) -> int:
         ids = self._row_of
         if ids is None:
-            ids = self._row_of = pd.Index(np.asarray(_take(self.columns["id"], None),
+            ids = self._row_of = pd.Index(np.asarray(take(self.columns["id"], None),
                                                      dtype=object))
         try:
             pos = ids.get_loc(station_id)
@@ -244,14 +256,38 @@ class Dataset:
 
     def values(self, rows: Sequence[int] | np.ndarray,
                fields: Iterable[str]) -> list[dict[str, Any]]:
-        """The named attributes of ``rows``, one dict each (unknown names skipped).
+        """The named attributes of ``rows``, one fresh dict each (unknown names skipped).
 
-        Each column is gathered for all rows at once, so a request costs one
-        take per field, not one Python lookup per cell.
+        A short list (a nearest answer, a card) comes from a bounded cache of
+        whole records: nearby workers ask about the same stations again and
+        again, and gathering a dozen text columns costs more than the search.
+        Longer lists are gathered a column at a time, one take per field.
         """
         idx = np.asarray(rows, dtype=np.int64)
         names = [k for k in fields if k in self.columns]
-        cols = {k: _take(self.columns[k], idx) for k in names}
+        if len(idx) > _CACHED_ANSWER_ROWS:
+            return self._gather(idx, names)
+        wanted = idx.tolist()
+        found = {r: self._records.get(r) for r in wanted}
+        missing = [r for r, rec in found.items() if rec is None]
+        if missing:
+            if len(self._records) + len(missing) > _MAX_RECORDS:
+                self._records.clear()  # bounded: paging clients must not grow it forever
+            for r, rec in zip(missing, self._gather(np.asarray(missing, dtype=np.int64),
+                                                    list(self.columns)), strict=True):
+                found[r] = self._records[r] = rec
+        out = []
+        for r in wanted:
+            whole = found[r]
+            assert whole is not None
+            got = {k: whole[k] for k in names}
+            if "amenities" in got:
+                got["amenities"] = list(got["amenities"])  # callers may change theirs
+            out.append(got)
+        return out
+
+    def _gather(self, idx: np.ndarray, names: list[str]) -> list[dict[str, Any]]:
+        cols = {k: take(self.columns[k], idx) for k in names}
         if "amenities" in cols:
             cols["amenities"] = [schema.split_amenities(v) for v in cols["amenities"]]
         for k in ("demo", "approximate"):
@@ -295,64 +331,6 @@ class Dataset:
 def trip_mode(kind: str) -> str:
     """Driver homes are reached by truck or car; every other kind on foot."""
     return "drive" if kind == "driver_home" else "walk"
-
-
-def _columns(f: gpd.GeoDataFrame) -> dict[str, Column]:
-    """Each field as an Arrow array (text read with Arrow, shared, not copied)
-    or a NumPy array with ``None`` for missing values."""
-    out: dict[str, Column] = {}
-    for c in schema.FIELDS:
-        if c not in f.columns:
-            continue
-        s = f[c]
-        if (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow") or \
-                isinstance(s.dtype, pd.ArrowDtype):
-            out[c] = pa.chunked_array(pa.array(s.array)).combine_chunks()
-            continue
-        arr: np.ndarray = s.to_numpy(dtype=object) if s.dtype == object else s.to_numpy()
-        if arr.dtype == object:
-            missing = np.asarray(pd.isna(arr), dtype=bool)
-            if missing.any():
-                arr = arr.copy()  # may be the frame's own buffer
-                arr[missing] = None
-        out[c] = arr
-    return out
-
-
-def _take(col: Column, idx: np.ndarray | None) -> list[Any]:
-    """The values at ``idx`` (all of them for None) as Python objects."""
-    if isinstance(col, np.ndarray):
-        return cast(list[Any], (col if idx is None else col[idx]).tolist())
-    return cast(list[Any], (col if idx is None else col.take(pa.array(idx))).to_pylist())
-
-
-def _one_chunk(col: pa.ChunkedArray) -> pa.Array:
-    return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
-
-
-def _any(col: Column) -> bool:
-    if isinstance(col, np.ndarray):
-        return bool(np.any(col.astype(bool)))
-    return bool(pc.any(col.fill_null(False)).as_py())
-
-
-def _arrow(col: Column) -> pa.Array:
-    if isinstance(col, np.ndarray):
-        return pa.array(col, from_pandas=True)
-    return col
-
-
-def _frame_of(columns: dict[str, Column], lon: np.ndarray, lat: np.ndarray
-              ) -> gpd.GeoDataFrame:
-    plain = pa.table({k: _arrow(v) for k, v in columns.items()}).to_pandas()
-    return gpd.GeoDataFrame(plain, geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
-
-
-def _lookup(column: pd.Series, table: dict[str, int], missing: int) -> np.ndarray:
-    """Codes for a text column via its distinct values; unknown ones get ``missing``."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    lut = np.array([table.get(str(u), missing) for u in uniques] + [missing], dtype=np.int8)
-    return lut[codes]  # code -1 (missing) picks the trailing entry
 
 
 def read(path: str | Path) -> Dataset:

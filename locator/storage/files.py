@@ -71,7 +71,8 @@ def _write_version(frame: gpd.GeoDataFrame, path: Path) -> None:
     """Write an already normalised frame (as :func:`dataset.write` would, minus re-normalising)."""
     cols = [c for c in (*schema.FIELDS, base.HASH, base.MODIFIED_AT) if c in frame.columns]
     out = gpd.GeoDataFrame(frame[cols], geometry=frame.geometry, crs="EPSG:4326")
-    pyogrio.write_dataframe(out, path, layer=dataset.LAYER, driver="GPKG")
+    # Through Arrow, GDAL takes whole columns; the row-by-row path is twice as slow.
+    pyogrio.write_dataframe(out, path, layer=dataset.LAYER, driver="GPKG", use_arrow=True)
 
 
 def _fsync_dir(path: Path) -> None:

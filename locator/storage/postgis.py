@@ -1,9 +1,10 @@
 """The PostgreSQL/PostGIS station source, chosen by ``DATABASE_URL``.
 
 Each published version is a row of ``station_versions`` and its stations are
-rows of ``stations`` (GiST-indexed points). A publish copies the rows in with
-``COPY``, marks the version complete, moves ``live_version`` and sends
-``NOTIFY locator_version`` in one transaction, so other processes see either
+one partition of ``stations`` (GiST-indexed points). A publish copies the rows
+into a new table with ``COPY``, attaches it (building its indexes once), marks
+the version complete, moves ``live_version`` and sends ``NOTIFY
+locator_version`` in one transaction, so other processes see either
 the old version or the whole new one; a publish that dies half-way leaves
 nothing behind. Loading copies the live rows out as CSV in one statement and
 builds the dataset from whole columns. Migrations (Alembic, shipped in
@@ -18,7 +19,6 @@ import io
 import json
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,23 +29,19 @@ import numpy as np
 import pandas as pd
 import psycopg
 import psycopg.sql
-import shapely
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
-from geoalchemy2 import Geometry
 
 from locator.domain import schema
 from locator.errors import LocatorError, not_found
 from locator.stations import dataset, snapshot
-from locator.storage import base
+from locator.storage import base, pgcopy
 
 log = logging.getLogger(__name__)
 CHANNEL = "locator_version"
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 _LOCK_KEY = 0x10CA7012  # pg_advisory_lock key held by one writer at a time
-_BOOL = ("demo", "approximate")
-_TEXT = tuple(c for c in schema.FIELDS if c not in _BOOL)
 
 meta = sa.MetaData()
 versions_t = sa.Table(
@@ -55,12 +51,11 @@ versions_t = sa.Table(
     sa.Column("complete", sa.Boolean))
 live_t = sa.Table("live_version", meta, sa.Column("one", sa.Boolean, primary_key=True),
                   sa.Column("name", sa.Text))
-stations_t = sa.Table(
-    "stations", meta, sa.Column("version", sa.Text, primary_key=True),
-    *[sa.Column(c, sa.Boolean if c in _BOOL else sa.Text, primary_key=c == "id")
-      for c in schema.FIELDS],
-    sa.Column(base.HASH, sa.BigInteger), sa.Column(base.MODIFIED_AT, sa.DateTime(True)),
-    sa.Column("geom", Geometry("POINT", srid=4326)))
+
+
+def partition(version: str) -> str:
+    """The table holding one version's stations (see migration 0002)."""
+    return "stations_" + hashlib.md5(version.encode(), usedforsecurity=False).hexdigest()
 
 
 def engine_for(url: str, *, timeout: float) -> sa.Engine:
@@ -99,6 +94,7 @@ class PostgisSource:
         self._ready = False
         self._listener: threading.Thread | None = None
         self._stop = threading.Event()
+        self._stamp_cache: tuple[str, pd.DataFrame] | None = None
 
     def describe(self) -> str:
         return self.engine.url.render_as_string(hide_password=True)
@@ -192,10 +188,17 @@ class PostgisSource:
     def _copy_out(self, name: str) -> gpd.GeoDataFrame:
         """All of a version's rows in one COPY, parsed by pandas as whole columns."""
         cols = ", ".join(f'"{c}"' for c in (*schema.FIELDS, base.HASH, base.MODIFIED_AT))
-        sql = psycopg.sql.SQL(
-            f"COPY (SELECT {cols}, ST_X(geom) AS x, ST_Y(geom) AS y FROM stations "
-            "WHERE version = {} ) TO STDOUT WITH (FORMAT csv, HEADER true)"
-        ).format(psycopg.sql.Literal(name))
+        frame = pgcopy.read_stations(self._copy_to(
+            f"SELECT {cols}, ST_X(geom) AS x, ST_Y(geom) AS y FROM stations WHERE version = {{}}",
+            name))
+        self._remember(name, frame)
+        return frame
+
+    def _copy_to(self, select: str, name: str) -> io.BytesIO:
+        """The CSV (with a header) of ``select``, its ``{}`` filled with ``name`` as a literal."""
+        sql = psycopg.sql.SQL(f"COPY ({select}) TO STDOUT WITH (FORMAT csv, HEADER true, "
+                              f"NULL '{pgcopy.NULL}')") \
+            .format(psycopg.sql.Literal(name))
         buf = io.BytesIO()
         raw = self.engine.raw_connection()
         try:
@@ -209,14 +212,12 @@ class PostgisSource:
         finally:
             raw.close()
         buf.seek(0)
-        df = pd.read_csv(buf, dtype=dict.fromkeys(_TEXT, "string"), keep_default_na=False,
-                         na_values={c: [""] for c in _TEXT})
-        for c in _TEXT:
-            df[c] = df[c].astype(object).where(df[c].notna(), None)
-        for c in _BOOL:
-            df[c] = df[c].astype(str).str.lower().isin(("t", "true"))
-        geom = gpd.points_from_xy(df.pop("x").to_numpy(float), df.pop("y").to_numpy(float))
-        return gpd.GeoDataFrame(df, geometry=geom, crs="EPSG:4326")
+        return buf
+
+    def _remember(self, name: str, frame: pd.DataFrame) -> None:
+        """Keep a version's change stamps: versions never change, and the next publish
+        compares against the live one, which is usually the one just written or loaded."""
+        self._stamp_cache = (name, pd.DataFrame(frame[["id", base.HASH, base.MODIFIED_AT]]))
 
     def base_frame(self) -> gpd.GeoDataFrame:
         if self.version() is None:  # the demo file is never carried into real data
@@ -273,6 +274,7 @@ class PostgisSource:
                                 (name,))
                     self._point(cur, name)
                 raw.commit()
+                self._remember(name, stamped)
             except BaseException:
                 raw.rollback()
                 raise
@@ -282,18 +284,15 @@ class PostgisSource:
 
     @staticmethod
     def _copy_in(cur: Any, name: str, frame: gpd.GeoDataFrame) -> None:
-        """Send every row in one COPY of CSV text built by pandas (no per-row Python)."""
-        cols = [*schema.FIELDS, base.HASH, base.MODIFIED_AT]
-        out = pd.DataFrame(frame[cols]).copy()
-        out.insert(0, "version", name)
-        out[base.MODIFIED_AT] = pd.to_datetime(out[base.MODIFIED_AT], utc=True) \
-            .dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-        geoms = shapely.set_srid(np.asarray(frame.geometry.array, dtype=object), 4326)
-        out["geom"] = shapely.to_wkb(geoms, hex=True, include_srid=True)
-        text = out.to_csv(index=False, header=False)
-        names = ", ".join(f'"{c}"' for c in ["version", *cols, "geom"])
-        with cur.copy(f"COPY stations ({names}) FROM STDIN WITH (FORMAT csv)") as cp:
-            cp.write(text.encode("utf-8"))
+        """Load the version into a table of its own with one COPY of CSV built column by
+        column, then attach it as a partition: the indexes are built once, after the load."""
+        part = psycopg.sql.Identifier(partition(name))
+        cur.execute(psycopg.sql.SQL("CREATE TABLE {} (LIKE stations INCLUDING DEFAULTS)")
+                    .format(part))
+        with cur.copy(pgcopy.copy_in_sql(part.as_string(cur))) as cp:
+            cp.write(pgcopy.to_csv(frame, name))
+        cur.execute(psycopg.sql.SQL("ALTER TABLE stations ATTACH PARTITION {} FOR VALUES IN ({})")
+                    .format(part, psycopg.sql.Literal(name)))
 
     @staticmethod
     def _point(cur: Any, name: str) -> None:
@@ -302,10 +301,13 @@ class PostgisSource:
         cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, name))
 
     def _stamps(self, name: str) -> pd.DataFrame:
-        q = sa.select(stations_t.c.id, stations_t.c[base.HASH],
-                      stations_t.c[base.MODIFIED_AT]).where(stations_t.c.version == name)
-        with self.engine.connect() as conn:
-            return pd.read_sql(q, conn)
+        if self._stamp_cache is not None and self._stamp_cache[0] == name:
+            return self._stamp_cache[1]
+        stamps = pgcopy.read_stamps(self._copy_to(
+            f'SELECT id, "{base.HASH}", "{base.MODIFIED_AT}" FROM stations WHERE version = {{}}',
+            name))
+        self._remember(name, stamps)
+        return stamps
 
     def rollback(self, name: str | None = None) -> str:
         names = [v.name for v in self.versions()]
@@ -324,9 +326,14 @@ class PostgisSource:
         doomed = [n for n in names[:-keep] if n != cur]
         with self._db("deleting versions"), self.engine.begin() as conn:
             conn.execute(sa.text("SET LOCAL statement_timeout = 0"))
+            # Dropping a partition waits for reads of the table to finish.
+            conn.execute(sa.text("SET LOCAL lock_timeout = '30s'"))
             # Incomplete versions cannot exist after a commit, but sweep them anyway.
-            conn.execute(versions_t.delete().where(
-                versions_t.c.name.in_(doomed) | ~versions_t.c.complete))
+            gone = [*doomed, *conn.execute(
+                sa.select(versions_t.c.name).where(~versions_t.c.complete)).scalars()]
+            for n in gone:
+                conn.execute(sa.text(f'DROP TABLE IF EXISTS "{partition(n)}"'))
+            conn.execute(versions_t.delete().where(versions_t.c.name.in_(gone)))
         return doomed
 
     # -- change notices ------------------------------------------------------------------
@@ -341,24 +348,40 @@ class PostgisSource:
         return None
 
     def listen(self, callback: Callable[[], None]) -> None:
-        """Call ``callback`` on every NOTIFY, from a daemon thread that reconnects by itself."""
+        """Call ``callback`` on every NOTIFY, from a daemon thread that reconnects by itself.
+
+        It also calls it on each (re)connection, so a version published while the
+        server was away is picked up as soon as it is back. :meth:`close` stops it.
+        """
         if self._listener is not None:
             return
+        dsn = self.engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
 
         def run() -> None:
             while not self._stop.is_set():
                 try:
-                    if self.changes(30.0) is not None:
+                    with psycopg.connect(dsn, autocommit=True,
+                                         connect_timeout=max(1, round(self.timeout))) as conn:
+                        conn.execute(f"LISTEN {CHANNEL}")
                         callback()
+                        while not self._stop.is_set():
+                            # A short wait, so that close() is heard within a second.
+                            if any(True for _ in conn.notifies(timeout=1.0)):
+                                callback()
                 except Exception as exc:  # the server is away: retry, polling covers the gap
+                    if self._stop.is_set():
+                        return
                     log.info("LISTEN %s failed (%s); retrying", CHANNEL, exc)
-                    time.sleep(min(5.0, self.timeout))
+                    self._stop.wait(min(5.0, self.timeout))
 
         self._listener = threading.Thread(target=run, daemon=True, name="locator-listen")
         self._listener.start()
 
     def close(self) -> None:
+        """Stop the LISTEN thread and close the pooled connections."""
         self._stop.set()
+        if self._listener is not None:
+            self._listener.join(self.timeout + 2.0)
         self.engine.dispose()
 
 

@@ -13,13 +13,13 @@ import secrets
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from locator.domain import i18n
-from locator.errors import error_body
+from locator.errors import LocatorError, error_body
 from locator.living import accounts
 from locator.web.consumers import is_public
 
@@ -96,17 +96,34 @@ def init_app(app: Flask) -> None:
     def load(user_id: str) -> Officer | None:
         if not user_id.isdigit():
             return None
-        staff = accounts.get(current_app.config, int(user_id))
+        try:
+            staff = accounts.get(current_app.config, int(user_id))
+        except LocatorError as exc:
+            if exc.status != 503:
+                raise
+            # The accounts database is away: public pages go on as for anyone, and
+            # whatever needs the officer raises this 503 (see ``require_staff``).
+            g.staff_unavailable = exc
+            return None
         return Officer(staff) if staff is not None else None
 
     @manager.unauthorized_handler
     def unauthorized() -> Response:
+        require_staff()
         return _error(401, "unauthorized", "log in first")
 
     @app.errorhandler(CSRFError)
     def csrf_failed(_exc: CSRFError) -> Response:
         lang = i18n.pick(request.args.get("lang"), app.config["DEFAULT_LANG"])
-        return _error(400, "csrf_failed", i18n.STAFF_STRINGS[lang]["csrf_failed"], "csrf_token")
+        # Forbidden, not malformed: the request is well formed but lacks a valid token.
+        return _error(403, "csrf_failed", i18n.STAFF_STRINGS[lang]["csrf_failed"], "csrf_token")
+
+
+def require_staff() -> None:
+    """Raise the 503 of a session whose officer could not be looked up, if there was one."""
+    exc = g.pop("staff_unavailable", None)
+    if exc is not None:
+        raise exc
 
 
 def _error(status: int, code: str, message: str, field: str | None = None) -> Response:

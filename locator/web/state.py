@@ -38,6 +38,13 @@ def init_app(app: Flask) -> None:
             listen(watch.nudge)
 
 
+def close(app: Flask) -> None:
+    """Stop the app's background watching and close its database connections."""
+    closer = getattr(app.extensions.get("locator.source"), "close", None)
+    if closer is not None:
+        closer()
+
+
 def get_store() -> dataset.Store:
     return current_app.extensions["locator.store"]
 

@@ -19,6 +19,7 @@ from locator.domain import i18n
 from locator.errors import invalid, not_found
 from locator.living import cases, unions
 from locator.web import state
+from locator.web.sessions import require_staff
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
 pages = Blueprint("admin_pages", __name__)
@@ -95,6 +96,7 @@ def page() -> ResponseReturnValue:
     """The work queue page; anyone not logged in is sent to the login page."""
     lang = i18n.pick(request.args.get("lang"), current_app.config["DEFAULT_LANG"])
     if not current_user.is_authenticated:
+        require_staff()
         return redirect(url_for("auth.login_page", lang=lang))
     s = i18n.ADMIN_STRINGS[lang]
     client = {"t": s, "reasons": i18n.REASON_LABELS[lang], "csrf": generate_csrf(),

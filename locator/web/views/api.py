@@ -8,7 +8,7 @@ import numpy as np
 from flask import Blueprint, current_app, jsonify, request
 from flask.typing import ResponseReturnValue
 
-from locator.domain import i18n, params, schema
+from locator.domain import params, schema
 from locator.domain.params import TABLE as P
 from locator.geo import datum, outlines
 from locator.stations import search as place_search
@@ -44,12 +44,12 @@ def _nearest_query() -> NearestQuery:
                         if a.get("max_distance_m") not in (None, "") else None),
         crs=params.crs(a.get("crs")),
         out_crs=params.crs(a.get("out_crs"), field="out_crs"),
-        lang=params.choice("lang", a.get("lang"), i18n.LANGS, default="zh"),
+        lang=params.lang(a.get("lang")),
     )
 
 
 def _lang() -> str:
-    return params.choice("lang", request.args.get("lang"), i18n.LANGS, default="zh")
+    return params.lang(request.args.get("lang"))
 
 
 @bp.get("/nearest")
@@ -111,7 +111,7 @@ def stations() -> ResponseReturnValue:
                   amenity_mask=params.amenities(a.getlist("amenity")),
                   open_now=params.boolean("open_now", a.get("open_now")), limit=limit,
                   grid=P["grid"].parse(a.get("grid")),
-                  lang=params.choice("lang", a.get("lang"), i18n.LANGS, default="zh"))
+                  lang=params.lang(a.get("lang")))
     return jsonify(out)
 
 

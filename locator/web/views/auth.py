@@ -13,7 +13,7 @@ from flask_wtf.csrf import generate_csrf
 from locator.domain import i18n
 from locator.errors import LocatorError
 from locator.living import accounts
-from locator.web.sessions import Officer
+from locator.web.sessions import Officer, require_staff
 
 bp = Blueprint("auth", __name__)
 
@@ -62,7 +62,7 @@ def login() -> ResponseReturnValue:
             if _wants_json():
                 return _session_body()
             return redirect(url_for("admin_pages.page", lang=_lang()))
-    if _wants_json():
+    if _wants_json() or err.status == 503:
         raise err
     lang = _lang()
     message = i18n.STAFF_STRINGS[lang][MESSAGE_KEYS.get(err.status, "login_failed")]
@@ -79,6 +79,7 @@ def logout() -> ResponseReturnValue:
 
 def _session_body() -> dict[str, object]:
     if not current_user.is_authenticated:
+        require_staff()
         return {"logged_in": False, "csrf_token": generate_csrf()}
     staff = current_user.staff
     return {"logged_in": True, "email": staff.email,

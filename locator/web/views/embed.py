@@ -68,7 +68,7 @@ def page() -> ResponseReturnValue:
 
 @bp.get("/embed/builder")
 def builder() -> ResponseReturnValue:
-    lang = i18n.pick(request.args.get("lang"), current_app.config["DEFAULT_LANG"])
+    lang = params.lang(request.args.get("lang"), default=current_app.config["DEFAULT_LANG"])
     bdir = str(current_app.config["BOUNDARIES_DIR"])
     cities = regions.cities(bdir).sort_values("city_adcode")
     counties = regions.counties(bdir).sort_values("county_adcode")

@@ -91,9 +91,7 @@ def suggestion() -> ResponseReturnValue:
     data = _body()
     lat = params.number("lat", data.get("lat"), lo=-90, hi=90)
     lon = params.number("lon", data.get("lon"), lo=-180, hi=180)
-    name = cases.clean_text(data.get("name"), field="name", limit=100)
-    if not name:
-        raise invalid("name", "give the station's name")
+    name = cases.check_name(data.get("name"))
     kind = data.get("kind", "rest_station")
     if kind not in schema.KIND_CODES:
         raise invalid("kind", f"kind must be one of {', '.join(schema.KIND_CODES)}")
@@ -106,7 +104,9 @@ def suggestion() -> ResponseReturnValue:
                                     current_app.config["BOUNDARIES_DIR"])
     county = where["county_adcode"].iloc[0]
     if not isinstance(county, str):
-        raise invalid("lat", "the point is outside Henan, which this service covers")
+        # No county of Henan is there: the place the suggestion names is not one served.
+        raise LocatorError(404, "not_found", "the point is outside Henan, which this service "
+                           "covers", "lat")
     _guard(data)
     return _created(cases.suggest(current_app.config, lon=lon, lat=lat, name=name, kind=kind,
                                   amenities=";".join(listed), county_adcode=county))
@@ -123,7 +123,9 @@ def ticket_page(code: str) -> ResponseReturnValue:
     s = i18n.FEEDBACK_STRINGS[lang]
     try:
         t = cases.ticket(current_app.config, code)
-    except LocatorError:
+    except LocatorError as exc:
+        if exc.status != 404:  # the database is away: say so, not "no such report"
+            raise
         t = None
     html = render_template("ticket.html", lang=lang, s=s, t=t, strings=i18n.STRINGS[lang],
                            demo=False, reasons=i18n.REASON_LABELS[lang])

@@ -8,6 +8,7 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from flask.typing import ResponseReturnValue
 
 from locator.domain import params
+from locator.domain.params import TABLE as P
 from locator.errors import invalid
 from locator.openapi import document
 from locator.services import ogc
@@ -27,7 +28,7 @@ def _format(allowed: tuple[str, ...] = _COMMON) -> str:
                                   f"takes: {', '.join(allowed)}")
     f = request.args.get("f")
     if f is not None:
-        return params.choice("f", f.lower(), ("json", "html"), default="json")
+        return params.TABLE["f"].parse(f, default="json")
     best = request.accept_mimetypes.best_match(
         [ogc.GEOJSON, ogc.JSON, ogc.HTML], default=ogc.JSON)
     return "html" if best == ogc.HTML else "json"
@@ -99,13 +100,13 @@ def collection(cid: str) -> ResponseReturnValue:
 def items_query() -> ogc.ItemsQuery:
     """Validate the items parameters; a limit over the maximum is capped, as the standard allows."""
     a = request.args
-    limit = params.integer("limit", a.get("limit"), lo=1, hi=10**9, default=ogc.DEFAULT_LIMIT)
+    limit = P["ogc_limit"].parse(a.get("limit"))
     interval = ogc.parse_datetime(a["datetime"]) if a.get("datetime") else None
     since = a.get("modified_since")
     return ogc.ItemsQuery(
         bbox=ogc.parse_bbox(a["bbox"]) if a.get("bbox") else None,
         limit=min(limit, ogc.MAX_LIMIT),
-        offset=params.integer("offset", a.get("offset"), lo=0, hi=10**9, default=0),
+        offset=P["offset"].parse(a.get("offset")),
         kinds=tuple(params.kinds(a.getlist("kind"))),
         county_adcodes=ogc.parse_adcodes(a.getlist("county_adcode")),
         amenity_mask=params.amenities(a.getlist("amenity")),

@@ -6,7 +6,9 @@ from flask import Blueprint, current_app, render_template, request, send_from_di
 from flask.typing import ResponseReturnValue
 from swagger_ui_bundle import swagger_ui_path
 
+from locator.geo import regions
 from locator.openapi.document import document as build_document
+from locator.planning import runs
 from locator.web import state
 from locator.web.urls import base_url
 
@@ -20,7 +22,10 @@ def document() -> ResponseReturnValue:
     cfg = current_app.config
     doc = build_document(server=base_url(), demo=state.current().demo, max_k=cfg["MAX_K"],
                            bbox_limit=cfg["BBOX_LIMIT"], max_n=cfg["MAX_SUGGEST_N"],
-                           max_distance_m=cfg["MAX_DISTANCE_M"])
+                           max_distance_m=cfg["MAX_DISTANCE_M"],
+                           demand_layers=[runs.NONE_LAYER, *runs.demand_layers(cfg)],
+                           area=[round(float(v), 6) for v in
+                                 regions.counties(str(cfg["BOUNDARIES_DIR"])).total_bounds])
     resp = current_app.json.response(doc)
     # GDAL's OGC API client asks for the OpenAPI media type by name.
     if "vnd.oai.openapi" in request.headers.get("Accept", ""):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from locator.domain import i18n, params
+from locator.domain.params import TABLE as P
 from locator.geo import maps
 from locator.web import state
 
@@ -30,11 +32,13 @@ def map_context(*, lang: str) -> dict[str, Any]:
 @bp.get("/")
 def index() -> ResponseReturnValue:
     a = request.args
-    lang = i18n.pick(a.get("lang"), current_app.config["DEFAULT_LANG"])
+    lang = params.lang(a.get("lang"), default=current_app.config["DEFAULT_LANG"])
     fixed = None
-    if a.get("lat") or a.get("lon"):
-        fixed = {"lat": params.number("lat", a.get("lat"), lo=-90, hi=90),
-                 "lon": params.number("lon", a.get("lon"), lo=-180, hi=180)}
+    # A fixed location needs both coordinates; one alone leaves the page locating the user.
+    lat = P["lat"].parse(a.get("lat"), default=math.nan)
+    lon = P["lon"].parse(a.get("lon"), default=math.nan)
+    if not (math.isnan(lat) or math.isnan(lon)):
+        fixed = {"lat": lat, "lon": lon}
     ctx = map_context(lang=lang)
     client = {
         **i18n.client_strings(lang),

@@ -127,7 +127,7 @@ def queue_full(exc: QueueFull) -> ResponseReturnValue:
 
 @bp.get("/api/v1/presets")
 def api_presets() -> ResponseReturnValue:
-    lang = i18n.pick(request.args.get("lang"), current_app.config["DEFAULT_LANG"])
+    lang = params.lang(request.args.get("lang"), default=current_app.config["DEFAULT_LANG"])
     return jsonify({"presets": presets.describe(current_app.config, lang),
                     "demand_layers": [runs.NONE_LAYER,
                                       *runs.demand_layers(current_app.config)]})
@@ -142,6 +142,7 @@ def page() -> ResponseReturnValue:
     a = request.args
     lang = i18n.pick(a.get("lang"), current_app.config["DEFAULT_LANG"])
     try:
+        params.lang(a.get("lang"), default=lang)
         p = runs.parse(a, current_app.config, with_n=False)
     except LocatorError as exc:
         return _bad_form(exc, lang)
@@ -188,10 +189,12 @@ def result_context(plan: runs.Plan, lang: str) -> dict[str, Any]:
 @bp.get("/planner/download/<what>.<fmt>")
 def download(what: str, fmt: str) -> ResponseReturnValue:
     """A table of the plan: CSV/XLSX for people (headers in ``lang``), GIS formats as data."""
-    params.choice("format", fmt, (*reports.FORMATS, "xlsx"), default="")
-    params.choice("table", what, (*reports.TABLES, "all") if fmt == "xlsx" else reports.TABLES,
-                  default="")
-    lang = i18n.pick(request.args.get("lang"), current_app.config["DEFAULT_LANG"])
+    # The table and format name the file, so an unknown one is a missing file.
+    if fmt not in (*reports.FORMATS, "xlsx"):
+        raise not_found(f"no download format {fmt!r}", "fmt")
+    if what not in ((*reports.TABLES, "all") if fmt == "xlsx" else reports.TABLES):
+        raise not_found(f"no table {what!r} as {fmt}", "what")
+    lang = params.lang(request.args.get("lang"), default=current_app.config["DEFAULT_LANG"])
     p = runs.parse(request.args, current_app.config, with_n=False)
     view = _wait(_start(p), PAGE_WAIT_S)
     if view.state != DONE:
