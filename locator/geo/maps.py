@@ -15,12 +15,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import xstatic.pkg.leaflet as xs_leaflet
 import xstatic.pkg.leaflet_markercluster as xs_cluster
 
+from locator import memo
 from locator.geo import datum
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ def build_map(
     return m
 
 
-@lru_cache(maxsize=64)
+@memo.cached
 def shell_parts(tiles: str, center: tuple[float, float], zoom: int, key: str,
                 vendor_prefix: str) -> dict[str, Any]:
     """Rendered parts of an empty map, cached per configuration.

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from locator import memo
+
 COUNTY_FILE = "henan_county.geojson"
 CITY_FILE = "henan_city.geojson"
 PROVINCE_FILE = "henan_province.geojson"
 
 
-@lru_cache(maxsize=4)
+@memo.cached
 def counties(boundaries_dir: str | Path) -> gpd.GeoDataFrame:
     """The 157 county-level units: ``county_adcode``, ``county``, ``city``, ``city_adcode``."""
     gdf = gpd.read_file(Path(boundaries_dir) / COUNTY_FILE)
@@ -33,7 +34,7 @@ def counties(boundaries_dir: str | Path) -> gpd.GeoDataFrame:
     return out
 
 
-@lru_cache(maxsize=4)
+@memo.cached
 def cities(boundaries_dir: str | Path) -> gpd.GeoDataFrame:
     gdf = gpd.read_file(Path(boundaries_dir) / CITY_FILE)
     return gpd.GeoDataFrame(
@@ -43,7 +44,7 @@ def cities(boundaries_dir: str | Path) -> gpd.GeoDataFrame:
     )
 
 
-@lru_cache(maxsize=4)
+@memo.cached
 def province(boundaries_dir: str | Path) -> gpd.GeoDataFrame:
     gdf = gpd.read_file(Path(boundaries_dir) / PROVINCE_FILE)
     return gpd.GeoDataFrame({"name": ["河南省"]}, geometry=gdf.geometry.make_valid(),
