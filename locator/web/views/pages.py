@@ -20,7 +20,7 @@ def map_context(*, lang: str) -> dict[str, Any]:
     center = (float(lat_s), float(lon_s))
     vendor_prefix = url_for("vendor.asset", name="x", filename="y")[: -len("x/y")]
     parts = maps.shell_parts(cfg["TILES"], center, cfg["MAP_ZOOM"], cfg["TIANDITU_KEY"],
-                       vendor_prefix)
+                       vendor_prefix, lang)
     ds = state.current()
     return {"map": parts, "lang": lang, "demo": ds.demo,
             "datum": maps.tile_source(cfg["TILES"]).datum,
@@ -46,6 +46,8 @@ def index() -> ResponseReturnValue:
         "fixed": fixed,
         "k": current_app.config["DEFAULT_K"],
         "bboxLimit": current_app.config["BBOX_LIMIT"],
+        # A shared link (?station=ID) opens that station's card.
+        "station": (a.get("station") or "")[:80] or None,
     }
     other = "en" if lang == "zh" else "zh"
     return render_template("index.html", client=client, other_lang=other, **ctx)
