@@ -35,7 +35,7 @@ STRINGS: dict[str, dict[str, str]] = {
                         "下面仍列出离您最近的站点，距离为实际直线距离。",
         "share": "分享此站点", "share_copied": "链接已复制",
         "zoom_in_count": "共 {n} 个站点，放大地图查看",
-        "open_full": "打开完整地图", "demo_short": "演示数据",
+        "open_full": "打开完整地图", "demo_short": "演示数据", "locate_short": "定位",
     },
     "en": {
         "title": "Find a workers' station", "locate": "Find stations near me",
@@ -66,7 +66,7 @@ STRINGS: dict[str, dict[str, str]] = {
                         "The nearest stations are listed below at their true distance.",
         "share": "Share this station", "share_copied": "Link copied",
         "zoom_in_count": "{n} stations: zoom in to list them",
-        "open_full": "Open the full map", "demo_short": "Demo data",
+        "open_full": "Open the full map", "demo_short": "Demo data", "locate_short": "Locate",
     },
 }
 

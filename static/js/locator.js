@@ -6,7 +6,11 @@
   var cfg = JSON.parse(document.getElementById("locator-config").textContent);
   var T = cfg.t;
   var map = window[cfg.mapName];
-  var state = { kind: "", amenities: [], openNow: false, here: null, results: [] };
+  var init = cfg.initial || {};
+  // Filters handed over by an embed's "open the full map" link.
+  var state = { kind: (init.kind || [])[0] || "", amenities: (init.amenity || []).slice(),
+                openNow: false, here: null, results: [] };
+  if (init.bounds) map.fitBounds(init.bounds, { animate: false });
   var layer = L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 50 }) : L.layerGroup();
   var clusterLayer = L.layerGroup();
   var hereMarker = null;
@@ -78,7 +82,7 @@
     });
     var amen = document.getElementById("amenity-filter");
     cfg.quickAmenities.forEach(function (code) {
-      var b = chip(cfg.amenities[code], false, function () {
+      var b = chip(cfg.amenities[code], state.amenities.indexOf(code) >= 0, function () {
         var i = state.amenities.indexOf(code);
         if (i >= 0) state.amenities.splice(i, 1); else state.amenities.push(code);
         b.setAttribute("aria-pressed", i >= 0 ? "false" : "true");
@@ -218,14 +222,7 @@
     } else { call.hidden = true; }
     var nav = document.getElementById("card-nav");
     nav.replaceChildren();
-    Object.keys(p.navigation || {}).forEach(function (svc) {
-      var a = el("a", "button nav-" + svc, T["nav_" + svc] || svc);
-      // Web links open the app where it is installed and still work inside WeChat.
-      a.href = p.navigation[svc].web;
-      a.target = "_blank";
-      a.rel = "noopener noreferrer";
-      nav.appendChild(a);
-    });
+    window.LocatorDom.navLinks(nav, p.navigation, T, "button");
     var share = document.getElementById("card-share");
     share.href = shareUrl(f.id || p.id);
     document.getElementById("card").hidden = false;

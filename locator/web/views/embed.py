@@ -45,7 +45,10 @@ def page() -> ResponseReturnValue:
                                lang)
     ds = state.current()
     query = embed.canonical_query(opts)
-    full = url_for("pages.index", lang=lang if lang != cfg["DEFAULT_LANG"] else None)
+    # The full map opens on the same filters and region as the embed.
+    full = url_for("pages.index", lang=lang if lang != cfg["DEFAULT_LANG"] else None,
+                   kind=",".join(opts.kinds) or None,
+                   amenity=",".join(opts.amenities) or None, region=opts.region)
     title = embed.title(opts, lang=lang, boundaries_dir=cfg["BOUNDARIES_DIR"])
     client = {
         **i18n.client_strings(lang),

@@ -27,6 +27,12 @@ def map_context(*, lang: str) -> dict[str, Any]:
             "strings": i18n.STRINGS[lang]}
 
 
+def _amenity_codes(raw: list[str]) -> list[str]:
+    """Known amenity codes of repeated or comma-separated values (unknown ones are a 400)."""
+    params.amenities(raw)
+    return list(dict.fromkeys(p.strip() for item in raw for p in item.split(",") if p.strip()))
+
+
 @bp.get("/")
 def index() -> ResponseReturnValue:
     a = request.args
@@ -36,6 +42,19 @@ def index() -> ResponseReturnValue:
         fixed = {"lat": params.number("lat", a.get("lat"), lo=-90, hi=90),
                  "lon": params.number("lon", a.get("lon"), lo=-180, hi=180)}
     ctx = map_context(lang=lang)
+    # Filters and region carried over from an embed's "open the full map" link.
+    region = a.get("region")
+    bounds = None
+    if region:
+        from locator.geo import datum
+        from locator.services.embed import region_bounds
+
+        box = region_bounds(region, current_app.config["BOUNDARIES_DIR"])[1]
+        x, y = datum.from_wgs84([box[0], box[2]], [box[1], box[3]], ctx["datum"])
+        bounds = [[float(y[0]), float(x[0])], [float(y[1]), float(x[1])]]
+    initial = {"kind": params.kinds(a.getlist("kind")),
+               "amenity": _amenity_codes(a.getlist("amenity")),
+               "bounds": bounds}
     client = {
         **i18n.client_strings(lang),
         "lang": lang,
@@ -48,6 +67,7 @@ def index() -> ResponseReturnValue:
         "bboxLimit": current_app.config["BBOX_LIMIT"],
         # A shared link (?station=ID) opens that station's card.
         "station": (a.get("station") or "")[:80] or None,
+        "initial": initial,
     }
     other = "en" if lang == "zh" else "zh"
     return render_template("index.html", client=client, other_lang=other, **ctx)
