@@ -176,8 +176,21 @@
     return state.hereMap;
   }
 
+  /* WeChat's browser often withholds the position; its users need to know
+   * the way out (the system browser) and get the search box at once. */
+  function locationFailed() {
+    var inWeChat = /MicroMessenger/i.test(navigator.userAgent);
+    setStatus(inWeChat ? T.geo_denied_wechat : T.geo_denied, "error");
+    if (inWeChat) {
+      var q = document.getElementById("search-q");
+      q.focus({ preventScroll: true });
+      q.scrollIntoView({ block: "nearest" });
+      revealAnswer();
+    }
+  }
+
   function locate() {
-    if (!navigator.geolocation) { setStatus(T.geo_denied, "error"); return; }
+    if (!navigator.geolocation) { locationFailed(); return; }
     setStatus(T.locating);
     navigator.geolocation.getCurrentPosition(function (pos) {
       state.hereMap = null;
@@ -191,7 +204,7 @@
       } else {
         searchFrom(here);
       }
-    }, function () { setStatus(T.geo_denied, "error"); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+    }, locationFailed, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
   }
 
   /* ---------- detail card ---------- */

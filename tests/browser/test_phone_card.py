@@ -153,3 +153,33 @@ def test_english_page_has_no_chinese_labels_or_credit(browser, server):
         assert page.locator(".leaflet-control-attribution").inner_text().count("AutoNavi") == 1
     finally:
         ctx.close()
+
+
+WECHAT_UA = ("Mozilla/5.0 (Linux; Android 13; V2183A) AppleWebKit/537.36 (KHTML, like Gecko) "
+             "Version/4.0 Chrome/111.0.5563.116 Mobile Safari/537.36 XWEB/1110017 "
+             "MMWEBSDK/20231202 MicroMessenger/8.0.47.2560(0x28002F30) WeChat/arm64 "
+             "Weixin NetType/4G Language/zh_CN ABI/arm64")
+
+
+def test_inside_wechat_a_failed_location_says_how_to_get_out_and_offers_search(browser, server):
+    ctx = browser.new_context(viewport={"width": W, "height": H}, locale="zh-CN",
+                              user_agent=WECHAT_UA, has_touch=True)
+    page = ctx.new_page()
+    page.route("https://**/*", lambda route: route.abort())
+    try:
+        page.goto(server.url + "/")
+        page.click("#locate")
+        page.wait_for_function(
+            "() => document.getElementById('status').classList.contains('status-error')")
+        status = page.locator("#status").inner_text()
+        assert "在浏览器打开" in status and "搜索" in status
+        _in_view(page, "#status")
+        _in_view(page, "#search-q")
+        assert page.evaluate("() => document.activeElement.id") == "search-q"
+        page.keyboard.type("洛阳")
+        page.wait_for_selector(".search-hit")
+        page.locator(".search-hit").first.click()
+        page.wait_for_selector(".result-btn")
+        _in_view(page, ".result-btn >> nth=0")
+    finally:
+        ctx.close()
