@@ -31,6 +31,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "nav_amap": "高德地图", "nav_baidu": "百度地图", "nav_tencent": "腾讯地图",
         "nav_osm": "OpenStreetMap 开放地图", "metres": "{n} 米", "kilometres": "{n} 公里",
         "too_far_to_walk": "太远，不宜步行",
+        "offline_stale": "离线：这是上次查到的结果，可能已过时。",
         "geo_denied_wechat": "微信里无法获取位置：请点右上角“···”，选择“在浏览器打开”；"
                              "或直接在上方搜索地点",
         "outside_area": "您不在服务范围内：本地图只覆盖河南省。"
@@ -64,6 +65,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "nav_amap": "Amap", "nav_baidu": "Baidu Maps", "nav_tencent": "Tencent Maps",
         "nav_osm": "OpenStreetMap", "metres": "{n} m", "kilometres": "{n} km",
         "too_far_to_walk": "too far to walk",
+        "offline_stale": "Offline: these are the last results found and may be out of date.",
         "geo_denied_wechat": "WeChat did not share your location: tap “···” at the top right "
                              "and choose “Open in browser”, or search a place above",
         "outside_area": "You are outside the service area: this map covers Henan province only. "

@@ -25,9 +25,26 @@
       .then(function (r) {
         return r.json().then(function (body) {
           if (!r.ok) throw new Error(body.message || r.statusText);
+          // Answered by the offline worker from an earlier visit.
+          if (r.headers.get("X-Locator-Offline") === "1") body.offline = true;
           return body;
         });
       });
+  }
+
+  /* Offline support where the browser has it (not in iOS WeChat): the
+   * worker keeps this page's shell and the last answers. */
+  if ("serviceWorker" in navigator && cfg.serviceWorker && window.isSecureContext) {
+    navigator.serviceWorker.register(cfg.serviceWorker, { scope: "/" }).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (reg) {
+      var shell = [location.pathname + location.search];
+      Array.prototype.forEach.call(document.querySelectorAll("script[src], link[rel=stylesheet], link[rel=manifest]"), function (n) {
+        var u = new URL(n.src || n.href, location.href);
+        if (u.origin === location.origin) shell.push(u.pathname + u.search);
+      });
+      if (reg.active) reg.active.postMessage({ shell: shell });
+    }).catch(function () {});
   }
 
   function filters() {
@@ -122,7 +139,9 @@
     if (!fc.features.length) { setStatus(T.no_results, true); return; }
     var where = state.placeLabel ? T.from_place.replace("{p}", state.placeLabel) : T.nearest;
     if (fc.query && fc.query.in_service_area === false) where = T.outside_area;
+    if (fc.offline) where = T.offline_stale + " " + where;
     setStatus(where);
+    document.getElementById("status").classList.toggle("status-stale", !!fc.offline);
     document.getElementById("status").classList.toggle("status-outside", fc.query && fc.query.in_service_area === false);
     fc.features.forEach(function (f, i) {
       var p = f.properties;

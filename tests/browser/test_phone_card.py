@@ -10,23 +10,15 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from pyproj import Geod
 
-from locator import create_app
 from locator.geo import datum
-from tests.browser.conftest import serve
-from tests.conftest import DEMO
+from tests.browser.conftest import PHONE_H, PHONE_W, ZHENGZHOU
 
 pytestmark = pytest.mark.browser
 
-W, H = 360, 740
-ZHENGZHOU = {"latitude": 34.7536, "longitude": 113.6645}
+W, H = PHONE_W, PHONE_H
 WUHAN = {"latitude": 30.5928, "longitude": 114.3055}
 GEOD = Geod(ellps="WGS84")
 CJK = re.compile(r"[\u3400-\u9fff]")
-
-
-@pytest.fixture(scope="module")
-def server():
-    yield from serve(create_app({"TESTING": True, "DATA_PATH": str(DEMO), "TILES": "amap"}))
 
 
 def _phone(browser, where=ZHENGZHOU, locale="zh-CN"):
@@ -42,6 +34,11 @@ def _phone(browser, where=ZHENGZHOU, locale="zh-CN"):
 def _get(url: str) -> dict:
     with urllib.request.urlopen(url) as r:
         return json.load(r)
+
+
+def _station_xy(base: str, sid: str) -> list[float]:
+    """A station's WGS-84 position, by the public API."""
+    return _get(f"{base}/api/v1/stations/{sid}?links=none")["geometry"]["coordinates"]
 
 
 def _in_view(page, selector: str) -> None:
@@ -60,17 +57,17 @@ def _locate_and_open_first(page, url: str) -> str:
 
 
 @pytest.fixture
-def card(browser, server):
+def card(browser, amap_server):
     """The Chinese page on a phone in Zhengzhou, located, the first station's card open."""
     ctx, page = _phone(browser)
-    sid = _locate_and_open_first(page, server.url + "/")
+    sid = _locate_and_open_first(page, amap_server.url + "/")
     yield page, sid
     ctx.close()
 
 
-def test_demo_phone_is_visibly_fake_and_not_dialable(card, server):
+def test_demo_phone_is_visibly_fake_and_not_dialable(card, amap_server):
     page, sid = card
-    stored = _get(f"{server.url}/api/v1/stations/{sid}?links=none")["properties"]["phone"]
+    stored = _get(f"{amap_server.url}/api/v1/stations/{sid}?links=none")["properties"]["phone"]
     # An area code, then a local number starting with 0: never assigned in China.
     assert re.fullmatch(r"0\d{2,3}-0000-\d{4}", stored)
     text = page.locator("#card-phone").inner_text()
@@ -82,10 +79,10 @@ def test_demo_phone_is_visibly_fake_and_not_dialable(card, server):
 
 @pytest.mark.parametrize(("lang", "words"), [("zh", ("服务范围", "河南省")),
                                               ("en", ("outside the service area", "Henan"))])
-def test_outside_henan_says_so_and_gives_the_true_distance(browser, server, lang, words):
+def test_outside_henan_says_so_and_gives_the_true_distance(browser, amap_server, lang, words):
     ctx, page = _phone(browser, where=WUHAN, locale="zh-CN" if lang == "zh" else "en-GB")
     try:
-        page.goto(f"{server.url}/?lang={lang}")
+        page.goto(f"{amap_server.url}/?lang={lang}")
         page.click("#locate")
         page.wait_for_selector(".result-btn")
         status = page.locator("#status").inner_text()
@@ -94,7 +91,7 @@ def test_outside_henan_says_so_and_gives_the_true_distance(browser, server, lang
         _in_view(page, ".result-btn >> nth=0")
         first = page.locator(".result-btn").first
         sid = first.get_attribute("data-id")
-        lon, lat = _get(f"{server.url}/api/v1/stations/{sid}?links=none")["geometry"]["coordinates"]
+        lon, lat = _station_xy(amap_server.url, sid)
         km = GEOD.inv(WUHAN["longitude"], WUHAN["latitude"], lon, lat)[2] / 1000
         assert km > 100
         shown = float(re.search(r"([\d,]+(?:\.\d)?) (公里|km)", first.inner_text())
@@ -108,11 +105,11 @@ def test_outside_henan_says_so_and_gives_the_true_distance(browser, server, lang
         ctx.close()
 
 
-def test_share_link_opens_the_same_card(card, server):
+def test_share_link_opens_the_same_card(card, amap_server):
     page, _ = card
     name = page.locator("#card-name").inner_text()
     href = page.locator("#card-share").get_attribute("href")
-    assert href.startswith(server.url + "/?")
+    assert href.startswith(amap_server.url + "/?")
     other = page.context.new_page()
     other.route("https://**/*", lambda route: route.abort())
     other.goto(href)
@@ -121,7 +118,7 @@ def test_share_link_opens_the_same_card(card, server):
     _in_view(other, "#card-name")
 
 
-def test_baidu_button_opens_a_route_to_the_bd09_destination(card, server):
+def test_baidu_button_opens_a_route_to_the_bd09_destination(card, amap_server):
     page, sid = card
     href = page.locator("#card-nav a.nav-baidu").get_attribute("href")
     parts = urlsplit(href)
@@ -129,7 +126,7 @@ def test_baidu_button_opens_a_route_to_the_bd09_destination(card, server):
     q = {k: v[0] for k, v in parse_qs(parts.query).items()}
     assert q["coord_type"] == "bd09ll" and q["mode"] == "walking"
     lat, lon = map(float, q["destination"].split("|")[0].removeprefix("latlng:").split(","))
-    wlon, wlat = _get(f"{server.url}/api/v1/stations/{sid}?links=none")["geometry"][
+    wlon, wlat = _get(f"{amap_server.url}/api/v1/stations/{sid}?links=none")["geometry"][
         "coordinates"]
     blon, blat = datum.wgs84_to_bd09(wlon, wlat)
     assert GEOD.inv(lon, lat, float(blon), float(blat))[2] < 1.0
@@ -143,10 +140,10 @@ def test_chinese_page_has_no_english_labels(card):
     assert set(page.locator("#card-nav a").all_inner_texts()) >= {"高德地图", "百度地图"}
 
 
-def test_english_page_has_no_chinese_labels_or_credit(browser, server):
+def test_english_page_has_no_chinese_labels_or_credit(browser, amap_server):
     ctx, page = _phone(browser, locale="en-GB")
     try:
-        _locate_and_open_first(page, server.url + "/?lang=en")
+        _locate_and_open_first(page, amap_server.url + "/?lang=en")
         labels = page.locator("#card-nav a, #card .actions a, #card dt, #status, "
                               ".leaflet-control-attribution").all_inner_texts()
         assert [t for t in labels if CJK.search(t)] == []
@@ -161,13 +158,13 @@ WECHAT_UA = ("Mozilla/5.0 (Linux; Android 13; V2183A) AppleWebKit/537.36 (KHTML,
              "Weixin NetType/4G Language/zh_CN ABI/arm64")
 
 
-def test_inside_wechat_a_failed_location_says_how_to_get_out_and_offers_search(browser, server):
+def test_wechat_failed_location_says_how_to_get_out_and_offers_search(browser, amap_server):
     ctx = browser.new_context(viewport={"width": W, "height": H}, locale="zh-CN",
                               user_agent=WECHAT_UA, has_touch=True)
     page = ctx.new_page()
     page.route("https://**/*", lambda route: route.abort())
     try:
-        page.goto(server.url + "/")
+        page.goto(amap_server.url + "/")
         page.click("#locate")
         page.wait_for_function(
             "() => document.getElementById('status').classList.contains('status-error')")

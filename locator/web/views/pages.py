@@ -68,6 +68,7 @@ def index() -> ResponseReturnValue:
         # A shared link (?station=ID) opens that station's card.
         "station": (a.get("station") or "")[:80] or None,
         "initial": initial,
+        "serviceWorker": url_for("static", filename="js/sw.js"),
     }
     other = "en" if lang == "zh" else "zh"
     return render_template("index.html", client=client, other_lang=other, **ctx)
