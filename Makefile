@@ -38,7 +38,7 @@ test: $(TEST_STAMP) test-deps  ## set up and run the whole test suite (browser t
 	$(BIN)/python -m pytest -q
 
 test-fast: $(TEST_STAMP)  ## the edit-test loop: everything but browser and slow tests (under a minute)
-	$(BIN)/python -m pytest -q -m 'not browser and not slow'
+	$(BIN)/python -m pytest -q -m 'not browser and not slow and not postgres'
 
 lint: $(TEST_STAMP)  ## ruff lint and the import-linter layer contracts
 	$(BIN)/ruff check locator tests bench

@@ -102,3 +102,18 @@ def small_app(small_path):
 @pytest.fixture(scope="session")
 def small_client(small_app):
     return small_app.test_client()
+
+
+_PG_FIXTURES = {"pg_cluster", "pg", "staff_cfg", "backend"}
+
+
+def pytest_collection_modifyitems(config, items):
+    # Tests on the throwaway PostgreSQL cluster are marked, so that the quick
+    # edit-test loop (make test-fast) can leave the cluster's start-up out.
+    for item in items:
+        params = getattr(item, "callspec", None)
+        values = set(map(str, params.params.values())) if params is not None else set()
+        on_pg = bool(_PG_FIXTURES & set(item.fixturenames)) and \
+            bool(values & {"postgis", "postgresql"})
+        if on_pg or ("pg_cluster" in item.fixturenames and not values):
+            item.add_marker(pytest.mark.postgres)

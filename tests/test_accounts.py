@@ -82,6 +82,7 @@ def test_no_csrf_token_no_login(staff_cfg):
     assert not client.get("/api/v1/session").get_json()["logged_in"]
 
 
+@pytest.mark.slow
 def test_messages_do_not_tell_whether_an_account_exists(staff_cfg):
     app, client = _app(staff_cfg)
     accounts.add(app.config, "c@union.example", PASSWORD, union="410100", role="editor")
@@ -100,6 +101,7 @@ def test_messages_do_not_tell_whether_an_account_exists(staff_cfg):
     assert page(wrong, "c@union.example") == page(unknown, "nobody@union.example")
 
 
+@pytest.mark.slow
 def test_failed_logins_are_throttled(staff_cfg):
     app, client = _app(staff_cfg)
     accounts.add(app.config, "d@union.example", PASSWORD, union="410100", role="editor")
@@ -122,6 +124,7 @@ def test_failed_logins_are_throttled(staff_cfg):
     assert r2.status_code == 429
 
 
+@pytest.mark.slow
 def test_disabled_account_is_logged_out(staff_cfg):
     app, client = _app(staff_cfg)
     accounts.add(app.config, "e@union.example", PASSWORD, union="410105", role="editor")
@@ -153,6 +156,7 @@ def test_bad_account_input(staff_cfg):
     assert e.value.status == 409
 
 
+@pytest.mark.slow
 def test_users_command_reads_the_password_from_stdin(tmp_path):
     env_cfg = {"LOCATOR_DATA_DIR": str(tmp_path / "var")}
     import os

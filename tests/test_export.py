@@ -44,6 +44,7 @@ def _plain(frame: pd.DataFrame) -> pd.DataFrame:
     return f.sort_values("id").reset_index(drop=True)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("fmt", export.FORMATS)
 @pytest.mark.parametrize("crs", ["wgs84", "gcj02", "bd09"])
 def test_export_then_import_gives_the_same_stations(tmp_path, published, runner, fmt, crs):

@@ -49,6 +49,7 @@ def _login(client, email):
     return r.get_json()["csrf_token"]
 
 
+@pytest.mark.slow
 def test_report_reaches_only_its_union_and_the_reply_reaches_the_worker(staff_cfg, stations):
     app, worker = _app(staff_cfg)
     accounts.add(app.config, "jinshui@union.example", PASSWORD, union="410105", role="editor")

@@ -64,6 +64,7 @@ def test_collections_extent_matches_the_data(client, demo_dataset):
         assert {link["type"] for link in items} == {"application/geo+json", "text/html"}
 
 
+@pytest.mark.slow
 def test_paging_returns_every_station_once(client, demo_dataset):
     feats = page_all(client, "/ogc/collections/stations/items?limit=1000")
     ids = [f["id"] for f in feats]
@@ -87,6 +88,7 @@ def test_paging_returns_every_station_once(client, demo_dataset):
     "datetime=2026-10-01T12:00:00%2B08:00/..",
     "status=closed,temporarily_closed",
 ])
+@pytest.mark.slow
 def test_filters_match_pandas(client, demo_dataset, query):
     f = demo_dataset.frame
     x, y = f.geometry.x, f.geometry.y
@@ -154,6 +156,7 @@ def test_features_are_crs84_geojson(client, demo_dataset):
         assert isinstance(g["properties"]["amenities"], str)
 
 
+@pytest.mark.slow
 def test_limit_is_capped_and_paging_links(client):
     body = client.get("/ogc/collections/stations/items?limit=50000").json
     assert body["numberReturned"] == ogc.MAX_LIMIT

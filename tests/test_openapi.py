@@ -114,6 +114,7 @@ def _fuzz(op, mode, base: str, deadline: float, failures: list[str], *,
     return sent
 
 
+@pytest.mark.slow
 def test_fuzz_every_operation_without_server_errors(fuzz_server):
     import schemathesis
     from schemathesis.generation import GenerationMode

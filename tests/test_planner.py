@@ -27,6 +27,7 @@ def plan_client(tmp_path_factory):
     return app.test_client()
 
 
+@pytest.mark.slow
 def test_coverage_api(plan_client):
     r = planned(plan_client, "/api/v1/coverage?radius=3000&by=city")
     assert r.status_code == 200
@@ -37,6 +38,7 @@ def test_coverage_api(plan_client):
     assert body["headline"]["by_kind"][0]["report"] == 11500
 
 
+@pytest.mark.slow
 def test_suggest_api_with_a_demand_layer(plan_client):
     r = planned(plan_client, "/api/v1/suggest?n=3&demand=riders&radius=1000")
     assert r.status_code == 200, r.json
@@ -51,6 +53,7 @@ def test_suggest_api_with_a_demand_layer(plan_client):
     assert cert["bound"] >= cert["objective"] - 1e-6
 
 
+@pytest.mark.slow
 def test_job_polling(plan_client):
     r = plan_client.get("/api/v1/coverage?radius=4321&wait=0")
     assert r.status_code in (200, 202)
@@ -91,6 +94,7 @@ def test_presets_are_shared(plan_client):
     assert r.json["params"]["radius_m"] == 30000 and r.json["params"]["kinds"] == ["driver_home"]
 
 
+@pytest.mark.slow
 def test_planner_page_and_downloads(plan_client):
     q = "radius=3000&n=2&demand=riders"
     planned(plan_client, f"/api/v1/coverage?{q}")
@@ -152,6 +156,7 @@ def test_cli_coverage_and_suggest(runner, tmp_path, monkeypatch):
     assert res.exit_code == 2 and '"field": "n"' in res.output
 
 
+@pytest.mark.slow
 def test_html_report_is_built_without_flask(tmp_path):
     """``locator coverage --out report.html`` as a user runs it: a fresh process."""
     import subprocess
@@ -188,6 +193,7 @@ def _download(client, url):
     return r
 
 
+@pytest.mark.slow
 def test_downloads_read_well_in_a_spreadsheet(plan_client):
     import openpyxl
 

@@ -37,6 +37,7 @@ def _import(runner, path, *args):
     return r
 
 
+@pytest.mark.slow
 def test_sources_replace_only_themselves_and_the_guard(tmp_path, backend, runner):
     real = sf.real_stations()
     zz = sf.csv_bd09_gbk(real, tmp_path / "zz.csv")
@@ -79,6 +80,7 @@ def test_demo_data_is_not_carried_into_real_versions(tmp_path, backend, runner):
     assert len(frame) == 5 and not frame["demo"].any()
 
 
+@pytest.mark.slow
 def test_datasets_and_rollback(tmp_path, backend, runner):
     real = sf.real_stations()
     r = runner.invoke(main, ["datasets"])
@@ -141,6 +143,7 @@ main()
 """
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("mode", ["mid-write", "before-switch"])
 def test_killed_import_leaves_the_live_version_intact(tmp_path, data_dir, runner, mode):
     real = sf.real_stations()
@@ -191,6 +194,7 @@ def _get(url: str) -> tuple[int, dict]:
         return resp.status, json.loads(resp.read())
 
 
+@pytest.mark.slow
 def test_running_server_switches_without_failing_requests(tmp_path, data_dir, small_path):
     """waitress serving; clients hammer it while a new version is published."""
     real = sf.real_stations()

@@ -27,6 +27,7 @@ def test_over_long_query_is_a_400(client):
     assert r.status_code == 400 and r.json["field"] == "q"
 
 
+@pytest.mark.slow
 def test_every_county_is_found_first_by_its_full_name(client):
     for name in COUNTIES["district_name"].tolist()[:40]:
         top = _get(client, q=name).json["results"][0]

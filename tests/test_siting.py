@@ -95,6 +95,7 @@ def test_coverage_matrix_matches_brute_force():
     assert (a == d).all()
 
 
+@pytest.mark.slow
 def test_exact_objective_equals_spopt_mclp():
     spopt = pytest.importorskip("spopt.locate")
     pulp = pytest.importorskip("pulp")

@@ -153,6 +153,7 @@ main()
 """
 
 
+@pytest.mark.slow
 def test_a_killed_import_can_never_become_live(tmp_path, runner, monkeypatch):
     root = tmp_path / "data"
     monkeypatch.setenv("LOCATOR_DATA_DIR", str(root))

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import click
 
@@ -25,7 +26,35 @@ def _fail(exc: LocatorError) -> None:
     sys.exit(2)
 
 
-@click.group()
+class _LazyGroup(click.Group):
+    """A group whose other command modules load only when one of their commands runs.
+
+    ``locator serve`` would otherwise import the import pipeline, the planner
+    commands, the network builder and the account tools at every start of every
+    worker, a second or more of start-up that serving never uses.
+    """
+
+    LAZY: ClassVar[dict[str, str]] = {
+        "import": "data:import_cmd", "export": "data:export_cmd",
+        "datasets": "data:datasets_cmd", "rollback": "data:rollback_cmd",
+        "db": "data:db_group", "coverage": "planning:coverage_cmd",
+        "suggest": "planning:suggest_cmd", "network": "network:network_group",
+        "users": "users:users", "worker": "worker:worker"}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self.LAZY})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = self.LAZY.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, attr = target.split(":")
+        command = getattr(importlib.import_module(f"locator.cli.{module}"), attr)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=_LazyGroup)
 def main() -> None:
     """Locator: Henan trade-union service stations (站点查找)."""
 
@@ -147,28 +176,5 @@ def list_settings() -> None:
     click.echo(tabular.render(["setting", "value", "help"], rows))
 
 
-from locator.cli.data import COMMANDS as _DATA_COMMANDS  # noqa: E402
-
-for _command in _DATA_COMMANDS:
-    main.add_command(_command)
-
-from locator.cli.planning import coverage_cmd, suggest_cmd  # noqa: E402
-
-main.add_command(coverage_cmd)
-main.add_command(suggest_cmd)
-
-from locator.cli.network import network_group  # noqa: E402
-
-main.add_command(network_group)
-
-from locator.cli.users import users  # noqa: E402
-
-main.add_command(users)
-
-
 if __name__ == "__main__":  # pragma: no cover
     main()
-
-from locator.cli.worker import worker as _worker  # noqa: E402
-
-main.add_command(_worker)

@@ -16,14 +16,15 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import folium
 import xstatic.pkg.leaflet as xs_leaflet
 import xstatic.pkg.leaflet_markercluster as xs_cluster
-from branca.element import Figure
 
 from locator.geo import datum
+
+if TYPE_CHECKING:
+    import folium
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,9 @@ def build_map(
     lat, lon = center
     attr = src.attribution_en if lang == "en" and src.attribution_en else src.attribution
     x, y = datum.from_wgs84(lon, lat, src.datum)
+    # Folium and branca load on the first map drawn, not at every start-up.
+    import folium
+
     m = folium.Map(location=[float(y), float(x)], zoom_start=zoom, tiles=None,
                    control_scale=True, zoom_control=True, prefer_canvas=False)
     # Instance attributes shadow folium's CDN lists for this map only.
@@ -132,6 +136,8 @@ def shell_parts(tiles: str, center: tuple[float, float], zoom: int, key: str,
 
 def render_parts(m: folium.Map) -> dict[str, Any]:
     """Split a rendered map into head links, body div and script for a Jinja page."""
+    from branca.element import Figure
+
     root = m.get_root()
     assert isinstance(root, Figure)
     root.render()

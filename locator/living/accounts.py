@@ -7,6 +7,7 @@ an unknown address still costs one hash so that timing does not tell either.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,7 +22,15 @@ from locator.living import db, unions
 from locator.living.models import ROLES, Account, AuditEntry, LoginAttempt, Role, utcnow
 
 _HASHER = PasswordHasher()
-_DUMMY_HASH = _HASHER.hash("not a password of anyone")
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    # Verified against when an address has no account, so that a wrong address
+    # costs the same time as a wrong password; made on the first login, not at
+    # every worker's start-up.
+    return _HASHER.hash("not a password of anyone")
+
 MIN_PASSWORD = 10
 
 
@@ -117,7 +126,7 @@ def authenticate(cfg: Mapping[str, Any], email: str, password: str, *, client: s
                                "too many failed logins; wait a few minutes and try again")
         acc = s.scalar(select(Account).where(Account.email == address))
         try:
-            _HASHER.verify(acc.password_hash if acc is not None else _DUMMY_HASH,
+            _HASHER.verify(acc.password_hash if acc is not None else _dummy_hash(),
                            password)
             ok = acc is not None and acc.active
         except (VerificationError, InvalidHashError):

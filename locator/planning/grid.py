@@ -13,16 +13,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 from pyproj import Transformer
-from rasterio import features
-from rasterio.transform import Affine
 
 from locator.geo import regions
 from locator.geo.datum import METRIC_CRS
+
+if TYPE_CHECKING:
+    from rasterio.transform import Affine
 
 REGION_COLUMNS = ("county_adcode", "county", "city_adcode", "city")
 
@@ -88,6 +90,8 @@ class Grid:
 
     @property
     def transform(self) -> Affine:
+        from rasterio.transform import Affine
+
         return Affine(self.cell, 0.0, self.x0, 0.0, -self.cell, self.y1)
 
     @property
@@ -148,6 +152,10 @@ def build(region_frame: gpd.GeoDataFrame, cell: float, *, crs: str = METRIC_CRS)
     y1 = np.ceil(maxy / cell) * cell
     nx = int(np.ceil((maxx - x0) / cell))
     ny = int(np.ceil((y1 - miny) / cell))
+    # rasterio loads with the first grid, not at every web worker's start-up.
+    from rasterio import features
+    from rasterio.transform import Affine
+
     transform = Affine(cell, 0.0, x0, 0.0, -cell, y1)
     burnt = features.rasterize(
         ((geom, i) for i, geom in enumerate(reg.geometry) if geom is not None and not

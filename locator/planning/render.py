@@ -18,7 +18,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import folium
 import jinja2
 import numpy as np
 import shapely
@@ -79,6 +78,8 @@ def _features(geoms: np.ndarray, props: list[dict[str, Any]]) -> dict[str, Any]:
 def choropleth(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],
                vendor_prefix: str = VENDOR_PREFIX) -> dict[str, Any]:
     """Rendered map parts: county shares, gap boxes and numbered suggested sites."""
+    import folium  # loaded with the first map, not at every start-up
+
     t = STRINGS[lang]
     src = maps.tile_source(cfg["TILES"])
     m = maps.build_map(tiles=cfg["TILES"], center=(34.0, 113.6), zoom=7,

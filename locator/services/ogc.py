@@ -24,6 +24,7 @@ import numpy as np
 from locator.domain import schema
 from locator.errors import invalid, not_found
 from locator.stations import filters
+from locator.stations.columns import factorize
 from locator.stations.dataset import STATUS_INDEX, Dataset
 from locator.stations.nearest import dataset_meta
 
@@ -176,9 +177,13 @@ def _columns(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
     # Kept on the dataset, so it is freed with it after a swap.
     got = ds.cache.get("ogc.columns")
     if got is None:
-        raw = ds.frame["verified_at"].to_numpy(dtype=object)
-        days = np.array([_to_day(v) for v in raw], dtype="datetime64[D]")
-        codes = ds.frame["county_adcode"].fillna("").astype(str).to_numpy(dtype="U6")
+        # From the columns, not ds.frame: a mapped snapshot has no frame until
+        # something needs all of it.
+        day_codes, day_values = factorize(ds.columns["verified_at"])
+        days = np.array([*map(_to_day, day_values), np.datetime64("NaT", "D")],
+                        dtype="datetime64[D]")[day_codes]
+        ad_codes, ad_values = factorize(ds.columns["county_adcode"])
+        codes = np.array([*map(str, ad_values), ""], dtype="U6")[ad_codes]
         got = ds.cache["ogc.columns"] = (days, codes)
     return got[0], got[1]
 

@@ -8,14 +8,11 @@ old dataset finishes on it while new requests see the new one.
 
 from __future__ import annotations
 
-import glob
 import hashlib
-import os
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeAlias, cast
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -26,14 +23,27 @@ import pyogrio
 from locator.domain import schema
 from locator.errors import not_found
 from locator.geo import datum
-from locator.stations import navigation
+from locator.stations import navigation, snapshot
+from locator.stations.columns import (
+    Column,
+    any_true,
+    columns_of,
+    frame_of,
+    lookup_codes,
+    one_chunk,
+    take,
+    to_arrow,
+)
 from locator.stations.index import NearestIndex
 
 LAYER = "stations"
 _MAX_LINKS = 20_000
+# Answers of up to this many rows read whole records from a cache of _MAX_RECORDS.
+_CACHED_ANSWER_ROWS = 64
+_MAX_RECORDS = 20_000
 SNAPSHOTS = ".snapshots"
-# A field's values: Arrow for text read with Arrow, NumPy otherwise.
-Column: TypeAlias = "pa.Array | np.ndarray"
+# Per-row arrays a served snapshot carries as they are.
+_ARRAYS = ("lon", "lat", "kind", "amenities", "status", "hours_code")
 STATUS_INDEX = {code: i for i, code in enumerate(schema.STATUS_CODES)}
 OPEN = STATUS_INDEX["open"]
 CLOSED = STATUS_INDEX["closed"]
@@ -100,71 +110,140 @@ def normalise(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out[cols], geometry=out.geometry, crs="EPSG:4326")
 
 
-@dataclass
 class Dataset:
-    """An immutable, query-ready snapshot of all stations."""
+    """An immutable, query-ready snapshot of all stations.
 
-    frame: gpd.GeoDataFrame
-    version: str
-    path: Path | None = None
+    Built from a normalised frame (``Dataset(frame, version, path)``), or by
+    :meth:`from_snapshot` from a served snapshot without any frame at all:
+    queries need only the arrays, the columns and the trees, and the frame is
+    rebuilt from the columns the first time a download or page asks for it.
+    """
+
+    lon: np.ndarray
+    lat: np.ndarray
+    kind: np.ndarray
+    amenities: np.ndarray
+    status: np.ndarray
+    hours_code: np.ndarray
+    hours_values: list[str | None]
+    index: NearestIndex
+    index_with_temporary: NearestIndex
+    demo: bool
+    columns: dict[str, Column]
     # When each row's content last changed (datetime64, UTC); set by the storage layer.
-    modified_at: np.ndarray | None = None
-    lon: np.ndarray = field(init=False)
-    lat: np.ndarray = field(init=False)
-    kind: np.ndarray = field(init=False)
-    amenities: np.ndarray = field(init=False)
-    status: np.ndarray = field(init=False)
-    hours_code: np.ndarray = field(init=False)
-    hours_values: list[str | None] = field(init=False)
-    index: NearestIndex = field(init=False)
-    index_with_temporary: NearestIndex = field(init=False)
-    demo: bool = field(init=False)
-    columns: dict[str, Column] = field(init=False, repr=False)
-    hour_state_cache: dict[int, np.ndarray] = field(init=False, repr=False)
+    modified_at: np.ndarray | None
+    hour_state_cache: dict[int, np.ndarray]
     # Derived arrays other modules build on first use; they die with the dataset.
-    cache: dict[str, Any] = field(init=False, repr=False)
+    cache: dict[str, Any]
+    _frame: gpd.GeoDataFrame | None
 
-    def __post_init__(self) -> None:
-        f = self.frame.reset_index(drop=True)
-        self.frame = f
-        self.lon = f.geometry.x.to_numpy(float)
-        self.lat = f.geometry.y.to_numpy(float)
-        self.kind = _lookup(f["kind"], schema.KIND_INDEX, -1)
-        self.amenities = schema.amenity_masks(f["amenities"])
-        self.status = _lookup(f["status"], STATUS_INDEX, 0)
+    def __init__(self, frame: gpd.GeoDataFrame, version: str, path: Path | None = None,
+                 modified_at: np.ndarray | None = None) -> None:
+        f = frame.reset_index(drop=True)
+        lon = f.geometry.x.to_numpy(float)
+        lat = f.geometry.y.to_numpy(float)
         codes, uniques = pd.factorize(f["opening_hours"], use_na_sentinel=True)
         # Code len(uniques) stands for unknown hours so arrays index cleanly.
-        self.hours_values = [*uniques.tolist(), None]
-        self.hours_code = np.where(codes < 0, len(uniques), codes).astype(np.int32)
-        self.demo = bool(f["demo"].any()) if len(f) else False
-        # Two indexes so that the common query (open stations only) needs no
-        # status filter at all; temporarily closed ones are added on request.
-        self.index = NearestIndex(self.lon, self.lat, self.kind,
-                                  searchable=self.status == OPEN)
-        self.index_with_temporary = NearestIndex(self.lon, self.lat, self.kind,
-                                                 searchable=self.status != CLOSED)
-        self._row_of = pd.Index(f["id"])
-        # One object array per field, missing values as None: a request builds
-        # only the properties it returns, from these, instead of the dataset
+        arrays = {"lon": lon, "lat": lat,
+                  "kind": lookup_codes(f["kind"], schema.KIND_INDEX, -1),
+                  "amenities": schema.amenity_masks(f["amenities"]),
+                  "status": lookup_codes(f["status"], STATUS_INDEX, 0),
+                  "hours_code": np.where(codes < 0, len(uniques), codes).astype(np.int32)}
+        # One array per field, missing values as None: a request builds only
+        # the properties it returns, from these, instead of the dataset
         # holding a dict per station (28 s and about 1.5 GB at 1M stations).
-        self.columns = _columns(f)
+        self._setup(arrays, columns_of(f), [*uniques.tolist(), None], version, path,
+                    modified_at, trees=None)
+        self._frame = f
+
+    @classmethod
+    def from_snapshot(cls, contents: snapshot.Contents, *, path: Path | None = None) -> Dataset:
+        """The dataset a served snapshot holds, its arrays and text memory-mapped."""
+        ds = cls.__new__(cls)
+        arrays = dict(contents.arrays)
+        modified = arrays.pop("modified_at", None)
+        # One record batch, so each column is one chunk: taking it keeps the
+        # memory map (combine_chunks would copy every string into the heap).
+        cols = {name: one_chunk(contents.columns.column(name))
+                for name in contents.columns.column_names}
+        ds._setup(arrays, cols, list(contents.meta["hours_values"]),
+                  str(contents.meta["version"]), path, modified, trees=contents.trees)
+        return ds
+
+    def snapshot_contents(self) -> snapshot.Contents:
+        """What :func:`snapshot.write` needs to save this dataset."""
+        arrays = {k: getattr(self, k) for k in _ARRAYS}
+        arrays.update(gcj=self._gcj, bd=self._bd)
+        if self.modified_at is not None:
+            arrays["modified_at"] = np.asarray(self.modified_at, dtype="datetime64[us]")
+        table = pa.table({k: to_arrow(v) for k, v in self.columns.items()})
+        trees = (self.index.state(), self.index_with_temporary.state())
+        meta = {"version": self.version, "hours_values": self.hours_values}
+        return snapshot.Contents(arrays, table, trees, meta)
+
+    def _setup(self, arrays: dict[str, np.ndarray], columns: dict[str, Column],
+               hours_values: list[str | None], version: str, path: Path | None,
+               modified_at: np.ndarray | None, *, trees: Any) -> None:
+        self.version = version
+        self.path = path
+        self.modified_at = modified_at
+        for k in _ARRAYS:
+            setattr(self, k, arrays[k])
+        self.hours_values = hours_values
+        self.columns = columns
+        demo = columns.get("demo")
+        self.demo = bool(len(demo) and any_true(demo)) if demo is not None else False
+        if trees is None:
+            # Two indexes so that the common query (open stations only) needs no
+            # status filter at all; temporarily closed ones are added on request.
+            self.index = NearestIndex(self.lon, self.lat, self.kind,
+                                      searchable=self.status == OPEN)
+            self.index_with_temporary = NearestIndex(self.lon, self.lat, self.kind,
+                                                     searchable=self.status != CLOSED)
+        else:
+            self.index = NearestIndex.restore(self.lon, self.lat, self.kind, trees[0])
+            self.index_with_temporary = NearestIndex.restore(self.lon, self.lat, self.kind,
+                                                             trees[1])
+        n = len(self.lon)
+        if "gcj" in arrays:
+            self._gcj, self._bd = arrays["gcj"], arrays["bd"]
+        else:
+            # Converted once for all rows: per-station scalar conversion would
+            # dominate the cost of building navigation links.
+            self._gcj = np.column_stack(datum.wgs84_to_gcj02(self.lon, self.lat)) if n else \
+                np.empty((0, 2))
+            self._bd = np.column_stack(datum.gcj02_to_bd09(self._gcj[:, 0], self._gcj[:, 1])) \
+                if n else np.empty((0, 2))
+        self._frame = None
+        self._row_of: pd.Index | None = None
+        self._lazy = threading.Lock()
+        self._records: dict[int, dict[str, Any]] = {}
         self._links: dict[int, dict[str, dict[str, str]]] = {}
         self._web_links: dict[int, dict[str, dict[str, str]]] = {}
-        # Converted once for all rows: per-station scalar conversion would
-        # dominate the cost of building navigation links.
-        self._gcj = np.column_stack(datum.wgs84_to_gcj02(self.lon, self.lat)) if len(f) else \
-            np.empty((0, 2))
-        self._bd = np.column_stack(datum.gcj02_to_bd09(self._gcj[:, 0], self._gcj[:, 1])) \
-            if len(f) else np.empty((0, 2))
         self.hour_state_cache = {}
         self.cache = {}
 
+    @property
+    def frame(self) -> gpd.GeoDataFrame:
+        """The whole table as a GeoDataFrame (rebuilt from the columns on first use)."""
+        f = self._frame
+        if f is None:
+            with self._lazy:
+                if self._frame is None:
+                    self._frame = frame_of(self.columns, self.lon, self.lat)
+                f = self._frame
+        return f
+
     def __len__(self) -> int:
-        return len(self.frame)
+        return len(self.lon)
 
     def row(self, station_id: str) -> int:
+        ids = self._row_of
+        if ids is None:
+            ids = self._row_of = pd.Index(np.asarray(take(self.columns["id"], None),
+                                                     dtype=object))
         try:
-            pos = self._row_of.get_loc(station_id)
+            pos = ids.get_loc(station_id)
         except KeyError:
             raise not_found(f"no station with id {station_id!r}", "id") from None
         if not isinstance(pos, int | np.integer):
@@ -177,14 +256,38 @@ class Dataset:
 
     def values(self, rows: Sequence[int] | np.ndarray,
                fields: Iterable[str]) -> list[dict[str, Any]]:
-        """The named attributes of ``rows``, one dict each (unknown names skipped).
+        """The named attributes of ``rows``, one fresh dict each (unknown names skipped).
 
-        Each column is gathered for all rows at once, so a request costs one
-        take per field, not one Python lookup per cell.
+        A short list (a nearest answer, a card) comes from a bounded cache of
+        whole records: nearby workers ask about the same stations again and
+        again, and gathering a dozen text columns costs more than the search.
+        Longer lists are gathered a column at a time, one take per field.
         """
         idx = np.asarray(rows, dtype=np.int64)
         names = [k for k in fields if k in self.columns]
-        cols = {k: _take(self.columns[k], idx) for k in names}
+        if len(idx) > _CACHED_ANSWER_ROWS:
+            return self._gather(idx, names)
+        wanted = idx.tolist()
+        found = {r: self._records.get(r) for r in wanted}
+        missing = [r for r, rec in found.items() if rec is None]
+        if missing:
+            if len(self._records) + len(missing) > _MAX_RECORDS:
+                self._records.clear()  # bounded: paging clients must not grow it forever
+            for r, rec in zip(missing, self._gather(np.asarray(missing, dtype=np.int64),
+                                                    list(self.columns)), strict=True):
+                found[r] = self._records[r] = rec
+        out = []
+        for r in wanted:
+            whole = found[r]
+            assert whole is not None
+            got = {k: whole[k] for k in names}
+            if "amenities" in got:
+                got["amenities"] = list(got["amenities"])  # callers may change theirs
+            out.append(got)
+        return out
+
+    def _gather(self, idx: np.ndarray, names: list[str]) -> list[dict[str, Any]]:
+        cols = {k: take(self.columns[k], idx) for k in names}
         if "amenities" in cols:
             cols["amenities"] = [schema.split_amenities(v) for v in cols["amenities"]]
         for k in ("demo", "approximate"):
@@ -220,8 +323,9 @@ class Dataset:
         return got if app else self._web_links[row]
 
     def counts(self) -> dict[str, int]:
-        vc = self.frame.loc[self.status != CLOSED, "kind"].value_counts()
-        return {k: int(vc.get(k, 0)) for k in schema.KIND_CODES}
+        kinds = self.kind[(self.status != CLOSED) & (self.kind >= 0)]
+        per = np.bincount(kinds.astype(np.int64), minlength=len(schema.KIND_CODES))
+        return {k: int(per[schema.KIND_INDEX[k]]) for k in schema.KIND_CODES}
 
 
 def trip_mode(kind: str) -> str:
@@ -229,85 +333,38 @@ def trip_mode(kind: str) -> str:
     return "drive" if kind == "driver_home" else "walk"
 
 
-def _columns(f: gpd.GeoDataFrame) -> dict[str, Column]:
-    """Each field as an Arrow array (text read with Arrow, shared, not copied)
-    or a NumPy array with ``None`` for missing values."""
-    out: dict[str, Column] = {}
-    for c in schema.FIELDS:
-        if c not in f.columns:
-            continue
-        s = f[c]
-        if (isinstance(s.dtype, pd.StringDtype) and s.dtype.storage == "pyarrow") or \
-                isinstance(s.dtype, pd.ArrowDtype):
-            out[c] = pa.chunked_array(pa.array(s.array)).combine_chunks()
-            continue
-        arr: np.ndarray = s.to_numpy(dtype=object) if s.dtype == object else s.to_numpy()
-        if arr.dtype == object:
-            missing = np.asarray(pd.isna(arr), dtype=bool)
-            if missing.any():
-                arr = arr.copy()  # may be the frame's own buffer
-                arr[missing] = None
-        out[c] = arr
-    return out
-
-
-def _take(col: Column, idx: np.ndarray) -> list[Any]:
-    if isinstance(col, np.ndarray):
-        return cast(list[Any], col[idx].tolist())
-    return cast(list[Any], col.take(pa.array(idx)).to_pylist())
-
-
-def _lookup(column: pd.Series, table: dict[str, int], missing: int) -> np.ndarray:
-    """Codes for a text column via its distinct values; unknown ones get ``missing``."""
-    codes, uniques = pd.factorize(column, use_na_sentinel=True)
-    lut = np.array([table.get(str(u), missing) for u in uniques] + [missing], dtype=np.int8)
-    return lut[codes]  # code -1 (missing) picks the trailing entry
-
-
-def read(path: str | Path, *, snapshot: bool = False) -> Dataset:
-    """Load a station GeoPackage (or any vector file GDAL reads) into a Dataset.
-
-    With ``snapshot``, the normalised table is also kept as GeoParquet in a
-    ``.snapshots`` folder beside the file, named for the file's size and
-    modification time; later loads of the same file (other workers, restarts,
-    hot reloads) read that instead, several times faster than the GeoPackage.
-    A folder that cannot be written just means no snapshot. The storage layer
-    asks for snapshots of published versions only, never of files it does not
-    own.
-    """
+def read(path: str | Path) -> Dataset:
+    """Load a station GeoPackage (or any vector file GDAL reads) into a Dataset."""
     p = Path(path)
     if not p.is_file():
         msg = f"station dataset not found: {p}"
         raise FileNotFoundError(msg)
-    snap = _snapshot_path(p) if snapshot else None
-    if snap is not None and snap.is_file():
-        try:
-            return Dataset(gpd.read_parquet(snap), file_version(p), p)
-        except (OSError, ValueError):
-            snap.unlink(missing_ok=True)  # torn or stale: rebuild it below
     layers = [name for name, _ in pyogrio.list_layers(p)] if p.suffix == ".gpkg" else []
     layer = LAYER if LAYER in layers else None
     frame = normalise(gpd.read_file(p, layer=layer, engine="pyogrio", use_arrow=True))
-    if snap is not None:
-        _write_snapshot(frame, snap, p)
     return Dataset(frame, file_version(p), p)
 
 
-def _snapshot_path(p: Path) -> Path:
-    st = p.stat()
-    return p.parent / SNAPSHOTS / f"{p.name}.{st.st_size}.{st.st_mtime_ns}.parquet"
+def cached(folder: Path | None, build: Callable[[], Dataset], *,
+           path: Path | None = None) -> Dataset:
+    """The dataset in the served snapshot ``folder``, else ``build()`` saved there.
 
-
-def _write_snapshot(frame: gpd.GeoDataFrame, snap: Path, source: Path) -> None:
-    tmp = snap.with_name(f".tmp-{os.getpid()}-{snap.name}")
-    try:
-        snap.parent.mkdir(exist_ok=True)
-        for old in snap.parent.glob(f"{glob.escape(source.name)}.*.parquet"):
-            old.unlink(missing_ok=True)  # an older snapshot of a rewritten file
-        frame.to_parquet(tmp)
-        tmp.replace(snap)  # atomic: a reader never sees half a snapshot
-    except OSError:
-        tmp.unlink(missing_ok=True)
+    The storage layer names the folder for one immutable version, so the
+    first process to load a version pays for reading and indexing it, and
+    every later one (other workers, restarts, reloads) maps the snapshot.
+    """
+    if folder is None:
+        return build()
+    got = snapshot.read(folder)
+    if got is None:
+        with snapshot.building(folder):
+            got = snapshot.read(folder)  # another worker may have built it meanwhile
+            if got is None:
+                snapshot.discard(folder)  # torn, or written by an older format
+                ds = build()
+                snapshot.write(folder, ds.snapshot_contents())
+                return ds
+    return Dataset.from_snapshot(got, path=path)
 
 
 def write(gdf: gpd.GeoDataFrame, path: str | Path) -> None:

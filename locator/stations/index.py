@@ -113,6 +113,22 @@ class NearestIndex:
             self._trees[_ALL] = self._trees[codes[0]]
         self._codes = set(codes)
 
+    def state(self) -> tuple[dict[int, tuple[cKDTree, np.ndarray]], set[int]]:
+        """The built trees, for a served snapshot to keep."""
+        return self._trees, self._codes
+
+    @classmethod
+    def restore(cls, lon: np.ndarray, lat: np.ndarray, kind: np.ndarray,
+                state: tuple[dict[int, tuple[cKDTree, np.ndarray]], set[int]]
+                ) -> NearestIndex:
+        """An index over the same rows from trees :meth:`state` gave, without rebuilding."""
+        idx = cls.__new__(cls)
+        idx.lon = np.ascontiguousarray(lon, dtype=float)
+        idx.lat = np.ascontiguousarray(lat, dtype=float)
+        idx.kind = np.asarray(kind)
+        idx._trees, idx._codes = state
+        return idx
+
     @property
     def kinds(self) -> list[int]:
         return sorted(self._codes)

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import zhconv
-from pypinyin import Style, lazy_pinyin
 from rapidfuzz import fuzz, process
 
 from locator.geo import regions
@@ -34,12 +32,18 @@ _EXACT, _PREFIX, _SUBSTRING, _INITIALS, _ADDRESS, _FUZZY = 100.0, 90.0, 80.0, 75
 
 def fold(text: str) -> str:
     """Fold ``text`` for matching: NFKC width folding, simplified characters, lower case."""
+    # zhconv and pypinyin load their dictionaries (about a second) on the
+    # first search, not at every worker's start-up.
+    import zhconv
+
     text = unicodedata.normalize("NFKC", text)
     return zhconv.convert(text, "zh-cn").lower().replace(" ", "")
 
 
 def initials(text: str) -> str:
     """Pinyin initials of the Chinese characters in ``text`` (郑州市 -> zzs)."""
+    from pypinyin import Style, lazy_pinyin
+
     return "".join(lazy_pinyin(text, style=Style.FIRST_LETTER, errors="ignore")).lower()
 
 

@@ -14,6 +14,7 @@ import contextlib
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 import geopandas as gpd
@@ -98,8 +99,11 @@ def open_source(config: Mapping[str, Any]) -> StationSource:
     if url.startswith(("postgresql:", "postgresql+", "postgres:")):
         from locator.storage import postgis
 
+        data_dir = config.get("DATA_DIR")
         return postgis.PostgisSource(url, fallback=config["DATA_PATH"],
-                                     timeout=float(config.get("DATABASE_TIMEOUT", 3.0)))
+                                     timeout=float(config.get("DATABASE_TIMEOUT", 3.0)),
+                                     snapshots=Path(data_dir) / dataset.SNAPSHOTS
+                                     if data_dir else None)
     if url:
         raise LocatorError(400, "invalid_setting",
                            "DATABASE_URL must start with postgresql://", "DATABASE_URL")

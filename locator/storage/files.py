@@ -41,7 +41,7 @@ import pyogrio
 
 from locator.domain import schema
 from locator.errors import LocatorError, not_found
-from locator.stations import dataset
+from locator.stations import dataset, snapshot
 from locator.storage import base, checks
 
 log = logging.getLogger(__name__)
@@ -293,13 +293,37 @@ class FileSource:
         if name:
             stations = self._meta(name).get("stations")
             checks.check_gpkg(path, expect=int(stations) if stations is not None else None)
-        # Published versions are ours, so they may keep a snapshot beside them.
-        ds = dataset.read(path, snapshot=bool(name))
-        stamps = _stamps(path, columns=(base.MODIFIED_AT,))
-        if stamps is not None:
-            ds.modified_at = pd.to_datetime(stamps[base.MODIFIED_AT], utc=True) \
-                .dt.tz_localize(None).to_numpy("datetime64[us]")
-        return ds
+
+        def build() -> dataset.Dataset:
+            ds = dataset.read(path)
+            stamps = _stamps(path, columns=(base.MODIFIED_AT,))
+            if stamps is not None:
+                ds.modified_at = pd.to_datetime(stamps[base.MODIFIED_AT], utc=True) \
+                    .dt.tz_localize(None).to_numpy("datetime64[us]")
+            return ds
+
+        # Published versions are ours and never rewritten, so each may keep a
+        # served snapshot; DATA_PATH outside the data folder is read as it is.
+        return dataset.cached(self._snapshot(path) if name else None, build, path=path)
+
+    def _snapshot(self, path: Path) -> Path:
+        st = path.stat()
+        parent = self.dir.versions_dir / dataset.SNAPSHOTS
+        folder = parent / f"{path.name}.{st.st_size}.{st.st_mtime_ns}"
+        if not folder.is_dir():
+            snapshot.sweep(parent, keep=self._snapshots_in_use() | {folder.name})
+        return folder
+
+    def _snapshots_in_use(self) -> set[str]:
+        """Snapshot names of every published version file as it is now."""
+        names = set()
+        for v in self.dir.versions():
+            try:
+                st = v.path.stat()
+            except OSError:
+                continue
+            names.add(f"{v.path.name}.{st.st_size}.{st.st_mtime_ns}")
+        return names
 
     def base_frame(self) -> gpd.GeoDataFrame:
         return self.dir.base_frame(self.fallback)
@@ -318,7 +342,10 @@ class FileSource:
 
     def prune(self, keep: int) -> list[str]:
         with base.writable(str(self.dir.versions_dir)):
-            return self.dir.prune(keep)
+            gone = self.dir.prune(keep)
+            snapshot.sweep(self.dir.versions_dir / dataset.SNAPSHOTS,
+                           keep=self._snapshots_in_use())
+            return gone
 
     def changes(self, timeout: float) -> str | None:
         start = self.version()

@@ -13,6 +13,7 @@ builds the dataset from whole columns. Migrations (Alembic, shipped in
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import io
 import json
 import logging
@@ -36,7 +37,7 @@ from geoalchemy2 import Geometry
 
 from locator.domain import schema
 from locator.errors import LocatorError, not_found
-from locator.stations import dataset
+from locator.stations import dataset, snapshot
 from locator.storage import base
 
 log = logging.getLogger(__name__)
@@ -87,9 +88,12 @@ def upgrade(engine: sa.Engine) -> None:
 class PostgisSource:
     """:class:`~locator.storage.base.StationSource` in PostgreSQL/PostGIS."""
 
-    def __init__(self, url: str, *, fallback: str | Path, timeout: float = 3.0) -> None:
+    def __init__(self, url: str, *, fallback: str | Path, timeout: float = 3.0,
+                 snapshots: str | Path | None = None) -> None:
         self.url = url
         self.fallback = Path(fallback)
+        # Where served snapshots of versions are kept on this host (None: none).
+        self.snapshots = Path(snapshots) if snapshots is not None else None
         self.timeout = timeout
         self.engine = engine_for(url, timeout=timeout)
         self._ready = False
@@ -142,22 +146,48 @@ class PostgisSource:
         if name is None:
             return dataset.read(self.fallback)
         with self._db("loading stations"):
-            expect = self._expected(name)
-            raw = self._copy_out(name)
-        if len(raw) != expect:
-            from locator.storage.checks import BadVersionError
+            expect, created = self._expected(name)
 
-            raise BadVersionError(name, f"holds {len(raw)} rows, its metadata says {expect}")
-        return base.to_dataset(raw, name)
+        def build() -> dataset.Dataset:
+            with self._db("loading stations"):
+                raw = self._copy_out(name)
+            if len(raw) != expect:
+                from locator.storage.checks import BadVersionError
 
-    def _expected(self, name: str) -> int:
-        q = sa.select(versions_t.c.stations).where(versions_t.c.name == name,
-                                                   versions_t.c.complete)
+                raise BadVersionError(name, f"holds {len(raw)} rows, its metadata says {expect}")
+            return base.to_dataset(raw, name)
+
+        return dataset.cached(self._snapshot(name, expect, created), build)
+
+    def _snapshot(self, name: str, rows: int, created: Any) -> Path | None:
+        """This host's snapshot folder for a version, named so it cannot be mistaken.
+
+        A version's rows never change once it is complete; the server, the
+        database, the row count and the creation time in the name keep a
+        snapshot of a dropped and re-created database from being reused.
+        """
+        if self.snapshots is None:
+            return None
+        where = hashlib.sha256(self.describe().encode()).hexdigest()[:10]
+        stamp = created.timestamp() if hasattr(created, "timestamp") else 0
+        parent = self.snapshots / f"postgis-{where}"
+        folder = parent / f"{name}.{rows}.{int(stamp * 1e6)}"
+        if not folder.is_dir():
+            with contextlib.suppress(OSError):
+                parent.mkdir(parents=True, exist_ok=True)
+                # Only the live version and the few newest are worth keeping.
+                keep = {p.name for p in sorted(parent.iterdir(), key=_mtime)[-2:]}
+                snapshot.sweep(parent, keep=keep | {folder.name})
+        return folder
+
+    def _expected(self, name: str) -> tuple[int, Any]:
+        q = sa.select(versions_t.c.stations, versions_t.c.created) \
+            .where(versions_t.c.name == name, versions_t.c.complete)
         with self.engine.connect() as conn:
-            n = conn.execute(q).scalar_one_or_none()
-        if n is None:
+            got = conn.execute(q).one_or_none()
+        if got is None or got[0] is None:
             raise not_found(f"no published version {name!r}", "version")
-        return int(n)
+        return int(got[0]), got[1]
 
     def _copy_out(self, name: str) -> gpd.GeoDataFrame:
         """All of a version's rows in one COPY, parsed by pandas as whole columns."""
@@ -330,3 +360,10 @@ class PostgisSource:
     def close(self) -> None:
         self._stop.set()
         self.engine.dispose()
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:
+        return 0.0

@@ -91,12 +91,20 @@ def run_gunicorn(factory: Callable[[], Flask], cfg: Mapping[str, Any], *, host: 
     Building after the fork keeps database connections, thread pools and
     watchers private to each worker.
     """
+    import importlib
     import json
     import os
 
     from gunicorn.app.base import BaseApplication
 
     from locator.web.gworker import ENV_OPTIONS
+
+    # The modules (not the app) are imported once in the master: each worker
+    # forked from it, first or replacement, then skips the imports and only
+    # builds its app and maps the served snapshot.
+    for module in ("locator.web.views.admin", "locator.web.views.api",
+                   "locator.web.views.planner", "locator.web.views.ogc"):
+        importlib.import_module(module)
 
     bind = f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     options = gunicorn_options(cfg, bind=bind, workers=workers, threads=threads)
