@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -49,6 +50,22 @@ def province(boundaries_dir: str | Path) -> gpd.GeoDataFrame:
     gdf = gpd.read_file(Path(boundaries_dir) / PROVINCE_FILE)
     return gpd.GeoDataFrame({"name": ["河南省"]}, geometry=gdf.geometry.make_valid(),
                             crs="EPSG:4326")
+
+
+@memo.cached
+def _service_area(boundaries_dir: str | Path) -> Any:
+    import shapely
+
+    area = province(str(boundaries_dir)).geometry.union_all()
+    shapely.prepare(area)
+    return area
+
+
+def in_service_area(lon: float, lat: float, boundaries_dir: str | Path) -> bool:
+    """Whether a WGS-84 point lies in Henan, the area the service covers."""
+    import shapely
+
+    return bool(shapely.contains_xy(_service_area(str(boundaries_dir)), lon, lat))
 
 
 def assign_counties(
