@@ -1,16 +1,19 @@
-"""Memory across hot reloads: RSS of a running server while new versions are published.
+"""Memory of a running server across planner jobs and hot reloads.
 
 Publishes ``--n`` synthetic stations into a temporary data folder, starts
-``locator serve`` on it (hot reload on), answers a mix of requests (nearest,
-OGC items, the whole-dataset GeoJSON and CSV downloads), records the idle RSS,
-then publishes ``--reloads`` new versions one after another, waiting for each
-to go live and answering the same mix. Prints the RSS after each reload, the
-high-water mark, and their ratios to idle RSS (target: settles within 1.5x).
+``locator serve`` on it (hot reload on, thread job backend), answers a mix of
+requests (nearest, OGC items, the whole-dataset GeoJSON and CSV downloads) and
+records the idle RSS. Then it runs the fifty mixed planner jobs of
+``_jobs.py`` (coverage and suggest, followed through their poll URLs, within a
+budget measured in the same run), and publishes ``--reloads`` new versions one
+after another, waiting for each to go live and answering the same mix. Prints
+the RSS after the jobs and after each reload, the high-water mark, and their
+ratios to idle RSS (target: settles within 1.5x).
 
 Usage::
 
-    python bench/memory.py                   # 100,000 stations, 10 reloads
-    python bench/memory.py --n 1000000 --reloads 10
+    python bench/memory.py                   # 14,000 stations, 50 jobs, 10 reloads
+    python bench/memory.py --n 1000000 --jobs 0 --reloads 10
 
 Memory-heavy: run it alone, once.
 """
@@ -31,6 +34,7 @@ from locator.stations import demodata
 from locator.storage.files import DataDir
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _jobs import budget_for, run_mixed
 from startup import ROOT, SHARE, _free_port, _mem_mb
 
 MIX = ("/api/v1/nearest?lat=34.7466&lon=113.6254&limit=10",
@@ -50,7 +54,10 @@ def _version(base: str) -> str:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--n", type=int, default=100_000, help="stations to generate")
+    ap.add_argument("--n", type=int, default=14_000,
+                    help="stations to generate (default: about the demo data's size)")
+    ap.add_argument("--jobs", type=int, choices=(0, 50), default=50,
+                    help="run the 50 mixed planner jobs before the reloads (0: none)")
     ap.add_argument("--reloads", type=int, default=10, help="versions to publish")
     args = ap.parse_args()
     counts = tuple((k, max(1, round(args.n * s))) for k, s in SHARE.items())
@@ -63,7 +70,8 @@ def main() -> None:
         port = _free_port()
         base = f"http://127.0.0.1:{port}"
         env = {**os.environ, "LOCATOR_DATA_DIR": str(dd.root),
-               "LOCATOR_DATA_RELOAD_SECONDS": "0.5", "LOCATOR_RATE_LIMIT_ENABLED": "false"}
+               "LOCATOR_DATA_RELOAD_SECONDS": "0.5", "LOCATOR_RATE_LIMIT_ENABLED": "false",
+               "LOCATOR_JOBS_MAX_PER_CLIENT": "4", "LOCATOR_JOBS_ABANDON_SECONDS": "10"}
         proc = subprocess.Popen([sys.executable, "-m", "locator", "serve", "--host",
                                  "127.0.0.1", "--port", str(port)],
                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -82,6 +90,14 @@ def main() -> None:
             idle, _ = _mem_mb(proc.pid)
             print(f"{len(frame):,} stations; idle RSS after one request mix: {idle:.0f} MB",
                   flush=True)
+            if args.jobs:
+                budget, solo = budget_for(port)
+                outcome, took = run_mixed(port, budget)
+                time.sleep(3)
+                rss, hwm = _mem_mb(proc.pid)
+                print(f"{solo}; 50 mixed jobs in {took:.0f} s (budget {budget:.0f} s): "
+                      f"{outcome}\nafter the jobs: RSS {rss:.0f} MB ({rss / idle:.2f}x idle), "
+                      f"high-water {hwm:.0f} MB", flush=True)
             after = []
             for i in range(args.reloads):
                 # A changed version: one station renamed, so the file's hash differs.
@@ -100,8 +116,10 @@ def main() -> None:
                 after.append(rss)
                 print(f"reload {i + 1:2d}: RSS {rss:.0f} MB ({rss / idle:.2f}x idle), "
                       f"high-water {hwm:.0f} MB", flush=True)
+            time.sleep(3)
             rss, hwm = _mem_mb(proc.pid)
-            print(f"\nidle {idle:.0f} MB; after {args.reloads} reloads {rss:.0f} MB "
+            print(f"\nidle {idle:.0f} MB; after {args.jobs} jobs and {args.reloads} reloads "
+                  f"{rss:.0f} MB "
                   f"({rss / idle:.2f}x, target <= 1.5x); high-water {hwm:.0f} MB "
                   f"({hwm / idle:.2f}x)")
         finally:

@@ -7,9 +7,11 @@ as noted), for each job backend (in-process threads; Redis with one
 1. p50/p99 of ``GET /api/v1/nearest`` while idle, then while twenty concurrent
    ``/api/v1/suggest?n=200`` requests with distinct radii run and poll.
    Target: p99 under load <= 3x idle p99.
-2. The web server's RSS when idle, and after 50 mixed planner jobs (coverage
-   and suggest, distinct parameters): it must settle within 1.5x of idle RSS.
-   The high-water mark (VmHWM) is printed too.
+2. The web server's RSS when idle, and after 50 mixed planner jobs (30
+   coverage, 20 suggest, distinct parameters, see ``_jobs.py``) followed
+   through their poll URLs, two in flight: it must settle within 1.5x of idle
+   RSS. The high-water mark (VmHWM) is printed too. The jobs' time budget is
+   measured in the same run (one coverage and one suggest alone, times 2).
 
 Rate limiting is off and the per-client job bound raised to 20 here, so that all
 twenty planner requests really are accepted from one loopback client (with the
@@ -25,7 +27,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import http.client
-import json
 import os
 import socket
 import subprocess
@@ -42,6 +43,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.servers import redis_server
+
+sys.path.insert(0, str(ROOT / "bench"))
+from _jobs import budget_for, follow, get, run_mixed
 
 DEMO = ROOT / "data" / "stations" / "demo_stations.gpkg"
 
@@ -109,16 +113,6 @@ def live_server(backend: str, tmp: Path) -> Iterator[tuple[int, subprocess.Popen
                     p.wait(10)
 
 
-def _get(conn: http.client.HTTPConnection, path: str) -> tuple[int, dict]:
-    conn.request("GET", path)
-    r = conn.getresponse()
-    body = r.read()
-    try:
-        return r.status, json.loads(body)
-    except ValueError:
-        return r.status, {}
-
-
 def probe(port: int, seconds: float, rng: np.random.Generator) -> np.ndarray:
     """Nearest latencies (s), one request after another, for ``seconds``."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
@@ -127,32 +121,17 @@ def probe(port: int, seconds: float, rng: np.random.Generator) -> np.ndarray:
     while time.monotonic() < end:
         lat, lon = rng.uniform(32.5, 36.0), rng.uniform(111.0, 116.0)
         t = time.perf_counter()
-        status, _ = _get(conn, f"/api/v1/nearest?lat={lat:.5f}&lon={lon:.5f}&k=10")
+        status, _ = get(conn, f"/api/v1/nearest?lat={lat:.5f}&lon={lon:.5f}&k=10")
         out.append(time.perf_counter() - t)
         assert status == 200, status
     conn.close()
     return np.asarray(out)
 
 
-def planner_client(port: int, path: str, stop: threading.Event, log: list[str]) -> None:
-    """Ask for one plan and poll it until it is final or the phase ends."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    status, body = _get(conn, path)
-    while status == 429 and not stop.is_set():
-        # The queue is full; retry sooner than Retry-After so the run stays short.
-        time.sleep(2.0)
-        status, body = _get(conn, path)
-    while status == 202 and not stop.is_set():
-        time.sleep(1.0)
-        status, body = _get(conn, body["poll"])
-    log.append("running" if status == 202 else str(status))
-    conn.close()
-
-
 def phase_load(port: int, seconds: float, rng: np.random.Generator) -> tuple[np.ndarray, dict]:
     stop = threading.Event()
     log: list[str] = []
-    threads = [threading.Thread(target=planner_client, daemon=True,
+    threads = [threading.Thread(target=follow, daemon=True,
                                 args=(port, f"/api/v1/suggest?n=200&radius={800 + 37 * i}",
                                       stop, log)) for i in range(20)]
     for t in threads:
@@ -164,32 +143,7 @@ def phase_load(port: int, seconds: float, rng: np.random.Generator) -> tuple[np.
     return lat, {s: log.count(s) for s in sorted(set(log))}
 
 
-def fifty_jobs(port: int, budget: float) -> dict:
-    """50 mixed planner jobs, at most 4 in flight, polled to the end (or the budget)."""
-    paths = [f"/api/v1/coverage?radius={600 + 53 * i}" for i in range(35)]
-    paths += [f"/api/v1/suggest?n={5 + i}&radius={900 + 71 * i}" for i in range(15)]
-    stop = threading.Event()
-    log: list[str] = []
-    sem = threading.Semaphore(4)
-
-    def one(path: str) -> None:
-        with sem:
-            if not stop.is_set():
-                planner_client(port, path, stop, log)
-
-    threads = [threading.Thread(target=one, args=(p,), daemon=True) for p in paths]
-    for t in threads:
-        t.start()
-    end = time.monotonic() + budget
-    for t in threads:
-        t.join(max(0.0, end - time.monotonic()))
-    stop.set()
-    for t in threads:
-        t.join(130)
-    return {s: log.count(s) for s in sorted(set(log))}
-
-
-def run(backend: str, seconds: float, budget: float) -> None:
+def run(backend: str, seconds: float, budget: float | None) -> None:
     rng = np.random.default_rng(7)
     with tempfile.TemporaryDirectory() as tmp, live_server(backend, Path(tmp)) as (port, srv):
         probe(port, 2, rng)  # warm up
@@ -205,20 +159,25 @@ def run(backend: str, seconds: float, budget: float) -> None:
         print(f"[{backend}] p99 loaded/idle = {p99_l / p99_i:.2f}x  (target <= 3x)  "
               f"p50 ratio {p50_l / p50_i:.2f}x")
         time.sleep(6)  # leftovers are abandoned and cancelled
-        jobs = fifty_jobs(port, budget)
+        if budget is None:
+            budget, solo = budget_for(port)
+            print(f"[{backend}] {solo}: budget for 50 mixed jobs {budget:.0f} s")
+        jobs, took = run_mixed(port, budget)
         time.sleep(3)
         after, hwm = _rss(srv.pid)
+        print(f"[{backend}] 50 mixed jobs in {took:.0f} s: {jobs}")
         print(f"[{backend}] web RSS idle {idle_rss:7.1f} MB, after 50 mixed jobs {after:7.1f} MB "
               f"(high-water {hwm:7.1f} MB); after/idle = {after / idle_rss:.2f}x "
-              f"(target <= 1.5x); hwm/idle = {hwm / idle_rss:.2f}x; jobs: {jobs}")
+              f"(target <= 1.5x); hwm/idle = {hwm / idle_rss:.2f}x")
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--backend", choices=("threads", "redis", "both"), default="both")
     ap.add_argument("--seconds", type=float, default=20.0, help="length of each probe phase")
-    ap.add_argument("--budget", type=float, default=150.0,
-                    help="most seconds the 50 mixed jobs may take")
+    ap.add_argument("--budget", type=float, default=None,
+                    help="most seconds the 50 mixed jobs may take (default: twice the "
+                         "time estimated from one coverage and one suggest run alone)")
     a = ap.parse_args()
     for backend in ("threads", "redis") if a.backend == "both" else (a.backend,):
         run(backend, a.seconds, a.budget)

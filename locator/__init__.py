@@ -19,7 +19,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Imported here so that the command line and the planning report do not load Flask.
     from flask import Flask
 
-    from locator import config
+    from locator import allocator, config, memo
 
     app = Flask(__name__, instance_relative_config=True,
                 template_folder=str(config.ROOT / "templates"),
@@ -45,6 +45,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         vendor,
     )
 
+    memo.configure(app.config["CACHE_MB"])
+    allocator.tune()
     jsonio.init_app(app)
     compression.init_app(app)
     state.init_app(app)

@@ -104,7 +104,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("REQUEST_TIMEOUT", 30, int,
             "Seconds gunicorn lets one request run before the worker is restarted."),
     Setting("MAX_HEADER_BYTES", 16384, int,
-            "Largest request head (request line plus headers) in bytes; larger gets 431."),
+            "Largest request head (request line plus headers) in bytes: a longer request line "
+            "gets 414, a longer head 431, both as JSON errors."),
+    Setting("CACHE_MB", 256.0, float,
+            "Most memory (MB, estimated from array and frame sizes) that each process's "
+            "caches of derived data (boundaries, planning grids, outlines, downloads) hold "
+            "together; the least recently used go first and a larger value is never kept."),
     Setting("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"], _str_list,
             "Host names (with optional :port) that links may be built from when PUBLIC_URL is "
             "empty, comma-separated; a request naming another Host gets links on the first "

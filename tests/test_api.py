@@ -209,3 +209,15 @@ def test_viewport_labels_follow_lang(small_client):
     assert room and room[0]["properties"]["opening_hours_text"].startswith("Mon–Fri")
     assert [f["id"] for f in zh] == [f["id"] for f in en]
     assert small_client.get(box + "&lang=xx").get_json()["field"] == "lang"
+
+
+@pytest.mark.parametrize(("lon", "lat", "inside"), [
+    (113.6254, 34.7466, True),    # Zhengzhou
+    (114.3055, 30.5928, False),   # Wuhan, Hubei
+    (116.4074, 39.9042, False),   # Beijing
+])
+def test_nearest_says_whether_the_point_is_in_the_service_area(client, lon, lat, inside):
+    fc = client.get(f"/api/v1/nearest?lat={lat}&lon={lon}&k=2&links=none").get_json()
+    assert fc["query"]["in_service_area"] is inside
+    # The nearest stations are answered anyway.
+    assert fc["numberReturned"] == 2

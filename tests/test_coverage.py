@@ -53,6 +53,14 @@ def test_two_overlapping_circles_match_the_lens_formula(area):
     assert got == pytest.approx(expect, rel=0.003)
 
 
+def test_a_station_on_a_border_counts_its_half_disc_in_each_region():
+    # Each region builds the discs of its own nearby stations: a shared one counts in both.
+    g = grid.build(squares((X0, Y0, X0 + 4000, Y0 + 4000), (X0 + 4000, Y0, X0 + 8000, Y0 + 4000)),
+                   10.0)
+    got = covered_km2(g, [X0 + 4000], [Y0 + 2000], 1000.0, area="exact")
+    assert got == pytest.approx([math.pi / 2, math.pi / 2], rel=0.003)
+
+
 @pytest.mark.parametrize("area", coverage.AREA_METHODS)
 def test_detour_shrinks_the_reach(area):
     g = grid.build(squares((X0, Y0, X0 + 4000, Y0 + 4000)), 10.0)

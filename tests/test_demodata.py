@@ -76,3 +76,9 @@ def test_generator_is_deterministic_and_area_weighted_without_population(tmp_pat
     dataset.write(a, path)
     back = gpd.read_file(path)
     assert len(back) == len(a) and back["demo"].all()
+
+
+def test_demo_phones_are_visibly_unassigned_numbers(demo_dataset):
+    phones = demo_dataset.frame["phone"]
+    # Area code, then a local number that starts with 0: China assigns none of those.
+    assert phones.str.fullmatch(r"0\d{2,3}-0000-\d{4}").all()

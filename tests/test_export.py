@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
-from locator import create_app
+from locator import create_app, memo
 from locator.cli.main import main
 from locator.geo import datum
 from locator.ingest import pipeline
-from locator.stations import export
+from locator.stations import dataset, export
 from locator.storage import files
 from tests import stationfiles as sf
 from tests.conftest import ROOT, make_stations
@@ -143,6 +143,22 @@ def test_download_endpoints(tmp_path, small_path):
     assert len(hostile) == 1  # text is data in a CSV; it is not neutralised unless a formula
     r = client.get("/api/v1/stations.csv?crs=mars")
     assert r.status_code == 400 and r.get_json()["field"] == "crs"
+
+
+def test_a_new_version_replaces_the_kept_download_bodies(tmp_path, small_path):
+    app = create_app({"TESTING": True, "DATA_PATH": str(small_path),
+                      "DATA_DIR": str(tmp_path / "none")})
+    client = app.test_client()
+    store = app.extensions["locator.store"]
+    old = store.current
+    first = client.get("/api/v1/stations.csv").data
+    renamed = old.frame.copy()
+    renamed.loc[0, "name"] = "新名字驿站"
+    store.swap(dataset.Dataset(renamed, old.version + "-2", old.path))
+    second = client.get("/api/v1/stations.csv").data
+    assert "新名字驿站".encode() in second and "新名字驿站".encode() not in first
+    kept = [k for k in memo.STORE._items if isinstance(k, tuple) and k[0] == "downloads"]
+    assert kept and all(k[1] == old.version + "-2" for k in kept)
 
 
 def test_export_format_from_the_file_name(tmp_path, published, runner):

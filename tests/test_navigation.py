@@ -101,14 +101,16 @@ def test_baidu_uses_bd09(result, origin):
     apart = GEOD.inv(*bd, *gcj)[2]
     assert 300 < apart < 1500
     web = query(result["baidu"]["web"])
+    # Always a route, never the marker page: the destination in BD-09, and the
+    # start point only when one was given (Baidu then starts from the user).
+    assert urlsplit(result["baidu"]["web"]).path == "/direction"
+    assert close(baidu_latlng(web["destination"]), bd)
+    assert web["mode"] == "walking" and web["output"] == "html"
+    assert web["coord_type"] == "bd09ll"
     if origin is None:
-        # Baidu's web route page needs a start point; the marker page stands in.
-        assert result["baidu"]["web"] == result["baidu"]["marker"]
+        assert "origin" not in web
     else:
-        assert urlsplit(result["baidu"]["web"]).path == "/direction"
-        assert close(baidu_latlng(web["destination"]), bd)
         assert close(baidu_latlng(web["origin"]), datum.wgs84_to_bd09(*origin))
-        assert web["mode"] == "walking" and web["output"] == "html"
 
 
 def test_tencent_uses_gcj02(result, origin):

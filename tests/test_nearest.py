@@ -148,3 +148,15 @@ def test_cached_links_equal_links_built_from_scratch(demo_dataset):
                                 name=ds.record(row)["name"], mode=mode)
         assert ds.links(row) == {s: {"app": v["app"], "web": v["web"]} for s, v in want.items()}
         assert ds.links(row)["amap"]["web"] == want["amap"]["wechat_safe"]
+
+
+def test_no_walking_minutes_past_the_walking_limit(demo_dataset):
+    # Wuhan, 200+ km south of the nearest Henan station.
+    lon, lat = 114.3055, 30.5928
+    fc = find_nearest(demo_dataset, NearestQuery(lon=lon, lat=lat, k=3), with_links=False)
+    for f in fc["features"]:
+        x, y = f["geometry"]["coordinates"]
+        _, _, d = GEOD.inv(lon, lat, x, y)
+        assert d > 100_000
+        assert f["properties"]["distance_m"] == pytest.approx(d, abs=0.1)
+        assert f["properties"]["walk_min"] is None

@@ -58,14 +58,27 @@ def _assert_matches_file(ds, path):
         assert ds.row(rec["id"]) == row
 
 
-def test_snapshot_is_written_once_then_mapped(tmp_path, demo_frame):
+def _counting_reads(monkeypatch):
+    reads = []
+    real = dataset.read
+
+    def read(path):
+        reads.append(path)
+        return real(path)
+
+    monkeypatch.setattr(dataset, "read", read)
+    return reads
+
+
+def test_snapshot_is_written_once_then_mapped(tmp_path, demo_frame, monkeypatch):
     src, _, path = _published(tmp_path, demo_frame)
+    reads = _counting_reads(monkeypatch)
     cold = src.load()
-    assert len(_snapshots(src)) == 1
+    assert len(_snapshots(src)) == 1 and len(reads) == 1
     warm = src.load()
-    assert len(_snapshots(src)) == 1
-    # The second load maps the snapshot: no copy of the arrays in this process.
-    assert isinstance(warm.lon, np.memmap) and not isinstance(cold.lon, np.memmap)
+    assert len(_snapshots(src)) == 1 and len(reads) == 1
+    # Both serve the mapped snapshot: no private copy of the arrays.
+    assert isinstance(warm.lon, np.memmap) and isinstance(cold.lon, np.memmap)
     assert warm.version == cold.version == dataset.file_version(path)
     for ds in (cold, warm):
         _assert_matches_file(ds, path)
@@ -150,14 +163,17 @@ def test_pruned_versions_lose_their_snapshots(tmp_path, demo_frame):
 @pytest.mark.slow
 def test_workers_starting_together_build_the_snapshot_once(tmp_path, demo_frame):
     src, _, _ = _published(tmp_path, demo_frame)
-    code = ("import sys, numpy as np; from locator.storage import files; "
-            f"ds = files.FileSource({str(src.dir.root)!r}, fallback={str(DEMO)!r}).load(); "
-            "print('mapped' if isinstance(ds.lon, np.memmap) else 'built', len(ds))")
+    code = ("from locator.stations import dataset; from locator.storage import files\n"
+            "real = dataset.read\n"
+            "def read(p):\n    print('built'); return real(p)\n"
+            "dataset.read = read\n"
+            f"ds = files.FileSource({str(src.dir.root)!r}, fallback={str(DEMO)!r}).load()\n"
+            "print('loaded', len(ds))\n")
     procs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
              for _ in range(3)]
-    outs = sorted(p.communicate(timeout=120)[0].split()[0] for p in procs)
+    outs = " ".join(p.communicate(timeout=120)[0] for p in procs).split()
     assert all(p.returncode == 0 for p in procs)
-    assert outs == ["built", "mapped", "mapped"]
+    assert outs.count("built") == 1 and outs.count("loaded") == 3
     assert len(_snapshots(src)) == 1
 
 
@@ -168,13 +184,19 @@ def test_files_outside_the_data_dir_get_no_snapshot(tmp_path):
     assert not (tmp_path / "var" / "versions" / dataset.SNAPSHOTS).exists()
 
 
-def test_both_backends_map_a_version_after_its_first_load(backend, demo_frame):
+def test_both_backends_map_a_version_after_its_first_load(backend, demo_frame, monkeypatch):
     with backend.source.lock():
         name = backend.source.publish(demo_frame, meta={"action": "test"})
+    reads = _counting_reads(monkeypatch)
+    if backend.name == "postgis":
+        real_copy = backend.source._copy_out
+        monkeypatch.setattr(backend.source, "_copy_out",
+                            lambda version: reads.append(version) or real_copy(version))
     cold = backend.source.load()
     warm = backend.source.load()
+    assert len(reads) == 1  # the version was read once; the second load mapped it
     assert cold.version == warm.version
-    assert isinstance(warm.lon, np.memmap) and not isinstance(cold.lon, np.memmap)
+    assert isinstance(warm.lon, np.memmap) and isinstance(cold.lon, np.memmap)
     assert warm.counts() == cold.counts()
     want = demo_frame.set_index("id")
     for row in range(0, len(warm), 11):

@@ -36,7 +36,7 @@ def worker(url: str | None, burst: bool) -> None:
     # Loaded once here so each forked work-horse starts with the live data in memory.
     path = files.DataDir(values["DATA_DIR"]).live_path(values["DATA_PATH"])
     try:
-        job.remember(dataset.read(path))
+        job.remember(dataset.read(path), keep=True)
     except (OSError, ValueError) as exc:
         click.echo(f"live dataset not preloaded ({exc}); jobs will read their own", err=True)
     # Planning yields the CPU to the web processes on the same machine, so the

@@ -30,6 +30,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_recorded": "未登记", "search_label": "搜索地点或站点",
         "search_placeholder": "输入地名、区县或站点名", "search_go": "搜索",
         "search_none": "没有找到匹配的地点", "from_place": "离“{p}”最近",
+        "nav_amap": "高德地图", "nav_baidu": "百度地图", "nav_tencent": "腾讯地图",
+        "nav_osm": "OpenStreetMap 开放地图", "metres": "{n} 米", "kilometres": "{n} 公里",
+        "too_far_to_walk": "太远，不宜步行",
+        "offline_stale": "离线：这是上次查到的结果，可能已过时。",
+        "geo_denied_wechat": "微信里无法获取位置：请点右上角“···”，选择“在浏览器打开”；"
+                             "或直接在上方搜索地点",
+        "outside_area": "您不在服务范围内：本地图只覆盖河南省。"
+                        "下面仍列出离您最近的站点，距离为实际直线距离。",
+        "share": "分享此站点", "share_copied": "链接已复制",
+        "zoom_in_count": "共 {n} 个站点，放大地图查看",
+        "open_full": "打开完整地图", "demo_short": "演示数据", "locate_short": "定位",
     },
     "en": {
         "title": "Find a workers' station", "locate": "Find stations near me",
@@ -55,6 +66,17 @@ STRINGS: dict[str, dict[str, str]] = {
         "not_recorded": "not recorded", "search_label": "Search a place or station",
         "search_placeholder": "Place, county or station", "search_go": "Search",
         "search_none": "No matching place found", "from_place": "Nearest to “{p}”",
+        "nav_amap": "Amap", "nav_baidu": "Baidu Maps", "nav_tencent": "Tencent Maps",
+        "nav_osm": "OpenStreetMap", "metres": "{n} m", "kilometres": "{n} km",
+        "too_far_to_walk": "too far to walk",
+        "offline_stale": "Offline: these are the last results found and may be out of date.",
+        "geo_denied_wechat": "WeChat did not share your location: tap “···” at the top right "
+                             "and choose “Open in browser”, or search a place above",
+        "outside_area": "You are outside the service area: this map covers Henan province only. "
+                        "The nearest stations are listed below at their true distance.",
+        "share": "Share this station", "share_copied": "Link copied",
+        "zoom_in_count": "{n} stations: zoom in to list them",
+        "open_full": "Open the full map", "demo_short": "Demo data", "locate_short": "Locate",
     },
 }
 

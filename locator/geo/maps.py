@@ -15,12 +15,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 import xstatic.pkg.leaflet as xs_leaflet
 import xstatic.pkg.leaflet_markercluster as xs_cluster
 
+from locator import memo
 from locator.geo import datum
 
 if TYPE_CHECKING:
@@ -36,6 +36,8 @@ class TileSource:
     subdomains: str = "abc"
     max_zoom: int = 18
     overlay_url: str | None = None
+    attribution_en: str = ""
+    """The credit on English pages, when the Chinese one would not do."""
 
 
 TILE_SOURCES: dict[str, TileSource] = {
@@ -43,7 +45,8 @@ TILE_SOURCES: dict[str, TileSource] = {
         "amap",
         "https://webrd0{s}.is.autonavi.com/appmaptile?lang=zh_cn&size=1&scale=1&style=8"
         "&x={x}&y={y}&z={z}",
-        "&copy; 高德地图 AutoNavi", "gcj02", subdomains="1234"),
+        "&copy; 高德地图 AutoNavi", "gcj02", subdomains="1234",
+        attribution_en="&copy; AutoNavi (Amap)"),
     "tianditu": TileSource(
         "tianditu",
         "https://t{s}.tianditu.gov.cn/vec_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
@@ -52,7 +55,8 @@ TILE_SOURCES: dict[str, TileSource] = {
         "&copy; 天地图 Tianditu", "wgs84", subdomains="01234567",
         overlay_url="https://t{s}.tianditu.gov.cn/cva_w/wmts?SERVICE=WMTS&REQUEST=GetTile"
         "&VERSION=1.0.0&LAYER=cva&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles"
-        "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}"),
+        "&TILEMATRIX={z}&TILEROW={y}&TILECOL={x}&tk={key}",
+        attribution_en="&copy; Tianditu"),
     "osm": TileSource(
         "osm", "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
         "&copy; OpenStreetMap contributors", "wgs84", subdomains="abc", max_zoom=19),
@@ -84,6 +88,7 @@ def build_map(
     zoom: int,
     vendor_url: Callable[[str], str],
     tianditu_key: str = "",
+    lang: str = "zh",
 ) -> folium.Map:
     """A Folium map centred on ``center`` (WGS-84 lat, lon) in the tile datum.
 
@@ -95,6 +100,7 @@ def build_map(
         msg = "the tianditu tile source needs a TIANDITU_KEY"
         raise ValueError(msg)
     lat, lon = center
+    attr = src.attribution_en if lang == "en" and src.attribution_en else src.attribution
     x, y = datum.from_wgs84(lon, lat, src.datum)
     # Folium and branca load on the first map drawn, not at every start-up.
     import folium
@@ -105,26 +111,26 @@ def build_map(
     m.default_js = [(n, vendor_url(p)) for n, p in VENDOR_JS]
     m.default_css = [(n, vendor_url(p)) for n, p in VENDOR_CSS]
     if src.url:
-        folium.TileLayer(tiles=src.url.replace("{key}", tianditu_key), attr=src.attribution,
+        folium.TileLayer(tiles=src.url.replace("{key}", tianditu_key), attr=attr,
                          name=src.name, subdomains=src.subdomains, max_zoom=src.max_zoom,
                          control=False).add_to(m)
     if src.overlay_url:
-        folium.TileLayer(tiles=src.overlay_url.replace("{key}", tianditu_key), attr=src.attribution,
+        folium.TileLayer(tiles=src.overlay_url.replace("{key}", tianditu_key), attr=attr,
                          name=f"{src.name}-labels", subdomains=src.subdomains,
                          max_zoom=src.max_zoom, overlay=True, control=False).add_to(m)
     return m
 
 
-@lru_cache(maxsize=64)
+@memo.cached
 def shell_parts(tiles: str, center: tuple[float, float], zoom: int, key: str,
-                vendor_prefix: str) -> dict[str, Any]:
+                vendor_prefix: str, lang: str = "zh") -> dict[str, Any]:
     """Rendered parts of an empty map, cached per configuration.
 
     Pages load their stations through the API, so the map shell does not
     depend on the data and one render serves every request.
     """
     m = build_map(tiles=tiles, center=center, zoom=zoom, tianditu_key=key,
-                  vendor_url=lambda p: vendor_prefix + p)
+                  vendor_url=lambda p: vendor_prefix + p, lang=lang)
     return render_parts(m)
 
 

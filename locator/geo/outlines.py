@@ -9,12 +9,12 @@ place and read where the stations are.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 import shapely
 
+from locator import memo
 from locator.geo import datum, regions
 
 # About 400 m at Henan's latitude: coarse enough to stay small, fine enough
@@ -22,7 +22,7 @@ from locator.geo import datum, regions
 SIMPLIFY_DEG = 0.004
 
 
-@lru_cache(maxsize=8)
+@memo.cached
 def county_outlines(boundaries_dir: str | Path, *, crs: str = "wgs84") -> bytes:
     """County outlines as a GeoJSON FeatureCollection (UTF-8 bytes).
 

@@ -2,19 +2,21 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+
+from locator import memo
 
 COUNTY_FILE = "henan_county.geojson"
 CITY_FILE = "henan_city.geojson"
 PROVINCE_FILE = "henan_province.geojson"
 
 
-@lru_cache(maxsize=4)
+@memo.cached
 def counties(boundaries_dir: str | Path) -> gpd.GeoDataFrame:
     """The 157 county-level units: ``county_adcode``, ``county``, ``city``, ``city_adcode``."""
     gdf = gpd.read_file(Path(boundaries_dir) / COUNTY_FILE)
@@ -33,7 +35,7 @@ def counties(boundaries_dir: str | Path) -> gpd.GeoDataFrame:
     return out
 
 
-@lru_cache(maxsize=4)
+@memo.cached
 def cities(boundaries_dir: str | Path) -> gpd.GeoDataFrame:
     gdf = gpd.read_file(Path(boundaries_dir) / CITY_FILE)
     return gpd.GeoDataFrame(
@@ -43,11 +45,27 @@ def cities(boundaries_dir: str | Path) -> gpd.GeoDataFrame:
     )
 
 
-@lru_cache(maxsize=4)
+@memo.cached
 def province(boundaries_dir: str | Path) -> gpd.GeoDataFrame:
     gdf = gpd.read_file(Path(boundaries_dir) / PROVINCE_FILE)
     return gpd.GeoDataFrame({"name": ["河南省"]}, geometry=gdf.geometry.make_valid(),
                             crs="EPSG:4326")
+
+
+@memo.cached
+def _service_area(boundaries_dir: str | Path) -> Any:
+    import shapely
+
+    area = province(str(boundaries_dir)).geometry.union_all()
+    shapely.prepare(area)
+    return area
+
+
+def in_service_area(lon: float, lat: float, boundaries_dir: str | Path) -> bool:
+    """Whether a WGS-84 point lies in Henan, the area the service covers."""
+    import shapely
+
+    return bool(shapely.contains_xy(_service_area(str(boundaries_dir)), lon, lat))
 
 
 def assign_counties(

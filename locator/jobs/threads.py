@@ -9,16 +9,14 @@ polled on this process; run several web processes with the Redis backend
 from __future__ import annotations
 
 import contextlib
-import ctypes
-import ctypes.util
 import os
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from locator import allocator
 from locator.errors import LocatorError
 from locator.jobs.base import (
     CANCELLED,
@@ -36,22 +34,6 @@ from locator.jobs.base import (
     failed_error,
 )
 
-
-def _trimmer() -> Callable[[], None]:
-    # Planning allocates large temporaries; glibc keeps freed arenas unless told.
-    name = ctypes.util.find_library("c")
-    libc = ctypes.CDLL(name) if name else None
-    trim = getattr(libc, "malloc_trim", None)
-    if trim is None:
-        return lambda: None
-
-    def run() -> None:
-        trim(0)
-
-    return run
-
-
-_trim = _trimmer()
 _NICENESS = 10
 
 
@@ -83,6 +65,7 @@ class ThreadQueue:
 
     def __init__(self, *, workers: int = 1, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
+        allocator.tune()
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers),
                                         thread_name_prefix="locator-job")
         # Urgent jobs (short, with someone waiting) get their own thread at
@@ -174,7 +157,7 @@ class ThreadQueue:
                 self._finish(e, FAILED, failed_error(f"planning job failed: {exc}"))
             return None
         finally:
-            _trim()
+            allocator.trim()
         with self._lock:
             self._finish(e, DONE)
         return out

@@ -9,13 +9,13 @@ city-level unit with no counties below it, so its one union is a city union.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
 
 import pandas as pd
 from sqlalchemy import insert, select
 
+from locator import memo
 from locator.errors import LocatorError
 from locator.geo import regions
 from locator.living import db
@@ -24,7 +24,7 @@ from locator.living.models import Union
 PROVINCE = "410000"
 
 
-@lru_cache(maxsize=4)
+@memo.cached
 def hierarchy(boundaries_dir: str | Path) -> pd.DataFrame:
     """Every union: ``adcode``, ``name``, ``level``, ``parent_adcode``, from the boundaries."""
     counties = regions.counties(boundaries_dir)

@@ -39,7 +39,10 @@ def _api_paths(max_k: int, bbox_limit: int, max_distance_m: float | None,
              _q("links", "Navigation links: app and web (all), web only, or none.",
                 {"type": "string", "enum": ["all", "web", "none"], "default": "all"}),
              _p("lang")],
-            _json("Stations nearest first, with distance, bearing and walk time.", FC_REF)),
+            _json("Stations nearest first, with distance, bearing and walk time "
+                  "(walk_min is null past 10 km). query.in_service_area is false when the "
+                  "point lies outside Henan; the nearest stations are still returned.",
+                  FC_REF)),
         "/api/v1/stations": _get(
             "Stations in a map viewport (clustered when many)", "stations",
             [_q("bbox", "minlon,minlat,maxlon,maxlat in `crs`.", BBOX_TEXT, required=True),

@@ -115,13 +115,16 @@ def exact_covered_km2(regions: gpd.GeoSeries, sx: np.ndarray, sy: np.ndarray,
     reg_i, pt_i = tree.query(geoms, predicate="dwithin", distance=reach)
     if not len(reg_i):
         return out
-    discs = np.asarray(shapely.buffer(pts, reach, quad_segs=QUAD_SEGS), dtype=object)
     bounds = np.flatnonzero(np.diff(reg_i)) + 1
     starts = np.concatenate([[0], bounds])
     ends = np.concatenate([bounds, [len(reg_i)]])
     for a, b in zip(starts, ends, strict=True):
         r = reg_i[a]
-        union = shapely.union_all(discs[pt_i[a:b]])
+        # One region's discs at a time: all of them at once (about 2 KB each) were
+        # 2 GB at a million stations; a border station's disc is built once per region.
+        discs = shapely.buffer(pts[pt_i[a:b]], reach, quad_segs=QUAD_SEGS)
+        union = shapely.union_all(discs)
+        del discs
         out[r] = shapely.area(shapely.intersection(geoms[r], union)) / 1e6
     return out
 

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from pyproj import Transformer
 
+from locator import memo
 from locator.geo import regions
 from locator.geo.datum import METRIC_CRS
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 REGION_COLUMNS = ("county_adcode", "county", "city_adcode", "city")
 
 
+# A projection object, no data: kept per CRS pair.
 @lru_cache(maxsize=8)
 def _transformer(src: str, dst: str) -> Transformer:
     return Transformer.from_crs(src, dst, always_xy=True)
@@ -176,7 +178,7 @@ def build(region_frame: gpd.GeoDataFrame, cell: float, *, crs: str = METRIC_CRS)
                 regions=reg, flat=flat, region=region, x=x, y=y)
 
 
-@lru_cache(maxsize=4)
+@memo.cached
 def henan(boundaries_dir: str | Path, cell: float) -> Grid:
     """The province grid over Henan's county polygons, cached per cell size."""
     return build(regions.counties(str(boundaries_dir)), cell)

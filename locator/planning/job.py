@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -20,15 +21,23 @@ from locator.stations import dataset
 from locator.stations.dataset import Dataset
 
 _lock = threading.Lock()
-_known: dict[str, Dataset] = {}
+# Handed over by the web layer, whose store owns them: held weakly, so a replaced
+# version is freed once its jobs finish instead of living on here.
+_known: weakref.WeakValueDictionary[str, Dataset] = weakref.WeakValueDictionary()
+# Read by this module (a worker process): the newest one is kept for the next job.
+_read: list[Dataset] = []
 
 
-def remember(ds: Dataset) -> None:
-    """Make ``ds`` the dataset jobs of its version use in this process (only the newest kept)."""
+def remember(ds: Dataset, *, keep: bool = False) -> None:
+    """Let jobs of ``ds``'s version in this process use ``ds``.
+
+    With ``keep`` this module holds it (replacing the one it held before);
+    otherwise only while its owner, the web layer's store, does.
+    """
     with _lock:
-        if ds.version not in _known:
-            _known.clear()
-            _known[ds.version] = ds
+        _known[ds.version] = ds
+        if keep:
+            _read[:] = [ds]
 
 
 def _dataset(version: str, path: str) -> Dataset:
@@ -40,7 +49,7 @@ def _dataset(version: str, path: str) -> Dataset:
             msg = (f"the dataset changed while this job waited (asked for {version}, "
                    f"found {ds.version}); ask again")
             raise LocatorError(409, "dataset_changed", msg)
-        remember(ds)
+        remember(ds, keep=True)
     return ds
 
 

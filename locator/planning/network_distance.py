@@ -17,9 +17,9 @@ point farther than ``max_snap`` from any node is unreachable.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -181,11 +181,22 @@ class Network:
         return np.where(found, d[order[tpos]], np.inf)
 
 
-@cache
+# The graph in use, one at a time: a province's walking network is gigabytes,
+# so a rebuilt or newly chosen file replaces the old one instead of joining it.
+_LOADED: dict[tuple[str, float, float], Network] = {}
+_LOAD_LOCK = threading.Lock()
+
+
 def _load(path: str, mtime: float, max_snap: float) -> Network:
-    g = graphs.load(path)
-    x, y = to_metric(g.lon, g.lat)
-    return Network(g, x, y, g.csr(), Snapper(x, y), max_snap, path)
+    key = (path, mtime, max_snap)
+    with _LOAD_LOCK:
+        got = _LOADED.get(key)
+        if got is None:
+            _LOADED.clear()
+            g = graphs.load(path)
+            x, y = to_metric(g.lon, g.lat)
+            got = _LOADED[key] = Network(g, x, y, g.csr(), Snapper(x, y), max_snap, path)
+        return got
 
 
 def network_path(cfg: Mapping[str, Any]) -> Path | None:

@@ -23,6 +23,7 @@ import numpy as np
 import shapely
 from markupsafe import Markup
 
+from locator import memo
 from locator.domain import presets, schema
 from locator.domain.planner_text import STRINGS, demand_label
 from locator.geo import datum, maps, regions
@@ -54,7 +55,7 @@ def color(share: float | None) -> str:
     return COLORS[int(np.searchsorted(BREAKS, share, side="right"))]
 
 
-@lru_cache(maxsize=4)
+@memo.cached
 def _county_shapes(boundaries: str, tile_datum: str) -> np.ndarray:
     geoms = regions.counties(boundaries).geometry.simplify(0.004).to_numpy()
     return _to_datum(geoms, tile_datum)
@@ -193,6 +194,7 @@ def _url_for(endpoint: str, **values: Any) -> str:
     return "#"
 
 
+# A template environment, no data: one per templates folder.
 @lru_cache(maxsize=1)
 def _environment(templates: str) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(templates),

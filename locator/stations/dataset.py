@@ -363,8 +363,13 @@ def cached(folder: Path | None, build: Callable[[], Dataset], *,
             if got is None:
                 snapshot.discard(folder)  # torn, or written by an older format
                 ds = build()
-                snapshot.write(folder, ds.snapshot_contents())
-                return ds
+                if snapshot.write(folder, ds.snapshot_contents()):
+                    got = snapshot.read(folder)
+                if got is None:
+                    return ds
+                # Serve the mapped copy, as every other worker will: the built
+                # one holds its whole frame and private copies of every column.
+                del ds
     return Dataset.from_snapshot(got, path=path)
 
 

@@ -25,6 +25,8 @@ from locator.geo.datum import METRIC_CRS
 DEFAULT_COUNTS = {"rest_station": 12_000, "reading_room": 2_100, "driver_home": 150}
 SOURCE = "locator demo-data (synthetic 演示数据)"
 DEMO_SUFFIX = "（演示）"
+DEMO_PHONE_BLOCK = "0000"
+"""The first block of every demo phone's local number: unassigned in China's numbering plan."""
 
 _PREFIX = {"rest_station": "rs", "reading_room": "rr", "driver_home": "dh"}
 _AREA_CODE = {
@@ -180,8 +182,10 @@ def _attributes(kind: str, xy: np.ndarray, ci: np.ndarray, cty: gpd.GeoDataFrame
     codes = np.asarray(AMENITY_CODES)
     amenities = [";".join(codes[row]) for row in has]
     area = np.asarray([_AREA_CODE.get(c, "0371") for c in city_code])
-    phones = [f"{a}-{p}" for a, p in zip(area, rng.integers(60_000_000, 69_999_999, n),
-                                          strict=True)]
+    # Local numbers in China never start with 0, so "0371-0000-1234" is visibly
+    # made up and reaches nobody if someone dials it anyway.
+    phones = [f"{a}-{DEMO_PHONE_BLOCK}-{p:04d}" for a, p in zip(area, rng.integers(0, 10_000, n),
+                                                              strict=True)]
     status = rng.choice(["open", "temporarily_closed", "closed"], size=n, p=[0.93, 0.05, 0.02])
     members_p = 0.45 if kind == "reading_room" else 0.08
     access = np.where(rng.random(n) < members_p, "members", "public")

@@ -23,9 +23,10 @@ its Android route-plan scheme ``amapuri://route/plan/`` (``t=2`` walking,
 ``dev=0`` meaning the coordinates are already GCJ-02); Baidu
 ``api.map.baidu.com/direction`` and ``/marker`` and ``baidumap://map/direction``
 (lbsyun.baidu.com URI API); Tencent ``apis.map.qq.com/uri/v1/routeplan`` and
-``/marker`` and ``qqmap://map/routeplan`` (lbs.qq.com URI API). Baidu's web
-direction page requires a start point, so without ``origin`` its ``web`` link
-falls back to the marker page.
+``/marker`` and ``qqmap://map/routeplan`` (lbs.qq.com URI API). Without
+``origin`` Baidu's ``web`` link is still its direction page, with only the
+destination (BD-09), so that Baidu plans the route from the user's position
+instead of showing a marker.
 
 Station names are untrusted. They only ever appear percent-encoded inside
 query values or the ``geo:`` label (commas, harmless there, are left as is),
@@ -168,12 +169,9 @@ def _baidu(x: float, y: float, name: str, origin: tuple[float, float] | None,
     marker = _url("https://api.map.baidu.com/marker", ("location", f"{_num(y)},{_num(x)}"),
                   ("title", name), ("content", name), ("output", "html"),
                   ("coord_type", "bd09ll"), ("src", _BAIDU_SRC))
-    if origin is not None:
-        web = _url("https://api.map.baidu.com/direction", *start, destination,
-                   ("mode", _BAIDU[mode]), ("output", "html"), ("coord_type", "bd09ll"),
-                   ("src", _BAIDU_SRC))
-    else:
-        web = marker
+    web = _url("https://api.map.baidu.com/direction", *start, destination,
+               ("mode", _BAIDU[mode]), ("output", "html"), ("coord_type", "bd09ll"),
+               ("src", _BAIDU_SRC))
     return {
         "app": _url("baidumap://map/direction", *start, destination, ("coord_type", "bd09ll"),
                     ("mode", _BAIDU[mode]), ("src", _BAIDU_SRC)),

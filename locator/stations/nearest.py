@@ -58,6 +58,9 @@ ORDERS = ("distance", "open_first")
 # along the straight line. Only an estimate, labelled "about" on the page.
 DRIVE_M_PER_MIN = 500.0
 DRIVER_HOME = schema.KIND_INDEX["driver_home"]
+# Past this straight-line distance nobody walks there; the answer gives the
+# distance alone (``walk_min`` is null) instead of hours of walking.
+MAX_WALK_M = 10_000.0
 
 
 def open_state_props(ds: Dataset, rows: np.ndarray,
@@ -101,7 +104,7 @@ def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None
         p = f["properties"]
         p["distance_m"] = d
         p["bearing_deg"] = az
-        p["walk_min"] = w
+        p["walk_min"] = w if d <= MAX_WALK_M else None
         # Driver homes are driving trips; the page shows drive_min for them.
         p["trip_mode"] = "drive" if dr else "walk"
         if dr:

@@ -117,17 +117,15 @@ def build_index(ds: Dataset, boundaries_dir: str | Path) -> SearchIndex:
     )
 
 
-_CACHE: dict[tuple[int, str], SearchIndex] = {}
-
-
 def index_for(ds: Dataset, boundaries_dir: str | Path) -> SearchIndex:
-    """The search index of ``ds``, built on first use and kept while ``ds`` lives."""
-    key = (id(ds), ds.version)
-    got = _CACHE.get(key)
+    """The search index of ``ds``, built on first use and kept while ``ds`` lives.
+
+    It is kept on the dataset itself, so a replaced version's index goes with it.
+    """
+    key = f"search.index:{boundaries_dir}"
+    got = ds.cache.get(key)
     if got is None:
-        if len(_CACHE) > 4:
-            _CACHE.clear()
-        got = _CACHE[key] = build_index(ds, boundaries_dir)
+        got = ds.cache[key] = build_index(ds, boundaries_dir)
     return got
 
 

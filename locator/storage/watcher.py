@@ -18,6 +18,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
+from locator import allocator
 from locator.errors import LocatorError
 from locator.stations import dataset
 from locator.storage.base import Health, StationSource, open_source
@@ -108,10 +109,14 @@ class Watcher:
             self._failed = name
             self.health = Health(name, self.loaded, f"{type(exc).__name__}: {exc}")
             return
-        self.store.swap(fresh)
+        old = self.store.swap(fresh)
         self.health = Health(name, name)
         self._failed = None
         log.info("now serving version %s (%d stations)", name, len(fresh))
+        # The replaced version and the load's temporaries are free now (or once the
+        # requests still using them finish); hand their pages back to the system.
+        del old
+        allocator.trim()
 
 
 def live_dataset(config: Mapping[str, Any]) -> dataset.Dataset:

@@ -17,7 +17,8 @@ import time
 from typing import Any
 
 from gunicorn.workers.base import Worker
-from waitress.server import create_server
+
+from locator.web.heads import create_server
 
 # Worker settings travel from `locator serve` through the environment of the
 # master, which every forked worker inherits.

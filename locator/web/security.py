@@ -23,6 +23,9 @@ _SCRIPT_TAG = re.compile(r"<script(?![^>]*\bnonce=)", re.I)
 _SOURCE = re.compile(r"^(\*|'self'|https?://(\*\.)?[A-Za-z0-9.-]+(:\d+)?|\*\.[A-Za-z0-9.-]+)$")
 
 
+SERVICE_WORKER = "/static/js/sw.js"
+"""The offline worker's path; it is allowed to control the whole site."""
+
 def csp_nonce() -> str:
     """The nonce of this request, created on first use."""
     nonce = getattr(g, "csp_nonce", None)
@@ -107,6 +110,10 @@ def init_app(app: Flask) -> None:
             resp.headers["X-Frame-Options"] = "DENY"
         resp.headers["X-Content-Type-Options"] = "nosniff"
         resp.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        if request.path == SERVICE_WORKER:
+            # The worker lives under /static but looks after the map page at /.
+            resp.headers["Service-Worker-Allowed"] = "/"
+            resp.headers["Cache-Control"] = "no-cache"
         return resp
 
     app.extensions["locator.frame_ancestors"] = ancestors

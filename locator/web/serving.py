@@ -79,9 +79,11 @@ def gunicorn_options(cfg: Mapping[str, Any], *, bind: str, workers: int,
 def run_waitress(app: Flask, *, host: str, port: int, threads: int) -> None:
     from waitress import serve
 
+    from locator.web import heads
+
     opts = waitress_options(app.config)
     opts["threads"] = threads
-    serve(app, host=host, port=port, **opts)
+    serve(app, host=host, port=port, _server=heads.create_server, **opts)
 
 
 def run_gunicorn(factory: Callable[[], Flask], cfg: Mapping[str, Any], *, host: str, port: int,

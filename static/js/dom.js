@@ -21,5 +21,17 @@
     return parts.join("&");
   }
 
-  window.LocatorDom = { el: el, query: query };
+  /* One link per navigation service, named in the page's language. Web links
+   * open the app where it is installed and still work inside WeChat. */
+  function navLinks(box, navigation, T, cls) {
+    Object.keys(navigation || {}).forEach(function (svc) {
+      var a = el("a", (cls ? cls + " " : "") + "nav-" + svc, T["nav_" + svc] || svc);
+      a.href = navigation[svc].web;
+      a.target = "_blank";
+      a.rel = "noopener noreferrer";
+      box.appendChild(a);
+    });
+  }
+
+  window.LocatorDom = { el: el, query: query, navLinks: navLinks };
 })();

@@ -16,13 +16,55 @@
   var el = window.LocatorDom.el;
   var query = window.LocatorDom.query;
 
+  var here = null;  // the reader's position in WGS-84, once located
+
+  function getJSON(path, params) {
+    return fetch(cfg.api + path + "?" + query(params), { headers: { Accept: "application/json" } })
+      .then(function (r) { return r.json().then(function (body) { if (!r.ok) throw new Error(body.message); return body; }); });
+  }
+
+  function formatDistance(m) {
+    if (m < 1000) return T.metres.replace("{n}", Math.round(m));
+    return T.kilometres.replace("{n}", (m / 1000).toFixed(1));
+  }
+
+  /* Great-circle distance in metres; within a few metres of the ellipsoid at town scale. */
+  function metres(a, b) {
+    var r = Math.PI / 180, dlat = (b[1] - a[1]) * r, dlon = (b[0] - a[0]) * r;
+    var h = Math.pow(Math.sin(dlat / 2), 2) + Math.cos(a[1] * r) * Math.cos(b[1] * r) * Math.pow(Math.sin(dlon / 2), 2);
+    return 2 * 6371008.8 * Math.asin(Math.sqrt(h));
+  }
+
   function popup(p) {
     var box = el("div", "embed-pop");
     box.appendChild(el("strong", null, p.name));
     box.appendChild(el("div", null, cfg.kinds[p.kind] || p.kind));
     if (p.address) box.appendChild(el("div", null, p.address));
-    if (p.opening_hours) box.appendChild(el("div", null, T.hours + ": " + p.opening_hours));
+    if (p.opening_hours_text || p.opening_hours) box.appendChild(el("div", null, T.hours + ": " + (p.opening_hours_text || p.opening_hours)));
+    box.appendChild(el("div", "state", "…"));
     return box;
+  }
+
+  /* Today's state, distance and navigation come from the station itself,
+   * fetched when its popup opens; the popup's node is filled in place. */
+  function fillPopup(m) {
+    var box = m.getPopup().getContent();
+    var stateEl = box.querySelector(".state");
+    getJSON("stations/" + encodeURIComponent(m.stationId), { lang: cfg.lang }).then(function (f) {
+      var p = f.properties;
+      var key = p.status === "temporarily_closed" ? "temporarily_closed" : p.open_state;
+      var line = T[key] || T.unknown;
+      if (here) line += " · " + formatDistance(metres(here, f.geometry.coordinates));
+      stateEl.textContent = line;
+      stateEl.dataset.state = key || "unknown";
+      var old = box.querySelector(".nav");
+      if (old) old.remove();
+      var nav = el("div", "nav");
+      nav.setAttribute("aria-label", T.navigate);
+      window.LocatorDom.navLinks(nav, p.navigation, T, "");
+      box.appendChild(nav);
+      m.getPopup().update();
+    }).catch(function () { stateEl.textContent = T.error; });
   }
 
   function renderList(features) {
@@ -66,13 +108,17 @@
     p.bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map(function (v) { return v.toFixed(5); }).join(",");
     var token = {};
     pending = token;
-    fetch(cfg.api + "stations?" + query(p), { headers: { Accept: "application/json" } })
-      .then(function (r) { return r.json().then(function (body) { if (!r.ok) throw new Error(body.message); return body; }); })
+    getJSON("stations", p)
       .then(function (fc) {
         if (pending !== token) return;
-        markers.clearLayers();
+        /* Markers still in view are kept, not redrawn: an open popup pans
+         * the map, and a redraw would close it before anyone could read it. */
+        var seen = {};
+        fc.features.forEach(function (f) { if (!f.properties.cluster) seen[f.id] = true; });
+        Object.keys(byId).forEach(function (id) {
+          if (!seen[id]) { markers.removeLayer(byId[id]); delete byId[id]; }
+        });
         clusters.clearLayers();
-        byId = {};
         var points = [];
         fc.features.forEach(function (f) {
           var c = f.geometry.coordinates;
@@ -83,22 +129,59 @@
             cm.on("click", function () { map.setView([c[1], c[0]], map.getZoom() + 2); });
             clusters.addLayer(cm);
           } else {
-            var m = L.marker([c[1], c[0]], { title: f.properties.name, alt: f.properties.name });
-            m.stationId = f.id;
-            m.bindPopup(popup(f.properties));
-            markers.addLayer(m);
-            byId[f.id] = m;
+            if (!byId[f.id]) {
+              var m = L.marker([c[1], c[0]], { title: f.properties.name, alt: f.properties.name, keyboard: false });
+              m.stationId = f.id;
+              m.bindPopup(popup(f.properties), { autoPanPadding: [10, 10] });
+              m.on("popupopen", function () { fillPopup(m); });
+              markers.addLayer(m);
+              byId[f.id] = m;
+            }
             points.push(f);
           }
         });
         if (statusEl) {
-          statusEl.textContent = fc.clustered ? (cfg.lang === "zh" ? "共 " + fc.numberMatched + " 个站点，放大地图查看" : fc.numberMatched + " stations: zoom in to list them")
+          statusEl.textContent = fc.clustered ? T.zoom_in_count.replace("{n}", fc.numberMatched)
             : (points.length ? "" : T.no_results);
         }
         renderList(points);
       })
-      .catch(function (err) { if (statusEl) statusEl.textContent = T.error + " (" + err.message + ")"; });
+      .catch(function () { if (statusEl) statusEl.textContent = T.error; });
   }
+
+  /* ---------- search and locate ---------- */
+  var hits = document.getElementById("embed-hits");
+  function goTo(lat, lon, zoom) {
+    var show = function (c) { map.setView([c.lat, c.lon], zoom); };
+    if (cfg.datum === "wgs84") { show({ lat: lat, lon: lon }); return; }
+    getJSON("convert", { lat: lat, lon: lon, from: "wgs84", to: cfg.datum }).then(show, function () { show({ lat: lat, lon: lon }); });
+  }
+  function runSearch(text) {
+    if (!text.trim()) { hits.replaceChildren(); return; }
+    getJSON("search", { q: text, lang: cfg.lang, limit: 5 }).then(function (body) {
+      hits.replaceChildren();
+      if (!body.results.length) { hits.appendChild(el("li", null, T.search_none)); return; }
+      body.results.forEach(function (h) {
+        var b = el("button", "embed-hit", h.label);
+        b.type = "button";
+        b.addEventListener("click", function () { hits.replaceChildren(); goTo(h.lat, h.lon, 15); });
+        var li = el("li");
+        li.appendChild(b);
+        hits.appendChild(li);
+      });
+    }).catch(function () { hits.replaceChildren(el("li", null, T.error)); });
+  }
+  document.getElementById("embed-search").addEventListener("submit", function (e) {
+    e.preventDefault();
+    runSearch(document.getElementById("embed-q").value);
+  });
+  document.getElementById("embed-locate").addEventListener("click", function () {
+    if (!navigator.geolocation) { if (statusEl) statusEl.textContent = T.geo_denied; return; }
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      here = [pos.coords.longitude, pos.coords.latitude];
+      goTo(here[1], here[0], 15);
+    }, function () { if (statusEl) statusEl.textContent = T.geo_denied; }, { timeout: 10000, maximumAge: 60000 });
+  });
 
   // Without animation the view is final before the first load, so no request is wasted.
   if (cfg.bounds) map.fitBounds(cfg.bounds, { animate: false });

@@ -6,7 +6,11 @@
   var cfg = JSON.parse(document.getElementById("locator-config").textContent);
   var T = cfg.t;
   var map = window[cfg.mapName];
-  var state = { kind: "", amenities: [], openNow: false, here: null, results: [] };
+  var init = cfg.initial || {};
+  // Filters handed over by an embed's "open the full map" link.
+  var state = { kind: (init.kind || [])[0] || "", amenities: (init.amenity || []).slice(),
+                openNow: false, here: null, results: [] };
+  if (init.bounds) map.fitBounds(init.bounds, { animate: false });
   var layer = L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 50 }) : L.layerGroup();
   var clusterLayer = L.layerGroup();
   var hereMarker = null;
@@ -21,9 +25,26 @@
       .then(function (r) {
         return r.json().then(function (body) {
           if (!r.ok) throw new Error(body.message || r.statusText);
+          // Answered by the offline worker from an earlier visit.
+          if (r.headers.get("X-Locator-Offline") === "1") body.offline = true;
           return body;
         });
       });
+  }
+
+  /* Offline support where the browser has it (not in iOS WeChat): the
+   * worker keeps this page's shell and the last answers. */
+  if ("serviceWorker" in navigator && cfg.serviceWorker && window.isSecureContext) {
+    navigator.serviceWorker.register(cfg.serviceWorker, { scope: "/" }).then(function () {
+      return navigator.serviceWorker.ready;
+    }).then(function (reg) {
+      var shell = [location.pathname + location.search];
+      Array.prototype.forEach.call(document.querySelectorAll("script[src], link[rel=stylesheet], link[rel=manifest]"), function (n) {
+        var u = new URL(n.src || n.href, location.href);
+        if (u.origin === location.origin) shell.push(u.pathname + u.search);
+      });
+      if (reg.active) reg.active.postMessage({ shell: shell });
+    }).catch(function () {});
   }
 
   function filters() {
@@ -31,12 +52,21 @@
   }
 
   function formatDistance(m) {
-    if (m < 1000) return Math.round(m) + (cfg.lang === "zh" ? " 米" : " m");
-    return (m / 1000).toFixed(1) + (cfg.lang === "zh" ? " 公里" : " km");
+    if (m < 1000) return T.metres.replace("{n}", Math.round(m));
+    var km = m < 100000 ? (m / 1000).toFixed(1) : Math.round(m / 1000).toLocaleString(cfg.lang === "zh" ? "zh-CN" : "en");
+    return T.kilometres.replace("{n}", km);
   }
 
   function tripText(p) {
-    return p.trip_mode === "drive" ? T.drive.replace("{n}", p.drive_min) : T.walk.replace("{n}", p.walk_min);
+    if (p.trip_mode === "drive") return T.drive.replace("{n}", p.drive_min);
+    // The API gives no walking minutes past a sensible walking distance.
+    return p.walk_min === null || p.walk_min === undefined ? T.too_far_to_walk : T.walk.replace("{n}", p.walk_min);
+  }
+
+  /* API messages are written for developers, in English: the Chinese page
+   * shows its own sentence only. */
+  function errorText(err) {
+    return cfg.lang === "zh" ? T.error : T.error + " (" + err.message + ")";
   }
 
   function badge(props) {
@@ -84,7 +114,7 @@
     });
     var amen = document.getElementById("amenity-filter");
     cfg.quickAmenities.forEach(function (code) {
-      var b = chip(cfg.amenities[code], false, function () {
+      var b = chip(cfg.amenities[code], state.amenities.indexOf(code) >= 0, function () {
         var i = state.amenities.indexOf(code);
         if (i >= 0) state.amenities.splice(i, 1); else state.amenities.push(code);
         b.setAttribute("aria-pressed", i >= 0 ? "false" : "true");
@@ -122,7 +152,12 @@
     list.replaceChildren();
     state.results = fc.features;
     if (!fc.features.length) { setStatus(T.no_results, true); return; }
-    setStatus(state.placeLabel ? T.from_place.replace("{p}", state.placeLabel) : T.nearest);
+    var where = state.placeLabel ? T.from_place.replace("{p}", state.placeLabel) : T.nearest;
+    if (fc.query && fc.query.in_service_area === false) where = T.outside_area;
+    if (fc.offline) where = T.offline_stale + " " + where;
+    setStatus(where);
+    document.getElementById("status").classList.toggle("status-stale", !!fc.offline);
+    document.getElementById("status").classList.toggle("status-outside", fc.query && fc.query.in_service_area === false);
     fc.features.forEach(function (f, i) {
       var p = f.properties;
       var li = el("li", "result");
@@ -166,7 +201,7 @@
         map.setView([shown.lat, shown.lon], 14);
       }
       renderResults(fc);
-    }).catch(function (err) { setStatus(T.error + " (" + err.message + ")", "error"); });
+    }).catch(function (err) { setStatus(errorText(err), "error"); });
   }
 
   function toMapDatum(fc, q) {
@@ -176,8 +211,21 @@
     return state.hereMap;
   }
 
+  /* WeChat's browser often withholds the position; its users need to know
+   * the way out (the system browser) and get the search box at once. */
+  function locationFailed() {
+    var inWeChat = /MicroMessenger/i.test(navigator.userAgent);
+    setStatus(inWeChat ? T.geo_denied_wechat : T.geo_denied, "error");
+    if (inWeChat) {
+      var q = document.getElementById("search-q");
+      q.focus({ preventScroll: true });
+      q.scrollIntoView({ block: "nearest" });
+      revealAnswer();
+    }
+  }
+
   function locate() {
-    if (!navigator.geolocation) { setStatus(T.geo_denied, "error"); return; }
+    if (!navigator.geolocation) { locationFailed(); return; }
     setStatus(T.locating);
     navigator.geolocation.getCurrentPosition(function (pos) {
       state.hereMap = null;
@@ -191,7 +239,7 @@
       } else {
         searchFrom(here);
       }
-    }, function () { setStatus(T.geo_denied, "error"); }, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
+    }, locationFailed, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
   }
 
   /* ---------- detail card ---------- */
@@ -223,26 +271,36 @@
     } else { call.hidden = true; }
     var nav = document.getElementById("card-nav");
     nav.replaceChildren();
-    var names = cfg.lang === "zh"
-      ? { amap: "高德地图", baidu: "百度地图", tencent: "腾讯地图", osm: "OpenStreetMap" }
-      : { amap: "Amap", baidu: "Baidu Maps", tencent: "Tencent Maps", osm: "OpenStreetMap" };
-    Object.keys(p.navigation || {}).forEach(function (svc) {
-      var a = el("a", "button nav-" + svc, names[svc] || svc);
-      // Web links open the app where it is installed and still work inside WeChat.
-      a.href = p.navigation[svc].web;
-      a.target = "_blank";
-      a.rel = "noopener noreferrer";
-      nav.appendChild(a);
-    });
+    window.LocatorDom.navLinks(nav, p.navigation, T, "button");
+    var share = document.getElementById("card-share");
+    share.href = shareUrl(f.id || p.id);
     document.getElementById("card").hidden = false;
     document.getElementById("card-close").focus();
   }
 
-  function openStation(id) {
+  /* A link that opens this page on the same card, in the same language. */
+  function shareUrl(id) {
+    return location.origin + location.pathname + "?" + query({ station: id, lang: cfg.lang });
+  }
+
+  document.getElementById("card-share").addEventListener("click", function (e) {
+    var url = e.currentTarget.href;
+    var title = document.getElementById("card-name").textContent;
+    if (navigator.share) {
+      e.preventDefault();
+      navigator.share({ title: title, url: url }).catch(function () {});
+    } else if (navigator.clipboard && window.isSecureContext) {
+      e.preventDefault();
+      navigator.clipboard.writeText(url).then(function () { setStatus(T.share_copied); }, function () { location.href = url; });
+    }
+  });
+
+  function openStation(id, centre) {
     getJSON("stations/" + encodeURIComponent(id), { out_crs: cfg.datum, lang: cfg.lang }).then(function (f) {
+      if (centre) map.setView([f.geometry.coordinates[1], f.geometry.coordinates[0]], 16);
       var known = state.results.filter(function (r) { return r.id === f.id; })[0];
       openCard(known || f);
-    });
+    }).catch(function (err) { setStatus(errorText(err), "error"); });
   }
 
   /* ---------- place search ---------- */
@@ -280,7 +338,7 @@
         li.appendChild(b);
         hitsEl.appendChild(li);
       });
-    }).catch(function (err) { hitsEl.replaceChildren(el("li", "search-none", err.message)); });
+    }).catch(function (err) { hitsEl.replaceChildren(el("li", "search-none", errorText(err))); });
   }
   document.getElementById("search-q").addEventListener("input", function (e) {
     clearTimeout(searchTimer);
@@ -403,6 +461,9 @@
     } else {
       searchFrom(fx);
     }
+  }
+  if (cfg.station) {
+    openStation(cfg.station, true);
   }
   window.locatorApp = { state: state, map: map, layer: layer, searchFrom: searchFrom, locate: locate,
                         openStation: openStation };

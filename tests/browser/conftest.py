@@ -71,3 +71,16 @@ def phone(browser):
 def shots_dir() -> Path:
     SHOTS.mkdir(exist_ok=True)
     return SHOTS
+
+
+PHONE_W, PHONE_H = 360, 740
+ZHENGZHOU = {"latitude": 34.7536, "longitude": 113.6645}
+
+
+@pytest.fixture(scope="module")
+def amap_server():
+    """The demo data served with Amap tiles (GCJ-02), as a default install in China."""
+    from locator import create_app
+    from tests.conftest import DEMO
+
+    yield from serve(create_app({"TESTING": True, "DATA_PATH": str(DEMO), "TILES": "amap"}))

@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from locator.domain import params, schema
 from locator.domain.params import TABLE as P
-from locator.geo import datum, outlines
+from locator.geo import datum, outlines, regions
 from locator.living import flags
 from locator.stations import search as place_search
 from locator.stations.nearest import (
@@ -75,10 +75,14 @@ def nearest() -> ResponseReturnValue:
     links = params.choice("links", request.args.get("links"), ("all", "web", "none"),
                           default="all")
     order = params.choice("order", request.args.get("order"), ORDERS, default="distance")
-    out = find_nearest(state.current(), q, walking=state.walking(), with_links=links,
-                       open_first=order == "open_first")
-    _decorate(out["features"])
-    return jsonify(out)
+    fc = find_nearest(state.current(), q, walking=state.walking(), with_links=links,
+                      open_first=order == "open_first")
+    _decorate(fc["features"])
+    # The service covers Henan: a point outside still gets the nearest stations,
+    # with their true distance, and the page says plainly that it is outside.
+    fc["query"]["in_service_area"] = regions.in_service_area(
+        fc["query"]["lon"], fc["query"]["lat"], current_app.config["BOUNDARIES_DIR"])
+    return jsonify(fc)
 
 
 @bp.get("/stations/<station_id>")

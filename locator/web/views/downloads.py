@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 
 from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
+from locator import memo
 from locator.domain import params
 from locator.stations import export
 from locator.web import state
 
 bp = Blueprint("downloads", __name__, url_prefix="/api/v1")
-_CACHE: OrderedDict[tuple[str, str, str, str], bytes] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
-# Bounded in bytes, not entries: at 1M stations one GeoJSON body is 719 MB,
-# so bodies of big datasets are never kept; they stream as they are written.
-_CACHE_BYTES = 64 << 20
+# Bodies live in the shared byte-bounded store (CACHE_MB). At 1M stations one
+# GeoJSON body is 719 MB, so bodies of big datasets are never built whole: they
+# stream as they are written.
 _CACHE_ROWS = 50_000
 
 
@@ -27,14 +24,13 @@ def _download(fmt: str) -> Response:
     ds = state.current()
     crs = params.crs(request.args.get("crs"))
     source = request.args.get("source") or ""
-    key = (ds.version, fmt, crs, source)
-    etag = "-".join(key[:3])
+    key = ("downloads", ds.version, fmt, crs, source)
+    etag = "-".join(key[1:4])
     if source:
         etag += "-" + hashlib.sha256(source.encode("utf-8")).hexdigest()[:12]
     if request.if_none_match.contains(etag):
         return Response(status=304, headers={"ETag": f'"{etag}"'})
-    with _CACHE_LOCK:
-        body = _CACHE.get(key)
+    body = memo.store().get(key)
     body_stream: Iterator[bytes] | None = None
     make = export.geojson_chunks if fmt == "geojson" else export.csv_chunks
     mimetype = export.MEDIA[fmt].split(";")[0]
@@ -44,7 +40,10 @@ def _download(fmt: str) -> Response:
             body_stream = make(frame, crs)
         else:
             body = b"".join(make(frame, crs))
-            _remember(key, body)
+            # Bodies of a replaced version are never asked for again: drop them first.
+            memo.store().discard(lambda k: isinstance(k, tuple) and k[0] == "downloads"
+                                 and k[1] != ds.version)
+            memo.store().put(key, body)
     resp = Response(body if body is not None else body_stream, mimetype=mimetype)
     if fmt == "csv":
         resp.headers["Content-Type"] = export.MEDIA["csv"]
@@ -53,15 +52,6 @@ def _download(fmt: str) -> Response:
     if ds.demo:
         resp.headers["X-Locator-Demo"] = "true"
     return resp
-
-
-def _remember(key: tuple[str, str, str, str], body: bytes) -> None:
-    if len(body) > _CACHE_BYTES:
-        return
-    with _CACHE_LOCK:
-        _CACHE[key] = body
-        while sum(map(len, _CACHE.values())) > _CACHE_BYTES:
-            _CACHE.popitem(last=False)
 
 
 @bp.get("/stations.geojson")

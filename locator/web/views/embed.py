@@ -41,10 +41,14 @@ def page() -> ResponseReturnValue:
     if box is not None and opts.center is None:
         center = ((box[1] + box[3]) / 2, (box[0] + box[2]) / 2)
     vendor_prefix = url_for("vendor.asset", name="x", filename="y")[: -len("x/y")]
-    parts = maps.shell_parts(cfg["TILES"], center, zoom, cfg["TIANDITU_KEY"], vendor_prefix)
+    parts = maps.shell_parts(cfg["TILES"], center, zoom, cfg["TIANDITU_KEY"], vendor_prefix,
+                               lang)
     ds = state.current()
     query = embed.canonical_query(opts)
-    full = url_for("pages.index", lang=lang if lang != cfg["DEFAULT_LANG"] else None)
+    # The full map opens on the same filters and region as the embed.
+    full = url_for("pages.index", lang=lang if lang != cfg["DEFAULT_LANG"] else None,
+                   kind=",".join(opts.kinds) or None,
+                   amenity=",".join(opts.amenities) or None, region=opts.region)
     title = embed.title(opts, lang=lang, boundaries_dir=cfg["BOUNDARIES_DIR"])
     client = {
         **i18n.client_strings(lang),

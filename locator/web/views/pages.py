@@ -22,11 +22,17 @@ def map_context(*, lang: str) -> dict[str, Any]:
     center = (float(lat_s), float(lon_s))
     vendor_prefix = url_for("vendor.asset", name="x", filename="y")[: -len("x/y")]
     parts = maps.shell_parts(cfg["TILES"], center, cfg["MAP_ZOOM"], cfg["TIANDITU_KEY"],
-                       vendor_prefix)
+                       vendor_prefix, lang)
     ds = state.current()
     return {"map": parts, "lang": lang, "demo": ds.demo,
             "datum": maps.tile_source(cfg["TILES"]).datum,
             "strings": i18n.STRINGS[lang]}
+
+
+def _amenity_codes(raw: list[str]) -> list[str]:
+    """Known amenity codes of repeated or comma-separated values (unknown ones are a 400)."""
+    params.amenities(raw)
+    return list(dict.fromkeys(p.strip() for item in raw for p in item.split(",") if p.strip()))
 
 
 @bp.get("/")
@@ -40,6 +46,19 @@ def index() -> ResponseReturnValue:
     if not (math.isnan(lat) or math.isnan(lon)):
         fixed = {"lat": lat, "lon": lon}
     ctx = map_context(lang=lang)
+    # Filters and region carried over from an embed's "open the full map" link.
+    region = a.get("region")
+    bounds = None
+    if region:
+        from locator.geo import datum
+        from locator.services.embed import region_bounds
+
+        box = region_bounds(region, current_app.config["BOUNDARIES_DIR"])[1]
+        x, y = datum.from_wgs84([box[0], box[2]], [box[1], box[3]], ctx["datum"])
+        bounds = [[float(y[0]), float(x[0])], [float(y[1]), float(x[1])]]
+    initial = {"kind": params.kinds(a.getlist("kind")),
+               "amenity": _amenity_codes(a.getlist("amenity")),
+               "bounds": bounds}
     client = {
         **i18n.client_strings(lang),
         "lang": lang,
@@ -50,6 +69,10 @@ def index() -> ResponseReturnValue:
         "fixed": fixed,
         "k": current_app.config["DEFAULT_K"],
         "bboxLimit": current_app.config["BBOX_LIMIT"],
+        # A shared link (?station=ID) opens that station's card.
+        "station": (a.get("station") or "")[:80] or None,
+        "initial": initial,
+        "serviceWorker": url_for("static", filename="js/sw.js"),
     }
     other = "en" if lang == "zh" else "zh"
     return render_template("index.html", client=client, other_lang=other, **ctx)
