@@ -124,12 +124,14 @@ def test_a_full_queue_answers_429_with_retry_after(redis_url, tmp_path):
 
 
 def test_an_abandoned_job_is_stopped(redis_url, tmp_path):
+    # A target gap of zero keeps the solver proving optimality for up to its
+    # time limit, so the job is still running when nobody has polled for 3 s.
     app = _app(redis_url, tmp_path, GRID_CELL_M=500.0, JOBS_ABANDON_SECONDS=3.0,
-               SUGGEST_TIME_LIMIT=120.0, JOBS_MAX_PER_CLIENT=5)
+               SUGGEST_TIME_LIMIT=120.0, SUGGEST_TARGET_GAP=0.0, JOBS_MAX_PER_CLIENT=5)
     client = app.test_client()
     conn = RedisClient.from_url(redis_url)
     with worker(redis_url, tmp_path):
-        r = client.get("/api/v1/suggest?n=200&radius=700&wait=0")
+        r = client.get("/api/v1/suggest?n=200&radius=400&wait=0")
         assert r.status_code == 202
         job_id = r.json["job"]
         end = time.monotonic() + 60

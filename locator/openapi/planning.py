@@ -57,8 +57,15 @@ def paths(max_n: int, demand_layers: Sequence[str] = ()) -> dict[str, Any]:
     # The page answers a bad form with the form again and the reason, in HTML.
     page = _get("The planner page", "pages", [*common, n_cov, _p("lang", default=None)],
                 _html("The planner page."), errors=())
+    busy = _html("The form again: the planner is busy (too many jobs for this client or "
+                 "server); retry after Retry-After seconds.")
+    # The rate limiter answers the page in the standard error shape, like any route.
+    busy["content"]["application/json"] = {"schema": {"$ref": "#/components/schemas/Error"}}
     page["get"]["responses"].update({"400": _html("The form again, saying what is wrong."),
-                                     "409": _html("The form again: no street graph.")})
+                                     "409": _html("The form again: no street graph."),
+                                     "429": busy,
+                                     "507": _html("The page saying the run went over its "
+                                                  "memory limit (shared job queue).")})
     download["get"]["responses"]["202"] = _json("Still computing: poll the job URL.", job)
     return {
         "/api/v1/coverage": answer("Coverage by region, and the worst gaps",

@@ -119,10 +119,13 @@ def choropleth(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],
         for k, (rank, county, adds, name) in enumerate(
                 zip(s["rank"], s["county"], s["adds"], s["name"], strict=True)):
             label = safe_text(f"#{int(rank)} {county} +{adds:,.0f} {name or ''}".strip())
+            # Out of the Tab order: the sites table below is the keyboard path,
+            # and close sites would otherwise be overlapping small targets.
             folium.Marker([float(sy[k]), float(sx[k])], tooltip=folium.Tooltip(label),
                           icon=folium.DivIcon(html=f'<div class="site-num">{int(rank)}</div>',
-                                              icon_size=(26, 26), icon_anchor=(13, 13))
-                          ).add_to(group)
+                                              icon_size=(26, 26), icon_anchor=(13, 13),
+                                              class_name="site-marker"),
+                          keyboard=False).add_to(group)
     folium.LayerControl(collapsed=True).add_to(m)
     return maps.render_parts(m)
 
