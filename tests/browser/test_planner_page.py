@@ -49,6 +49,11 @@ def test_planner_loads_sorts_and_keeps_hostile_text(browser, hostile_server):
     page.route("https://**/*", record)
     page.goto(hostile_server.url + "/planner?radius=1000&n=3&kind=rest_station")
     page.wait_for_selector("#county-table tbody tr", timeout=60_000)
+    # A first answer is shown while the full run goes on, and the page reloads
+    # itself when that is in: read the final page, as a planner would.
+    page.wait_for_function("() => !document.querySelector('[data-poll], [data-refine]')",
+                           timeout=180_000)
+    page.wait_for_selector("#county-table tbody tr", timeout=60_000)
     rows = page.locator("#county-table tbody tr")
     assert rows.count() == 157
     assert page.locator(".leaflet-container").count() == 1

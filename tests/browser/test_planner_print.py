@@ -29,6 +29,11 @@ def _open(browser, url, **ctx_args):
     page = ctx.new_page()
     page.goto(url)
     page.wait_for_selector("#county-table tbody tr", timeout=120_000)
+    # A first answer is shown while the full run goes on, and the page reloads
+    # itself when that is in: read the final page, as a planner would.
+    page.wait_for_function("() => !document.querySelector('[data-poll], [data-refine]')",
+                           timeout=180_000)
+    page.wait_for_selector("#county-table tbody tr", timeout=60_000)
     return ctx, page
 
 
