@@ -43,6 +43,7 @@ def _session(cfg, email):
     return app, client, _login(client, email)
 
 
+@pytest.mark.slow
 def test_an_edit_needs_if_match_and_a_stale_one_is_refused(staff_cfg, demo):
     app, c, tok = _session_with(staff_cfg, "j@u.example", "410105")
     sid = demo["jinshui"][0]
@@ -81,6 +82,7 @@ def _session_with(cfg, email, union):
     return app, client, _login(client, email)
 
 
+@pytest.mark.slow
 def test_two_concurrent_edits_of_one_revision_one_wins_one_gets_412(staff_cfg, demo):
     app, a, ta = _session_with(staff_cfg, "a@u.example", "410105")
     _officer(app.config, "b@u.example", "410100")
@@ -126,6 +128,7 @@ def test_outside_ones_subtree_is_403_and_moving_out_of_it_too(staff_cfg, demo):
     assert base.open_source(app.config).version() is None  # nothing was published
 
 
+@pytest.mark.slow
 def test_a_failed_edit_changes_nothing(staff_cfg, demo):
     app, c, tok = _session_with(staff_cfg, "j2@u.example", "410105")
     sid = demo["jinshui"][3]
@@ -144,6 +147,7 @@ def test_a_failed_edit_changes_nothing(staff_cfg, demo):
     assert c.get(f"/api/v1/admin/stations/{sid}/history").get_json()["entries"] == []
 
 
+@pytest.mark.slow
 def test_temporary_closure_reaches_a_second_instance_with_its_chip(staff_cfg, demo):
     cfg2 = {**staff_cfg, "DATA_RELOAD_SECONDS": 0.2}
     other = _Https(create_app(cfg2).test_client())
@@ -167,6 +171,7 @@ def test_temporary_closure_reaches_a_second_instance_with_its_chip(staff_cfg, de
     assert reopened.status_code == 200 and reopened.get_json()["station"]["reopens_on"] is None
 
 
+@pytest.mark.slow
 def test_merge_closes_the_duplicate_and_conflicts_are_409(staff_cfg, demo):
     app, c, tok = _session_with(staff_cfg, "j4@u.example", "410105")
     dup, keep = demo["jinshui"][5], demo["jinshui"][6]
@@ -187,6 +192,7 @@ def test_merge_closes_the_duplicate_and_conflicts_are_409(staff_cfg, demo):
     assert tc.status_code == 409
 
 
+@pytest.mark.slow
 def test_an_accepted_suggestion_becomes_a_station(staff_cfg):
     cfg = {**staff_cfg, "REPORT_CHALLENGE": False}
     _, c, tok = _session_with(cfg, "j5@u.example", "410105")

@@ -212,6 +212,7 @@ def test_select_is_vectorised_over_the_same_rows(demo_dataset):
     assert np.array_equal(rows, want)
 
 
+@pytest.mark.slow
 def test_open_reversed_and_antimeridian_queries_are_answered(client):
     """Forms a schema cannot forbid get the standard's reading, not a 400."""
     def ids(query: str) -> list[str]:

@@ -302,6 +302,7 @@ def test_database_down_gives_503_fast_and_recovers(request, tmp_path, runner, mo
     assert client.get("/api/v1/health").get_json()["stations"] == 5
 
 
+@pytest.mark.slow
 def test_a_database_of_the_first_schema_keeps_its_versions_after_the_upgrade(request,
                                                                              tmp_path):
     pg = request.getfixturevalue("pg_cluster")
