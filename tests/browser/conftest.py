@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import threading
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -84,3 +86,21 @@ def amap_server():
     from tests.conftest import DEMO
 
     yield from serve(create_app({"TESTING": True, "DATA_PATH": str(DEMO), "TILES": "amap"}))
+
+
+def in_first_screen(page, selector: str) -> None:
+    """The element's box lies fully inside the 360x740 screen as the user sees it now."""
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None, selector
+    assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE_W, (selector, box)
+    assert box["y"] >= 0 and box["y"] + box["height"] <= PHONE_H, (selector, box)
+
+
+def api_json(url: str) -> dict:
+    with urllib.request.urlopen(url) as r:
+        return json.load(r)
+
+
+def station_xy(base: str, sid: str) -> list[float]:
+    """A station's WGS-84 position, by the public API."""
+    return api_json(f"{base}/api/v1/stations/{sid}?links=none")["geometry"]["coordinates"]

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from pyproj import Geod
 
-from tests.browser.conftest import PHONE_H, PHONE_W, ZHENGZHOU
+from tests.browser.conftest import PHONE_H, PHONE_W, ZHENGZHOU, api_json, station_xy
 
 pytestmark = pytest.mark.browser
 
@@ -30,16 +28,6 @@ def page(browser):
     pg.route("https://**/*", lambda route: route.abort())
     yield pg
     ctx.close()
-
-
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url) as r:
-        return json.load(r)
-
-
-def _station_xy(base: str, sid: str) -> list[float]:
-    """A station's WGS-84 position, by the public API."""
-    return _get(f"{base}/api/v1/stations/{sid}?links=none")["geometry"]["coordinates"]
 
 
 def _open_embed(page, url: str) -> None:
@@ -88,7 +76,7 @@ def test_distance_shown_once_located(page, amap_server):
     sid = page.locator(".embed-item").first.get_attribute("data-id")
     page.locator(".embed-item").first.tap()
     text = _popup_still_open_and_complete(page)
-    lon, lat = _station_xy(amap_server.url, sid)
+    lon, lat = station_xy(amap_server.url, sid)
     want = GEOD.inv(ZHENGZHOU["longitude"], ZHENGZHOU["latitude"], lon, lat)[2]
     m = re.search(r"([\d.]+) (米|公里)", text)
     assert m, text
@@ -117,7 +105,7 @@ def test_search_in_the_embed_moves_the_map(page, amap_server):
     page.fill("#embed-q", "洛阳")
     page.press("#embed-q", "Enter")
     page.wait_for_selector(".embed-hit")
-    hit = _get(amap_server.url + "/api/v1/search?q=%E6%B4%9B%E9%98%B3&limit=5")["results"][0]
+    hit = api_json(amap_server.url + "/api/v1/search?q=%E6%B4%9B%E9%98%B3&limit=5")["results"][0]
     assert page.locator(".embed-hit").first.inner_text() == hit["label"]
     page.locator(".embed-hit").first.tap()
     page.wait_for_function("() => Math.abs(window.locatorEmbed.map.getCenter().lng - "

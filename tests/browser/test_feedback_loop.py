@@ -8,7 +8,7 @@ import pytest
 
 from locator import create_app
 from locator.living import accounts
-from tests.browser.conftest import serve
+from tests.browser.conftest import in_first_screen, serve
 from tests.conftest import DEMO
 from tests.staff import PASSWORD
 
@@ -33,11 +33,6 @@ def _login(page, base, email):
     page.wait_for_url(f"{base}/admin*")
 
 
-def _in_first_screen(page, selector):
-    box = page.locator(selector).first.bounding_box()
-    assert box is not None and box["y"] >= 0 and box["y"] + box["height"] <= 740, box
-
-
 def test_worker_report_reaches_jinshui_and_the_reply_comes_back(live, browser):
     f = gpd.read_file(DEMO)
     station = f[(f["county_adcode"] == "410105") & (f["status"] == "open")].iloc[0]
@@ -53,7 +48,7 @@ def test_worker_report_reaches_jinshui_and_the_reply_comes_back(live, browser):
     page.click("[data-testid=report-send]")
     link = page.locator("[data-testid=report-ticket-link]")
     link.wait_for(timeout=15_000)
-    _in_first_screen(page, "[data-testid=report-status]")
+    in_first_screen(page, "[data-testid=report-status]")
     ticket = link.get_attribute("href")
     assert ticket and ticket.startswith("/r/")
 
@@ -79,5 +74,5 @@ def test_worker_report_reaches_jinshui_and_the_reply_comes_back(live, browser):
     assert page.text_content("[data-testid=ticket-state]").strip() == "已处理"
     assert page.text_content("[data-testid=ticket-reply]").strip() == HOSTILE
     assert page.evaluate("() => window.__pwned") is None
-    _in_first_screen(page, "[data-testid=ticket-reply]")
+    in_first_screen(page, "[data-testid=ticket-reply]")
     worker.close()

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-import json
 import re
-import urllib.request
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from pyproj import Geod
 
 from locator.geo import datum
-from tests.browser.conftest import PHONE_H, PHONE_W, ZHENGZHOU
+from tests.browser.conftest import (
+    PHONE_H,
+    PHONE_W,
+    ZHENGZHOU,
+    api_json,
+    in_first_screen,
+    station_xy,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -29,22 +34,6 @@ def _phone(browser, where=ZHENGZHOU, locale="zh-CN"):
     page.on("pageerror", lambda e: page.errors.append(str(e)))
     page.route("https://**/*", lambda route: route.abort())
     return ctx, page
-
-
-def _get(url: str) -> dict:
-    with urllib.request.urlopen(url) as r:
-        return json.load(r)
-
-
-def _station_xy(base: str, sid: str) -> list[float]:
-    """A station's WGS-84 position, by the public API."""
-    return _get(f"{base}/api/v1/stations/{sid}?links=none")["geometry"]["coordinates"]
-
-
-def _in_view(page, selector: str) -> None:
-    box = page.locator(selector).first.bounding_box()
-    assert box is not None, selector
-    assert box["y"] >= 0 and box["y"] + box["height"] <= H, (selector, box)
 
 
 def _locate_and_open_first(page, url: str) -> str:
@@ -67,7 +56,7 @@ def card(browser, amap_server):
 
 def test_demo_phone_is_visibly_fake_and_not_dialable(card, amap_server):
     page, sid = card
-    stored = _get(f"{amap_server.url}/api/v1/stations/{sid}?links=none")["properties"]["phone"]
+    stored = api_json(f"{amap_server.url}/api/v1/stations/{sid}?links=none")["properties"]["phone"]
     # An area code, then a local number starting with 0: never assigned in China.
     assert re.fullmatch(r"0\d{2,3}-0000-\d{4}", stored)
     text = page.locator("#card-phone").inner_text()
@@ -87,11 +76,11 @@ def test_outside_henan_says_so_and_gives_the_true_distance(browser, amap_server,
         page.wait_for_selector(".result-btn")
         status = page.locator("#status").inner_text()
         assert all(w in status for w in words), status
-        _in_view(page, "#status")
-        _in_view(page, ".result-btn >> nth=0")
+        in_first_screen(page, "#status")
+        in_first_screen(page, ".result-btn >> nth=0")
         first = page.locator(".result-btn").first
         sid = first.get_attribute("data-id")
-        lon, lat = _station_xy(amap_server.url, sid)
+        lon, lat = station_xy(amap_server.url, sid)
         km = GEOD.inv(WUHAN["longitude"], WUHAN["latitude"], lon, lat)[2] / 1000
         assert km > 100
         shown = float(re.search(r"([\d,]+(?:\.\d)?) (公里|km)", first.inner_text())
@@ -115,7 +104,7 @@ def test_share_link_opens_the_same_card(card, amap_server):
     other.goto(href)
     other.wait_for_selector("#card:not([hidden])")
     assert other.locator("#card-name").inner_text() == name
-    _in_view(other, "#card-name")
+    in_first_screen(other, "#card-name")
 
 
 def test_baidu_button_opens_a_route_to_the_bd09_destination(card, amap_server):
@@ -126,7 +115,7 @@ def test_baidu_button_opens_a_route_to_the_bd09_destination(card, amap_server):
     q = {k: v[0] for k, v in parse_qs(parts.query).items()}
     assert q["coord_type"] == "bd09ll" and q["mode"] == "walking"
     lat, lon = map(float, q["destination"].split("|")[0].removeprefix("latlng:").split(","))
-    wlon, wlat = _get(f"{amap_server.url}/api/v1/stations/{sid}?links=none")["geometry"][
+    wlon, wlat = api_json(f"{amap_server.url}/api/v1/stations/{sid}?links=none")["geometry"][
         "coordinates"]
     blon, blat = datum.wgs84_to_bd09(wlon, wlat)
     assert GEOD.inv(lon, lat, float(blon), float(blat))[2] < 1.0
@@ -170,13 +159,13 @@ def test_wechat_failed_location_says_how_to_get_out_and_offers_search(browser, a
             "() => document.getElementById('status').classList.contains('status-error')")
         status = page.locator("#status").inner_text()
         assert "在浏览器打开" in status and "搜索" in status
-        _in_view(page, "#status")
-        _in_view(page, "#search-q")
+        in_first_screen(page, "#status")
+        in_first_screen(page, "#search-q")
         assert page.evaluate("() => document.activeElement.id") == "search-q"
         page.keyboard.type("洛阳")
         page.wait_for_selector(".search-hit")
         page.locator(".search-hit").first.click()
         page.wait_for_selector(".result-btn")
-        _in_view(page, ".result-btn >> nth=0")
+        in_first_screen(page, ".result-btn >> nth=0")
     finally:
         ctx.close()

@@ -8,7 +8,7 @@ import urllib.request
 import pytest
 
 from locator import create_app
-from tests.browser.conftest import serve
+from tests.browser.conftest import in_first_screen, serve
 from tests.conftest import DEMO
 
 pytestmark = pytest.mark.browser
@@ -34,14 +34,6 @@ def _phone(browser, *, granted: bool):
     return ctx, page
 
 
-def _inside_first_screen(page, selector: str) -> None:
-    """The element's box lies fully within 0..W x 0..H of the unscrolled-or-scrolled view."""
-    box = page.locator(selector).first.bounding_box()
-    assert box is not None, selector
-    assert box["x"] >= 0 and box["x"] + box["width"] <= W, (selector, box)
-    assert box["y"] >= 0 and box["y"] + box["height"] <= H, (selector, box)
-
-
 def _nearest_ids(url: str, lat: float, lon: float) -> list[str]:
     q = f"{url}/api/v1/nearest?lat={lat}&lon={lon}&k=10&links=none"
     with urllib.request.urlopen(q) as r:
@@ -54,9 +46,9 @@ def test_after_locating_status_and_results_on_first_screen(browser, server):
         page.goto(server.url + "/")
         page.click("#locate")
         page.wait_for_selector(".result-btn")
-        _inside_first_screen(page, "#status")
-        _inside_first_screen(page, ".result-btn >> nth=0")
-        _inside_first_screen(page, ".result-btn >> nth=1")
+        in_first_screen(page, "#status")
+        in_first_screen(page, ".result-btn >> nth=0")
+        in_first_screen(page, ".result-btn >> nth=1")
         assert page.locator("#status").inner_text() == "离你最近"
         # The list holds the ten nearest stations (by an independent HTTP query),
         # regrouped open now first, then unknown hours, then closed now.
@@ -80,7 +72,7 @@ def test_location_denied_message_on_first_screen(browser, server):
         page.wait_for_function(
             "() => document.getElementById('status').classList.contains('status-error')")
         assert "无法获取位置" in page.locator("#status").inner_text()
-        _inside_first_screen(page, "#status")
+        in_first_screen(page, "#status")
         assert page.errors == []
     finally:
         ctx.close()
@@ -94,8 +86,8 @@ def test_tapped_point_answer_on_first_screen(browser, server):
         box = page.locator(".map-wrap").bounding_box()
         page.mouse.click(W / 2 + 30, box["y"] + box["height"] / 2 + 20)
         page.wait_for_selector(".result-btn")
-        _inside_first_screen(page, "#status")
-        _inside_first_screen(page, ".result-btn >> nth=0")
+        in_first_screen(page, "#status")
+        in_first_screen(page, ".result-btn >> nth=0")
     finally:
         ctx.close()
 
@@ -135,17 +127,17 @@ def test_denied_then_search_a_place_lists_nearest_on_first_screen(browser, serve
         page.click("#locate")
         page.wait_for_function(
             "() => document.getElementById('status').classList.contains('status-error')")
-        _inside_first_screen(page, "#status")
+        in_first_screen(page, "#status")
         page.fill("#search-q", "鄭州")
         page.wait_for_selector(".search-hit")
-        _inside_first_screen(page, ".search-hit >> nth=0")
+        in_first_screen(page, ".search-hit >> nth=0")
         assert page.locator(".search-hit").first.inner_text().startswith("郑州市")
         page.locator(".search-hit").first.click()
         page.wait_for_function("() => document.getElementById('status').textContent"
                                ".includes('郑州市')")
         page.wait_for_selector(".result-btn")
-        _inside_first_screen(page, "#status")
-        _inside_first_screen(page, ".result-btn >> nth=0")
+        in_first_screen(page, "#status")
+        in_first_screen(page, ".result-btn >> nth=0")
         # The list is the nearest stations from the picked place (independent HTTP query).
         with urllib.request.urlopen(server.url + "/api/v1/search?q=%E9%83%91%E5%B7%9E") as r:
             hit = json.load(r)["results"][0]
