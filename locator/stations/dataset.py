@@ -308,11 +308,12 @@ class Dataset:
         got = self._links.get(row)
         if got is None:
             g, b = self._gcj[row], self._bd[row]
+            rec = self.values([row], ["name", "kind"])[0]
             got = navigation.links(float(self.lon[row]), float(self.lat[row]),
-                                   name=str(self.values([row], ["name"])[0]["name"]),
+                                   name=str(rec["name"]),
                                    gcj02=(float(g[0]), float(g[1])),
                                    bd09=(float(b[0]), float(b[1])),
-                                   mode=trip_mode(str(self.values([row], ["kind"])[0]["kind"])))
+                                   mode=trip_mode(str(rec["kind"])))
             got = {svc: {"app": v["app"], "web": v["web"]} for svc, v in got.items()}
             if len(self._links) >= _MAX_LINKS:
                 # Bounded: a client paging through every station must not
