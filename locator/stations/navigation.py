@@ -42,7 +42,6 @@ name, because those services decode the value before splitting it.
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 from functools import lru_cache
 from typing import Final
@@ -77,10 +76,6 @@ def _clean_name(name: str) -> str:
     if not isinstance(name, str):
         msg = f"name must be a string, not {type(name).__name__}"
         raise ValueError(msg)
-    if name.isprintable():
-        # Most names: nothing to drop (isprintable is False for every category
-        # C and separator character but the plain space).
-        return " ".join(name.split())[:MAX_NAME_LENGTH] or _DEFAULT_NAME
     # Line breaks and tabs become spaces; the rest of category C (controls,
     # bidi overrides and other format characters, unassigned code points)
     # has no place in a label and is dropped.
@@ -111,20 +106,11 @@ def _num(value: float) -> str:
     return f"{value:.6f}"
 
 
-_PLAIN = re.compile(r"[A-Za-z0-9_.,~-]*")
-
-
 @lru_cache(maxsize=4096)
-def _quote_text(value: str) -> str:
+def _quote(value: str) -> str:
     # One station's name is encoded into a dozen links; urllib's encoder is
     # slow on non-ASCII text, so each distinct value is encoded once.
     return quote(value, safe=",")
-
-
-def _quote(value: str) -> str:
-    # Coordinates and fixed codes need no encoding, and would only push the
-    # names out of the cache.
-    return value if _PLAIN.fullmatch(value) else _quote_text(value)
 
 
 def _url(base: str, *pairs: tuple[str, str]) -> str:
