@@ -104,3 +104,26 @@ def api_json(url: str) -> dict:
 def station_xy(base: str, sid: str) -> list[float]:
     """A station's WGS-84 position, by the public API."""
     return api_json(f"{base}/api/v1/stations/{sid}?links=none")["geometry"]["coordinates"]
+
+
+def planner_settled(page, timeout_s: float = 180.0) -> None:
+    """Wait until the planner page shows its final plan.
+
+    The page shows a first answer while the full run goes on, then reloads
+    itself; a check made across that reload would see a page being torn down.
+    """
+    import time
+
+    from playwright.sync_api import Error
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            page.wait_for_load_state("load")
+            if page.evaluate("() => !document.querySelector('[data-poll], [data-refine]')"):
+                page.wait_for_load_state("networkidle")
+                return
+        except Error:
+            pass  # the page reloaded under us: look again
+        assert time.monotonic() < deadline, "the planner never showed its final plan"
+        page.wait_for_timeout(300)

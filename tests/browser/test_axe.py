@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import ZHENGZHOU
+from tests.browser.conftest import ZHENGZHOU, planner_settled
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -55,6 +55,9 @@ def test_other_public_pages(browser, amap_server, width, path):
     ctx, page = _context(browser, width)
     try:
         page.goto(amap_server.url + path)
+        # The planner shows a first answer and reloads itself when the full run is
+        # in; check the page the planner ends up reading.
+        planner_settled(page)
         page.wait_for_load_state("networkidle")
         assert _violations(page) == []
     finally:

@@ -9,7 +9,7 @@ from urllib.parse import urlparse
 import pytest
 
 from locator import create_app
-from tests.browser.conftest import serve
+from tests.browser.conftest import planner_settled, serve
 from tests.conftest import HOSTILE_NAME, ROOT
 
 pytestmark = pytest.mark.browser
@@ -51,8 +51,7 @@ def test_planner_loads_sorts_and_keeps_hostile_text(browser, hostile_server):
     page.wait_for_selector("#county-table tbody tr", timeout=60_000)
     # A first answer is shown while the full run goes on, and the page reloads
     # itself when that is in: read the final page, as a planner would.
-    page.wait_for_function("() => !document.querySelector('[data-poll], [data-refine]')",
-                           timeout=180_000)
+    planner_settled(page)
     page.wait_for_selector("#county-table tbody tr", timeout=60_000)
     rows = page.locator("#county-table tbody tr")
     assert rows.count() == 157

@@ -8,7 +8,7 @@ import pytest
 from pypdf import PdfReader
 
 from locator import create_app
-from tests.browser.conftest import serve
+from tests.browser.conftest import planner_settled, serve
 from tests.conftest import DEMO
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -31,8 +31,7 @@ def _open(browser, url, **ctx_args):
     page.wait_for_selector("#county-table tbody tr", timeout=120_000)
     # A first answer is shown while the full run goes on, and the page reloads
     # itself when that is in: read the final page, as a planner would.
-    page.wait_for_function("() => !document.querySelector('[data-poll], [data-refine]')",
-                           timeout=180_000)
+    planner_settled(page)
     page.wait_for_selector("#county-table tbody tr", timeout=60_000)
     return ctx, page
 
