@@ -1,4 +1,6 @@
-"""Forgiving place search: station names and addresses, county and city names.
+"""Forgiving place search: station names and addresses, county and city names,
+and, when an OpenStreetMap names index is configured, its places, roads and POIs
+(:mod:`locator.stations.osm_search`).
 
 Workers type on small keyboards, in traditional or simplified characters, in
 full-width or half-width forms, sometimes only the pinyin initials of a place
@@ -12,7 +14,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -20,11 +22,17 @@ from rapidfuzz import fuzz, process
 from locator.geo import regions
 from locator.stations.dataset import CLOSED, Dataset
 
+if TYPE_CHECKING:
+    from locator.stations.osm_search import OsmIndex
+
 MAX_QUERY_CHARS = 64
 # Entry types, in the order they win ties: a place name typed in full is more
 # likely meant as the place than as a station named after it.
 CITY, COUNTY, STATION = 0, 1, 2
-TYPE_NAMES = ("city", "county", "station")
+# OpenStreetMap entries follow ours in ties: osm_place, osm_road, osm_poi.
+OSM_FIRST = 3
+TYPE_NAMES = ("city", "county", "station", "osm_place", "osm_road", "osm_poi")
+OSM_CONTEXT = "OpenStreetMap"
 
 # Scores per way of matching; the largest one of an entry counts.
 _EXACT, _PREFIX, _SUBSTRING, _INITIALS, _ADDRESS, _FUZZY = 100.0, 90.0, 80.0, 75.0, 60.0, 50.0
@@ -166,24 +174,49 @@ def scores(idx: SearchIndex, q: str) -> np.ndarray:
     return s
 
 
+TIERS = {"exact": _EXACT, "prefix": _PREFIX, "substring": _SUBSTRING, "fuzzy": _FUZZY}
+
+
 def search(ds: Dataset, raw_q: str, *, boundaries_dir: str | Path,
-           limit: int = 10) -> list[dict[str, Any]]:
+           limit: int = 10, osm: OsmIndex | None = None) -> list[dict[str, Any]]:
     """Ranked matches for ``raw_q`` as plain dicts (WGS-84 ``lon``/``lat``).
 
     The caller validates ``raw_q`` (non-empty, at most ``MAX_QUERY_CHARS``).
+    ``osm`` adds the names of an OpenStreetMap extract, on the same scale.
     """
     idx = index_for(ds, boundaries_dir)
     q = fold(raw_q)
-    if not q or not len(idx.name):
+    if not q:
         return []
-    s = scores(idx, q)
+    s = scores(idx, q) if len(idx.name) else np.zeros(0)
     hit = np.flatnonzero(s > 0)
-    order = hit[np.lexsort((idx.kind[hit], -s[hit]))][:limit]
-    return [{"type": TYPE_NAMES[k], "label": lab, "context": ctx, "ref": ref,
-             "lon": round(x, 6), "lat": round(y, 6), "score": round(sc, 2)}
-            for k, lab, ctx, ref, x, y, sc in zip(
-                idx.kind[order].tolist(), idx.label[order].tolist(),
-                idx.context[order].tolist(), idx.ref[order].tolist(),
-                idx.lon[order].tolist(), idx.lat[order].tolist(), s[order].tolist(),
-                strict=True)]
+    kind, label, ctx = idx.kind[hit], idx.label[hit], idx.context[hit]
+    ref, lon, lat, sc = idx.ref[hit], idx.lon[hit], idx.lat[hit], s[hit]
+    if osm is not None and len(osm.name):
+        # Typos in OSM names are looked for only when the exact matches fall short.
+        strong = int((sc >= _ADDRESS).sum())
+        rows, osc = osm_scores(osm, q, want=limit - strong)
+        kind = np.concatenate([kind, osm.kind[rows].astype(np.int8) + OSM_FIRST])
+        label = np.concatenate([label, osm.label[rows].astype(object)])
+        ctx = np.concatenate([ctx, np.full(len(rows), OSM_CONTEXT, dtype=object)])
+        # An OSM entry's ref is its row in the index, written out for the chosen few only.
+        ref = np.concatenate([ref, rows.astype(object)])
+        lon, lat = np.concatenate([lon, osm.lon[rows]]), np.concatenate([lat, osm.lat[rows]])
+        sc = np.concatenate([sc, osc])
+    order = np.lexsort((kind, -sc))[:limit]
+    refs = [f"osm:{r}" if k >= OSM_FIRST else r
+            for k, r in zip(kind[order].tolist(), ref[order].tolist(), strict=True)]
+    return [{"type": TYPE_NAMES[k], "label": lab, "context": c, "ref": r,
+             "lon": round(x, 6), "lat": round(y, 6), "score": round(v, 2)}
+            for k, lab, c, r, x, y, v in zip(
+                kind[order].tolist(), label[order].tolist(), ctx[order].tolist(),
+                refs, lon[order].tolist(), lat[order].tolist(),
+                sc[order].tolist(), strict=True)]
+
+
+def osm_scores(osm: OsmIndex, q: str, *, want: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``osm`` matching the folded ``q`` and their scores."""
+    from locator.stations import osm_search
+
+    return osm_search.scores(osm, q, want=want, tiers=TIERS)
 
