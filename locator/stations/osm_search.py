@@ -14,6 +14,7 @@ structures built once, when ``locator names build`` writes the file:
 
 from __future__ import annotations
 
+import threading
 import time
 from dataclasses import dataclass
 from itertools import pairwise
@@ -23,7 +24,6 @@ from typing import Any
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from locator import memo
 from locator.geo import osmnames
 
 # Longest folded name kept for the pair index; longer names still match by
@@ -102,17 +102,26 @@ def save(idx: OsmIndex, out_dir: str | Path) -> Path:
     return path
 
 
-@memo.cached
-def _load(path: str, mtime: float) -> OsmIndex:
-    with np.load(path, allow_pickle=False) as z:
-        fields = {f: z[f] for f in OsmIndex.__dataclass_fields__ if f != "source"}
-        return OsmIndex(source=str(z["source"]), **fields)
+# The one index a process serves, with the file version it was read from. A
+# province's index is around a hundred megabytes: kept here rather than in the
+# shared byte-bounded cache, where it would crowd out everything else or, past
+# the budget, be read from disk again on every keystroke.
+_LOADED: dict[str, Any] = {}
+_LOCK = threading.Lock()
 
 
 def load(path: str | Path) -> OsmIndex:
-    """The index at ``path``, read once per file version."""
+    """The index at ``path``, read once per file version (the last one read is kept)."""
     p = Path(path)
-    return _load(str(p), p.stat().st_mtime)
+    key = (str(p), p.stat().st_mtime)
+    with _LOCK:
+        if _LOADED.get("key") != key:
+            with np.load(p, allow_pickle=False) as z:
+                fields = {f: z[f] for f in OsmIndex.__dataclass_fields__ if f != "source"}
+                _LOADED["index"] = OsmIndex(source=str(z["source"]), **fields)
+            _LOADED["key"] = key
+        got: OsmIndex = _LOADED["index"]
+    return got
 
 
 def latest(folder: str | Path) -> Path | None:
