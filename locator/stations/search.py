@@ -190,28 +190,43 @@ def search(ds: Dataset, raw_q: str, *, boundaries_dir: str | Path,
         return []
     s = scores(idx, q) if len(idx.name) else np.zeros(0)
     hit = np.flatnonzero(s > 0)
-    kind, label, ctx = idx.kind[hit], idx.label[hit], idx.context[hit]
-    ref, lon, lat, sc = idx.ref[hit], idx.lon[hit], idx.lat[hit], s[hit]
+    sc, kind = s[hit], idx.kind[hit]
+    rows = np.empty(0, np.int64)
     if osm is not None and len(osm.name):
         # Typos in OSM names are looked for only when the exact matches fall short.
         strong = int((sc >= _ADDRESS).sum())
         rows, osc = osm_scores(osm, q, want=limit - strong)
-        kind = np.concatenate([kind, osm.kind[rows].astype(np.int8) + OSM_FIRST])
-        label = np.concatenate([label, osm.label[rows].astype(object)])
-        ctx = np.concatenate([ctx, np.full(len(rows), OSM_CONTEXT, dtype=object)])
-        # An OSM entry's ref is its row in the index, written out for the chosen few only.
-        ref = np.concatenate([ref, rows.astype(object)])
-        lon, lat = np.concatenate([lon, osm.lon[rows]]), np.concatenate([lat, osm.lat[rows]])
         sc = np.concatenate([sc, osc])
-    order = np.lexsort((kind, -sc))[:limit]
-    refs = [f"osm:{r}" if k >= OSM_FIRST else r
-            for k, r in zip(kind[order].tolist(), ref[order].tolist(), strict=True)]
-    return [{"type": TYPE_NAMES[k], "label": lab, "context": c, "ref": r,
-             "lon": round(x, 6), "lat": round(y, 6), "score": round(v, 2)}
-            for k, lab, c, r, x, y, v in zip(
-                kind[order].tolist(), label[order].tolist(), ctx[order].tolist(),
-                refs, lon[order].tolist(), lat[order].tolist(),
-                sc[order].tolist(), strict=True)]
+        kind = np.concatenate([kind, osm.kind[rows].astype(np.int8) + OSM_FIRST])
+    top = _best(sc, kind, limit)
+    out = []
+    for i in top.tolist():
+        if i < len(hit):
+            j = int(hit[i])
+            lab, ctx, ref = idx.label[j], idx.context[j], idx.ref[j]
+            lon, lat = float(idx.lon[j]), float(idx.lat[j])
+        else:
+            assert osm is not None  # only OSM rows lie past the station index's hits
+            j = int(rows[i - len(hit)])
+            lab, ctx, ref = str(osm.label[j]), OSM_CONTEXT, f"osm:{j}"
+            lon, lat = float(osm.lon[j]), float(osm.lat[j])
+        out.append({"type": TYPE_NAMES[int(kind[i])], "label": lab, "context": ctx, "ref": ref,
+                    "lon": round(lon, 6), "lat": round(lat, 6), "score": round(float(sc[i]), 2)})
+    return out
+
+
+def _best(sc: np.ndarray, kind: np.ndarray, limit: int) -> np.ndarray:
+    """Positions of the ``limit`` best matches: highest score, then entry type.
+
+    Only the matches scoring at least the ``limit``-th best are sorted, so a
+    common query (thousands of addresses in 郑州市) sorts a handful.
+    """
+    if len(sc) > limit:
+        kth = np.partition(-sc, limit - 1)[limit - 1]
+        sel = np.flatnonzero(-sc <= kth)
+    else:
+        sel = np.arange(len(sc))
+    return sel[np.lexsort((kind[sel], -sc[sel]))][:limit]
 
 
 def osm_scores(osm: OsmIndex, q: str, *, want: int) -> tuple[np.ndarray, np.ndarray]:
