@@ -31,7 +31,7 @@ from locator.geo import osmnames
 MAX_CHARS = 48
 # A prefix or substring check looks at no more rows than this per query.
 MAX_ROWS = 4000
-MAX_TYPO_ROWS = 1000
+MAX_TYPO_ROWS = 300
 SUFFIX = ".names.npz"
 
 
