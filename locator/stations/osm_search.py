@@ -5,8 +5,8 @@ station index's approach (a vectorised pass over every name per keystroke
 costs tens of milliseconds at that size). This index answers from two
 structures built once, when ``locator names build`` writes the file:
 
-- the folded names in sorted order, so exact and prefix matches are a binary
-  search;
+- the entries in the order of their folded names, so exact and prefix
+  matches are a binary search and a contiguous run of rows;
 - an inverted index of character pairs (CSR arrays: sorted pair codes, their
   start offsets, the rows holding them), so a substring query checks only the
   rows that hold all of its pairs, and a typo query only rows sharing most.
@@ -39,11 +39,9 @@ SUFFIX = ".names.npz"
 class OsmIndex:
     label: np.ndarray     # the name as written
     kind: np.ndarray      # index into osmnames.KINDS
-    name: np.ndarray      # folded
+    name: np.ndarray      # folded; the rows are sorted by it
     lon: np.ndarray
     lat: np.ndarray
-    order: np.ndarray     # rows by folded name
-    sorted_name: np.ndarray
     pair_key: np.ndarray  # sorted unique character-pair codes
     pair_start: np.ndarray
     pair_row: np.ndarray
@@ -82,11 +80,13 @@ def build(table: osmnames.OsmNames) -> OsmIndex:
 
     folded = np.array([fold(str(n)) for n in table.name], dtype=str)
     order = np.argsort(folded, kind="stable")
+    folded = folded[order]
     key, start, row = pair_index(folded)
-    return OsmIndex(label=np.asarray(table.name, dtype=str), kind=table.kind.astype(np.int8),
-                    name=folded, lon=table.lon, lat=table.lat, order=order,
-                    sorted_name=folded[order], pair_key=key, pair_start=start, pair_row=row,
-                    source=table.source)
+    return OsmIndex(label=np.asarray(table.name, dtype=str)[order],
+                    kind=table.kind.astype(np.int8)[order], name=folded,
+                    lon=np.asarray(table.lon, float)[order],
+                    lat=np.asarray(table.lat, float)[order],
+                    pair_key=key, pair_start=start, pair_row=row, source=table.source)
 
 
 def save(idx: OsmIndex, out_dir: str | Path) -> Path:
@@ -163,9 +163,9 @@ def scores(idx: OsmIndex, q: str, *, want: int, tiers: dict[str, float]
     ``fuzzy`` matches; typos are tried only when fewer than ``want`` rows
     matched otherwise (the caller counts its own matches into ``want``).
     """
-    lo = int(np.searchsorted(idx.sorted_name, q, side="left"))
-    hi = int(np.searchsorted(idx.sorted_name, q + "\U0010ffff", side="left"))
-    pre = idx.order[lo:min(hi, lo + MAX_ROWS)]
+    lo = int(np.searchsorted(idx.name, q, side="left"))
+    hi = int(np.searchsorted(idx.name, q + "\U0010ffff", side="left"))
+    pre = np.arange(lo, min(hi, lo + MAX_ROWS))
     plen = np.char.str_len(idx.name[pre])
     pre_s = np.where(plen == len(q), tiers["exact"], tiers["prefix"] - plen * 0.01)
     rows, s = [pre], [pre_s]
