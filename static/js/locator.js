@@ -251,7 +251,6 @@
   /* ---------- detail card ---------- */
   function openCard(f) {
     var p = f.properties;
-    if (cardEl.hidden) cardOpener = document.activeElement;
     document.getElementById("card-name").textContent = p.name;
     var meta = document.getElementById("card-meta");
     meta.replaceChildren(el("span", "kind", cfg.kinds[p.kind] || p.kind), badge(p));
@@ -280,10 +279,7 @@
     window.LocatorDom.navLinks(nav, p.navigation, T, "button");
     var share = document.getElementById("card-share");
     share.href = shareUrl(f.id || p.id);
-    var wasHidden = cardEl.hidden;
-    cardEl.hidden = false;
-    if (wasHidden) { setSheet(false); cardEl.scrollTop = 0; }
-    document.getElementById("card-close").focus();
+    card.open();
   }
 
   /* A link that opens this page on the same card, in the same language. */
@@ -414,70 +410,13 @@
     if (state.here) searchFrom(state.here);
   }
 
-  /* The card is a modal dialog: focus moves in, Tab stays inside, Esc closes,
-   * and focus goes back to what opened it. */
+  /* The card: a modal dialog, and on phones a bottom sheet (sheet.js). */
   var cardEl = document.getElementById("card");
-  var cardOpener = null;
-  function closeCard() {
-    cardEl.hidden = true;
-    setSheet(false);
-    if (cardOpener && document.contains(cardOpener)) cardOpener.focus();
-    else document.getElementById("panel").focus();
-    cardOpener = null;
-  }
-  cardEl.addEventListener("keydown", function (e) {
-    if (e.key === "Escape") { e.preventDefault(); closeCard(); return; }
-    if (e.key !== "Tab") return;
-    var items = Array.prototype.filter.call(cardEl.querySelectorAll("a[href], button"),
-      function (n) { return !n.hidden && n.offsetParent !== null; });
-    if (!items.length) return;
-    var first = items[0], last = items[items.length - 1];
-    if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
-    else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+  var card = window.LocatorSheet.attach(cardEl, {
+    close: document.getElementById("card-close"),
+    grow: document.getElementById("card-grow"),
+    fallbackFocus: document.getElementById("panel")
   });
-  document.getElementById("card-close").addEventListener("click", closeCard);
-
-  /* On a phone the card is a bottom sheet: half height at first (the map
-   * stays in view above it), expanded by its handle, by a tap or a drag;
-   * dragged well down, it closes. */
-  var grow = document.getElementById("card-grow");
-  function setSheet(expanded) {
-    cardEl.classList.toggle("expanded", expanded);
-    cardEl.style.height = "";
-    grow.setAttribute("aria-expanded", expanded ? "true" : "false");
-    grow.querySelector(".grow-label").textContent = expanded ? grow.dataset.less : grow.dataset.more;
-  }
-  var drag = null;
-  grow.addEventListener("click", function () {
-    if (drag && drag.moved) return;
-    setSheet(!cardEl.classList.contains("expanded"));
-  });
-  grow.addEventListener("pointerdown", function (e) {
-    drag = { y: e.clientY, h: cardEl.getBoundingClientRect().height, moved: false };
-    grow.setPointerCapture(e.pointerId);
-  });
-  grow.addEventListener("pointermove", function (e) {
-    if (!drag) return;
-    var dy = e.clientY - drag.y;
-    if (!drag.moved && Math.abs(dy) < 8) return;
-    drag.moved = true;
-    cardEl.classList.add("dragging");
-    cardEl.style.height = Math.max(80, Math.min(window.innerHeight - 40, drag.h - dy)) + "px";
-  });
-  function endDrag() {
-    if (!drag) return;
-    var moved = drag.moved;
-    cardEl.classList.remove("dragging");
-    if (moved) {
-      var share = cardEl.getBoundingClientRect().height / window.innerHeight;
-      if (share < 0.3) closeCard();
-      else setSheet(share > 0.7);  // snap to the nearer of half and whole
-    }
-    // The click that follows a drag must not toggle the sheet again.
-    setTimeout(function () { drag = null; }, 0);
-  }
-  grow.addEventListener("pointerup", endDrag);
-  grow.addEventListener("pointercancel", endDrag);
   document.getElementById("locate").addEventListener("click", locate);
 
   /* ---------- the map, once Leaflet is here ---------- */
