@@ -191,7 +191,11 @@ EDIT_STRINGS: dict[str, dict[str, str]] = {
            "amenities": "设施", "status": "状态", "reopens_on": "恢复开放日期",
            "closed_reason": "关闭原因", "lon": "经度（WGS-84）", "lat": "纬度（WGS-84）",
            "merge_into": "合并到站点（重复站点编号）", "merge": "合并", "saved": "已保存并发布",
-           "stale": "该站点已被他人修改，已载入最新内容，请核对后重新保存。",
+           "stale": "您读取后，该站点已被他人修改，您的修改没有保存。请对照下面两个版本，"
+                    "载入最新内容后再编辑。",
+           "conflict_title": "版本冲突：您的修改没有保存", "conflict_field": "项目",
+           "conflict_current": "当前已保存的内容", "conflict_yours": "您提交的修改",
+           "reload": "载入最新内容", "empty": "（空）",
            "forbidden": "无权编辑：该站点或新位置不在本工会辖区内。",
            "invalid": "填写有误（{field}）：{message}", "conflict": "状态冲突：{message}",
            "failed": "保存失败：{message}", "loaded": "已读取：{name}",
@@ -203,8 +207,13 @@ EDIT_STRINGS: dict[str, dict[str, str]] = {
            "lon": "Longitude (WGS-84)", "lat": "Latitude (WGS-84)",
            "merge_into": "Merge into station (id of the one to keep)", "merge": "Merge",
            "saved": "Saved and published",
-           "stale": "Someone else changed this station; the current values are loaded, "
-                    "check them and save again.",
+           "stale": "Someone else changed this station after you loaded it; your change "
+                    "was not saved. Compare both versions below, load the current one and "
+                    "edit again.",
+           "conflict_title": "Version conflict: your change was not saved",
+           "conflict_field": "Field", "conflict_current": "Saved now",
+           "conflict_yours": "Your change", "reload": "Load the current version",
+           "empty": "(empty)",
            "forbidden": "Not allowed: the station or its new point is outside your union's "
                         "area.",
            "invalid": "Please correct {field}: {message}", "conflict": "Conflict: {message}",

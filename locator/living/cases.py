@@ -220,7 +220,7 @@ def resolve(cfg: Mapping[str, Any], case_id: int, *, actor: str, roles: Mapping[
         if case.county_adcode not in allowed:
             raise LocatorError(403, "forbidden", "this case belongs to another union's area")
         if case.state != "open":
-            raise LocatorError(409, "conflict", f"the case is {case.state} already", "id")
+            raise LocatorError(409, "case_closed", f"the case is {case.state} already", "id")
         before = case.state
         case.state, case.reply = outcome, text
         case.resolved_at = case.updated_at = utcnow()

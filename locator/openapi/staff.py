@@ -172,9 +172,25 @@ IF_MATCH = {"name": "If-Match", "in": "header", "required": True,
             "schema": {"type": "string"}}
 
 
+CONFLICT = {"description": "409: the station changed since the ETag sent (code "
+                           "edit_conflict, with both versions: the current record and the "
+                           "submitted change), or its state forbids the change (codes "
+                           "station_closed, merge_into_self, merge_target_closed).",
+            "content": {"application/json": {"schema": {"allOf": [
+                {"$ref": "#/components/schemas/Error"},
+                {"type": "object", "properties": {
+                    "current": {"type": "object", "description": "The station as saved now."},
+                    "etag": {"type": "string", "description": "Its ETag, for the next edit."},
+                    "submitted": EDIT,
+                    "submitted_etag": {"type": "string"}}}]}}}}
+PRECONDITION = {"description": "412 precondition_required: no If-Match header was sent.",
+                "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
 def edit_paths() -> dict[str, Any]:
     """Reading a station with its ETag, and editing it with ``If-Match``."""
-    errors = ("400", "401", "403", "404", "409", "412", "428")
+    errors = ("400", "401", "403", "404")
     return {
         "get": {"summary": "A station of the officer's area with its ETag", "tags": ["staff"],
                 "parameters": [STATION_ID],
@@ -184,4 +200,5 @@ def edit_paths() -> dict[str, Any]:
                   "parameters": [STATION_ID, IF_MATCH, CSRF_HEADER],
                   "requestBody": {"required": True, "content": {
                       "application/json": {"schema": EDIT}}},
-                  "responses": {"200": ANY_JSON, **dict.fromkeys(errors, ERROR_REF)}}}
+                  "responses": {"200": ANY_JSON, **dict.fromkeys(errors, ERROR_REF),
+                                "409": CONFLICT, "412": PRECONDITION}}}

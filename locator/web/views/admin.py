@@ -109,6 +109,8 @@ def page() -> ResponseReturnValue:
     statuses = [(t.code, schema.label(schema.STATUSES, t.code, lang)) for t in schema.STATUSES]
     amenities = [(t.code, schema.label(schema.AMENITIES, t.code, lang))
                  for t in schema.AMENITIES]
+    # A version conflict shows both versions in words, not codes.
+    client.update(statusLabels=dict(statuses), amenityLabels=dict(amenities))
     html = render_template("admin.html", lang=lang, s=s, staff=i18n.STAFF_STRINGS[lang],
                            strings=i18n.STRINGS[lang], demo=state.current().demo,
                            email=current_user.staff.email, client=client,
