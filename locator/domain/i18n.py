@@ -139,14 +139,15 @@ FEEDBACK_STRINGS: dict[str, dict[str, str]] = {
            "state_open": "处理中", "state_resolved": "已处理", "state_rejected": "未采纳",
            "reply": "工会回复", "no_reply": "工会还没有回复", "station": "站点",
            "suggestion": "新站点建议", "reason": "问题", "reported_at": "提交时间",
-           "updated_at": "最近更新", "others": "共有 {n} 人反馈了同样的问题"},
+           "updated_at": "最近更新", "others": "共有 {n} 人反馈了同样的问题",
+           "your_text": "您的说明"},
     "en": {"ticket_title": "Your report", "ticket_code": "Ticket", "not_found":
            "No report has that ticket code", "state_open": "Being handled",
            "state_resolved": "Resolved", "state_rejected": "Not accepted",
            "reply": "The union's reply", "no_reply": "No reply from the union yet",
            "station": "Station", "suggestion": "Suggested new station", "reason": "Problem",
            "reported_at": "Sent", "updated_at": "Last update",
-           "others": "{n} people reported the same problem"},
+           "others": "{n} people reported the same problem", "your_text": "Your words"},
 }
 
 REPORT_PAGE_STRINGS: dict[str, dict[str, str]] = {
@@ -156,7 +157,11 @@ REPORT_PAGE_STRINGS: dict[str, dict[str, str]] = {
            "confirmed": "谢谢！已记录这次确认", "failed": "提交失败：{message}",
            "pick_reason": "请选择一个问题", "human": "正在进行防刷验证…",
            "altcha_label": "我不是机器人", "altcha_verifying": "正在验证…",
-           "altcha_verified": "验证通过", "altcha_error": "验证失败，请重试"},
+           "altcha_verified": "验证通过", "altcha_error": "验证失败，请重试",
+           "photo": "现场照片（可不加，JPEG 或 PNG）",
+           "photo_too_big": "照片太大（最大 {mb} MB），请换一张小一些的照片",
+           "photo_bad": "无法读取这张照片：只接受 JPEG 或 PNG 图片",
+           "challenge_failed": "防刷验证没有通过，请稍候重试"},
     "en": {"title": "Report a problem", "what": "What is wrong?",
            "text": "More details (optional)", "send": "Send", "sending": "Sending…",
            "sent": "Sent. Your ticket: {code}", "follow": "See what the union does",
@@ -164,7 +169,11 @@ REPORT_PAGE_STRINGS: dict[str, dict[str, str]] = {
            "failed": "Not sent: {message}", "pick_reason": "Pick a problem",
            "human": "Running the anti-spam check…", "altcha_label": "I am not a robot",
            "altcha_verifying": "Verifying…", "altcha_verified": "Verified",
-           "altcha_error": "Verification failed, try again"},
+           "altcha_error": "Verification failed, try again",
+           "photo": "Photo (optional, JPEG or PNG)",
+           "photo_too_big": "The photo is too large (at most {mb} MB); pick a smaller one",
+           "photo_bad": "This photo cannot be read: only JPEG or PNG images are accepted",
+           "challenge_failed": "The anti-spam check did not pass; try again in a moment"},
 }
 
 ADMIN_STRINGS: dict[str, dict[str, str]] = {
@@ -174,7 +183,8 @@ ADMIN_STRINGS: dict[str, dict[str, str]] = {
            "resolve": "已处理", "reject": "不采纳", "escalated": "已上报",
            "suggestion": "新站点建议", "none": "没有待处理事项", "verified": "最近核实",
            "never": "从未核实", "scope_all": "显示下级全部事项", "done": "已保存",
-           "failed": "保存失败：{message}", "stale_count": "共 {n} 个站点超过期限未核实"},
+           "failed": "保存失败：{message}", "stale_count": "共 {n} 个站点超过期限未核实",
+           "photo": "现场照片 {n}"},
     "en": {"title": "Union work queue", "cases": "Open cases", "stale": "Stations not checked",
            "station": "Station", "reason": "Problem", "age": "Waiting", "days": "{n} days",
            "reports": "Reports", "action": "Action", "reply": "Reply to the reporter",
@@ -182,7 +192,7 @@ ADMIN_STRINGS: dict[str, dict[str, str]] = {
            "suggestion": "Suggested station", "none": "Nothing to handle",
            "verified": "Last verified", "never": "never", "scope_all": "Show the whole area",
            "done": "Saved", "failed": "Not saved: {message}",
-           "stale_count": "{n} stations are past their check date"},
+           "stale_count": "{n} stations are past their check date", "photo": "Photo {n}"},
 }
 
 EDIT_STRINGS: dict[str, dict[str, str]] = {

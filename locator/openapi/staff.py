@@ -85,6 +85,18 @@ def _post(summary: str, tag: str, body: dict[str, Any], ok: dict[str, Any],
                                    **dict.fromkeys(errors, ERROR_REF)}}}
 
 
+def _with_photo(path: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """The same report as a multipart form, which may carry a photo."""
+    form = {**fields, "properties": {**fields["properties"], "website": {
+        "type": "string", "maxLength": 0, "description": "Leave empty (a honeypot)."},
+        "photo": {"type": "string", "format": "binary", "description":
+                  "Optional JPEG or PNG, checked by content; at most REPORT_PHOTO_MAX_BYTES "
+                  "(413 above it, 400 naming photo for anything not a JPEG or PNG). It is "
+                  "re-encoded without metadata and shown to the union's officers only."}}}
+    path["post"]["requestBody"]["content"]["multipart/form-data"] = {"schema": form}
+    return path
+
+
 def feedback_paths(area: Sequence[float] = (-180.0, -90.0, 180.0, 90.0)) -> dict[str, Any]:
     """Workers' reports, confirmations, suggestions, tickets; the unions' queue.
 
@@ -108,9 +120,9 @@ def feedback_paths(area: Sequence[float] = (-180.0, -90.0, 180.0, 90.0)) -> dict
     return {
         "/api/v1/challenge": {"get": {"summary": "A proof-of-work challenge", "tags": [
             "feedback"], "parameters": [], "responses": {"200": ANY_JSON}}},
-        "/api/v1/stations/{station_id}/reports": _post(
+        "/api/v1/stations/{station_id}/reports": _with_photo(_post(
             "Report a problem with a station", "feedback", report, CREATED, [STATION_ID],
-            ("400", "403", "404", "429")),
+            ("400", "403", "404", "413", "429")), report),
         "/api/v1/stations/{station_id}/confirmations": _post(
             "Confirm a station is there and fine", "feedback",
             {"type": "object", "properties": {"altcha": PROOF}}, ANY_JSON, [STATION_ID],
@@ -136,6 +148,17 @@ def feedback_paths(area: Sequence[float] = (-180.0, -90.0, 180.0, 90.0)) -> dict
             "tags": ["staff"], "parameters": [{"name": "scope", "in": "query", "schema": {
                 "type": "string", "enum": ["mine", "all"], "default": "mine"}}],
             "responses": {"200": ANY_JSON, "400": ERROR_REF, "401": ERROR_REF}}},
+        "/api/v1/admin/photos/{photo_id}": {"get": {
+            "summary": "A report's photo (officers of the case's area only)",
+            "tags": ["staff"], "parameters": [{"name": "photo_id", "in": "path",
+                                               "required": True,
+                                               "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "The photo, re-encoded without metadata.",
+                                  "content": {"image/jpeg": {"schema": {
+                                      "type": "string", "format": "binary"}},
+                                      "image/png": {"schema": {
+                                          "type": "string", "format": "binary"}}}},
+                          "401": ERROR_REF, "403": ERROR_REF, "404": ERROR_REF}}},
         "/api/v1/admin/stations/{station_id}/history": {"get": {
             "summary": "Every recorded change of one station, newest first", "tags": ["staff"],
             "parameters": [STATION_ID],
