@@ -39,6 +39,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "outside_area": "您不在服务范围内：本地图只覆盖河南省。"
                         "下面仍列出离您最近的站点，距离为实际直线距离。",
         "share": "分享此站点", "share_copied": "链接已复制",
+        "report_problem": "报告问题", "still_fine": "还在，一切正常",
+        "checking_human": "正在进行防刷验证…", "confirm_sent": "谢谢！已记录这次确认",
+        "confirm_failed": "没有记录上，请稍后重试",
         "zoom_in_count": "共 {n} 个站点，放大地图查看",
         "open_full": "打开完整地图", "demo_short": "演示数据", "locate_short": "定位",
     },
@@ -75,6 +78,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "outside_area": "You are outside the service area: this map covers Henan province only. "
                         "The nearest stations are listed below at their true distance.",
         "share": "Share this station", "share_copied": "Link copied",
+        "report_problem": "Report a problem", "still_fine": "Still here, all fine",
+        "checking_human": "Running the anti-spam check…",
+        "confirm_sent": "Thank you! Your check is recorded",
+        "confirm_failed": "Not recorded; try again in a moment",
         "zoom_in_count": "{n} stations: zoom in to list them",
         "open_full": "Open the full map", "demo_short": "Demo data", "locate_short": "Locate",
     },

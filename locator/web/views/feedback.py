@@ -60,6 +60,19 @@ def _created(code: str) -> ResponseReturnValue:
     return body, 201, {"Cache-Control": "no-store"}
 
 
+def client_links(lang: str) -> dict[str, Any]:
+    """What a map page needs to offer "report a problem" and "still here" on a station:
+    URL templates (``ID0000`` stands for the station id) and the challenge's settings."""
+    s = i18n.REPORT_PAGE_STRINGS[lang]
+    return {"reportUrl": url_for("feedback_reads.report_page", station_id="ID0000", lang=lang),
+            "confirmUrl": url_for("feedback.confirmation", station_id="ID0000"),
+            "challenge": bool(current_app.config["REPORT_CHALLENGE"]),
+            "challengeUrl": url_for("feedback_reads.new_challenge"),
+            "widgetUrl": url_for("static", filename="vendor/altcha/altcha.umd.js"),
+            "altchaStrings": {"label": s["altcha_label"], "verifying": s["altcha_verifying"],
+                              "verified": s["altcha_verified"], "error": s["altcha_error"]}}
+
+
 @reads.get("/api/v1/challenge")
 def new_challenge() -> ResponseReturnValue:
     """A proof-of-work challenge for the next report, confirmation or suggestion."""
@@ -180,7 +193,8 @@ def report_page(station_id: str) -> ResponseReturnValue:
               "photoMaxBytes": int(current_app.config["REPORT_PHOTO_MAX_BYTES"])}
     altcha_strings = {"label": s["altcha_label"], "verifying": s["altcha_verifying"],
                       "verified": s["altcha_verified"], "error": s["altcha_error"]}
-    html = render_template("report.html", lang=lang, s=s, strings=i18n.STRINGS[lang],
+    back = url_for("pages.index", lang=lang, station=station.id)
+    html = render_template("report.html", lang=lang, s=s, strings=i18n.STRINGS[lang], back=back,
                            demo=state.current().demo, station_name=station.name,
                            reasons=i18n.REASON_LABELS[lang], client=client, challenge=on,
                            altcha_strings=altcha_strings)
