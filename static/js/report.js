@@ -16,7 +16,9 @@
       a.setAttribute("data-testid", "report-ticket-link");
       status.appendChild(a);
     }
-    status.focus();
+    // The answer lies below the form on a phone: bring it into view.
+    status.focus({preventScroll: true});
+    status.scrollIntoView({block: "nearest"});
   }
 
   function proof() {
