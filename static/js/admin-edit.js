@@ -20,7 +20,7 @@
     var msg = (body && body.message) || String(status);
     if (status === 409 && body && body.code === "edit_conflict") return e.stale;
     if (status === 403) return e.forbidden;
-    if (status === 409) return e.conflict.replace("{message}", msg);
+    if (status === 409) return e.conflict.replace("{message}", (body && e["code_" + body.code]) || msg);
     if (status === 400) {
       var label = (body && body.field && e[body.field]) || (body && body.field) || "";
       return e.invalid.replace("{field}", label).replace("{message}", msg);

@@ -100,4 +100,10 @@ def test_a_stale_edit_shows_both_versions_and_the_officer_reloads(live, browser)
         "() => document.getElementById('edit-status-line').textContent.includes('已保存')")
     live_frame = base.open_source(live.app.config).frame().set_index("id")
     assert live_frame.loc[station["id"], "phone"] == "0371-33334444"
+    # A state conflict is a 409 too, told apart by its code and said in Chinese.
+    page.fill("#edit-merge", station["id"])
+    page.click("#edit-merge-go")
+    page.wait_for_function("() => document.getElementById('edit-status-line').textContent"
+                           ".includes('不能把站点合并到它自己')")
+    assert page.is_hidden("[data-testid=edit-conflict]")
     ctx.close()
