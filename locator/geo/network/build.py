@@ -18,6 +18,7 @@ OSMnx's), read from pyrosm's configuration so that the two never disagree.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -58,10 +59,12 @@ def way_filter(mode: str) -> Callable[[dict[str, str]], bool]:
 class _Ways:
     """Node lists of the kept ways, flattened: one entry per node reference."""
 
-    refs: list[int] = field(default_factory=list)
+    # Typed arrays, not lists: eight or four bytes per entry instead of a Python
+    # object each, for the tens of millions of node references of a province.
+    refs: array = field(default_factory=lambda: array("q"))
     # libosmium's fixed-point coordinates (1e-7 degrees); an unset one is out of range.
-    lon: list[int] = field(default_factory=list)
-    lat: list[int] = field(default_factory=list)
+    lon: array = field(default_factory=lambda: array("i"))
+    lat: array = field(default_factory=lambda: array("i"))
     counts: list[int] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
 
@@ -116,17 +119,13 @@ def read_osm(path: str | Path, *, mode: str = "walk", progress: Steps | None = N
     if not got.counts:
         raise LocatorError(400, "invalid_parameter", f"{p.name}: no {mode} ways", "osm")
     say("edges")
-    refs = np.asarray(got.refs, dtype=np.int64)
-    x = np.asarray(got.lon, dtype=np.int64)
-    y = np.asarray(got.lat, dtype=np.int64)
+    refs = np.frombuffer(got.refs, dtype=np.int64)
+    x = np.frombuffer(got.lon, dtype=np.int32).astype(np.int64)
+    y = np.frombuffer(got.lat, dtype=np.int32).astype(np.int64)
     # A node the extract cut off (its way crosses the border) has no location.
     located = (np.abs(x) <= 1_800_000_000) & (np.abs(y) <= 900_000_000)
     lon, lat = x / 1e7, y / 1e7
     counts = np.asarray(got.counts, dtype=np.int64)
-    # The lists take several times the arrays' memory: let them go now.
-    got.refs.clear()
-    got.lon.clear()
-    got.lat.clear()
     way_of = np.repeat(np.arange(len(counts)), counts)
     # An edge joins each node of a way to the next one of the same way.
     a = np.flatnonzero(way_of[:-1] == way_of[1:])
