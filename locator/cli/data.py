@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+import sqlalchemy as sa
 
 from locator import config
 from locator.cli import tabular
@@ -177,16 +178,31 @@ def rollback_cmd(version: str | None) -> None:
 
 @click.group("db")
 def db_group() -> None:
-    """The PostGIS station store (DATABASE_URL)."""
+    """The databases: the write path's tables and the PostGIS station store."""
 
 
 @db_group.command("upgrade")
 def db_upgrade_cmd() -> None:
-    """Create or migrate the database tables to the newest schema."""
+    """Create or migrate the database tables to the newest schema.
+
+    The write path's tables (accounts, unions, cases, audit) always; the
+    station store's too when DATABASE_URL is set.
+    """
     cfg = config.load()
+    from locator.living import db as living_db
+    from locator.living import schema as living_schema
+
+    living = sa.create_engine(living_db.database_url(cfg))
+    where = living.url.render_as_string(hide_password=True)
+    try:
+        living_schema.upgrade(living)
+    except Exception as exc:  # connection refused, permissions: say so plainly
+        _fail(LocatorError(503, "storage_unavailable", f"could not migrate {where}: {exc}"))
+        return
+    finally:
+        living.dispose()
+    click.echo(f"write-path tables in {where} are at revision {living_schema.head()}")
     if not cfg.get("DATABASE_URL"):
-        _fail(LocatorError(400, "invalid_setting", "DATABASE_URL is not set; the files "
-                           "backend needs no migrations", "DATABASE_URL"))
         return
     from locator.storage import postgis
 
