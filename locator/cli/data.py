@@ -15,6 +15,7 @@ from locator.cli import tabular
 from locator.errors import LocatorError
 from locator.ingest import pipeline
 from locator.ingest.report import REASONS
+from locator.living import flagcols, flags
 from locator.stations import export as export_mod
 from locator.storage import base
 
@@ -99,6 +100,16 @@ def _summary(result: pipeline.ImportResult, frame: Any, plan: dict[str, Any]) ->
         click.echo(tabular.render(["severity", "问题", "code", "rows"], rows))
 
 
+def _flags(cfg: dict[str, Any]) -> flags.Flags:
+    """The feedback flags for an export; without the database the export goes on without."""
+    try:
+        return flags.read(cfg)
+    except LocatorError as exc:
+        click.echo(f"warning: {exc.message}; reported and last_verified hold only "
+                   "the stations' own verified_at", err=True)
+        return flags.Flags()
+
+
 @click.command("export")
 @click.option("--format", "fmt", type=click.Choice(export_mod.FORMATS), default=None,
               help="Output format (default: from the file name).")
@@ -126,6 +137,7 @@ def export_cmd(fmt: str | None, crs: str, out: str, source: str | None) -> None:
     frame = frame.drop(columns=[c for c in (base.HASH, base.MODIFIED_AT) if c in frame])
     if source is not None:
         frame = frame[frame["source"] == source]
+    frame = flagcols.add_to_frame(frame, _flags(cfg))
     export_mod.write(frame, out, fmt=fmt, crs=crs, progress=True)
     click.echo(f"wrote {len(frame)} stations to {out} ({fmt}, {crs})")
 
