@@ -100,6 +100,27 @@ def client_strings(lang: str) -> dict[str, object]:
     }
 
 
+# The planner's table of how each union keeps its stations true.
+UNION_COUNT_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {"heading": "各级工会反馈处理情况", "union": "工会", "open_cases": "待处理反馈",
+           "stale": "超期未核实站点", "resolved": "已办结反馈",
+           "median_days": "办结用时中位数（天）", "counties": "县（市、区）工会",
+           "province": "全省合计",
+           "explain": "待处理反馈含职工报告的问题和建议新增的站点；超期未核实指 {days} 天内"
+                      "既无工会核实也无职工确认的开放或暂停站点；用时从首次反馈到办结。"
+                      "市级工会的数字包含其下属县区。"},
+    "en": {"heading": "How each union keeps up", "union": "Union", "open_cases": "Open cases",
+           "stale": "Stale stations", "resolved": "Cases closed",
+           "median_days": "Median days to resolve", "counties": "County unions",
+           "province": "Province total",
+           "explain": "Open cases are workers' reports and suggested stations still open; a "
+                      "station is stale when neither its union nor a worker checked it within "
+                      "{days} days (closed stations left out); the time runs from the first "
+                      "report to the case's resolution. A city union's figures include its "
+                      "counties."},
+}
+
+
 # Labels of the staff pages (login, the union's work queue).
 STAFF_STRINGS: dict[str, dict[str, str]] = {
     "zh": {

@@ -17,7 +17,7 @@ from flask_wtf.csrf import generate_csrf
 
 from locator.domain import i18n, schema
 from locator.errors import invalid, not_found
-from locator.living import cases, flags, unions
+from locator.living import cases, flags, unions, unionstats
 from locator.web import state
 from locator.web.sessions import require_staff
 
@@ -39,10 +39,8 @@ def stale_stations(roles: Mapping[str, str]) -> tuple[int, list[dict[str, Any]]]
     f = state.current().frame
     days = float(cfg["STALE_DAYS"])
     verified = pd.to_datetime(f["verified_at"], errors="coerce", utc=True)
-    cutoff = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=days)
-    confirmed = set(cases.confirmations_since(cfg, days))
-    mask = (f["county_adcode"].isin(counties) & (f["status"] != "closed")
-            & ~(verified >= cutoff) & ~f["id"].isin(confirmed))
+    mask = f["county_adcode"].isin(counties) & unionstats.stale_mask(
+        f, set(cases.confirmations_since(cfg, days)), days)
     picked = f.loc[mask].assign(_v=verified[mask]).sort_values("_v", na_position="first")
     out = picked.head(STALE_SHOWN)
     rows = pd.DataFrame({"station_id": out["id"], "station_name": out["name"],
