@@ -121,6 +121,40 @@ UNION_COUNT_STRINGS: dict[str, dict[str, str]] = {
 }
 
 
+# The station-list import on the staff page.
+IMPORT_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {"heading": "导入站点名单", "file": "名单文件（CSV、XLSX、GeoPackage）",
+           "union": "导入到", "crs": "坐标系", "crs_auto": "自动识别", "kind": "默认类型",
+           "kind_none": "按文件", "check": "检查", "publish": "发布",
+           "checking": "正在检查…", "publishing": "正在发布…",
+           "summary": "读取 {rows} 行：可导入 {accepted} 行，拒绝 {rejected} 行。"
+                      "发布后新增 {added}、更新 {updated}、删除 {removed}、"
+                      "不变 {unchanged} 个站点（来源：{source}）。",
+           "published": "已发布版本 {version}。", "nothing": "没有站点变化，未发布新版本。",
+           "refused": "文件被拒绝：{message}", "failed": "失败：{message}",
+           "row": "行", "column": "列", "value": "内容", "reason": "原因", "severity": "级别",
+           "error": "错误", "warning": "提示", "no_problems": "没有发现问题。",
+           "note": "只导入本工会辖区内的行，发布只替换本工会来源的站点；"
+                   "辖区外的行在报告中列为错误。"},
+    "en": {"heading": "Import a station list", "file": "List file (CSV, XLSX, GeoPackage)",
+           "union": "Import for", "crs": "Coordinates", "crs_auto": "Detect",
+           "kind": "Default kind",
+           "kind_none": "From the file", "check": "Check", "publish": "Publish",
+           "checking": "Checking…", "publishing": "Publishing…",
+           "summary": "Read {rows} rows: {accepted} can be imported, {rejected} rejected. "
+                      "Publishing adds {added}, updates {updated}, removes {removed} and keeps "
+                      "{unchanged} stations (source: {source}).",
+           "published": "Published version {version}.",
+           "nothing": "No station changed; no new version.",
+           "refused": "File refused: {message}", "failed": "Failed: {message}",
+           "row": "Row", "column": "Column", "value": "Value", "reason": "Reason",
+           "severity": "Severity", "error": "error", "warning": "warning",
+           "no_problems": "No problems found.",
+           "note": "Only rows inside your union's area are imported, and publishing replaces "
+                   "only your union's own source; rows outside are listed as errors."},
+}
+
+
 # Labels of the staff pages (login, the union's work queue).
 STAFF_STRINGS: dict[str, dict[str, str]] = {
     "zh": {

@@ -103,12 +103,30 @@ def page() -> ResponseReturnValue:
               "resolveUrl": url_for("admin.resolve", case_id=0).replace("/0/", "/0000/"),
               "acceptUrl": url_for("station_edits.accept", case_id=0).replace("/0/", "/0000/"),
               "stationUrl": url_for("station_edits.read", station_id="ID0000"),
-              "edit": i18n.EDIT_STRINGS[lang]}
+              "edit": i18n.EDIT_STRINGS[lang], **_import_client(lang)}
     statuses = [(t.code, schema.label(schema.STATUSES, t.code, lang)) for t in schema.STATUSES]
     amenities = [(t.code, schema.label(schema.AMENITIES, t.code, lang))
                  for t in schema.AMENITIES]
     html = render_template("admin.html", lang=lang, s=s, staff=i18n.STAFF_STRINGS[lang],
                            strings=i18n.STRINGS[lang], demo=state.current().demo,
                            email=current_user.staff.email, client=client,
-                           e=i18n.EDIT_STRINGS[lang], statuses=statuses, amenities=amenities)
+                           e=i18n.EDIT_STRINGS[lang], statuses=statuses, amenities=amenities,
+                           **_import_page(lang))
     return html, 200, {"Cache-Control": "no-store"}
+
+
+def _import_client(lang: str) -> dict[str, Any]:
+    """What the import form's script needs."""
+    return {"lang": lang, "import": i18n.IMPORT_STRINGS[lang],
+            "importUrl": url_for("station_imports.check"),
+            "publishUrl": url_for("station_imports.publish", token="TOKEN")}
+
+
+def _import_page(lang: str) -> dict[str, Any]:
+    """The import form's choices: the officer's unions, the datums and the kinds."""
+    tree = unions.hierarchy(current_app.config["BOUNDARIES_DIR"])
+    mine = sorted(u for u, r in _roles().items() if r in ("editor", "admin"))
+    kinds = [(k.code, k.zh if lang == "zh" else k.en) for k in schema.KINDS]
+    return {"imp": i18n.IMPORT_STRINGS[lang], "import_kinds": kinds,
+            "import_unions": [(u, str(tree.loc[u, "name"]) if u in tree.index else u)
+                              for u in mine]}
