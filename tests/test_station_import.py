@@ -122,3 +122,25 @@ def test_a_refused_or_wrong_file_changes_nothing(staff_cfg, tmp_path):
     assert src.version() == before and _audit(app.config) == []
     uploads = tmp_path / "var" / "uploads"
     assert not uploads.exists() or not any(uploads.iterdir())
+
+
+def test_checked_uploads_nobody_publishes_are_forgotten(staff_cfg, tmp_path):
+    import os
+    import time
+
+    app, client = _app(staff_cfg)
+    accounts.add(app.config, "jinshui@union.example", PASSWORD, union="410105", role="editor")
+    _published(app)
+    token = login(client, "jinshui@union.example")
+    r = _upload(client, jinshui_list(tmp_path / "a.csv"), token, crs="wgs84")
+    assert r.status_code == 200, r.get_json()
+    first = r.get_json()["token"]
+    uploads = tmp_path / "var" / "uploads"
+    old = time.time() - 3 * 86400
+    os.utime(uploads / first, (old, old))
+    again = _upload(client, jinshui_list(tmp_path / "b.csv"), token, crs="wgs84")
+    assert again.status_code == 200, again.get_json()
+    second = again.get_json()["token"]
+    assert sorted(p.name for p in uploads.iterdir()) == [second]
+    gone = client.post(f"/api/v1/admin/imports/{first}/publish", headers={"X-CSRFToken": token})
+    assert gone.status_code == 404

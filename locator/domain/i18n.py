@@ -124,7 +124,7 @@ UNION_COUNT_STRINGS: dict[str, dict[str, str]] = {
 # The station-list import on the staff page.
 IMPORT_STRINGS: dict[str, dict[str, str]] = {
     "zh": {"heading": "导入站点名单", "file": "名单文件（CSV、XLSX、GeoPackage）",
-           "union": "导入到", "crs": "坐标系", "crs_auto": "自动识别", "kind": "默认类型",
+           "union": "导入到", "crs": "坐标系", "crs_auto": "按文件所写", "kind": "默认类型",
            "kind_none": "按文件", "check": "检查", "publish": "发布",
            "checking": "正在检查…", "publishing": "正在发布…",
            "summary": "读取 {rows} 行：可导入 {accepted} 行，拒绝 {rejected} 行。"
@@ -137,7 +137,7 @@ IMPORT_STRINGS: dict[str, dict[str, str]] = {
            "note": "只导入本工会辖区内的行，发布只替换本工会来源的站点；"
                    "辖区外的行在报告中列为错误。"},
     "en": {"heading": "Import a station list", "file": "List file (CSV, XLSX, GeoPackage)",
-           "union": "Import for", "crs": "Coordinates", "crs_auto": "Detect",
+           "union": "Import for", "crs": "Coordinates", "crs_auto": "As the file says",
            "kind": "Default kind",
            "kind_none": "From the file", "check": "Check", "publish": "Publish",
            "checking": "Checking…", "publishing": "Publishing…",

@@ -18,9 +18,11 @@ engine and the write path, which do not know each other; it uses no Flask.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import shutil
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +42,7 @@ from locator.storage import base
 
 SUFFIXES = (".csv", ".txt", ".xlsx", ".gpkg", ".geojson", ".json", ".zip")
 CRS_CHOICES = ("", "wgs84", "gcj02", "bd09", "cgcs2000")
+KEEP_DAYS = 2.0  # how long a checked upload waits to be published
 _TOKEN_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
 
 
@@ -147,6 +150,7 @@ def check(cfg: Mapping[str, Any], src: base.StationSource, data: bytes, file_nam
     folder = _folder(cfg, token)
     with base.writable(str(folder.parent)):
         folder.mkdir(parents=True)
+    _forget_old(folder.parent)
     path = folder / f"upload{suffix}"
     path.write_bytes(data)
     meta = {"actor": actor, "union": chosen, "source": source_of(chosen),
@@ -160,6 +164,15 @@ def check(cfg: Mapping[str, Any], src: base.StationSource, data: bytes, file_nam
     (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
     return Checked(token, meta["source"], chosen, meta["file_name"], result.rows_read,
                    len(result.stations), _report_rows(result.report.frame()), plan.summary())
+
+
+def _forget_old(uploads: Path, days: float = KEEP_DAYS) -> None:
+    """Remove checked uploads nobody published within ``days``."""
+    cutoff = time.time() - days * 86400
+    for old in uploads.iterdir():  # a handful of folders, not rows
+        with contextlib.suppress(OSError):
+            if old.stat().st_mtime < cutoff:
+                shutil.rmtree(old, ignore_errors=True)
 
 
 def publish(cfg: Mapping[str, Any], src: base.StationSource, token: str, *,
