@@ -260,9 +260,22 @@
     window.LocatorDom.navLinks(nav, p.navigation, T, "button");
     var share = document.getElementById("card-share");
     share.href = shareUrl(f.id || p.id);
+    cardStation = f.id || p.id;
+    document.getElementById("card-report").href = window.LocatorFeedback.reportHref(cfg.feedback, cardStation);
+    document.getElementById("card-confirm").disabled = false;
+    document.getElementById("card-feedback-status").textContent = "";
+    document.getElementById("card-proof").replaceChildren();
     document.getElementById("card").hidden = false;
     document.getElementById("card-close").focus();
   }
+
+  var cardStation = null;
+  document.getElementById("card-confirm").addEventListener("click", function (e) {
+    if (!cardStation) return;
+    window.LocatorFeedback.confirm(cfg.feedback, T, cardStation, {
+      button: e.currentTarget, box: document.getElementById("card-proof"),
+      status: document.getElementById("card-feedback-status") });
+  });
 
   /* A link that opens this page on the same card, in the same language. */
   function shareUrl(id) {

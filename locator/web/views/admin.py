@@ -17,7 +17,7 @@ from flask_wtf.csrf import generate_csrf
 
 from locator.domain import i18n, schema
 from locator.errors import invalid, not_found
-from locator.living import cases, flags, unions, unionstats
+from locator.living import cases, flags, photos, unions, unionstats
 from locator.web import state
 from locator.web.sessions import require_staff
 
@@ -78,6 +78,25 @@ def resolve(case_id: str) -> ResponseReturnValue:
     return done, 200, {"Cache-Control": "no-store"}
 
 
+@bp.get("/photos/<photo_id>")
+@login_required
+def photo(photo_id: str) -> ResponseReturnValue:
+    """A report's photo, for officers of its case's area only.
+
+    The bytes are our own re-encoding, so the declared type is the true one;
+    ``nosniff`` keeps a browser from guessing otherwise, and the photo is never
+    cached outside this officer's browser.
+    """
+    if not photo_id.isdigit() or len(photo_id) > 18:
+        raise not_found("no such photo", "id")
+    pic = photos.fetch(current_app.config, int(photo_id), _roles())
+    name = f"report-photo-{photo_id}.{'jpg' if pic.content_type == 'image/jpeg' else 'png'}"
+    return pic.data, 200, {"Content-Type": pic.content_type,
+                           "X-Content-Type-Options": "nosniff",
+                           "Content-Disposition": f'inline; filename="{name}"',
+                           "Cache-Control": "private, no-store"}
+
+
 @bp.get("/stations/<station_id>/history")
 @login_required
 def station_history(station_id: str) -> ResponseReturnValue:
@@ -103,10 +122,13 @@ def page() -> ResponseReturnValue:
               "resolveUrl": url_for("admin.resolve", case_id=0).replace("/0/", "/0000/"),
               "acceptUrl": url_for("station_edits.accept", case_id=0).replace("/0/", "/0000/"),
               "stationUrl": url_for("station_edits.read", station_id="ID0000"),
+              "photoUrl": url_for("admin.photo", photo_id="0000"),
               "edit": i18n.EDIT_STRINGS[lang], **_import_client(lang)}
     statuses = [(t.code, schema.label(schema.STATUSES, t.code, lang)) for t in schema.STATUSES]
     amenities = [(t.code, schema.label(schema.AMENITIES, t.code, lang))
                  for t in schema.AMENITIES]
+    # A version conflict shows both versions in words, not codes.
+    client.update(statusLabels=dict(statuses), amenityLabels=dict(amenities))
     html = render_template("admin.html", lang=lang, s=s, staff=i18n.STAFF_STRINGS[lang],
                            strings=i18n.STRINGS[lang], demo=state.current().demo,
                            email=current_user.staff.email, client=client,
