@@ -10,7 +10,8 @@ from locator import create_app
 from locator.living import accounts
 from locator.stations import dataset
 from locator.storage import base
-from tests.browser.conftest import serve
+from tests.browser.conftest import SHOTS, serve
+from tests.browser.test_axe import AXE, TAGS
 from tests.conftest import DEMO
 from tests.importfiles import HOSTILE_PHONE, jinshui_list
 from tests.staff import PASSWORD
@@ -57,6 +58,13 @@ def test_officer_checks_reads_the_report_and_publishes(live, browser, tmp_path):
     assert hostile.count() == 1 and hostile.text_content() == HOSTILE_PHONE
     assert page.locator("[data-testid=import-report] img").count() == 0
     assert src.version() == before  # a check publishes nothing
+    # axe-core finds no WCAG 2.2 A/AA violation in the form and its report.
+    page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
+    found = page.evaluate("tags => axe.run('#import-form', {runOnly: {type: 'tag', values: "
+                          "tags}}).then(r => r.violations.map(v => v.id))", TAGS)
+    assert found == []
+    page.locator("#import-heading").scroll_into_view_if_needed()
+    page.screenshot(path=str(SHOTS / "admin-import-report.png"))
     box = page.locator("[data-testid=import-publish]").bounding_box()
     assert box and box["x"] + box["width"] <= 1366
 
