@@ -59,8 +59,9 @@ class _Ways:
     """Node lists of the kept ways, flattened: one entry per node reference."""
 
     refs: list[int] = field(default_factory=list)
-    lon: list[float] = field(default_factory=list)
-    lat: list[float] = field(default_factory=list)
+    # libosmium's fixed-point coordinates (1e-7 degrees); an unset one is out of range.
+    lon: list[int] = field(default_factory=list)
+    lat: list[int] = field(default_factory=list)
     counts: list[int] = field(default_factory=list)
     names: list[str] = field(default_factory=list)
 
@@ -84,14 +85,11 @@ def _read(path: Path, keep: Callable[[dict[str, str]], bool]) -> _Ways:
             continue
         n0 = len(refs)
         for nd in way.nodes:
+            # Fixed-point integers: no float conversion or validity check per node here.
             loc = nd.location
             refs.append(nd.ref)
-            if loc.valid():
-                lon.append(loc.lon)
-                lat.append(loc.lat)
-            else:  # a node cut off by the extract's edge: dropped below
-                lon.append(np.nan)
-                lat.append(np.nan)
+            lon.append(loc.x)
+            lat.append(loc.y)
         out.counts.append(len(refs) - n0)
         out.names.append(tags.get("name", ""))
     return out
@@ -119,8 +117,11 @@ def read_osm(path: str | Path, *, mode: str = "walk", progress: Steps | None = N
         raise LocatorError(400, "invalid_parameter", f"{p.name}: no {mode} ways", "osm")
     say("edges")
     refs = np.asarray(got.refs, dtype=np.int64)
-    lon = np.asarray(got.lon, dtype=np.float64)
-    lat = np.asarray(got.lat, dtype=np.float64)
+    x = np.asarray(got.lon, dtype=np.int64)
+    y = np.asarray(got.lat, dtype=np.int64)
+    # A node the extract cut off (its way crosses the border) has no location.
+    located = (np.abs(x) <= 1_800_000_000) & (np.abs(y) <= 900_000_000)
+    lon, lat = x / 1e7, y / 1e7
     counts = np.asarray(got.counts, dtype=np.int64)
     # The lists take several times the arrays' memory: let them go now.
     got.refs.clear()
@@ -130,7 +131,6 @@ def read_osm(path: str | Path, *, mode: str = "walk", progress: Steps | None = N
     # An edge joins each node of a way to the next one of the same way.
     a = np.flatnonzero(way_of[:-1] == way_of[1:])
     b = a + 1
-    located = np.isfinite(lon)
     a, b = a[located[a] & located[b]], b[located[a] & located[b]]
     _, first, node = np.unique(refs, return_index=True, return_inverse=True)
     u, v = node[a], node[b]
