@@ -107,6 +107,61 @@ def client_strings(lang: str) -> dict[str, object]:
     }
 
 
+# The planner's table of how each union keeps its stations true.
+UNION_COUNT_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {"heading": "各级工会反馈处理情况", "union": "工会", "open_cases": "待处理反馈",
+           "stale": "超期未核实站点", "resolved": "已办结反馈",
+           "median_days": "办结用时中位数（天）", "counties": "县（市、区）工会",
+           "province": "全省合计",
+           "explain": "待处理反馈含职工报告的问题和建议新增的站点；超期未核实指 {days} 天内"
+                      "既无工会核实也无职工确认的开放或暂停站点；用时从首次反馈到办结。"
+                      "市级工会的数字包含其下属县区。"},
+    "en": {"heading": "How each union keeps up", "union": "Union", "open_cases": "Open cases",
+           "stale": "Stale stations", "resolved": "Cases closed",
+           "median_days": "Median days to resolve", "counties": "County unions",
+           "province": "Province total",
+           "explain": "Open cases are workers' reports and suggested stations still open; a "
+                      "station is stale when neither its union nor a worker checked it within "
+                      "{days} days (closed stations left out); the time runs from the first "
+                      "report to the case's resolution. A city union's figures include its "
+                      "counties."},
+}
+
+
+# The station-list import on the staff page.
+IMPORT_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {"heading": "导入站点名单", "file": "名单文件（CSV、XLSX、GeoPackage）",
+           "union": "导入到", "crs": "坐标系", "crs_auto": "按文件所写", "kind": "默认类型",
+           "kind_none": "按文件", "check": "检查", "publish": "发布",
+           "checking": "正在检查…", "publishing": "正在发布…",
+           "summary": "读取 {rows} 行：可导入 {accepted} 行，拒绝 {rejected} 行。"
+                      "发布后新增 {added}、更新 {updated}、删除 {removed}、"
+                      "不变 {unchanged} 个站点（来源：{source}）。",
+           "published": "已发布版本 {version}。", "nothing": "没有站点变化，未发布新版本。",
+           "refused": "文件被拒绝：{message}", "failed": "失败：{message}",
+           "row": "行", "column": "列", "value": "内容", "reason": "原因", "severity": "级别",
+           "error": "错误", "warning": "提示", "no_problems": "没有发现问题。",
+           "note": "只导入本工会辖区内的行，发布只替换本工会来源的站点；"
+                   "辖区外的行在报告中列为错误。"},
+    "en": {"heading": "Import a station list", "file": "List file (CSV, XLSX, GeoPackage)",
+           "union": "Import for", "crs": "Coordinates", "crs_auto": "As the file says",
+           "kind": "Default kind",
+           "kind_none": "From the file", "check": "Check", "publish": "Publish",
+           "checking": "Checking…", "publishing": "Publishing…",
+           "summary": "Read {rows} rows: {accepted} can be imported, {rejected} rejected. "
+                      "Publishing adds {added}, updates {updated}, removes {removed} and keeps "
+                      "{unchanged} stations (source: {source}).",
+           "published": "Published version {version}.",
+           "nothing": "No station changed; no new version.",
+           "refused": "File refused: {message}", "failed": "Failed: {message}",
+           "row": "Row", "column": "Column", "value": "Value", "reason": "Reason",
+           "severity": "Severity", "error": "error", "warning": "warning",
+           "no_problems": "No problems found.",
+           "note": "Only rows inside your union's area are imported, and publishing replaces "
+                   "only your union's own source; rows outside are listed as errors."},
+}
+
+
 # Labels of the staff pages (login, the union's work queue).
 STAFF_STRINGS: dict[str, dict[str, str]] = {
     "zh": {

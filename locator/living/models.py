@@ -126,7 +126,7 @@ class Ticket(Base):
 
 class TicketText(Base):
     """What one reporter wrote, shown back on their own ticket page only. A table of its
-    own (not a column of ``tickets``) so that databases made before it need no migration."""
+    own (not a column of ``tickets``); migration l0002 adds it to older databases."""
 
     __tablename__ = "ticket_texts"
     code: Mapped[str] = mapped_column(ForeignKey("tickets.code"), primary_key=True)

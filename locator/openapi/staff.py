@@ -175,6 +175,7 @@ def feedback_paths(area: Sequence[float] = (-180.0, -90.0, 180.0, 90.0)) -> dict
             {"type": "object", "properties": {"reply": {"type": "string", "maxLength": 500}}},
             ANY_JSON, [case_id, CSRF_HEADER], ("400", "401", "403", "404", "409")),
         "/api/v1/admin/stations/{station_id}": edit_paths(),
+        **import_paths(),
     }
 
 
@@ -225,3 +226,28 @@ def edit_paths() -> dict[str, Any]:
                       "application/json": {"schema": EDIT}}},
                   "responses": {"200": ANY_JSON, **dict.fromkeys(errors, ERROR_REF),
                                 "409": CONFLICT, "412": PRECONDITION}}}
+
+
+def import_paths() -> dict[str, Any]:
+    """Uploading a station list: check it, then publish it."""
+    upload = {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary",
+                 "description": "CSV, XLSX, GeoPackage, GeoJSON or zipped Shapefile."},
+        "union": {"type": "string", "pattern": r"^\d{6}$",
+                  "description": "The union to import for (one of the officer's); its "
+                                 "source is union-<adcode>."},
+        "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09", "cgcs2000"]},
+        "kind": {"type": "string", "enum": list(schema.KIND_CODES)}}}
+    token = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
+    errors = ("400", "401", "403", "404", "409", "413", "422")
+    return {
+        "/api/v1/admin/imports": {"post": {
+            "summary": "Check a station list: the row-by-row report, nothing published",
+            "tags": ["staff"], "parameters": [CSRF_HEADER],
+            "requestBody": {"required": True,
+                            "content": {"multipart/form-data": {"schema": upload}}},
+            "responses": {"200": ANY_JSON, **dict.fromkeys(errors, ERROR_REF)}}},
+        "/api/v1/admin/imports/{token}/publish": _post(
+            "Publish a checked station list (the officer's source and subtree only)", "staff",
+            {"type": "object"}, ANY_JSON, [token, CSRF_HEADER], errors),
+    }

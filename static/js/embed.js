@@ -42,8 +42,18 @@
     if (p.address) box.appendChild(el("div", null, p.address));
     if (p.opening_hours_text || p.opening_hours) box.appendChild(el("div", null, T.hours + ": " + (p.opening_hours_text || p.opening_hours)));
     box.appendChild(el("div", "state", "…"));
+    box.appendChild(flagsOf(p));
     box.appendChild(feedbackRow(id, marker));
     return box;
+  }
+
+  /* The station card's chips (closed until, closed because, reported) and the
+   * last check, from the marker's properties and again from the station's own. */
+  function flagsOf(p) {
+    var row = el("div", "embed-flags");
+    window.LocatorDom.notices(p, T, cfg.reasons).forEach(function (b) { row.appendChild(b); });
+    if (p.last_verified) row.appendChild(el("span", "embed-verified", T.verified + ": " + p.last_verified));
+    return row;
   }
 
   /* Report (the full form, in a new tab: this page may sit in another site's
@@ -85,6 +95,8 @@
       if (here) line += " · " + formatDistance(metres(here, f.geometry.coordinates));
       stateEl.textContent = line;
       stateEl.dataset.state = key || "unknown";
+      var flags = box.querySelector(".embed-flags");
+      if (flags) flags.replaceWith(flagsOf(p));
       var old = box.querySelector(".nav");
       if (old) old.remove();
       var nav = el("div", "nav");
