@@ -186,6 +186,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("OSM_NAMES_PATH", "", str,
             "OpenStreetMap names index (.names.npz from `locator names build`) that place "
             "search also looks in; empty means the latest built in DATA_DIR/osm_names, if any."),
+    Setting("GEOCODER", "none", str,
+            "Optional online geocoder that search also asks when our own names give fewer "
+            "results than asked for; never required.", ("none", "tianditu", "amap")),
+    Setting("GEOCODER_KEY", "", str,
+            "Key for GEOCODER (Tianditu tk, or an Amap Web service key); without one the "
+            "geocoder stays off."),
+    Setting("GEOCODER_URL", "", str,
+            "Endpoint for GEOCODER instead of the service's official one (a proxy)."),
+    Setting("GEOCODER_TIMEOUT", 2.0, float,
+            "Seconds search waits for the geocoder before answering without it."),
     Setting("NETWORK_MAX_SNAP_M", 500.0, float,
             "Points farther than this from any graph node count as unreachable on the network."),
     Setting("PLANNING_DISTANCE", "auto", str,

@@ -87,8 +87,9 @@ def _api_paths(max_k: int, bbox_limit: int, max_distance_m: float | None,
                 "lon": {"type": "number"}, "lat": {"type": "number"},
                 "crs": {"type": "string"}}})),
         "/api/v1/search": _get(
-            "Search station names and addresses, county and city names, and the places, "
-            "roads and POIs of an OpenStreetMap names index when one is configured", "stations",
+            "Search station names and addresses, county and city names, the places, roads "
+            "and POIs of an OpenStreetMap names index when one is configured, and an online "
+            "geocoder (Tianditu or Amap) when one is configured", "stations",
             [_q("q", "Text typed by the user: simplified or traditional characters, full- or "
                 "half-width, pinyin initials of a place, small typos allowed.",
                 {"type": "string", "minLength": 1, "maxLength": 64}, required=True),
@@ -99,10 +100,16 @@ def _api_paths(max_k: int, bbox_limit: int, max_distance_m: float | None,
                 "query": {"type": "string"}, "numberReturned": {"type": "integer"},
                 "results": {"type": "array", "items": {"type": "object", "properties": {
                     "type": {"type": "string", "enum": ["city", "county", "station",
-                                                        "osm_place", "osm_road", "osm_poi"]},
+                                                        "osm_place", "osm_road", "osm_poi",
+                                                        "geocoder"]},
                     "label": {"type": "string"}, "context": {"type": "string"},
                     "ref": {"type": "string"}, "lon": {"type": "number"},
-                    "lat": {"type": "number"}, "score": {"type": "number"}}}}}})),
+                    "lat": {"type": "number"}, "score": {"type": "number"}}}},
+                "geocoder": {"type": "object", "description": "Present when an online "
+                             "geocoder is configured and was asked (GEOCODER).",
+                             "properties": {"service": {"type": "string"},
+                                            "status": {"type": "string",
+                                                       "enum": ["ok", "unavailable"]}}}}})),
         "/api/v1/outlines": _get(
             "Simplified county outlines, the map's fallback base layer", "reference",
             [_p("crs", description="Datum of the coordinates (the map tiles' datum).")],

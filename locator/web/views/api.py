@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 
 from locator.domain import params, schema
 from locator.domain.params import TABLE as P
-from locator.geo import datum, outlines, regions
+from locator.geo import datum, geocoder, outlines, regions
 from locator.living import flags
 from locator.stations import osm_search
 from locator.stations import search as place_search
@@ -177,5 +177,17 @@ def search() -> ResponseReturnValue:
     hits = place_search.search(state.current(), q,
                                boundaries_dir=current_app.config["BOUNDARIES_DIR"], limit=limit,
                                osm=osm_search.configured(current_app.config))
-    return jsonify({"query": q, "results": hits, "numberReturned": len(hits),
-                    "dataset": dataset_meta(state.current())})
+    body: dict[str, Any] = {"query": q, "results": hits}
+    online = geocoder.configured(current_app.config)
+    # Our own names answer first; the online service only fills a short list, and a
+    # single character would spend the key's quota on every keystroke.
+    if online is not None and len(hits) < limit and len(q) >= 2:
+        try:
+            hits.extend(online.lookup(q)[: limit - len(hits)])
+            body["geocoder"] = {"service": online.service, "status": "ok"}
+        except geocoder.GeocoderUnavailableError as exc:
+            current_app.logger.warning("geocoder unavailable: %s", exc)
+            body["geocoder"] = {"service": online.service, "status": "unavailable"}
+    body["numberReturned"] = len(hits)
+    body["dataset"] = dataset_meta(state.current())
+    return jsonify(body)
