@@ -139,3 +139,22 @@ def test_names_build_writes_the_index_search_then_finds_by_default(runner, extra
     assert _search(app.test_client(), ROAD)[0]["label"] == ROAD
     missing = runner.invoke(main, ["names", "build", "--osm", str(tmp_path / "none.osm.pbf")])
     assert missing.exit_code == 2 and '"field": "osm"' in missing.output
+
+
+def test_pinyin_initials_find_osm_places_but_not_roads(tmp_path):
+    """Workers type a place's initials (中牟 -> zm); a road's or a shop's never match that way."""
+    k = {kind: osmnames.KINDS.index(kind) for kind in osmnames.KINDS}
+    table = osmnames.OsmNames(
+        name=np.array(["中牟", "郑州", "郑州路", "张庄", "Kotka"], dtype=object),
+        kind=np.array([k["place"], k["place"], k["road"], k["place"], k["place"]], np.int8),
+        lon=np.array([114.02, 113.62, 113.63, 113.70, 26.9]),
+        lat=np.array([34.72, 34.75, 34.76, 34.80, 60.47]), source="t.osm.pbf")
+    path = osm_search.save(osm_search.build(table), tmp_path)
+    c = create_app({"TESTING": True, "DATA_PATH": str(DEMO),
+                    "OSM_NAMES_PATH": str(path)}).test_client()
+    osm = [h for h in _search(c, "zm") if h["type"].startswith("osm_")]
+    assert [h["label"] for h in osm] == ["中牟"] and osm[0]["type"] == "osm_place"
+    zz = {h["label"] for h in _search(c, "zz") if h["type"].startswith("osm_")}
+    assert zz == {"郑州", "张庄"}  # 郑州路 is a road: no initials
+    idx = osm_search.load(path)
+    assert "Kotka" not in set(idx.label[idx.init_row])  # a Latin name has no pinyin

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -46,6 +46,10 @@ class OsmIndex:
     pair_start: np.ndarray
     pair_row: np.ndarray
     source: str
+    # Pinyin initials of the places (郑州 -> zz), sorted, and the row each belongs to;
+    # files written before they existed load with none.
+    init: np.ndarray = field(default_factory=lambda: np.zeros(0, "U1"))
+    init_row: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
 def _codes(names: np.ndarray) -> np.ndarray:
@@ -82,11 +86,31 @@ def build(table: osmnames.OsmNames) -> OsmIndex:
     order = np.argsort(folded, kind="stable")
     folded = folded[order]
     key, start, row = pair_index(folded)
-    return OsmIndex(label=np.asarray(table.name, dtype=str)[order],
-                    kind=table.kind.astype(np.int8)[order], name=folded,
+    label = np.asarray(table.name, dtype=str)[order]
+    kind = table.kind.astype(np.int8)[order]
+    init, init_row = place_initials(label, kind)
+    return OsmIndex(label=label, kind=kind, name=folded,
                     lon=np.asarray(table.lon, float)[order],
                     lat=np.asarray(table.lat, float)[order],
-                    pair_key=key, pair_start=start, pair_row=row, source=table.source)
+                    pair_key=key, pair_start=start, pair_row=row, source=table.source,
+                    init=init, init_row=init_row)
+
+
+def place_initials(label: np.ndarray, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted pinyin initials of the place names, and their rows.
+
+    Only places (towns, villages, districts): workers type 郑州 as "zz", not
+    the initials of a road or a shop. Names with no Chinese give none.
+    """
+    from locator.stations.search import initials
+
+    rows = np.flatnonzero(kind == osmnames.KINDS.index(osmnames.PLACE))
+    got = np.array([initials(str(n)) for n in label[rows]], dtype=str) if len(rows) \
+        else np.zeros(0, "U1")
+    has = np.char.str_len(got) >= 2
+    got, rows = got[has], rows[has]
+    order = np.argsort(got, kind="stable")
+    return got[order], rows[order].astype(np.int64)
 
 
 def save(idx: OsmIndex, out_dir: str | Path) -> Path:
@@ -117,7 +141,8 @@ def load(path: str | Path) -> OsmIndex:
     with _LOCK:
         if _LOADED.get("key") != key:
             with np.load(p, allow_pickle=False) as z:
-                fields = {f: z[f] for f in OsmIndex.__dataclass_fields__ if f != "source"}
+                fields = {f: z[f] for f in OsmIndex.__dataclass_fields__
+                          if f != "source" and f in z.files}
                 _LOADED["index"] = OsmIndex(source=str(z["source"]), **fields)
             _LOADED["key"] = key
         got: OsmIndex = _LOADED["index"]
@@ -184,6 +209,12 @@ def scores(idx: OsmIndex, q: str, *, want: int, tiers: dict[str, float]
         rows.append(cand)
         s.append(tiers["substring"] - np.minimum(pos, 9) * 0.5
                  - np.char.str_len(idx.name[cand]) * 0.01)
+    if len(q) >= 2 and q.isascii() and q.isalpha() and len(idx.init):
+        a = int(np.searchsorted(idx.init, q, side="left"))
+        b = int(np.searchsorted(idx.init, q + "\x7f", side="left"))
+        hit = idx.init_row[a:min(b, a + MAX_ROWS)]
+        rows.append(hit)
+        s.append(tiers["initials"] - np.char.str_len(idx.init[a:a + len(hit)]) * 0.1)
     found = sum(len(r) for r in rows)
     if found < want and len(q) >= 3 and lists:
         typos = 1 if len(q) <= 5 else 2
@@ -199,4 +230,11 @@ def scores(idx: OsmIndex, q: str, *, want: int, tiers: dict[str, float]
             ok = fz > 0
             rows.append(cand[ok])
             s.append(tiers["fuzzy"] - (100.0 - fz[ok]) * 0.1)
-    return np.concatenate(rows).astype(np.int64), np.concatenate(s).astype(float)
+    r, sc = np.concatenate(rows).astype(np.int64), np.concatenate(s).astype(float)
+    # A row found two ways (a Latin name and its initials, say) counts once, at its best.
+    uniq, inv = np.unique(r, return_inverse=True)
+    if len(uniq) == len(r):
+        return r, sc
+    best = np.full(len(uniq), -np.inf)
+    np.maximum.at(best, inv, sc)
+    return uniq, best

@@ -174,7 +174,8 @@ def scores(idx: SearchIndex, q: str) -> np.ndarray:
     return s
 
 
-TIERS = {"exact": _EXACT, "prefix": _PREFIX, "substring": _SUBSTRING, "fuzzy": _FUZZY}
+TIERS = {"exact": _EXACT, "prefix": _PREFIX, "substring": _SUBSTRING, "initials": _INITIALS,
+         "fuzzy": _FUZZY}
 
 
 def search(ds: Dataset, raw_q: str, *, boundaries_dir: str | Path,
