@@ -281,12 +281,13 @@ def _components() -> dict[str, Any]:
 
 def document(*, server: str, demo: bool, max_k: int = 50, bbox_limit: int = 2000,
              max_n: int = 200, max_distance_m: float | None = None,
-             demand_layers: Sequence[str] = (),
+             demand_layers: Sequence[str] = (), scopes: Sequence[str] = (),
              area: Sequence[float] = (-180.0, -90.0, 180.0, 90.0)) -> dict[str, Any]:
     """The OpenAPI 3.0.3 document, with ``server`` as the base URL.
 
-    ``demand_layers`` names the planner's demand layers on this server; ``area`` is
-    ``[minlon, minlat, maxlon, maxlat]`` of the counties it serves.
+    ``demand_layers`` names the planner's demand layers on this server, ``scopes``
+    the adcodes a run can be limited to; ``area`` is ``[minlon, minlat, maxlon,
+    maxlat]`` of the counties it serves.
     """
     notice = (" The data served now is synthetic demo data (演示数据), not real stations."
               if demo else "")
@@ -306,7 +307,7 @@ def document(*, server: str, demo: bool, max_k: int = 50, bbox_limit: int = 2000
         "tags": [{"name": n} for n in ("stations", "coordinates", "reference", "ogc",
                                        "embedding", "pages", "planning")],
         "paths": {**_api_paths(max_k, bbox_limit, max_distance_m), **_ogc_paths(),
-                  **_page_paths(), **planning.paths(max_n, demand_layers), **staff.paths(),
+                  **_page_paths(), **planning.paths(max_n, demand_layers, scopes), **staff.paths(),
                   **staff.feedback_paths(area)},
         "components": _components(),
     }

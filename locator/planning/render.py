@@ -20,6 +20,7 @@ from typing import Any
 
 import jinja2
 import numpy as np
+import pandas as pd
 import shapely
 from markupsafe import Markup
 
@@ -88,13 +89,15 @@ def choropleth(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],
     share_col = "demand_share" if plan.unit == "people" else "area_share"
     shapes = _county_shapes(str(cfg["BOUNDARIES_DIR"]), src.datum)
     c = plan.counties
+    # A scoped plan holds some counties: their shapes by adcode in the boundary file.
+    rows = pd.Index(regions.counties(str(cfg["BOUNDARIES_DIR"]))["county_adcode"]).get_indexer(
+        c["county_adcode"].astype(str))
     shares = c[share_col].to_numpy(float)
     names = (c["city"].astype(str) + " " + c["county"].astype(str)).map(safe_text)
     props = [{"name": nm, "share": "—" if not np.isfinite(s) else f"{s:.1%}", "color": color(s)}
              for nm, s in zip(names, shares, strict=True)]
     folium.GeoJson(
-        # The county table keeps the order of the boundary file.
-        _features(shapes[: len(c)], props),
+        _features(shapes[rows], props),
         name=t["coverage_map"],
         style_function=lambda f: {"fillColor": f["properties"]["color"], "color": "#555",
                                   "weight": 0.6, "fillOpacity": 0.65},
@@ -127,6 +130,12 @@ def choropleth(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],
                                               class_name="site-marker"),
                           keyboard=False).add_to(group)
     folium.LayerControl(collapsed=True).add_to(m)
+    if plan.params.region:
+        # A city or county fills the map; the province keeps its fixed view.
+        x0, y0, x1, y1 = plan.counties.total_bounds
+        (bx0, bx1), (by0, by1) = datum.from_wgs84(np.array([x0, x1]), np.array([y0, y1]),
+                                                  src.datum)
+        m.fit_bounds([[float(by0), float(bx0)], [float(by1), float(bx1)]])
     return maps.render_parts(m)
 
 
@@ -154,7 +163,29 @@ def form(cfg: Mapping[str, Any], lang: str) -> dict[str, Any]:
             "kinds": [{"code": k.code, "label": k.zh if lang == "zh" else k.en}
                       for k in schema.KINDS],
             "max_n": cfg["MAX_SUGGEST_N"],
+            "scopes": scope_options(cfg, lang),
             "has_network": runs.network_distance.network_path(cfg) is not None}
+
+
+def scope_options(cfg: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
+    """The areas a run can be limited to, grouped by city, for the form's select.
+
+    Each group is a city: its first option is the whole city, then its counties.
+    The whole province (value ``""``) comes first, alone.
+    """
+    table = regions.scopes(str(cfg["BOUNDARIES_DIR"]))
+    t = STRINGS[lang]
+    city = table[table["level"] != "province"]
+    groups = [{"label": t["whole_province"], "options": [{"value": "",
+                                                           "label": t["whole_province"]}]}]
+    for code, part in city.groupby("city_adcode", sort=False):
+        head = part.iloc[0]
+        opts = [{"value": str(code), "label": f"{head['name']}（{t['whole_city']}）"
+                 if len(part) > 1 else str(head["name"])}]
+        opts += [{"value": str(a), "label": str(n).split(" ", 1)[-1]}
+                 for a, n in zip(part["adcode"].iloc[1:], part["name"].iloc[1:], strict=True)]
+        groups.append({"label": str(head["name"]), "options": opts})
+    return groups
 
 
 def result_context(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],

@@ -31,7 +31,7 @@ HEADERS: dict[str, dict[str, str]] = {
            "rank": "序号", "lon": "经度（WGS-84）", "lat": "纬度（WGS-84）",
            "adds": "新增覆盖", "cumulative": "累计覆盖", "name": "名称",
            "gap_km2": "缺口面积（平方公里）", "mean_distance_m": "到最近站点平均距离（米）",
-           "demo": "数据说明"},
+           "demo": "数据说明", "scope": "统计范围"},
     "en": {"county_adcode": "County code", "county": "County", "city_adcode": "City code",
            "city": "City", "area_km2": "Area (km²)", "stations": "Stations",
            "area_share": "Area covered (%)", "covered_km2": "Area covered (km²)",
@@ -40,7 +40,8 @@ HEADERS: dict[str, dict[str, str]] = {
            "share_after": "Covered after new sites (%)", "rank": "#",
            "lon": "Longitude (WGS-84)", "lat": "Latitude (WGS-84)", "adds": "Adds",
            "cumulative": "Cumulative", "name": "Name", "gap_km2": "Gap (km²)",
-           "mean_distance_m": "Mean distance to nearest station (m)", "demo": "Data note"},
+           "mean_distance_m": "Mean distance to nearest station (m)", "demo": "Data note",
+           "scope": "Area"},
 }
 SHEETS = {"zh": {"counties": "县级覆盖", "gaps": "缺口区域", "suggestions": "建议新增站点",
                  "about": "说明"},
@@ -66,9 +67,17 @@ def readable(plan: Plan, what: str, *, lang: str = "zh") -> pd.DataFrame:
         df["mean_distance_m"] = df["mean_distance_m"].astype(float).round().astype("Int64")
     if what == "suggestions" and len(df):
         df["name"] = site_names(df, lang=lang)
+    # Every row says the area the figures are for, so that a table cut and pasted
+    # out of its file (or sorted with the rest of a workbook) still says it.
+    df["scope"] = scope_label(plan)
     if plan.demo:
         df["demo"] = DEMO_NOTE[lang]
     return df.rename(columns=HEADERS[lang])
+
+
+def scope_label(plan: Plan) -> str:
+    """The plan's area with its adcode, e.g. ``郑州市 金水区（410105）``."""
+    return f"{reports.region_name(plan)}（{reports.region_code(plan)}）"
 
 
 def site_names(df: pd.DataFrame, *, lang: str) -> pd.Series:
@@ -92,11 +101,11 @@ def xlsx_bytes(plan: Plan, *, lang: str = "zh") -> bytes:
     kinds = "、".join(schema.label(schema.KINDS, k, lang) for k in p.kinds)
     about = pd.DataFrame({
         ("项目" if lang == "zh" else "Item"):
-            ["站点类型", "服务半径（米）", "需求图层", "数据版本", "数据说明"] if lang == "zh"
-            else ["Station kinds", "Service radius (m)", "Demand layer", "Dataset version",
-                  "Data note"],
+            ["统计范围", "站点类型", "服务半径（米）", "需求图层", "数据版本", "数据说明"]
+            if lang == "zh" else ["Area", "Station kinds", "Service radius (m)", "Demand layer",
+                                  "Dataset version", "Data note"],
         ("内容" if lang == "zh" else "Value"):
-            [kinds, f"{p.radius:g}", p.demand, plan.version,
+            [scope_label(plan), kinds, f"{p.radius:g}", p.demand, plan.version,
              DEMO_NOTE[lang] if plan.demo else ""]})
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:
@@ -111,10 +120,14 @@ def file_name(plan: Plan, what: str, fmt: str, *, lang: str = "zh",
               today: dt.date | None = None) -> str:
     """A name saying area, kind, radius, table and date.
 
-    For example ``河南省-户外劳动者爱心驿站-1000m-县级覆盖-2026-12-01.csv``.
+    For example ``河南省-户外劳动者爱心驿站-1000m-县级覆盖-2026-12-01.csv``, or
+    ``郑州市金水区-410105-…`` for a run limited to one county.
     """
     p = plan.params
-    area = "河南省" if lang == "zh" else "Henan"
+    if p.region:
+        area = reports.region_name(plan).replace(" ", "") + "-" + p.region
+    else:
+        area = "河南省" if lang == "zh" else "Henan"
     kinds = "+".join(schema.label(schema.KINDS, k, lang) for k in p.kinds)
     table = SHEETS[lang].get(what, what)
     day = (today or dt.date.today()).isoformat()
