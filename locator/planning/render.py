@@ -125,7 +125,11 @@ def choropleth(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],
             # Out of the Tab order: the sites table below is the keyboard path,
             # and close sites would otherwise be overlapping small targets.
             folium.Marker([float(sy[k]), float(sx[k])], tooltip=folium.Tooltip(label),
-                          icon=folium.DivIcon(html=f'<div class="site-num">{int(rank)}</div>',
+                          # The number may be moved off its point (planner.js) so that no
+                          # two hide each other; the dot and the leader then show the point.
+                          icon=folium.DivIcon(html='<span class="site-leader"></span>'
+                                              '<span class="site-dot"></span>'
+                                              f'<div class="site-num">{int(rank)}</div>',
                                               icon_size=(26, 26), icon_anchor=(13, 13),
                                               class_name="site-marker"),
                           keyboard=False).add_to(group)
