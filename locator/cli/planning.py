@@ -14,7 +14,7 @@ from locator import config
 from locator.cli.options import param_option
 from locator.domain import schema
 from locator.errors import LocatorError
-from locator.planning import coverage, render, reports, runs
+from locator.planning import coverage, names, render, reports, runs
 from locator.stations import dataset
 from locator.storage import watcher
 
@@ -163,9 +163,9 @@ def suggest_cmd(n: str, kind: tuple[str, ...], preset: str | None, radius: str |
     c = plan.certificate
     click.echo(f"{len(plan.suggestions)} new sites add {c['objective']:,.0f} {plan.unit} "
                f"(bound {c['bound']:,.0f}, certified gap {c['gap']:.2%}, {c['status']})")
-    for r in plan.suggestions.head(20).itertuples():
-        click.echo(f"  {r.rank:3d}. {r.city}{r.county} ({r.lat:.5f}, {r.lon:.5f}) "
-                   f"+{r.adds:,.0f}")
+    top = plan.suggestions.head(20)
+    for r, name in zip(top.itertuples(), names.label(top, "zh"), strict=True):
+        click.echo(f"  {r.rank:3d}. {name} ({r.lat:.5f}, {r.lon:.5f}) +{r.adds:,.0f}")
     if out:
         suffix = Path(out).suffix.lower().lstrip(".")
         if suffix not in reports.FORMATS:

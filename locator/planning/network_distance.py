@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,8 @@ class Network:
     max_snap: float
     path: str = ""
     crs: str = METRIC_CRS
+    # Work derived from the graph alone (the named-way index), living with it.
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def version(self) -> str:

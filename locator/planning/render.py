@@ -29,6 +29,7 @@ from locator.domain import presets, schema
 from locator.domain.planner_text import STRINGS, demand_label
 from locator.geo import datum, maps, regions
 from locator.planning import reports, runs
+from locator.planning.names import label as site_label
 
 COLORS = ("#d73027", "#fc8d59", "#fee08b", "#d9ef8b", "#91cf60", "#1a9850")
 BREAKS = (0.1, 0.2, 0.4, 0.6, 0.8)
@@ -119,9 +120,11 @@ def choropleth(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],
         s = plan.suggestions
         sx, sy = datum.from_wgs84(s["lon"].to_numpy(float), s["lat"].to_numpy(float), src.datum)
         group = folium.FeatureGroup(name=t["sites"]).add_to(m)
-        for k, (rank, county, adds, name) in enumerate(
-                zip(s["rank"], s["county"], s["adds"], s["name"], strict=True)):
-            label = safe_text(f"#{int(rank)} {county} +{adds:,.0f} {name or ''}".strip())
+        labels = site_label(s, lang)
+        unit = t[plan.unit]
+        for k, (rank, adds, name) in enumerate(
+                zip(s["rank"], s["adds"], labels, strict=True)):
+            label = safe_text(f"#{int(rank)} {name} · +{adds:,.0f} {unit}")
             # Out of the Tab order: the sites table below is the keyboard path,
             # and close sites would otherwise be overlapping small targets.
             folium.Marker([float(sy[k]), float(sx[k])], tooltip=folium.Tooltip(label),
@@ -200,6 +203,7 @@ def result_context(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],
     if key not in plan.views:
         plan.views[key] = choropleth(plan, lang=lang, cfg=cfg, vendor_prefix=vendor_prefix)
     return {"plan": plan, "map": plan.views[key],
+            "site_labels": site_label(plan.suggestions, lang).tolist(),
             "chart": chart(plan.curve),
             "rows": reports.records(worst_first(plan)), "share_col": share_col,
             "sorted_by": "uncovered" if plan.unit == "people" else "area_share",

@@ -15,6 +15,7 @@ import pandas as pd
 import pyogrio
 
 from locator.geo.regions import PROVINCE_ADCODE
+from locator.planning import names
 from locator.planning.runs import Plan
 
 TABLES = ("counties", "gaps", "suggestions")
@@ -26,8 +27,12 @@ COUNTY_COLUMNS = ["county_adcode", "county", "city_adcode", "city", "area_km2", 
                   "uncovered_demand", "share_after"]
 
 
-def frame(plan: Plan, what: str) -> gpd.GeoDataFrame:
-    """One of the downloadable tables, with geometry, WGS-84."""
+def frame(plan: Plan, what: str, *, lang: str = "zh") -> gpd.GeoDataFrame:
+    """One of the downloadable tables, with geometry, WGS-84.
+
+    Suggested sites without a given name are named in ``lang`` (see
+    :func:`locator.planning.names.label`).
+    """
     if what == "counties":
         cols = [c for c in COUNTY_COLUMNS if c in plan.counties.columns]
         return gpd.GeoDataFrame(plan.counties[cols], geometry=plan.counties.geometry,
@@ -35,7 +40,9 @@ def frame(plan: Plan, what: str) -> gpd.GeoDataFrame:
     if what == "gaps":
         return plan.gaps
     if what == "suggestions":
-        return plan.suggestions
+        out = plan.suggestions.copy()
+        out["name"] = names.label(out, lang)
+        return out
     msg = f"unknown table {what!r}"
     raise ValueError(msg)
 

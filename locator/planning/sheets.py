@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import re
 
-import numpy as np
 import pandas as pd
 
 from locator.domain import schema
@@ -31,7 +30,7 @@ HEADERS: dict[str, dict[str, str]] = {
            "rank": "序号", "lon": "经度（WGS-84）", "lat": "纬度（WGS-84）",
            "adds": "新增覆盖", "cumulative": "累计覆盖", "name": "名称",
            "gap_km2": "缺口面积（平方公里）", "mean_distance_m": "到最近站点平均距离（米）",
-           "demo": "数据说明", "scope": "统计范围"},
+           "demo": "数据说明", "scope": "统计范围", "road": "最近道路", "cross_road": "交叉道路"},
     "en": {"county_adcode": "County code", "county": "County", "city_adcode": "City code",
            "city": "City", "area_km2": "Area (km²)", "stations": "Stations",
            "area_share": "Area covered (%)", "covered_km2": "Area covered (km²)",
@@ -41,7 +40,7 @@ HEADERS: dict[str, dict[str, str]] = {
            "lon": "Longitude (WGS-84)", "lat": "Latitude (WGS-84)", "adds": "Adds",
            "cumulative": "Cumulative", "name": "Name", "gap_km2": "Gap (km²)",
            "mean_distance_m": "Mean distance to nearest station (m)", "demo": "Data note",
-           "scope": "Area"},
+           "scope": "Area", "road": "Nearest road", "cross_road": "Cross road"},
 }
 SHEETS = {"zh": {"counties": "县级覆盖", "gaps": "缺口区域", "suggestions": "建议新增站点",
                  "about": "说明"},
@@ -53,7 +52,8 @@ DEMO_NOTE = {"zh": "演示数据：站点为程序生成的合成数据，并非
 
 def readable(plan: Plan, what: str, *, lang: str = "zh") -> pd.DataFrame:
     """Table ``what`` with headers in ``lang``, percentages and whole numbers."""
-    df = pd.DataFrame(reports.frame(plan, what).drop(columns="geometry", errors="ignore"))
+    df = pd.DataFrame(reports.frame(plan, what, lang=lang).drop(columns="geometry",
+                                                               errors="ignore"))
     for col in SHARES:
         if col in df:
             df[col] = (df[col].astype(float) * 100).round(1)
@@ -65,8 +65,6 @@ def readable(plan: Plan, what: str, *, lang: str = "zh") -> pd.DataFrame:
             df[col] = df[col].astype(float).round(1)
     if "mean_distance_m" in df:
         df["mean_distance_m"] = df["mean_distance_m"].astype(float).round().astype("Int64")
-    if what == "suggestions" and len(df):
-        df["name"] = site_names(df, lang=lang)
     # Every row says the area the figures are for, so that a table cut and pasted
     # out of its file (or sorted with the rest of a workbook) still says it.
     df["scope"] = scope_label(plan)
@@ -78,16 +76,6 @@ def readable(plan: Plan, what: str, *, lang: str = "zh") -> pd.DataFrame:
 def scope_label(plan: Plan) -> str:
     """The plan's area with its adcode, e.g. ``郑州市 金水区（410105）``."""
     return f"{reports.region_name(plan)}（{reports.region_code(plan)}）"
-
-
-def site_names(df: pd.DataFrame, *, lang: str) -> pd.Series:
-    """The given name of each site, else one made of its county and rank."""
-    given = df["name"].fillna("").astype(str).str.strip()
-    rank = df["rank"].astype(int).astype(str)
-    place = df["city"].fillna("").astype(str) + df["county"].fillna("").astype(str)
-    made = (place + "建议站点" + rank) if lang == "zh" else \
-        ("Site " + rank + ", " + df["county"].fillna("").astype(str))
-    return pd.Series(np.where(given != "", given, made), index=df.index)
 
 
 def csv_bytes(plan: Plan, what: str, *, lang: str = "zh") -> bytes:

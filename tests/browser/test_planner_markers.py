@@ -84,7 +84,12 @@ def test_site_numbers_do_not_overlap_at_the_default_zoom(browser, crowded_server
     page.evaluate("""() => { for (const k of Object.keys(window)) {
         if (k.startsWith('map_') && window[k] instanceof L.Map) window[k].setZoom(9,
         {animate: false}); } }""")
-    page.wait_for_timeout(300)
+    # The placement runs just after the zoom ends: wait for it, under load too.
+    page.wait_for_function("""() => { const b = Array.from(document.querySelectorAll(
+        '.leaflet-marker-pane .site-num')).map(n => n.getBoundingClientRect());
+        return b.every((x, i) => b.every((y, j) => j <= i || x.right <= y.left
+          || y.right <= x.left || x.bottom <= y.top || y.bottom <= x.top)); }""",
+                           timeout=15_000)
     assert _overlaps([s["label"] for s in page.evaluate(BOXES)]) == []
     assert errors == []
     ctx.close()
