@@ -48,6 +48,20 @@ def _get(base: str, path: str) -> bytes:
         return bytes(resp.read())
 
 
+def _parts(pid: int) -> str:
+    """Anonymous and file-backed RSS, and how many snapshot folders are still mapped."""
+    got = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        k, _, v = line.partition(":")
+        if k in ("RssAnon", "RssFile"):
+            got[k] = int(v.split()[0]) / 1024
+    folders = {line.split()[-1].rsplit("/", 2)[0]
+               for line in Path(f"/proc/{pid}/maps").read_text().splitlines()
+               if ".snapshots" in line}
+    return (f"anon {got['RssAnon']:.0f} MB, file {got['RssFile']:.0f} MB, "
+            f"{len(folders)} snapshot(s) mapped")
+
+
 def _version(base: str) -> str:
     return str(json.loads(_get(base, "/api/v1/health"))["version"])
 
@@ -88,7 +102,8 @@ def main() -> None:
             for path in MIX:
                 _get(base, path)
             idle, _ = _mem_mb(proc.pid)
-            print(f"{len(frame):,} stations; idle RSS after one request mix: {idle:.0f} MB",
+            print(f"{len(frame):,} stations; idle RSS after one request mix: {idle:.0f} MB "
+                  f"({_parts(proc.pid)})",
                   flush=True)
             if args.jobs:
                 budget, solo = budget_for(port)
@@ -97,7 +112,7 @@ def main() -> None:
                 rss, hwm = _mem_mb(proc.pid)
                 print(f"{solo}; 50 mixed jobs in {took:.0f} s (budget {budget:.0f} s): "
                       f"{outcome}\nafter the jobs: RSS {rss:.0f} MB ({rss / idle:.2f}x idle), "
-                      f"high-water {hwm:.0f} MB", flush=True)
+                      f"high-water {hwm:.0f} MB; {_parts(proc.pid)}", flush=True)
             after = []
             for i in range(args.reloads):
                 # A changed version: one station renamed, so the file's hash differs.
@@ -115,7 +130,7 @@ def main() -> None:
                 rss, hwm = _mem_mb(proc.pid)
                 after.append(rss)
                 print(f"reload {i + 1:2d}: RSS {rss:.0f} MB ({rss / idle:.2f}x idle), "
-                      f"high-water {hwm:.0f} MB", flush=True)
+                      f"high-water {hwm:.0f} MB; {_parts(proc.pid)}", flush=True)
             time.sleep(3)
             rss, hwm = _mem_mb(proc.pid)
             print(f"\nidle {idle:.0f} MB; after {args.jobs} jobs and {args.reloads} reloads "

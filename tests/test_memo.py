@@ -125,3 +125,48 @@ def test_a_replaced_version_is_freed_after_planner_jobs_used_it(tmp_path, small_
     store.swap(dataset.Dataset(store.current.frame.copy(), "v2", store.current.path))
     gc.collect()
     assert old() is None
+
+
+def test_kept_planning_work_is_bounded_in_bytes_and_goes_with_its_dataset(budget):
+    """The planner's per-dataset reuse shares the byte budget, and a dropped dataset frees it."""
+    from scipy import sparse
+
+    from locator.planning import reuse
+
+    budget(8)  # MB
+    ds = dataset.read(config.ROOT / "data" / "stations" / "demo_stations.gpkg")
+    built = []
+
+    def array(i):
+        built.append(i)
+        return np.full(3 * MB // 8, float(i))  # 3 MB each
+
+    for i in range(5):
+        assert reuse.kept(ds, "coverage", f"k{i}", lambda i=i: array(i))[0] == i
+    # Only two 3 MB arrays fit in 8 MB: the newest are kept, the oldest rebuilt.
+    assert memo.STORE.used <= 8 * MB
+    assert reuse.has(ds, "coverage", "k4") and reuse.has(ds, "coverage", "k3")
+    assert not reuse.has(ds, "coverage", "k0")
+    reuse.kept(ds, "coverage", "k4", lambda: array(99))
+    assert built == [0, 1, 2, 3, 4]
+    reuse.kept(ds, "coverage", "k0", lambda: array(0))
+    assert built == [0, 1, 2, 3, 4, 0]
+
+    # A sparse problem counts its three buffers, independently summed here.
+    m = sparse.random(2000, 300, density=0.05, format="csc", random_state=1)
+    want = m.data.nbytes + m.indices.nbytes + m.indptr.nbytes
+    assert reuse.own_size(m) == want
+
+    # A shared grid inside a kept value is not counted again.
+    g = grid.henan(BOUNDARIES, 20_000)
+    assert reuse.own_size(g) == 0
+
+    def planning_bytes():
+        return sum(size for k, (_, size) in memo.STORE._items.items() if k[0] == "planning")
+
+    assert planning_bytes() >= 2 * 3 * MB
+    alive = weakref.ref(ds)
+    del ds
+    gc.collect()
+    assert alive() is None
+    assert planning_bytes() == 0

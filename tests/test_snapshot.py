@@ -210,3 +210,21 @@ def test_both_backends_map_a_version_after_its_first_load(backend, demo_frame, m
     assert newer != name
     assert len(backend.source.load()) == 500
     assert len(backend.source.load()) == 500
+
+
+def test_an_import_leaves_the_served_snapshot_ready(tmp_path, monkeypatch, runner):
+    """The server that starts after ``locator import`` maps the version: it never reads it."""
+    from locator.cli.main import main
+    from tests import stationfiles as sf
+
+    monkeypatch.setenv("LOCATOR_DATA_DIR", str(tmp_path / "var"))
+    stations = sf.csv_bd09_gbk(sf.real_stations(), tmp_path / "zz.csv")
+    r = runner.invoke(main, ["import", str(stations), "--crs", "bd09", "--source", "zz"])
+    assert r.exit_code == 0, r.output
+    assert "served snapshot ready" in r.output
+    src = files.FileSource(tmp_path / "var", fallback=DEMO)
+    assert len(_snapshots(src)) == 1
+    reads = _counting_reads(monkeypatch)
+    ds = src.load()
+    assert reads == [] and isinstance(ds.lon, np.memmap)
+    _assert_matches_file(ds, src.dir.versions_dir / f"{src.version()}.gpkg")

@@ -13,6 +13,7 @@ server is back.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Iterator, Mapping
@@ -35,12 +36,18 @@ _LOCK = threading.Lock()
 
 def database_url(cfg: Mapping[str, Any]) -> str:
     """The write path's database URL for a configuration."""
-    url = str(cfg.get("DATABASE_URL") or "")
+    return _url(str(cfg.get("DATABASE_URL") or ""), str(cfg["DATA_DIR"]))
+
+
+@functools.lru_cache(maxsize=64)
+def _url(url: str, data_dir: str) -> str:
+    # Cached: every public answer reads the feedback flags, and a mkdir per
+    # request was a measurable share of a nearest answer.
     if url:
         # SQLAlchemy's default PostgreSQL driver is psycopg2; we ship psycopg 3.
         return url.replace("postgresql://", "postgresql+psycopg://", 1) \
             if url.startswith("postgresql://") else url
-    folder = Path(cfg["DATA_DIR"])
+    folder = Path(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{folder / 'living.sqlite'}"
 
