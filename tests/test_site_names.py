@@ -114,11 +114,12 @@ def moved_extract(tmp_path_factory):
                       "GRID_CELL_M": 250.0, "NETWORK_PATH": str(saved),
                       "DEMAND_DIR": str(folder), "POPULATION_PATH": str(folder / "absent.csv"),
                       "SUGGEST_TIME_LIMIT": 2.0, "RATE_LIMIT_ENABLED": False})
-    return app.test_client(), edges.set_crs("EPSG:4326", allow_override=True).to_crs(METRIC)
+    return (app.test_client(), edges.set_crs("EPSG:4326", allow_override=True).to_crs(METRIC),
+            app, saved)
 
 
 def test_planner_names_sites_by_the_nearest_street(moved_extract):
-    client, edges = moved_extract
+    client, edges, _, _ = moved_extract
     q = "region=410105&demand=walkers&radius=300&n=4&distance=straight"
     body = planned(client, f"/api/v1/suggest?{q}").json
     sites = pd.DataFrame(body["suggestions"])
@@ -151,3 +152,45 @@ def test_planner_names_sites_by_the_nearest_street(moved_extract):
         client, f"/planner/download/suggestions.geojson?{q}").data))
     assert gj["name"].tolist() == zh.tolist()
     assert quote("郑州市金水区") in csv.headers["Content-Disposition"]
+
+
+def test_planner_map_offers_the_sites_15_minute_walk_areas(moved_extract):
+    """Each area holds every street node networkx reaches from the site within 15 minutes."""
+    import networkx as nx
+
+    from locator.planning import render
+
+    client, _, app, saved = moved_extract
+    q = "region=410105&demand=walkers&radius=300&n=4&distance=straight"
+    page = planned(client, f"/planner?{q}").get_data(as_text=True)
+    import json
+
+    # The layer control lists it (folium writes its names as JSON strings).
+    name = "建议站点 15 分钟步行范围"
+    assert name in page or json.dumps(name)[1:-1] in page
+    g = graph.load(saved)
+    ref = nx.Graph()
+    u, v, length = g.edges()
+    ref.add_weighted_edges_from(zip(u.tolist(), v.tolist(), length.astype(float).tolist(),
+                                    strict=True))
+    net = network_distance.from_graph(g, max_snap=500.0, crs=METRIC)
+    from locator.planning import runs
+    from locator.stations import dataset
+
+    p = runs.parse({"region": "410105", "demand": "walkers", "radius": "300", "n": "4",
+                    "distance": "straight"}, app.config, with_n=True)
+    plan = runs.run(p, dataset.read(DEMO), app.config)
+    areas = render.walk_areas(plan, app.config)
+    assert len(areas) >= 3
+    budget = 15 * float(app.config["WALK_SPEED_M_PER_MIN"])
+    gx, gy = net.x, net.y
+    for rank, area in zip(areas["rank"], areas.geometry, strict=True):
+        site = plan.suggestions[plan.suggestions["rank"] == rank].iloc[0]
+        sx, sy = gpd.GeoSeries(gpd.points_from_xy([site["lon"]], [site["lat"]]),
+                               crs="EPSG:4326").to_crs(METRIC).iloc[0].coords[0]
+        d = np.hypot(gx - sx, gy - sy)
+        node, snap = int(np.argmin(d)), float(d.min())
+        reached = nx.single_source_dijkstra_path_length(ref, node, cutoff=budget - snap)
+        inside = shapely.covers(area.buffer(1e-6), shapely.points(
+            g.lon[list(reached)], g.lat[list(reached)]))
+        assert inside.all(), rank

@@ -94,6 +94,31 @@ class Network:
         d = dijkstra(a, directed=True, indices=[n], min_only=True, limit=limit)
         return np.asarray(d, float)[:n]
 
+    def walk_to(self, lon: float, lat: float, tlon: np.ndarray, tlat: np.ndarray, *,
+                limit: float) -> np.ndarray:
+        """Network distance (m) from one WGS-84 point to each target point.
+
+        One Dijkstra search from the point's node, bounded by ``limit`` (the
+        point's snap distance counted in it); each target adds its own snap.
+        ``nan`` marks targets, or all of them when the point itself is off the
+        network, farther than ``max_snap`` from any node; ``inf`` marks
+        targets not reached within ``limit``.
+        """
+        px, py = to_metric(np.array([lon], float), np.array([lat], float), self.crs)
+        tx, ty = to_metric(np.asarray(tlon, float), np.asarray(tlat, float), self.crs)
+        src = self.snapper.snap(px, py, max_snap=self.max_snap)
+        out = np.full(len(tx), np.nan)
+        if not src.reachable[0] or not len(tx):
+            return out
+        dst = self.snapper.snap(tx, ty, max_snap=self.max_snap)
+        start = float(src.distance[0])
+        node_d = np.asarray(dijkstra(self.csr, directed=True, indices=int(src.node[0]),
+                                     limit=max(0.0, limit - start)), float) + start
+        ok = dst.reachable
+        d = node_d[dst.node[ok]] + dst.distance[ok]
+        out[ok] = np.where(d <= limit, d, np.inf)
+        return out
+
     def coverage_matrix(self, dx: np.ndarray, dy: np.ndarray, cx: np.ndarray,
                         cy: np.ndarray, reach: float) -> sparse.csc_matrix:
         """0/1 matrix, ``A[i, j] = 1`` when candidate ``j`` is within ``reach`` of demand ``i``

@@ -136,6 +136,16 @@ def choropleth(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],
                                               icon_size=(26, 26), icon_anchor=(13, 13),
                                               class_name="site-marker"),
                           keyboard=False).add_to(group)
+        areas = walk_areas(plan, cfg)
+        if areas is not None and len(areas):
+            # Off at first (the layer control turns it on): twenty areas hide the counties.
+            folium.GeoJson(_features(_to_datum(areas.geometry.to_numpy(), src.datum),
+                                     [{"rank": int(r)} for r in areas["rank"]]),
+                           name=t["walk_areas"], show=False,
+                           style_function=lambda f: {"color": "#0b7a3b", "weight": 1.5,
+                                                     "fillColor": "#2ecc71",
+                                                     "fillOpacity": 0.3,
+                                                     "className": "walk-area"}).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
     if plan.params.region:
         # A city or county fills the map; the province keeps its fixed view.
@@ -144,6 +154,31 @@ def choropleth(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],
                                                   src.datum)
         m.fit_bounds([[float(by0), float(bx0)], [float(by1), float(bx1)]])
     return maps.render_parts(m)
+
+
+# Walk areas are drawn for this many of the first suggested sites at most.
+WALK_AREA_SITES = 20
+WALK_AREA_MINUTES = 15
+
+
+def walk_areas(plan: runs.Plan, cfg: Mapping[str, Any]) -> Any:
+    """The 15-minute walk area of each of the first suggested sites (WGS-84), or ``None``.
+
+    Needs a configured street graph; each area is that of
+    :func:`~locator.planning.network_distance.isochrone` at
+    ``WALK_SPEED_M_PER_MIN``. A site off the graph gets no area.
+    """
+    import geopandas as gpd
+
+    net = runs.network_distance.load(cfg)
+    if net is None or not len(plan.suggestions):
+        return None
+    s = plan.suggestions.head(WALK_AREA_SITES)
+    budget = WALK_AREA_MINUTES * float(cfg["WALK_SPEED_M_PER_MIN"])
+    geoms = [runs.network_distance.isochrone(net, float(lo), float(la), distance=budget)[0]
+             for lo, la in zip(s["lon"], s["lat"], strict=True)]
+    out = gpd.GeoDataFrame({"rank": s["rank"].to_numpy()}, geometry=geoms, crs="EPSG:4326")
+    return out[~out.geometry.is_empty].reset_index(drop=True)
 
 
 def chart(curve: list[dict[str, float]]) -> dict[str, Any]:
