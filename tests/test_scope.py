@@ -221,3 +221,21 @@ def test_cli_region(runner, monkeypatch, tmp_path):
     assert len(pd.read_csv(out, encoding="utf-8-sig")) == 12
     bad = runner.invoke(main, ["suggest", "--region", "123456", "--n", "2"])
     assert bad.exit_code == 2 and '"field": "region"' in bad.output
+
+
+def test_a_county_population_table_is_cut_to_the_area():
+    """The census table names all 157 counties: a scoped run takes the area's share of it."""
+    cfg = config.load()
+    pop = cfg["POPULATION_PATH"]
+    table = pd.read_csv(pop, dtype={"adcode": str})
+    cfg = {**cfg, "GRID_CELL_M": 2000.0}
+    p = runs.parse({"region": ZHENGZHOU, "demand": "population", "radius": "1000"}, cfg,
+                   with_n=False)
+    plan = runs.run(p, dataset.read(DEMO), cfg)
+    city = set(_boundaries().query("city_adcode == @ZHENGZHOU")["county_adcode"])
+    want = table.loc[table["adcode"].isin(city), "pop2020"].sum()
+    assert plan.province["demand"] == pytest.approx(want, rel=1e-9)
+    got = plan.counties.set_index("county_adcode")["demand"]
+    for code, n in table.loc[table["adcode"].isin(city), ["adcode", "pop2020"]].itertuples(
+            index=False):
+        assert got[code] == pytest.approx(n, rel=1e-9), code

@@ -245,7 +245,7 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
     if p.demand != NONE_LAYER:
         say("demand")
         path = layers.get(p.demand, Path(p.demand))
-        dem = reuse.demand_on(g, path)
+        dem = scope.demand_on(g, cfg, path)
         dem_key = reuse.file_key(path)
     secs["inputs"] = time.perf_counter() - t
     say("coverage")

@@ -13,7 +13,9 @@ stations kept are exactly those that can matter, for either distance.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -23,7 +25,8 @@ import shapely
 from locator.domain import params, schema
 from locator.errors import invalid
 from locator.geo import regions
-from locator.planning import grid
+from locator.planning import grid, reuse
+from locator.planning.demand import Demand
 from locator.stations import filters
 from locator.stations.dataset import Dataset
 
@@ -52,6 +55,22 @@ def grid_for(cfg: Mapping[str, Any], region: str) -> grid.Grid:
 
 def is_scoped(g: grid.Grid) -> bool:
     return g.adcode != regions.PROVINCE_ADCODE
+
+
+def demand_on(g: grid.Grid, cfg: Mapping[str, Any], path: str | Path) -> Demand:
+    """The demand layer on the run's grid: read on the province grid, then cut to the area.
+
+    A layer is read for the whole province (and kept there) so that a county
+    table naming every county is valid for any area, and each cell of the area
+    gets exactly the weight it has in a province run (the cells are the same).
+    """
+    whole = grid.henan(str(cfg["BOUNDARIES_DIR"]), float(cfg["GRID_CELL_M"]))
+    dem = reuse.demand_on(whole, path)
+    if not is_scoped(g):
+        return dem
+    pos = whole.locate(g.x, g.y)
+    w = np.where(pos >= 0, dem.weights[np.maximum(pos, 0)], 0.0)
+    return dataclasses.replace(dem, weights=w, dropped=dem.total_read - float(w.sum()))
 
 
 def near(g: grid.Grid, x: np.ndarray, y: np.ndarray, radius: float) -> np.ndarray:
