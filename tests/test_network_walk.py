@@ -127,3 +127,21 @@ def test_nearest_api_says_which_distance(client, tmp_path):
     assert mine["walk_basis"] == "network"
     assert mine["walk_distance_m"] == pytest.approx(2410, abs=1.0)
     assert mine["walk_min"] == int(np.ceil(2410 / 75.0))
+
+
+def test_cli_nearest_says_which_walk_times(runner, monkeypatch, tmp_path):
+    from locator.cli.main import main
+
+    args = ["nearest", "--lat", "34.7536", "--lon", "113.6645", "--k", "3",
+            "--data", str(DEMO)]
+    plain = runner.invoke(main, args)
+    assert plain.exit_code == 0, plain.output
+    assert "walk times estimated" in plain.output
+    lon0, lat0 = 113.6645, 34.7536
+    dlon = 100 / (111_320 * np.cos(np.radians(lat0)))
+    g = graph.from_edges(np.array([lon0, lon0 + dlon]), np.array([lat0, lat0]),
+                         np.array([0]), np.array([1]), np.array([100.0]), mode="walk")
+    monkeypatch.setenv("LOCATOR_NETWORK_PATH", str(graph.save(g, tmp_path)))
+    along = runner.invoke(main, args)
+    assert along.exit_code == 0, along.output
+    assert "walk times along the street graph" in along.output

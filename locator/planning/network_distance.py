@@ -18,7 +18,7 @@ point farther than ``max_snap`` from any node is unreachable.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -254,6 +254,23 @@ def load(cfg: Mapping[str, Any]) -> Network | None:
     if p is None:
         return None
     return _load(str(p), p.stat().st_mtime, float(cfg.get("NETWORK_MAX_SNAP_M", 500.0)))
+
+
+def network_walk(cfg: Mapping[str, Any]) -> Callable[..., np.ndarray] | None:
+    """Walking distances along the configured graph for the worker's list, or ``None``.
+
+    Only a walking graph gives walking distances; the callable has the shape
+    of :data:`locator.stations.nearest.NetworkWalk`.
+    """
+    net = load(cfg)
+    if net is None or net.graph.mode != "walk":
+        return None
+
+    def walk(lon: float, lat: float, slon: np.ndarray, slat: np.ndarray,
+             limit: float) -> np.ndarray:
+        return net.walk_to(lon, lat, slon, slat, limit=limit)
+
+    return walk
 
 
 def from_graph(g: graphs.Graph, *, max_snap: float, crs: str = METRIC_CRS) -> Network:

@@ -71,18 +71,9 @@ def _lang() -> str:
 
 
 def _network_walk() -> NetworkWalk | None:
-    """Walking distances along the configured street graph, when it is a walking one."""
     from locator.planning import network_distance
 
-    net = network_distance.load(current_app.config)
-    if net is None or net.graph.mode != "walk":
-        return None
-
-    def walk(lon: float, lat: float, slon: np.ndarray, slat: np.ndarray,
-             limit: float) -> np.ndarray:
-        return net.walk_to(lon, lat, slon, slat, limit=limit)
-
-    return walk
+    return network_distance.network_walk(current_app.config)
 
 
 @bp.get("/nearest")
