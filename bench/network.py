@@ -38,8 +38,13 @@ from locator.stations import dataset
 BBOX = (110.35, 31.38, 116.65, 36.37)
 
 
-def write_extract(path: Path, n_nodes: int) -> tuple[int, float]:
-    """A street grid of about ``n_nodes`` nodes; returns the side and spacing (m)."""
+def write_extract(path: Path, n_nodes: int, way_nodes: int = 0) -> tuple[int, float, int]:
+    """A street grid of about ``n_nodes`` nodes; returns the side, spacing (m) and ways.
+
+    With ``way_nodes`` each street is cut into ways of that many nodes (sharing
+    their end nodes), as real extracts are: OSM ways are short, so a province
+    has about a million of them, and per-way costs show.
+    """
     import osmium
 
     side = int(np.sqrt(n_nodes))
@@ -55,30 +60,32 @@ def write_extract(path: Path, n_nodes: int) -> tuple[int, float]:
                     id=int(ids[r, c]), location=(float(lon[c]), float(lat[r]))))
         way = 1
         tags = {"highway": "residential"}
-        for r in range(side):
-            w.add_way(osmium.osm.mutable.Way(id=way, nodes=ids[r].tolist(),
-                                             tags={**tags, "name": f"东西{r}路"}))
-            way += 1
-        for c in range(side):
-            w.add_way(osmium.osm.mutable.Way(id=way, nodes=ids[:, c].tolist(),
-                                             tags={**tags, "name": f"南北{c}街"}))
-            way += 1
+        step = way_nodes - 1 if way_nodes > 1 else side
+        streets = [(ids[r].tolist(), f"东西{r}路") for r in range(side)] + \
+            [(ids[:, c].tolist(), f"南北{c}街") for c in range(side)]
+        for nodes, name in streets:
+            for a in range(0, side - 1, step):
+                w.add_way(osmium.osm.mutable.Way(id=way, nodes=nodes[a:a + step + 1],
+                                                 tags={**tags, "name": name}))
+                way += 1
     finally:
         w.close()
-    return side, spacing
+    return side, spacing, way - 1
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--nodes", type=int, default=5_000_000, help="street grid nodes")
     ap.add_argument("--radius", type=float, default=1000.0)
+    ap.add_argument("--way-nodes", type=int, default=12,
+                    help="nodes per way (0: one way per street); real OSM ways are short")
     args = ap.parse_args()
     cfg = config.load()
     with tempfile.TemporaryDirectory(prefix="locator-net-bench-") as tmp:
         pbf = Path(tmp) / "grid.osm.pbf"
         t = time.perf_counter()
-        side, spacing = write_extract(pbf, args.nodes)
-        print(f"extract: {side * side:,} nodes, {2 * side:,} ways, street spacing "
+        side, spacing, ways = write_extract(pbf, args.nodes, args.way_nodes)
+        print(f"extract: {side * side:,} nodes, {ways:,} ways, street spacing "
               f"{spacing:.0f} m, {pbf.stat().st_size / 1e6:.1f} MB, written in "
               f"{time.perf_counter() - t:.1f} s")
         t = time.perf_counter()

@@ -38,6 +38,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         edits,
         embed,
         feedback,
+        imports,
         ogc,
         openapi,
         pages,
@@ -70,4 +71,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     app.register_blueprint(admin.pages)
     app.register_blueprint(edits.bp)
+    app.register_blueprint(imports.bp)
     return app

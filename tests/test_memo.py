@@ -170,3 +170,20 @@ def test_kept_planning_work_is_bounded_in_bytes_and_goes_with_its_dataset(budget
     gc.collect()
     assert alive() is None
     assert planning_bytes() == 0
+
+
+def test_the_app_makes_arrow_allocate_through_the_trimmed_allocator(monkeypatch):
+    """Arrow's default pool would keep freed pages that trimming never returns."""
+    import pyarrow as pa
+
+    from locator import allocator
+
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
+    allocator._arrow_on_glibc()
+    assert pa.default_memory_pool().backend_name == "system"
+    before = pa.total_allocated_bytes()
+    # A computed column is allocated by Arrow (one made from numpy would borrow numpy's).
+    column = pa.array(np.arange(1_000_000)).cast(pa.float64())
+    assert pa.system_memory_pool().bytes_allocated() >= column.nbytes
+    del column
+    assert pa.total_allocated_bytes() <= before

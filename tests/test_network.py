@@ -189,3 +189,11 @@ def test_isochrone_api_errors_and_answer(client, tmp_path):
     # The 3 km edge is cut at the 150 m walked (plus the 25 m street buffer).
     assert poly.covers(shapely.Point(st[0] - 1.2 * dlon, st[1]))
     assert not poly.covers(shapely.Point(st[0] - 2.0 * dlon, st[1]))
+
+
+def test_the_walking_graph_is_pyrosms_largest_component(helsinki):
+    """Same ways as pyrosm's walking filter, split at every node, largest component kept."""
+    g, ref, _ = helsinki
+    biggest = max(nx.connected_components(ref), key=len)
+    assert g.n_nodes == len(biggest)
+    assert g.n_edges == ref.subgraph(biggest).number_of_edges()

@@ -8,12 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import click
+import sqlalchemy as sa
 
 from locator import config
 from locator.cli import tabular
 from locator.errors import LocatorError
 from locator.ingest import pipeline
 from locator.ingest.report import REASONS
+from locator.living import flagcols, flags
 from locator.stations import export as export_mod
 from locator.storage import base
 
@@ -119,6 +121,16 @@ def _summary(result: pipeline.ImportResult, frame: Any, plan: dict[str, Any]) ->
         click.echo(tabular.render(["severity", "问题", "code", "rows"], rows))
 
 
+def _flags(cfg: dict[str, Any]) -> flags.Flags:
+    """The feedback flags for an export; without the database the export goes on without."""
+    try:
+        return flags.read(cfg)
+    except LocatorError as exc:
+        click.echo(f"warning: {exc.message}; reported and last_verified hold only "
+                   "the stations' own verified_at", err=True)
+        return flags.Flags()
+
+
 @click.command("export")
 @click.option("--format", "fmt", type=click.Choice(export_mod.FORMATS), default=None,
               help="Output format (default: from the file name).")
@@ -146,6 +158,7 @@ def export_cmd(fmt: str | None, crs: str, out: str, source: str | None) -> None:
     frame = frame.drop(columns=[c for c in (base.HASH, base.MODIFIED_AT) if c in frame])
     if source is not None:
         frame = frame[frame["source"] == source]
+    frame = flagcols.add_to_frame(frame, _flags(cfg))
     export_mod.write(frame, out, fmt=fmt, crs=crs, progress=True)
     click.echo(f"wrote {len(frame)} stations to {out} ({fmt}, {crs})")
 
@@ -198,16 +211,31 @@ def rollback_cmd(version: str | None) -> None:
 
 @click.group("db")
 def db_group() -> None:
-    """The PostGIS station store (DATABASE_URL)."""
+    """The databases: the write path's tables and the PostGIS station store."""
 
 
 @db_group.command("upgrade")
 def db_upgrade_cmd() -> None:
-    """Create or migrate the database tables to the newest schema."""
+    """Create or migrate the database tables to the newest schema.
+
+    The write path's tables (accounts, unions, cases, audit) always; the
+    station store's too when DATABASE_URL is set.
+    """
     cfg = config.load()
+    from locator.living import db as living_db
+    from locator.living import schema as living_schema
+
+    living = sa.create_engine(living_db.database_url(cfg))
+    where = living.url.render_as_string(hide_password=True)
+    try:
+        living_schema.upgrade(living)
+    except Exception as exc:  # connection refused, permissions: say so plainly
+        _fail(LocatorError(503, "storage_unavailable", f"could not migrate {where}: {exc}"))
+        return
+    finally:
+        living.dispose()
+    click.echo(f"write-path tables in {where} are at revision {living_schema.head()}")
     if not cfg.get("DATABASE_URL"):
-        _fail(LocatorError(400, "invalid_setting", "DATABASE_URL is not set; the files "
-                           "backend needs no migrations", "DATABASE_URL"))
         return
     from locator.storage import postgis
 

@@ -41,6 +41,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "outside_area": "您不在服务范围内：本地图只覆盖河南省。"
                         "下面仍列出离您最近的站点，距离为实际直线距离。",
         "share": "分享此站点", "share_copied": "链接已复制",
+        "report_problem": "报告问题", "still_fine": "还在，一切正常",
+        "checking_human": "正在进行防刷验证…", "confirm_sent": "谢谢！已记录这次确认",
+        "confirm_failed": "没有记录上，请稍后重试",
         "zoom_in_count": "共 {n} 个站点，放大地图查看",
         "open_full": "打开完整地图", "demo_short": "演示数据", "locate_short": "定位",
     },
@@ -80,6 +83,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "outside_area": "You are outside the service area: this map covers Henan province only. "
                         "The nearest stations are listed below at their true distance.",
         "share": "Share this station", "share_copied": "Link copied",
+        "report_problem": "Report a problem", "still_fine": "Still here, all fine",
+        "checking_human": "Running the anti-spam check…",
+        "confirm_sent": "Thank you! Your check is recorded",
+        "confirm_failed": "Not recorded; try again in a moment",
         "zoom_in_count": "{n} stations: zoom in to list them",
         "open_full": "Open the full map", "demo_short": "Demo data", "locate_short": "Locate",
     },
@@ -103,6 +110,61 @@ def client_strings(lang: str) -> dict[str, object]:
         "quickAmenities": list(QUICK_AMENITIES),
         "reasons": REASON_LABELS[lang],
     }
+
+
+# The planner's table of how each union keeps its stations true.
+UNION_COUNT_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {"heading": "各级工会反馈处理情况", "union": "工会", "open_cases": "待处理反馈",
+           "stale": "超期未核实站点", "resolved": "已办结反馈",
+           "median_days": "办结用时中位数（天）", "counties": "县（市、区）工会",
+           "province": "全省合计",
+           "explain": "待处理反馈含职工报告的问题和建议新增的站点；超期未核实指 {days} 天内"
+                      "既无工会核实也无职工确认的开放或暂停站点；用时从首次反馈到办结。"
+                      "市级工会的数字包含其下属县区。"},
+    "en": {"heading": "How each union keeps up", "union": "Union", "open_cases": "Open cases",
+           "stale": "Stale stations", "resolved": "Cases closed",
+           "median_days": "Median days to resolve", "counties": "County unions",
+           "province": "Province total",
+           "explain": "Open cases are workers' reports and suggested stations still open; a "
+                      "station is stale when neither its union nor a worker checked it within "
+                      "{days} days (closed stations left out); the time runs from the first "
+                      "report to the case's resolution. A city union's figures include its "
+                      "counties."},
+}
+
+
+# The station-list import on the staff page.
+IMPORT_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {"heading": "导入站点名单", "file": "名单文件（CSV、XLSX、GeoPackage）",
+           "union": "导入到", "crs": "坐标系", "crs_auto": "按文件所写", "kind": "默认类型",
+           "kind_none": "按文件", "check": "检查", "publish": "发布",
+           "checking": "正在检查…", "publishing": "正在发布…",
+           "summary": "读取 {rows} 行：可导入 {accepted} 行，拒绝 {rejected} 行。"
+                      "发布后新增 {added}、更新 {updated}、删除 {removed}、"
+                      "不变 {unchanged} 个站点（来源：{source}）。",
+           "published": "已发布版本 {version}。", "nothing": "没有站点变化，未发布新版本。",
+           "refused": "文件被拒绝：{message}", "failed": "失败：{message}",
+           "row": "行", "column": "列", "value": "内容", "reason": "原因", "severity": "级别",
+           "error": "错误", "warning": "提示", "no_problems": "没有发现问题。",
+           "note": "只导入本工会辖区内的行，发布只替换本工会来源的站点；"
+                   "辖区外的行在报告中列为错误。"},
+    "en": {"heading": "Import a station list", "file": "List file (CSV, XLSX, GeoPackage)",
+           "union": "Import for", "crs": "Coordinates", "crs_auto": "As the file says",
+           "kind": "Default kind",
+           "kind_none": "From the file", "check": "Check", "publish": "Publish",
+           "checking": "Checking…", "publishing": "Publishing…",
+           "summary": "Read {rows} rows: {accepted} can be imported, {rejected} rejected. "
+                      "Publishing adds {added}, updates {updated}, removes {removed} and keeps "
+                      "{unchanged} stations (source: {source}).",
+           "published": "Published version {version}.",
+           "nothing": "No station changed; no new version.",
+           "refused": "File refused: {message}", "failed": "Failed: {message}",
+           "row": "Row", "column": "Column", "value": "Value", "reason": "Reason",
+           "severity": "Severity", "error": "error", "warning": "warning",
+           "no_problems": "No problems found.",
+           "note": "Only rows inside your union's area are imported, and publishing replaces "
+                   "only your union's own source; rows outside are listed as errors."},
+}
 
 
 # Labels of the staff pages (login, the union's work queue).
@@ -144,14 +206,15 @@ FEEDBACK_STRINGS: dict[str, dict[str, str]] = {
            "state_open": "处理中", "state_resolved": "已处理", "state_rejected": "未采纳",
            "reply": "工会回复", "no_reply": "工会还没有回复", "station": "站点",
            "suggestion": "新站点建议", "reason": "问题", "reported_at": "提交时间",
-           "updated_at": "最近更新", "others": "共有 {n} 人反馈了同样的问题"},
+           "updated_at": "最近更新", "others": "共有 {n} 人反馈了同样的问题",
+           "your_text": "您的说明"},
     "en": {"ticket_title": "Your report", "ticket_code": "Ticket", "not_found":
            "No report has that ticket code", "state_open": "Being handled",
            "state_resolved": "Resolved", "state_rejected": "Not accepted",
            "reply": "The union's reply", "no_reply": "No reply from the union yet",
            "station": "Station", "suggestion": "Suggested new station", "reason": "Problem",
            "reported_at": "Sent", "updated_at": "Last update",
-           "others": "{n} people reported the same problem"},
+           "others": "{n} people reported the same problem", "your_text": "Your words"},
 }
 
 REPORT_PAGE_STRINGS: dict[str, dict[str, str]] = {
@@ -161,7 +224,11 @@ REPORT_PAGE_STRINGS: dict[str, dict[str, str]] = {
            "confirmed": "谢谢！已记录这次确认", "failed": "提交失败：{message}",
            "pick_reason": "请选择一个问题", "human": "正在进行防刷验证…",
            "altcha_label": "我不是机器人", "altcha_verifying": "正在验证…",
-           "altcha_verified": "验证通过", "altcha_error": "验证失败，请重试"},
+           "altcha_verified": "验证通过", "altcha_error": "验证失败，请重试",
+           "photo": "现场照片（可不加，JPEG 或 PNG）",
+           "photo_too_big": "照片太大（最大 {mb} MB），请换一张小一些的照片",
+           "photo_bad": "无法读取这张照片：只接受 JPEG 或 PNG 图片",
+           "challenge_failed": "防刷验证没有通过，请稍候重试"},
     "en": {"title": "Report a problem", "what": "What is wrong?",
            "text": "More details (optional)", "send": "Send", "sending": "Sending…",
            "sent": "Sent. Your ticket: {code}", "follow": "See what the union does",
@@ -169,7 +236,11 @@ REPORT_PAGE_STRINGS: dict[str, dict[str, str]] = {
            "failed": "Not sent: {message}", "pick_reason": "Pick a problem",
            "human": "Running the anti-spam check…", "altcha_label": "I am not a robot",
            "altcha_verifying": "Verifying…", "altcha_verified": "Verified",
-           "altcha_error": "Verification failed, try again"},
+           "altcha_error": "Verification failed, try again",
+           "photo": "Photo (optional, JPEG or PNG)",
+           "photo_too_big": "The photo is too large (at most {mb} MB); pick a smaller one",
+           "photo_bad": "This photo cannot be read: only JPEG or PNG images are accepted",
+           "challenge_failed": "The anti-spam check did not pass; try again in a moment"},
 }
 
 ADMIN_STRINGS: dict[str, dict[str, str]] = {
@@ -179,7 +250,8 @@ ADMIN_STRINGS: dict[str, dict[str, str]] = {
            "resolve": "已处理", "reject": "不采纳", "escalated": "已上报",
            "suggestion": "新站点建议", "none": "没有待处理事项", "verified": "最近核实",
            "never": "从未核实", "scope_all": "显示下级全部事项", "done": "已保存",
-           "failed": "保存失败：{message}", "stale_count": "共 {n} 个站点超过期限未核实"},
+           "failed": "保存失败：{message}", "stale_count": "共 {n} 个站点超过期限未核实",
+           "photo": "现场照片 {n}"},
     "en": {"title": "Union work queue", "cases": "Open cases", "stale": "Stations not checked",
            "station": "Station", "reason": "Problem", "age": "Waiting", "days": "{n} days",
            "reports": "Reports", "action": "Action", "reply": "Reply to the reporter",
@@ -187,7 +259,7 @@ ADMIN_STRINGS: dict[str, dict[str, str]] = {
            "suggestion": "Suggested station", "none": "Nothing to handle",
            "verified": "Last verified", "never": "never", "scope_all": "Show the whole area",
            "done": "Saved", "failed": "Not saved: {message}",
-           "stale_count": "{n} stations are past their check date"},
+           "stale_count": "{n} stations are past their check date", "photo": "Photo {n}"},
 }
 
 EDIT_STRINGS: dict[str, dict[str, str]] = {
@@ -196,7 +268,14 @@ EDIT_STRINGS: dict[str, dict[str, str]] = {
            "amenities": "设施", "status": "状态", "reopens_on": "恢复开放日期",
            "closed_reason": "关闭原因", "lon": "经度（WGS-84）", "lat": "纬度（WGS-84）",
            "merge_into": "合并到站点（重复站点编号）", "merge": "合并", "saved": "已保存并发布",
-           "stale": "该站点已被他人修改，已载入最新内容，请核对后重新保存。",
+           "stale": "您读取后，该站点已被他人修改，您的修改没有保存。请对照下面两个版本，"
+                    "载入最新内容后再编辑。",
+           "conflict_title": "版本冲突：您的修改没有保存", "conflict_field": "项目",
+           "conflict_current": "当前已保存的内容", "conflict_yours": "您提交的修改",
+           "reload": "载入最新内容", "empty": "（空）",
+           "code_station_closed": "该站点已关闭，请先恢复开放再做此修改",
+           "code_merge_into_self": "不能把站点合并到它自己",
+           "code_merge_target_closed": "要保留的站点已关闭，不能合并到它",
            "forbidden": "无权编辑：该站点或新位置不在本工会辖区内。",
            "invalid": "填写有误（{field}）：{message}", "conflict": "状态冲突：{message}",
            "failed": "保存失败：{message}", "loaded": "已读取：{name}",
@@ -208,8 +287,16 @@ EDIT_STRINGS: dict[str, dict[str, str]] = {
            "lon": "Longitude (WGS-84)", "lat": "Latitude (WGS-84)",
            "merge_into": "Merge into station (id of the one to keep)", "merge": "Merge",
            "saved": "Saved and published",
-           "stale": "Someone else changed this station; the current values are loaded, "
-                    "check them and save again.",
+           "stale": "Someone else changed this station after you loaded it; your change "
+                    "was not saved. Compare both versions below, load the current one and "
+                    "edit again.",
+           "conflict_title": "Version conflict: your change was not saved",
+           "conflict_field": "Field", "conflict_current": "Saved now",
+           "conflict_yours": "Your change", "reload": "Load the current version",
+           "empty": "(empty)",
+           "code_station_closed": "The station is closed; reopen it before this change",
+           "code_merge_into_self": "A station cannot be merged into itself",
+           "code_merge_target_closed": "The station to keep is closed; it cannot take a merge",
            "forbidden": "Not allowed: the station or its new point is outside your union's "
                         "area.",
            "invalid": "Please correct {field}: {message}", "conflict": "Conflict: {message}",

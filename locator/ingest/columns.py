@@ -45,8 +45,9 @@ HEADERS: dict[str, tuple[str, ...]] = {
     "verified_at": ("verified_at", "核实日期", "更新日期"),
     "approximate": ("approximate", "近似位置"),
     "datum": ("datum", "坐标系"),
-    # Written by exports; the import derives them again, so they are read and set aside.
-    "ignore": ("source", "demo", "county_adcode"),
+    # Written by exports; the import derives them again (or, for the feedback flags,
+    # they live in the write path's database), so they are read and set aside.
+    "ignore": ("source", "demo", "county_adcode", "reported", "last_verified"),
 }
 _DATUM_SUFFIX = re.compile(r"^(lon|lng|lat)_?(wgs84|gcj02|bd09|cgcs2000)$")
 _STRIP = re.compile(r"[\s()\[\]{}*:：（）【】]")

@@ -64,6 +64,8 @@ REASONS: dict[str, tuple[str, str, str]] = {
                        "possible duplicate of row {detail} (same kind, similar name, close by)"),
     "duplicate_other_source": (WARNING, "疑似与另一来源的站点重复：{detail}",
                                "possible duplicate of another source's station: {detail}"),
+    "outside_subtree": (ERROR, "不在本工会辖区内（{detail}），未导入",
+                        "outside your union's area ({detail}); not imported"),
     "merged": (WARNING, "与第 {detail} 行是同一站点，已合并",
                "same station as row {detail}; merged"),
 }

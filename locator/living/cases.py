@@ -20,7 +20,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from locator.errors import LocatorError
-from locator.living import db, unions
+from locator.living import db, photos, unions
 from locator.living.models import (
     CASE_STATES,
     REASONS,
@@ -28,6 +28,7 @@ from locator.living.models import (
     Case,
     Confirmation,
     Ticket,
+    TicketText,
     utcnow,
 )
 
@@ -85,8 +86,11 @@ def check_reason(reason: Any) -> str:
 
 
 def report(cfg: Mapping[str, Any], station: StationRef, reason: str,
-           text: str | None = None) -> str:
-    """File a problem report; returns the reporter's ticket code."""
+           text: str | None = None, photo: photos.Cleaned | None = None) -> str:
+    """File a problem report, with its photo if any; returns the reporter's ticket code.
+
+    The case, the ticket, the photo and its audit entry commit together or not at all.
+    """
     reason = check_reason(reason)
     body = clean_text(text)
     for _attempt in range(3):
@@ -108,6 +112,10 @@ def report(cfg: Mapping[str, Any], station: StationRef, reason: str,
                         text=func.coalesce(Case.text, body)))
                 code = new_code()
                 s.add(Ticket(code=code, case_id=case.id))
+                if body:
+                    s.add(TicketText(code=code, text=body))
+                if photo is not None:
+                    photos.attach(s, case.id, station.id, photo)
                 return code
         except IntegrityError:
             # Another report opened the same case a moment ago: join it.
@@ -134,8 +142,11 @@ def suggest(cfg: Mapping[str, Any], *, lon: float, lat: float, name: str, kind: 
         return code
 
 
-def _public(case: Case, code: str) -> dict[str, Any]:
+def _public(case: Case, code: str, text: str | None) -> dict[str, Any]:
+    # The reporter's own words only: a case joined by several reporters keeps one text,
+    # which is not this reporter's to read.
     return {"code": code, "kind": case.kind, "reason": case.reason, "state": case.state,
+            "text": text,
             "station_id": case.station_id, "station_name": case.station_name,
             "reply": case.reply, "reports": case.reports,
             "created_at": case.created_at.isoformat(timespec="seconds") + "Z",
@@ -148,11 +159,13 @@ def ticket(cfg: Mapping[str, Any], code: str) -> dict[str, Any]:
     """What the reporter may see of their case; 404 for an unknown code."""
     key = str(code).strip().upper()[:CODE_LENGTH + 1]
     with db.session(cfg) as s:
-        row = s.execute(select(Case, Ticket.code).join(Ticket, Ticket.case_id == Case.id)
+        row = s.execute(select(Case, Ticket.code, TicketText.text)
+                        .join(Ticket, Ticket.case_id == Case.id)
+                        .outerjoin(TicketText, TicketText.code == Ticket.code)
                         .where(Ticket.code == key)).first()
         if row is None:
             raise LocatorError(404, "not_found", "no report with that code", "code")
-        return _public(row[0], row[1])
+        return _public(row[0], row[1], row[2])
 
 
 def _responsible(county: str | None, boundaries_dir: str) -> list[str]:
@@ -185,6 +198,7 @@ def queue(cfg: Mapping[str, Any], roles: Mapping[str, str], *, everything: bool 
         rows = s.scalars(select(Case).where(Case.state == "open",
                                             Case.county_adcode.in_(counties))
                          .order_by(Case.created_at)).all()
+        pictures = photos.ids_by_case(s, [c.id for c in rows])
         out = []
         for c in rows:
             chain = _responsible(c.county_adcode, bdir)
@@ -199,7 +213,7 @@ def queue(cfg: Mapping[str, Any], roles: Mapping[str, str], *, everything: bool 
                         "lon": c.lon, "lat": c.lat, "suggested_kind": c.suggested_kind,
                         "amenities": c.amenities, "age_days": round(age, 1),
                         "escalated": len(reached) > 1 and chain[0] not in roles,
-                        "responsible": chain[0]})
+                        "responsible": chain[0], "photos": pictures.get(c.id, [])})
         return out
 
 
@@ -220,7 +234,7 @@ def resolve(cfg: Mapping[str, Any], case_id: int, *, actor: str, roles: Mapping[
         if case.county_adcode not in allowed:
             raise LocatorError(403, "forbidden", "this case belongs to another union's area")
         if case.state != "open":
-            raise LocatorError(409, "conflict", f"the case is {case.state} already", "id")
+            raise LocatorError(409, "case_closed", f"the case is {case.state} already", "id")
         before = case.state
         case.state, case.reply = outcome, text
         case.resolved_at = case.updated_at = utcnow()

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from locator.errors import LocatorError
-from locator.living.models import Base
+from locator.living import schema
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +53,7 @@ def _url(url: str, data_dir: str) -> str:
 
 
 def engine(cfg: Mapping[str, Any]) -> Engine:
-    """One engine per URL and process, with the tables created on first use."""
+    """One engine per URL and process, its schema migrated to the newest on first use."""
     url = database_url(cfg)
     with _LOCK:
         eng = _ENGINES.get(url)
@@ -70,7 +70,7 @@ def engine(cfg: Mapping[str, Any]) -> Engine:
             if url.startswith("sqlite"):
                 event.listen(eng, "connect", _sqlite_pragmas)
             with _unavailable_as_503():
-                Base.metadata.create_all(eng)
+                schema.upgrade(eng)
             _ENGINES[url] = eng
         return eng
 

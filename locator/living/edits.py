@@ -11,7 +11,9 @@ write of the table per edit, which at the province's size is small.
 
 A station's revision is the hash of its content (the one ``publish`` stores),
 so two officers who both saw revision ``r`` cannot both succeed: the second
-finds the live row changed and gets 412 with the current record.
+finds the live row changed and gets 409 ``edit_conflict`` with both versions,
+the current record and the change it sent, so that nothing is overwritten
+unseen. An edit sent without ``If-Match`` is 412 ``precondition_required``.
 """
 
 from __future__ import annotations
@@ -58,6 +60,23 @@ def revision(frame: gpd.GeoDataFrame, row: int) -> str:
 def _clean_etag(value: str) -> str:
     v = value.strip()
     return v[2:] if v.startswith("W/") else v
+
+
+def _echo(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """The officer's change as sent, cut short: a conflict shows it beside the current one."""
+    out: dict[str, Any] = {}
+    for key in EDITABLE:
+        if key not in changes:
+            continue
+        v = changes[key]
+        if isinstance(v, str):
+            v = v[:schema.MAX_TEXT]
+        elif isinstance(v, list):
+            v = [str(a)[:40] for a in v[:40]]
+        elif not isinstance(v, int | float | bool) and v is not None:
+            v = str(v)[:100]
+        out[key] = v
+    return out
 
 
 def allowed_counties(roles: Mapping[str, str], boundaries_dir: str) -> set[str]:
@@ -153,8 +172,8 @@ def _status_fields(current: Mapping[str, Any], changes: Mapping[str, Any],
     reason = _text(changes, "closed_reason", 200) if "closed_reason" in changes else None
     if status == "temporarily_closed":
         if current["status"] == "closed" and "status" in changes:
-            raise LocatorError(409, "conflict", "the station is closed; reopen it before "
-                               "marking it temporarily closed", "status")
+            raise LocatorError(409, "station_closed", "the station is closed; reopen it "
+                               "before marking it temporarily closed", "status")
         reopens = reopens or current.get("reopens_on")
         if not reopens:
             raise invalid("reopens_on", "give the reopening date (YYYY-MM-DD)")
@@ -256,12 +275,13 @@ def edit(cfg: Mapping[str, Any], source: base.StationSource, station_id: str,
          roles: Mapping[str, str]) -> Edited:
     """Apply one officer's change to one station (or merge it into another) and publish it.
 
-    428 without ``if_match``, 412 when the station changed since that revision,
-    403 outside the officer's subtree, 409 on a conflicting state, 400 on bad
-    values. A failed edit changes nothing.
+    412 without ``if_match``; 409 ``edit_conflict`` when the station changed
+    since that revision, with the current record and the submitted change;
+    403 outside the officer's subtree; 409 with a code of its own on a
+    conflicting state; 400 on bad values. A failed edit changes nothing.
     """
     if not if_match:
-        raise LocatorError(428, "precondition_required",
+        raise LocatorError(412, "precondition_required",
                            "send If-Match with the station's ETag from your last read",
                            "If-Match")
     _check_keys(changes)
@@ -274,10 +294,12 @@ def edit(cfg: Mapping[str, Any], source: base.StationSource, station_id: str,
             raise LocatorError(403, "forbidden", "this station belongs to another union's area")
         now_rev = revision(frame, row)
         if _clean_etag(if_match) not in (now_rev, "*"):
-            raise LocatorError(412, "precondition_failed",
+            raise LocatorError(409, "edit_conflict",
                                "the station was changed by someone else since you read it; "
-                               "review the current values and edit again", "If-Match",
-                               extra={"current": before, "etag": now_rev})
+                               "review both versions and edit again", "If-Match",
+                               extra={"current": before, "etag": now_rev,
+                                      "submitted": _echo(changes),
+                                      "submitted_etag": _clean_etag(if_match)[:40]})
         today = date.today().isoformat()
         entries: list[AuditEntry] = []
         if "merge_into" in changes:
@@ -301,17 +323,19 @@ def _merge(frame: gpd.GeoDataFrame, row: int, changes: Mapping[str, Any], allowe
     target_id = str(changes["merge_into"])[:64]
     target = _row_of(frame, target_id)
     if target == row:
-        raise LocatorError(409, "conflict", "a station cannot be merged into itself",
+        raise LocatorError(409, "merge_into_self", "a station cannot be merged into itself",
                            "merge_into")
     tb = record(frame, target)
     if tb["county_adcode"] not in allowed:
         raise LocatorError(403, "forbidden", "the other station belongs to another union's area",
                            "merge_into")
     if tb["status"] == "closed":
-        raise LocatorError(409, "conflict", "the other station is closed", "merge_into")
+        raise LocatorError(409, "merge_target_closed", "the other station is closed",
+                          "merge_into")
     db_ = record(frame, row)
     if db_["status"] == "closed":
-        raise LocatorError(409, "conflict", "this station is closed already", "merge_into")
+        raise LocatorError(409, "station_closed", "this station is closed already",
+                          "merge_into")
     amen = ";".join(dict.fromkeys([*tb["amenities"], *db_["amenities"]]))
     frame = _apply(frame, target, {"amenities": amen, "verified_at": today}, None)
     frame = _apply(frame, row, {"status": "closed", "reopens_on": None, "verified_at": today,
@@ -335,7 +359,7 @@ def accept_suggestion(cfg: Mapping[str, Any], source: base.StationSource, case_i
             if case.county_adcode not in allowed:
                 raise LocatorError(403, "forbidden", "this case belongs to another union's area")
             if case.state != "open":
-                raise LocatorError(409, "conflict", f"the case is {case.state} already", "id")
+                raise LocatorError(409, "case_closed", f"the case is {case.state} already", "id")
             lon, lat = float(case.lon or 0), float(case.lat or 0)
             name, kind, amen = case.station_name or "", case.suggested_kind, case.amenities
         frame = source.frame().copy()
@@ -352,7 +376,8 @@ def accept_suggestion(cfg: Mapping[str, Any], source: base.StationSource, case_i
         if problems:
             raise invalid(problems[0][0], f"{problems[0][0]} {problems[0][1]}")
         if sid in set(frame["id"].astype(str)):
-            raise LocatorError(409, "conflict", "the suggestion was accepted already", "id")
+            raise LocatorError(409, "suggestion_accepted", "the suggestion was accepted already",
+                                  "id")
         new = gpd.GeoDataFrame([rec], geometry=gpd.points_from_xy([lon], [lat]),
                                crs="EPSG:4326")
         frame = gpd.GeoDataFrame(pd.concat([frame, new[frame.columns.intersection(
@@ -365,7 +390,7 @@ def accept_suggestion(cfg: Mapping[str, Any], source: base.StationSource, case_i
             with db.session(cfg) as s:
                 case = s.get(Case, case_id, with_for_update=True)
                 if case is None or case.state != "open":
-                    raise LocatorError(409, "conflict", "the case was handled meanwhile", "id")
+                    raise LocatorError(409, "case_closed", "the case was handled meanwhile", "id")
                 case.state, case.reply, case.resolved_by = "resolved", reply, actor
                 case.resolved_at = case.updated_at = utcnow()
                 case.station_id = sid

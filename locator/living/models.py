@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import ForeignKey, Index, String, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, LargeBinary, String, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 ROLES = ("editor", "admin")
@@ -121,6 +121,30 @@ class Ticket(Base):
     __tablename__ = "tickets"
     code: Mapped[str] = mapped_column(String(16), primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class TicketText(Base):
+    """What one reporter wrote, shown back on their own ticket page only. A table of its
+    own (not a column of ``tickets``); migration l0002 adds it to older databases."""
+
+    __tablename__ = "ticket_texts"
+    code: Mapped[str] = mapped_column(ForeignKey("tickets.code"), primary_key=True)
+    text: Mapped[str] = mapped_column(String(500))
+
+
+class Photo(Base):
+    """A photo on a report, as re-encoded without metadata; never the uploaded bytes."""
+
+    __tablename__ = "photos"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    content_type: Mapped[str] = mapped_column(String(20))
+    width: Mapped[int] = mapped_column()
+    height: Mapped[int] = mapped_column()
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 

@@ -169,6 +169,17 @@ def _ogc_paths(prefix: str = "/ogc") -> dict[str, Any]:
                 {"type": "string", "format": "date"})],
             ok("A page of stations.", "#/components/schemas/FeatureCollection", geo),
             errors=("400", "404", "429")),
+        f"{prefix}/collections/{{collectionId}}/schema": _get(
+            "The properties of the collection's stations, as JSON Schema", "ogc", [coll],
+            _json("Every item property with its type; `reported` and `last_verified` are "
+                  "the workers' open reports and the newest positive check.",
+                  {"type": "object"}, media=ogc.SCHEMA_JSON),
+            errors=("404", "429")),
+        f"{prefix}/collections/{{collectionId}}/queryables": _get(
+            "The properties stations can be filtered on", "ogc", [coll],
+            _json("Each filterable property, naming the items parameter that filters it.",
+                  {"type": "object"}, media=ogc.SCHEMA_JSON),
+            errors=("404", "429")),
         f"{prefix}/collections/{{collectionId}}/items/{{featureId}}": _get(
             "One station", "ogc", [coll, _path("featureId", "Station id."), F],
             ok("The station.", "#/components/schemas/Feature", geo),

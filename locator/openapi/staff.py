@@ -85,6 +85,18 @@ def _post(summary: str, tag: str, body: dict[str, Any], ok: dict[str, Any],
                                    **dict.fromkeys(errors, ERROR_REF)}}}
 
 
+def _with_photo(path: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """The same report as a multipart form, which may carry a photo."""
+    form = {**fields, "properties": {**fields["properties"], "website": {
+        "type": "string", "maxLength": 0, "description": "Leave empty (a honeypot)."},
+        "photo": {"type": "string", "format": "binary", "description":
+                  "Optional JPEG or PNG, checked by content; at most REPORT_PHOTO_MAX_BYTES "
+                  "(413 above it, 400 naming photo for anything not a JPEG or PNG). It is "
+                  "re-encoded without metadata and shown to the union's officers only."}}}
+    path["post"]["requestBody"]["content"]["multipart/form-data"] = {"schema": form}
+    return path
+
+
 def feedback_paths(area: Sequence[float] = (-180.0, -90.0, 180.0, 90.0)) -> dict[str, Any]:
     """Workers' reports, confirmations, suggestions, tickets; the unions' queue.
 
@@ -108,9 +120,9 @@ def feedback_paths(area: Sequence[float] = (-180.0, -90.0, 180.0, 90.0)) -> dict
     return {
         "/api/v1/challenge": {"get": {"summary": "A proof-of-work challenge", "tags": [
             "feedback"], "parameters": [], "responses": {"200": ANY_JSON}}},
-        "/api/v1/stations/{station_id}/reports": _post(
+        "/api/v1/stations/{station_id}/reports": _with_photo(_post(
             "Report a problem with a station", "feedback", report, CREATED, [STATION_ID],
-            ("400", "403", "404", "429")),
+            ("400", "403", "404", "413", "429")), report),
         "/api/v1/stations/{station_id}/confirmations": _post(
             "Confirm a station is there and fine", "feedback",
             {"type": "object", "properties": {"altcha": PROOF}}, ANY_JSON, [STATION_ID],
@@ -136,6 +148,17 @@ def feedback_paths(area: Sequence[float] = (-180.0, -90.0, 180.0, 90.0)) -> dict
             "tags": ["staff"], "parameters": [{"name": "scope", "in": "query", "schema": {
                 "type": "string", "enum": ["mine", "all"], "default": "mine"}}],
             "responses": {"200": ANY_JSON, "400": ERROR_REF, "401": ERROR_REF}}},
+        "/api/v1/admin/photos/{photo_id}": {"get": {
+            "summary": "A report's photo (officers of the case's area only)",
+            "tags": ["staff"], "parameters": [{"name": "photo_id", "in": "path",
+                                               "required": True,
+                                               "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "The photo, re-encoded without metadata.",
+                                  "content": {"image/jpeg": {"schema": {
+                                      "type": "string", "format": "binary"}},
+                                      "image/png": {"schema": {
+                                          "type": "string", "format": "binary"}}}},
+                          "401": ERROR_REF, "403": ERROR_REF, "404": ERROR_REF}}},
         "/api/v1/admin/stations/{station_id}/history": {"get": {
             "summary": "Every recorded change of one station, newest first", "tags": ["staff"],
             "parameters": [STATION_ID],
@@ -152,6 +175,7 @@ def feedback_paths(area: Sequence[float] = (-180.0, -90.0, 180.0, 90.0)) -> dict
             {"type": "object", "properties": {"reply": {"type": "string", "maxLength": 500}}},
             ANY_JSON, [case_id, CSRF_HEADER], ("400", "401", "403", "404", "409")),
         "/api/v1/admin/stations/{station_id}": edit_paths(),
+        **import_paths(),
     }
 
 
@@ -172,9 +196,25 @@ IF_MATCH = {"name": "If-Match", "in": "header", "required": True,
             "schema": {"type": "string"}}
 
 
+CONFLICT = {"description": "409: the station changed since the ETag sent (code "
+                           "edit_conflict, with both versions: the current record and the "
+                           "submitted change), or its state forbids the change (codes "
+                           "station_closed, merge_into_self, merge_target_closed).",
+            "content": {"application/json": {"schema": {"allOf": [
+                {"$ref": "#/components/schemas/Error"},
+                {"type": "object", "properties": {
+                    "current": {"type": "object", "description": "The station as saved now."},
+                    "etag": {"type": "string", "description": "Its ETag, for the next edit."},
+                    "submitted": EDIT,
+                    "submitted_etag": {"type": "string"}}}]}}}}
+PRECONDITION = {"description": "412 precondition_required: no If-Match header was sent.",
+                "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
 def edit_paths() -> dict[str, Any]:
     """Reading a station with its ETag, and editing it with ``If-Match``."""
-    errors = ("400", "401", "403", "404", "409", "412", "428")
+    errors = ("400", "401", "403", "404")
     return {
         "get": {"summary": "A station of the officer's area with its ETag", "tags": ["staff"],
                 "parameters": [STATION_ID],
@@ -184,4 +224,30 @@ def edit_paths() -> dict[str, Any]:
                   "parameters": [STATION_ID, IF_MATCH, CSRF_HEADER],
                   "requestBody": {"required": True, "content": {
                       "application/json": {"schema": EDIT}}},
-                  "responses": {"200": ANY_JSON, **dict.fromkeys(errors, ERROR_REF)}}}
+                  "responses": {"200": ANY_JSON, **dict.fromkeys(errors, ERROR_REF),
+                                "409": CONFLICT, "412": PRECONDITION}}}
+
+
+def import_paths() -> dict[str, Any]:
+    """Uploading a station list: check it, then publish it."""
+    upload = {"type": "object", "required": ["file"], "properties": {
+        "file": {"type": "string", "format": "binary",
+                 "description": "CSV, XLSX, GeoPackage, GeoJSON or zipped Shapefile."},
+        "union": {"type": "string", "pattern": r"^\d{6}$",
+                  "description": "The union to import for (one of the officer's); its "
+                                 "source is union-<adcode>."},
+        "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09", "cgcs2000"]},
+        "kind": {"type": "string", "enum": list(schema.KIND_CODES)}}}
+    token = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
+    errors = ("400", "401", "403", "404", "409", "413", "422")
+    return {
+        "/api/v1/admin/imports": {"post": {
+            "summary": "Check a station list: the row-by-row report, nothing published",
+            "tags": ["staff"], "parameters": [CSRF_HEADER],
+            "requestBody": {"required": True,
+                            "content": {"multipart/form-data": {"schema": upload}}},
+            "responses": {"200": ANY_JSON, **dict.fromkeys(errors, ERROR_REF)}}},
+        "/api/v1/admin/imports/{token}/publish": _post(
+            "Publish a checked station list (the officer's source and subtree only)", "staff",
+            {"type": "object"}, ANY_JSON, [token, CSRF_HEADER], errors),
+    }

@@ -14,6 +14,7 @@ syncing incrementally learns about closures.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -23,6 +24,7 @@ import numpy as np
 
 from locator.domain import params, schema
 from locator.errors import invalid, not_found
+from locator.services import ogc_schema
 from locator.stations import filters
 from locator.stations.columns import factorize
 from locator.stations.dataset import STATUS_INDEX, Dataset
@@ -41,9 +43,12 @@ GEOJSON = "application/geo+json"
 JSON = "application/json"
 HTML = "text/html"
 OPENAPI = "application/vnd.oai.openapi+json;version=3.0"
+SCHEMA_JSON = "application/schema+json"
 ITEM_PARAMS = ("f", "bbox", "limit", "offset", "datetime", "kind", "county_adcode", "amenity",
                "status", "modified_since")
 _ADCODE = re.compile(r"^\d{6}$")
+# More properties for rows, as columns: the feedback flags, which live above this layer.
+Extra = Callable[[np.ndarray], Mapping[str, Sequence[Any]]]
 
 
 @dataclass(frozen=True)
@@ -151,6 +156,9 @@ def describe(ds: Dataset, cid: str, base: str, *, html: bool = False) -> dict[st
             *_self_links(url, HTML if html else JSON),
             _link(f"{url}/items?f=json", "items", GEOJSON, "the stations as GeoJSON"),
             _link(f"{url}/items?f=html", "items", HTML, "the stations as HTML"),
+            _link(f"{url}/schema", ogc_schema.SCHEMA_REL, SCHEMA_JSON, "the items' properties"),
+            _link(f"{url}/queryables", ogc_schema.QUERYABLES_REL, SCHEMA_JSON,
+                  "the properties items can be filtered on"),
         ],
         "numberOfStations": len(rows),
         "dataset": dataset_meta(ds),
@@ -244,13 +252,19 @@ def select(ds: Dataset, cid: str, q: ItemsQuery) -> np.ndarray:
     return np.flatnonzero(keep)
 
 
-def features(ds: Dataset, rows: np.ndarray) -> list[dict[str, Any]]:
-    """GeoJSON features in CRS84; amenities as one ``;``-joined string for GIS tools."""
+def features(ds: Dataset, rows: np.ndarray, extra: Extra | None = None) -> list[dict[str, Any]]:
+    """GeoJSON features in CRS84; amenities as one ``;``-joined string for GIS tools.
+
+    ``extra`` gives more properties as columns for ``rows`` (the feedback flags).
+    """
     out = []
-    for r, x, y in zip(rows.tolist(), ds.lon[rows].tolist(), ds.lat[rows].tolist(),
-                       strict=True):
+    more = list(extra(rows).items()) if extra else []
+    for i, (r, x, y) in enumerate(zip(rows.tolist(), ds.lon[rows].tolist(),
+                                      ds.lat[rows].tolist(), strict=True)):
         rec = ds.record(r)
         rec["amenities"] = ";".join(rec["amenities"])
+        for name, column in more:
+            rec[name] = column[i]
         out.append({"type": "Feature", "id": rec["id"],
                     "geometry": {"type": "Point", "coordinates": [round(x, 7), round(y, 7)]},
                     "properties": rec})
@@ -258,7 +272,7 @@ def features(ds: Dataset, rows: np.ndarray) -> list[dict[str, Any]]:
 
 
 def items(ds: Dataset, cid: str, q: ItemsQuery, base: str, *, args: list[tuple[str, str]],
-          now: datetime | None = None) -> dict[str, Any]:
+          now: datetime | None = None, extra: Extra | None = None) -> dict[str, Any]:
     """One page of features with ``numberMatched``, ``numberReturned`` and paging links.
 
     ``args`` are the request's query parameters; paging links repeat them with
@@ -282,19 +296,20 @@ def items(ds: Dataset, cid: str, q: ItemsQuery, base: str, *, args: list[tuple[s
         links.append(_link(href(max(q.offset - q.limit, 0), "json"), "prev", GEOJSON,
                            "previous page"))
     stamp = (now or datetime.now(UTC)).replace(microsecond=0)
-    return {"type": "FeatureCollection", "features": features(ds, page),
+    return {"type": "FeatureCollection", "features": features(ds, page, extra),
             "numberMatched": len(rows), "numberReturned": len(page),
             "timeStamp": stamp.isoformat().replace("+00:00", "Z"),
             "links": links, "dataset": dataset_meta(ds)}
 
 
-def item(ds: Dataset, cid: str, fid: str, base: str) -> dict[str, Any]:
+def item(ds: Dataset, cid: str, fid: str, base: str, *,
+         extra: Extra | None = None) -> dict[str, Any]:
     """One feature of a collection; 404 when absent or of another kind."""
     col = collection(cid)
     row = ds.row(fid)
     if col.kind is not None and int(ds.kind[row]) != schema.KIND_INDEX[col.kind]:
         raise not_found(f"station {fid!r} is not in collection {cid!r}", "featureId")
-    feat = features(ds, np.array([row]))[0]
+    feat = features(ds, np.array([row]), extra)[0]
     url = f"{base}/collections/{cid}/items/{feat['id']}"
     feat["links"] = [_link(f"{url}?f=json", "self", GEOJSON, "this station"),
                      _link(f"{url}?f=html", "alternate", HTML, "this station as HTML"),

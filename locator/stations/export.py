@@ -35,6 +35,9 @@ MEDIA = {"geojson": "application/geo+json", "csv": "text/csv; charset=utf-8",
          "gpkg": "application/geopackage+sqlite3",
          "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 _CHUNK = 20_000
+# The feedback flags, when the caller joined them to the frame (see living.flagcols):
+# the reasons of open reports, ``;``-joined like amenities, and the newest check.
+FEEDBACK = ("reported", "last_verified")
 
 
 def table(frame: gpd.GeoDataFrame, crs: str = "wgs84") -> pd.DataFrame:
@@ -42,7 +45,7 @@ def table(frame: gpd.GeoDataFrame, crs: str = "wgs84") -> pd.DataFrame:
     name = datum.normalize_crs(crs)
     lon, lat = datum.from_wgs84(frame.geometry.x.to_numpy(float),
                                 frame.geometry.y.to_numpy(float), name)
-    cols = [c for c in schema.FIELDS if c in frame.columns]
+    cols = [c for c in (*schema.FIELDS, *FEEDBACK) if c in frame.columns]
     out = pd.DataFrame(frame[cols]).copy()
     pos = cols.index("address") + 1 if "address" in cols else len(cols)
     out.insert(pos, f"lon_{name}", np.round(np.asarray(lon, float), 7))

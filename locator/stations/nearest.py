@@ -7,7 +7,7 @@ web view and the CLI both call it. Results are GeoJSON features in WGS-84
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -185,12 +185,14 @@ def hours_label(text: str | None, lang: str) -> str:
 
 def to_features(ds: Dataset, rows: np.ndarray, *, out_crs: str = "wgs84",
                 with_links: bool | str = True, lang: str = "zh",
-                fields: Sequence[str] | None = None) -> list[dict[str, Any]]:
+                fields: Sequence[str] | None = None,
+                extra: Mapping[str, Sequence[Any]] | None = None) -> list[dict[str, Any]]:
     """GeoJSON features for ``rows``; coordinates converted to ``out_crs``.
 
     ``with_links`` is ``True``/``"all"`` for app and web navigation links,
     ``"web"`` for web links only, ``False``/``"none"`` for none. ``fields``
-    limits the properties (``opening_hours_text`` may be among them).
+    limits the properties (``opening_hours_text`` may be among them). ``extra``
+    holds more properties as columns aligned with ``rows``.
     """
     if with_links == "none":
         with_links = False
@@ -204,12 +206,15 @@ def to_features(ds: Dataset, rows: np.ndarray, *, out_crs: str = "wgs84",
     recs = ds.values(rows, ds.columns if fields is None else fields)
     want_text = fields is None or "opening_hours_text" in fields
     hours_raw = ds.values(rows, ["opening_hours"]) if want_text else []
+    more = list((extra or {}).items())
     for i, (r, x, y) in enumerate(zip(rows.tolist(), xs, ys, strict=True)):
         rec = recs[i]
         if want_text:
             rec["opening_hours_text"] = hours_label(hours_raw[i].get("opening_hours"), lang)
         if with_links:
             rec["navigation"] = ds.links(r, app=with_links != "web")
+        for name, column in more:
+            rec[name] = column[i]
         out.append({"type": "Feature", "id": rec["id"],
                     "geometry": {"type": "Point", "coordinates": [x, y]},
                     "properties": rec})

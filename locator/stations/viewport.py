@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -26,11 +27,13 @@ def in_view(
     limit: int = 2000,
     grid: int = 12,
     lang: str = "zh",
+    extra: Callable[[np.ndarray], Mapping[str, Sequence[Any]]] | None = None,
 ) -> dict[str, Any]:
     """Stations inside ``bbox`` (given in ``crs``), with coordinates in ``crs``.
 
     Over ``limit`` matches, the box is cut into ``grid`` x ``grid`` cells and one
-    cluster feature per non-empty cell is returned with its count.
+    cluster feature per non-empty cell is returned with its count. ``extra``
+    gives more properties of the markers, as columns for the rows it is handed.
     """
     x0, y0, x1, y1 = bbox
     if crs != "wgs84":
@@ -45,7 +48,7 @@ def in_view(
     if len(rows) <= limit:
         # Markers and short lists need only these; a card fetches the rest by id.
         feats = to_features(ds, rows, out_crs=crs, with_links=False, lang=lang,
-                            fields=VIEW_FIELDS)
+                            fields=VIEW_FIELDS, extra=extra(rows) if extra else None)
         return {"type": "FeatureCollection", "features": feats,
                 "numberReturned": len(feats), "clustered": False, **meta}
     lon, lat = ds.lon[rows], ds.lat[rows]

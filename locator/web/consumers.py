@@ -25,7 +25,7 @@ from typing import Any
 from flask import Flask, Response, current_app, g, request
 from flask_limiter import Limiter
 
-from locator.web import ratelimit, state
+from locator.web import feedback_flags, ratelimit, state
 from locator.web.urls import base_url
 
 PUBLIC = ("/api/v1/", "/ogc", "/openapi.json")
@@ -110,9 +110,10 @@ def _validators() -> dict[str, Any] | None:
     clock = _clock_dependent()
     accept = request.headers.get("Accept", "") if request.path.startswith(NEGOTIATED) else ""
     minute = int(time.time() // 60) if clock else None
-    # Links in the answers carry the host, so it is part of the request's identity.
-    tag = etag_for(ds.version, base_url() + request.full_path, accept=accept,
-                   minute=minute)
+    # Links in the answers carry the host, so it is part of the request's identity;
+    # station answers carry the feedback flags, so their content is part of it too.
+    tag = etag_for(f"{ds.version}-{feedback_flags.stamp()}", base_url() + request.full_path,
+                   accept=accept, minute=minute)
     stamp = None if clock else last_modified(current_app, ds.version, ds.path)
     return {"etag": tag, "last_modified": stamp}
 

@@ -18,9 +18,9 @@
 
   function explain(status, body) {
     var msg = (body && body.message) || String(status);
-    if (status === 412) return e.stale;
+    if (status === 409 && body && body.code === "edit_conflict") return e.stale;
     if (status === 403) return e.forbidden;
-    if (status === 409) return e.conflict.replace("{message}", msg);
+    if (status === 409) return e.conflict.replace("{message}", (body && e["code_" + body.code]) || msg);
     if (status === 400) {
       var label = (body && body.field && e[body.field]) || (body && body.field) || "";
       return e.invalid.replace("{field}", label).replace("{message}", msg);
@@ -28,7 +28,50 @@
     return e.failed.replace("{message}", msg);
   }
 
+  var conflictBox = document.getElementById("edit-conflict");
+  var latest = null;
+
+  /* A value of either version in words: status and amenity labels, not codes. */
+  function shown(key, v) {
+    if (v === null || v === undefined || v === "") return e.empty;
+    if (key === "status") return cfg.statusLabels[v] || String(v);
+    if (key === "amenities") {
+      var list = Array.isArray(v) ? v : String(v).split(";");
+      return list.length ? list.map(function (a) { return cfg.amenityLabels[a] || String(a); }).join("、") : e.empty;
+    }
+    return String(v);
+  }
+
+  function cell(tag, text) {
+    var c = document.createElement(tag);
+    c.textContent = text;
+    return c;
+  }
+
+  /* The 409 of a stale edit: the version saved meanwhile beside the one sent.
+   * The form keeps what the officer typed until they choose to reload. */
+  function showConflict(j) {
+    var rows = document.getElementById("edit-conflict-rows");
+    rows.replaceChildren();
+    Object.keys(j.submitted || {}).forEach(function (key) {
+      var tr = document.createElement("tr");
+      var now = shown(key, j.current[key]), mine = shown(key, j.submitted[key]);
+      tr.className = now === mine ? "same" : "differs";
+      tr.dataset.field = key;
+      tr.appendChild(cell("th", e[key] || key));
+      tr.appendChild(cell("td", now));
+      tr.appendChild(cell("td", mine));
+      rows.appendChild(tr);
+    });
+    // The 409 carries the live record and its ETag, read under the writer lock: a
+    // fresh GET could still be answered from this process's older copy.
+    latest = { station: j.current, etag: j.etag };
+    conflictBox.hidden = false;
+    say(e.stale, true);
+  }
+
   function fill(st, etag) {
+    conflictBox.hidden = true;
     current = { id: st.id, etag: etag, lon: String(st.lon), lat: String(st.lat) };
     document.getElementById("edit-id").value = st.id;
     document.getElementById("edit-name").textContent = e.loaded.replace("{name}", st.name || st.id);
@@ -64,7 +107,7 @@
     }).then(function (r) {
       return r.json().then(function (j) {
         if (r.ok) { fill(j.station, j.etag); say(e.saved); return; }
-        if (r.status === 412 && j.current) { fill(j.current, j.etag); say(e.stale, true); return; }
+        if (r.status === 409 && j.code === "edit_conflict" && j.current) { showConflict(j); return; }
         say(explain(r.status, j), true);
       });
     }).catch(function (err) { say(e.failed.replace("{message}", err.message), true); });
@@ -86,6 +129,13 @@
     return body;
   }
 
+  document.getElementById("edit-reload").addEventListener("click", function () {
+    if (!latest) return;
+    fill(latest.station, latest.etag);
+    latest = null;
+    say("");
+    document.getElementById("edit-status").focus();
+  });
   document.getElementById("edit-load").addEventListener("click", function () {
     var id = document.getElementById("edit-id").value.trim();
     if (id) load(id);

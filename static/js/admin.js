@@ -62,6 +62,23 @@
       reason.appendChild(document.createElement("br"));
       reason.appendChild(q);
     }
+    (c.photos || []).forEach(function (pid, i) {
+      // Served only to officers of this case's area; the link opens it full size.
+      var url = cfg.photoUrl.replace("0000", String(pid));
+      var a = document.createElement("a");
+      a.href = url;
+      a.target = "_blank";
+      a.rel = "noopener";
+      a.className = "case-photo";
+      var img = document.createElement("img");
+      img.src = url;
+      img.alt = t.photo.replace("{n}", i + 1);
+      img.loading = "lazy";
+      img.setAttribute("data-testid", "case-photo");
+      a.appendChild(img);
+      reason.appendChild(document.createElement("br"));
+      reason.appendChild(a);
+    });
     cell(tr, c.reports);
     cell(tr, t.days.replace("{n}", Math.floor(c.age_days)));
     var act = cell(tr, "");

@@ -33,5 +33,21 @@
     });
   }
 
-  window.LocatorDom = { el: el, query: query, navLinks: navLinks };
+  /* What the unions and workers said of a station, as badges: a temporary
+   * closure with its date, a closure's reason, open reports. Text nodes only:
+   * reasons come from staff. ``reasons`` names the report reasons. */
+  function notices(props, T, reasons) {
+    var out = [];
+    if (props.status === "temporarily_closed" && props.reopens_on)
+      out.push(el("span", "badge badge-closed-until", T.closed_until.replace("{date}", props.reopens_on)));
+    if (props.status === "closed" && props.closed_reason)
+      out.push(el("span", "badge badge-closed-reason", T.closed_because.replace("{reason}", props.closed_reason)));
+    if (props.reported && props.reported.length) {
+      var names = props.reported.map(function (r) { return (reasons || {})[r] || r; });
+      out.push(el("span", "badge badge-reported", T.reported.replace("{reasons}", names.join("、"))));
+    }
+    return out;
+  }
+
+  window.LocatorDom = { el: el, query: query, navLinks: navLinks, notices: notices };
 })();

@@ -35,14 +35,52 @@
     return 2 * 6371008.8 * Math.asin(Math.sqrt(h));
   }
 
-  function popup(p) {
+  function popup(p, id, marker) {
     var box = el("div", "embed-pop");
     box.appendChild(el("strong", null, p.name));
     box.appendChild(el("div", null, cfg.kinds[p.kind] || p.kind));
     if (p.address) box.appendChild(el("div", null, p.address));
     if (p.opening_hours_text || p.opening_hours) box.appendChild(el("div", null, T.hours + ": " + (p.opening_hours_text || p.opening_hours)));
     box.appendChild(el("div", "state", "…"));
+    box.appendChild(flagsOf(p));
+    box.appendChild(feedbackRow(id, marker));
     return box;
+  }
+
+  /* The station card's chips (closed until, closed because, reported) and the
+   * last check, from the marker's properties and again from the station's own. */
+  function flagsOf(p) {
+    var row = el("div", "embed-flags");
+    window.LocatorDom.notices(p, T, cfg.reasons).forEach(function (b) { row.appendChild(b); });
+    if (p.last_verified) row.appendChild(el("span", "embed-verified", T.verified + ": " + p.last_verified));
+    return row;
+  }
+
+  /* Report (the full form, in a new tab: this page may sit in another site's
+   * frame) and a one-tap "still here" sent from the popup itself. */
+  function feedbackRow(id, marker) {
+    var row = el("div", "embed-feedback");
+    var report = el("a", "embed-report", T.report_problem);
+    report.href = window.LocatorFeedback.reportHref(cfg.feedback, id);
+    report.target = "_blank";
+    report.rel = "noopener";
+    report.setAttribute("data-testid", "embed-report");
+    var ok = el("button", "embed-confirm", T.still_fine);
+    ok.type = "button";
+    ok.setAttribute("data-testid", "embed-confirm");
+    var proofBox = el("div", "proof");
+    var status = el("p", "embed-feedback-status");
+    status.setAttribute("role", "status");
+    status.setAttribute("data-testid", "embed-feedback-status");
+    ok.addEventListener("click", function () {
+      window.LocatorFeedback.confirm(cfg.feedback, T, id, { button: ok, box: proofBox, status: status },
+        function () { marker.getPopup().update(); });
+    });
+    row.appendChild(report);
+    row.appendChild(ok);
+    row.appendChild(proofBox);
+    row.appendChild(status);
+    return row;
   }
 
   /* Today's state, distance and navigation come from the station itself,
@@ -57,12 +95,14 @@
       if (here) line += " · " + formatDistance(metres(here, f.geometry.coordinates));
       stateEl.textContent = line;
       stateEl.dataset.state = key || "unknown";
+      var flags = box.querySelector(".embed-flags");
+      if (flags) flags.replaceWith(flagsOf(p));
       var old = box.querySelector(".nav");
       if (old) old.remove();
       var nav = el("div", "nav");
       nav.setAttribute("aria-label", T.navigate);
       window.LocatorDom.navLinks(nav, p.navigation, T, "");
-      box.appendChild(nav);
+      box.insertBefore(nav, box.querySelector(".embed-feedback"));
       m.getPopup().update();
     }).catch(function () { stateEl.textContent = T.error; });
   }
@@ -132,7 +172,7 @@
             if (!byId[f.id]) {
               var m = L.marker([c[1], c[0]], { title: f.properties.name, alt: f.properties.name, keyboard: false });
               m.stationId = f.id;
-              m.bindPopup(popup(f.properties), { autoPanPadding: [10, 10] });
+              m.bindPopup(popup(f.properties, f.id, m), { autoPanPadding: [10, 10] });
               m.on("popupopen", function () { fillPopup(m); });
               markers.addLayer(m);
               byId[f.id] = m;

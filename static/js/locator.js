@@ -77,22 +77,8 @@
     return b;
   }
 
-  /* What the unions and workers said: a temporary closure with its date, a
-   * closure's reason, open reports. Text nodes only: reasons come from staff. */
-  function notices(props) {
-    var out = [];
-    if (props.status === "temporarily_closed" && props.reopens_on)
-      out.push(el("span", "badge badge-closed-until", T.closed_until.replace("{date}", props.reopens_on)));
-    if (props.status === "closed" && props.closed_reason)
-      out.push(el("span", "badge badge-closed-reason", T.closed_because.replace("{reason}", props.closed_reason)));
-    if (props.reported && props.reported.length) {
-      var names = props.reported.map(function (r) { return (cfg.reasons || {})[r] || r; });
-      out.push(el("span", "badge badge-reported", T.reported.replace("{reasons}", names.join("、"))));
-    }
-    return out;
-  }
+  function notices(props) { return window.LocatorDom.notices(props, T, cfg.reasons); }
 
-  /* ---------- filters ---------- */
   function chip(label, pressed, onToggle) {
     var b = el("button", "chip", label);
     b.type = "button";
@@ -277,6 +263,11 @@
     var share = document.getElementById("card-share");
     share.href = shareUrl(f.id || p.id);
     walkButton(f.id || p.id);
+    cardStation = f.id || p.id;
+    document.getElementById("card-report").href = window.LocatorFeedback.reportHref(cfg.feedback, cardStation);
+    document.getElementById("card-confirm").disabled = false;
+    document.getElementById("card-feedback-status").textContent = "";
+    document.getElementById("card-proof").replaceChildren();
     document.getElementById("card").hidden = false;
     document.getElementById("card-close").focus();
   }
@@ -305,6 +296,14 @@
       walkBtn.setAttribute("aria-pressed", "true");
       walkBtn.textContent = T.walk_area_hide;
     }).catch(function (err) { setStatus(errorText(err)); });
+  });
+
+  var cardStation = null;
+  document.getElementById("card-confirm").addEventListener("click", function (e) {
+    if (!cardStation) return;
+    window.LocatorFeedback.confirm(cfg.feedback, T, cardStation, {
+      button: e.currentTarget, box: document.getElementById("card-proof"),
+      status: document.getElementById("card-feedback-status") });
   });
 
   /* A link that opens this page on the same card, in the same language. */

@@ -17,7 +17,7 @@ from flask_wtf.csrf import generate_csrf
 
 from locator.domain import i18n, schema
 from locator.errors import invalid, not_found
-from locator.living import cases, flags, unions
+from locator.living import cases, flags, photos, unions, unionstats
 from locator.web import state
 from locator.web.sessions import require_staff
 
@@ -39,10 +39,8 @@ def stale_stations(roles: Mapping[str, str]) -> tuple[int, list[dict[str, Any]]]
     f = state.current().frame
     days = float(cfg["STALE_DAYS"])
     verified = pd.to_datetime(f["verified_at"], errors="coerce", utc=True)
-    cutoff = pd.Timestamp.now(tz="UTC") - pd.Timedelta(days=days)
-    confirmed = set(cases.confirmations_since(cfg, days))
-    mask = (f["county_adcode"].isin(counties) & (f["status"] != "closed")
-            & ~(verified >= cutoff) & ~f["id"].isin(confirmed))
+    mask = f["county_adcode"].isin(counties) & unionstats.stale_mask(
+        f, set(cases.confirmations_since(cfg, days)), days)
     picked = f.loc[mask].assign(_v=verified[mask]).sort_values("_v", na_position="first")
     out = picked.head(STALE_SHOWN)
     rows = pd.DataFrame({"station_id": out["id"], "station_name": out["name"],
@@ -80,6 +78,25 @@ def resolve(case_id: str) -> ResponseReturnValue:
     return done, 200, {"Cache-Control": "no-store"}
 
 
+@bp.get("/photos/<photo_id>")
+@login_required
+def photo(photo_id: str) -> ResponseReturnValue:
+    """A report's photo, for officers of its case's area only.
+
+    The bytes are our own re-encoding, so the declared type is the true one;
+    ``nosniff`` keeps a browser from guessing otherwise, and the photo is never
+    cached outside this officer's browser.
+    """
+    if not photo_id.isdigit() or len(photo_id) > 18:
+        raise not_found("no such photo", "id")
+    pic = photos.fetch(current_app.config, int(photo_id), _roles())
+    name = f"report-photo-{photo_id}.{'jpg' if pic.content_type == 'image/jpeg' else 'png'}"
+    return pic.data, 200, {"Content-Type": pic.content_type,
+                           "X-Content-Type-Options": "nosniff",
+                           "Content-Disposition": f'inline; filename="{name}"',
+                           "Cache-Control": "private, no-store"}
+
+
 @bp.get("/stations/<station_id>/history")
 @login_required
 def station_history(station_id: str) -> ResponseReturnValue:
@@ -105,12 +122,33 @@ def page() -> ResponseReturnValue:
               "resolveUrl": url_for("admin.resolve", case_id=0).replace("/0/", "/0000/"),
               "acceptUrl": url_for("station_edits.accept", case_id=0).replace("/0/", "/0000/"),
               "stationUrl": url_for("station_edits.read", station_id="ID0000"),
-              "edit": i18n.EDIT_STRINGS[lang]}
+              "photoUrl": url_for("admin.photo", photo_id="0000"),
+              "edit": i18n.EDIT_STRINGS[lang], **_import_client(lang)}
     statuses = [(t.code, schema.label(schema.STATUSES, t.code, lang)) for t in schema.STATUSES]
     amenities = [(t.code, schema.label(schema.AMENITIES, t.code, lang))
                  for t in schema.AMENITIES]
+    # A version conflict shows both versions in words, not codes.
+    client.update(statusLabels=dict(statuses), amenityLabels=dict(amenities))
     html = render_template("admin.html", lang=lang, s=s, staff=i18n.STAFF_STRINGS[lang],
                            strings=i18n.STRINGS[lang], demo=state.current().demo,
                            email=current_user.staff.email, client=client,
-                           e=i18n.EDIT_STRINGS[lang], statuses=statuses, amenities=amenities)
+                           e=i18n.EDIT_STRINGS[lang], statuses=statuses, amenities=amenities,
+                           **_import_page(lang))
     return html, 200, {"Cache-Control": "no-store"}
+
+
+def _import_client(lang: str) -> dict[str, Any]:
+    """What the import form's script needs."""
+    return {"lang": lang, "import": i18n.IMPORT_STRINGS[lang],
+            "importUrl": url_for("station_imports.check"),
+            "publishUrl": url_for("station_imports.publish", token="TOKEN")}
+
+
+def _import_page(lang: str) -> dict[str, Any]:
+    """The import form's choices: the officer's unions, the datums and the kinds."""
+    tree = unions.hierarchy(current_app.config["BOUNDARIES_DIR"])
+    mine = sorted(u for u, r in _roles().items() if r in ("editor", "admin"))
+    kinds = [(k.code, k.zh if lang == "zh" else k.en) for k in schema.KINDS]
+    return {"imp": i18n.IMPORT_STRINGS[lang], "import_kinds": kinds,
+            "import_unions": [(u, str(tree.loc[u, "name"]) if u in tree.index else u)
+                              for u in mine]}

@@ -23,7 +23,7 @@ from locator.stations.nearest import (
     to_features,
 )
 from locator.stations.viewport import in_view
-from locator.web import state
+from locator.web import feedback_flags, state
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -50,18 +50,8 @@ def _nearest_query() -> NearestQuery:
     )
 
 
-def _flags() -> flags.Flags:
-    """Open reports and the newest checks; a database that is away only hides them."""
-    cfg = current_app.config
-    try:
-        return flags.current(cfg, float(cfg["DATA_RELOAD_SECONDS"]))
-    except Exception as exc:  # the map must keep answering without the write path
-        current_app.logger.warning("feedback flags unavailable: %s", exc)
-        return flags.Flags()
-
-
 def _decorate(features: list[dict[str, Any]]) -> None:
-    got = _flags()
+    got = feedback_flags.now()
     for f in features:
         flags.decorate(f["properties"], got)
 
@@ -143,12 +133,13 @@ def stations() -> ResponseReturnValue:
     crs = params.crs(a.get("crs"))
     cfg = current_app.config
     limit = P["limit"].parse(a.get("limit"), cfg=cfg, default=cfg["BBOX_LIMIT"])
-    out = in_view(state.current(), params.bbox(a.get("bbox")), crs=crs,
+    ds = state.current()
+    out = in_view(ds, params.bbox(a.get("bbox")), crs=crs,
                   kinds=params.kinds(a.getlist("kind")),
                   amenity_mask=params.amenities(a.getlist("amenity")),
                   open_now=params.boolean("open_now", a.get("open_now")), limit=limit,
                   grid=P["grid"].parse(a.get("grid")),
-                  lang=params.lang(a.get("lang")))
+                  lang=params.lang(a.get("lang")), extra=feedback_flags.for_rows(ds))
     return jsonify(out)
 
 

@@ -10,8 +10,9 @@ from flask.typing import ResponseReturnValue
 
 from locator import memo
 from locator.domain import params
+from locator.living import flagcols
 from locator.stations import export
-from locator.web import state
+from locator.web import feedback_flags, state
 
 bp = Blueprint("downloads", __name__, url_prefix="/api/v1")
 # Bodies live in the shared byte-bounded store (CACHE_MB). At 1M stations one
@@ -24,8 +25,10 @@ def _download(fmt: str) -> Response:
     ds = state.current()
     crs = params.crs(request.args.get("crs"))
     source = request.args.get("source") or ""
-    key = ("downloads", ds.version, fmt, crs, source)
-    etag = "-".join(key[1:4])
+    # Bodies carry the feedback flags, so a new report or check makes a new body.
+    got = feedback_flags.now()
+    key = ("downloads", ds.version, fmt, crs, source, flagcols.stamp(got))
+    etag = "-".join((*key[1:4], key[5]))
     if source:
         etag += "-" + hashlib.sha256(source.encode("utf-8")).hexdigest()[:12]
     if request.if_none_match.contains(etag):
@@ -36,6 +39,7 @@ def _download(fmt: str) -> Response:
     mimetype = export.MEDIA[fmt].split(";")[0]
     if body is None:
         frame = ds.frame if not source else ds.frame[ds.frame["source"] == source]
+        frame = flagcols.add_to_frame(frame, got)
         if len(frame) > _CACHE_ROWS:
             body_stream = make(frame, crs)
         else:

@@ -11,6 +11,7 @@ from locator.geo import datum, maps, regions
 from locator.services import embed
 from locator.web import state
 from locator.web.urls import base_url
+from locator.web.views import feedback
 
 bp = Blueprint("embed", __name__)
 
@@ -62,6 +63,7 @@ def page() -> ResponseReturnValue:
         "list": opts.show_list,
         "viewLimit": min(embed.VIEW_LIMIT, cfg["BBOX_LIMIT"]),
         "demo": ds.demo,
+        "feedback": feedback.client_links(lang),
     }
     oembed_href = url_for("embed.oembed_view", url=base_url() + "/embed"
                           + (f"?{query}" if query else ""), format="json")

@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 from flask import Blueprint, current_app, render_template, request, url_for
 from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from locator.domain import i18n, params, schema
 from locator.errors import LocatorError, invalid
 from locator.geo import regions
-from locator.living import cases, challenge, flags
+from locator.living import cases, challenge, flags, photos
 from locator.web import state
 from locator.web.sessions import csrf
 
@@ -59,21 +60,65 @@ def _created(code: str) -> ResponseReturnValue:
     return body, 201, {"Cache-Control": "no-store"}
 
 
+def client_links(lang: str) -> dict[str, Any]:
+    """What a map page needs to offer "report a problem" and "still here" on a station:
+    URL templates (``ID0000`` stands for the station id) and the challenge's settings."""
+    s = i18n.REPORT_PAGE_STRINGS[lang]
+    return {"reportUrl": url_for("feedback_reads.report_page", station_id="ID0000", lang=lang),
+            "confirmUrl": url_for("feedback.confirmation", station_id="ID0000"),
+            "challenge": bool(current_app.config["REPORT_CHALLENGE"]),
+            "challengeUrl": url_for("feedback_reads.new_challenge"),
+            "widgetUrl": url_for("static", filename="vendor/altcha/altcha.umd.js"),
+            "altchaStrings": {"label": s["altcha_label"], "verifying": s["altcha_verifying"],
+                              "verified": s["altcha_verified"], "error": s["altcha_error"]}}
+
+
 @reads.get("/api/v1/challenge")
 def new_challenge() -> ResponseReturnValue:
     """A proof-of-work challenge for the next report, confirmation or suggestion."""
     return challenge.issue(current_app.config["SECRET_KEY"]), 200, {"Cache-Control": "no-store"}
 
 
+def _photo_upload() -> bytes | None:
+    """The raw bytes of an attached photo, size-checked; None when there is none.
+
+    The body is bounded before it is parsed, so an oversized upload is refused
+    without being read to the end or spooled to disk.
+    """
+    limit = int(current_app.config["REPORT_PHOTO_MAX_BYTES"])
+    if request.content_length is not None and \
+            request.content_length > limit + photos.FORM_MARGIN:
+        raise photos.too_large(limit)
+    request.max_content_length = limit + photos.FORM_MARGIN
+    try:
+        upload = request.files.get("photo")
+    except RequestEntityTooLarge:
+        raise photos.too_large(limit) from None
+    if upload is None:
+        return None
+    raw = upload.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise photos.too_large(limit)
+    if not raw:
+        return None  # a form sent with no file chosen
+    if photos.sniff(raw[:8]) is None:
+        # Checked by content: a text file named .jpg, or sent as image/jpeg, is refused.
+        raise photos.bad_photo("the photo must be a JPEG or PNG image")
+    return raw
+
+
 @bp.post("/api/v1/stations/<station_id>/reports")
 @csrf.exempt
 def report(station_id: str) -> ResponseReturnValue:
     station = _station(station_id)
+    raw = None if request.is_json else _photo_upload()
     data = _body()
     reason = cases.check_reason(data.get("reason"))
     text = cases.clean_text(data.get("text"))
     _guard(data)
-    code = cases.report(current_app.config, station, reason, text)
+    # Decoded only after the proof of work: a bot must pay before it costs us a decode.
+    photo = photos.clean(raw) if raw is not None else None
+    code = cases.report(current_app.config, station, reason, text, photo)
     flags.invalidate(current_app.config)
     return _created(code)
 
@@ -144,10 +189,12 @@ def report_page(station_id: str) -> ResponseReturnValue:
     on = bool(current_app.config["REPORT_CHALLENGE"])
     client = {"t": s, "challenge": on,
               "reportUrl": url_for("feedback.report", station_id=station.id, lang=lang),
-              "confirmUrl": url_for("feedback.confirmation", station_id=station.id)}
+              "confirmUrl": url_for("feedback.confirmation", station_id=station.id),
+              "photoMaxBytes": int(current_app.config["REPORT_PHOTO_MAX_BYTES"])}
     altcha_strings = {"label": s["altcha_label"], "verifying": s["altcha_verifying"],
                       "verified": s["altcha_verified"], "error": s["altcha_error"]}
-    html = render_template("report.html", lang=lang, s=s, strings=i18n.STRINGS[lang],
+    back = url_for("pages.index", lang=lang, station=station.id)
+    html = render_template("report.html", lang=lang, s=s, strings=i18n.STRINGS[lang], back=back,
                            demo=state.current().demo, station_name=station.name,
                            reasons=i18n.REASON_LABELS[lang], client=client, challenge=on,
                            altcha_strings=altcha_strings)

@@ -11,8 +11,8 @@ from locator.domain import params
 from locator.domain.params import TABLE as P
 from locator.errors import invalid
 from locator.openapi import document
-from locator.services import ogc
-from locator.web import state
+from locator.services import ogc, ogc_schema
+from locator.web import feedback_flags, state
 from locator.web.urls import base_url
 
 bp = Blueprint("ogc", __name__, url_prefix="/ogc")
@@ -116,12 +116,26 @@ def items_query() -> ogc.ItemsQuery:
     )
 
 
+@bp.get("/collections/<cid>/schema")
+def feature_schema(cid: str) -> ResponseReturnValue:
+    ogc.collection(cid)
+    return _json(ogc_schema.document(cid, _base()), ogc.SCHEMA_JSON)
+
+
+@bp.get("/collections/<cid>/queryables")
+def queryables(cid: str) -> ResponseReturnValue:
+    ogc.collection(cid)
+    return _json(ogc_schema.queryables(cid, _base()), ogc.SCHEMA_JSON)
+
+
 @bp.get("/collections/<cid>/items")
 def items(cid: str) -> ResponseReturnValue:
     ogc.collection(cid)
     fmt = _format(ogc.ITEM_PARAMS)
     q = items_query()
-    body = ogc.items(state.current(), cid, q, _base(), args=list(request.args.items(multi=True)))
+    ds = state.current()
+    body = ogc.items(ds, cid, q, _base(), args=list(request.args.items(multi=True)),
+                     extra=feedback_flags.for_rows(ds, as_text=True))
     if fmt == "html":
         return _html(body, title=ogc.COLLECTIONS[cid].title, kind="items")
     return _json(body, ogc.GEOJSON)
@@ -130,7 +144,8 @@ def items(cid: str) -> ResponseReturnValue:
 @bp.get("/collections/<cid>/items/<fid>")
 def item(cid: str, fid: str) -> ResponseReturnValue:
     fmt = _format()
-    body = ogc.item(state.current(), cid, fid, _base())
+    ds = state.current()
+    body = ogc.item(ds, cid, fid, _base(), extra=feedback_flags.for_rows(ds, as_text=True))
     if fmt == "html":
         return _html(body, title=str(body["properties"]["name"]), kind="item")
     return _json(body, ogc.GEOJSON)

@@ -12,6 +12,7 @@ from locator.domain import i18n, params
 from locator.domain.params import TABLE as P
 from locator.geo import maps
 from locator.web import state
+from locator.web.views import feedback
 
 bp = Blueprint("pages", __name__)
 
@@ -82,6 +83,7 @@ def index() -> ResponseReturnValue:
         "serviceWorker": url_for("static", filename="js/sw.js"),
         # With a street graph the card offers the station's 15-minute walk area.
         "walkArea": _has_network(),
+        "feedback": feedback.client_links(lang),
     }
     other = "en" if lang == "zh" else "zh"
     return render_template("index.html", client=client, other_lang=other, **ctx)

@@ -31,7 +31,7 @@ from locator.errors import LocatorError, not_found
 from locator.jobs.base import DONE, JobQueue, JobView, Limits, QueueFull
 from locator.jobs.threads import ThreadQueue
 from locator.planning import job, network_distance, render, reports, runs, sheets
-from locator.web import state
+from locator.web import state, union_counts
 
 bp = Blueprint("planner", __name__)
 PAGE_DEFAULT_N = 10
@@ -228,8 +228,9 @@ def _bad_form(exc: LocatorError, lang: str) -> ResponseReturnValue:
 
 def result_context(plan: runs.Plan, lang: str) -> dict[str, Any]:
     """Template variables that show a finished plan on the page."""
-    return render.result_context(plan, lang=lang, cfg=current_app.config,
-                                 vendor_prefix=_vendor_prefix())
+    return {**render.result_context(plan, lang=lang, cfg=current_app.config,
+                                    vendor_prefix=_vendor_prefix()),
+            **union_counts.context(lang)}
 
 
 @bp.get("/planner/download/<what>.<fmt>")

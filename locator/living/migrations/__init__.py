@@ -1,0 +1,1 @@
+"""Alembic migrations of the write path's tables (see :mod:`locator.living.schema`)."""
