@@ -143,7 +143,7 @@ def phase_load(port: int, seconds: float, rng: np.random.Generator) -> tuple[np.
     return lat, {s: log.count(s) for s in sorted(set(log))}
 
 
-def run(backend: str, seconds: float, budget: float | None) -> None:
+def run(backend: str, seconds: float, budget: float | None, jobs: int = 50) -> None:
     rng = np.random.default_rng(7)
     with tempfile.TemporaryDirectory() as tmp, live_server(backend, Path(tmp)) as (port, srv):
         probe(port, 2, rng)  # warm up
@@ -159,6 +159,8 @@ def run(backend: str, seconds: float, budget: float | None) -> None:
         print(f"[{backend}] p99 loaded/idle = {p99_l / p99_i:.2f}x  (target <= 3x)  "
               f"p50 ratio {p50_l / p50_i:.2f}x")
         time.sleep(6)  # leftovers are abandoned and cancelled
+        if not jobs:
+            return
         if budget is None:
             budget, solo = budget_for(port)
             print(f"[{backend}] {solo}: budget for 50 mixed jobs {budget:.0f} s")
@@ -178,9 +180,11 @@ def main() -> None:
     ap.add_argument("--budget", type=float, default=None,
                     help="most seconds the 50 mixed jobs may take (default: twice the "
                          "time estimated from one coverage and one suggest run alone)")
+    ap.add_argument("--jobs", type=int, choices=(0, 50), default=50,
+                    help="0: only the nearest probe (bench/memory.py also runs the 50 jobs)")
     a = ap.parse_args()
     for backend in ("threads", "redis") if a.backend == "both" else (a.backend,):
-        run(backend, a.seconds, a.budget)
+        run(backend, a.seconds, a.budget, a.jobs)
 
 
 if __name__ == "__main__":

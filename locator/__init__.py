@@ -29,7 +29,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.update({k: v for k, v in test_config.items()
                            if k not in config.BY_NAME})
-    from locator.web import compression, consumers, errors, forms, jsonio, security, sessions, state
+    from locator.web import (
+        assets,
+        compression,
+        consumers,
+        errors,
+        forms,
+        jsonio,
+        security,
+        sessions,
+        state,
+    )
     from locator.web.views import (
         admin,
         api,
@@ -50,6 +60,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     allocator.tune()
     jsonio.init_app(app)
     compression.init_app(app)
+    assets.init_app(app)
     state.init_app(app)
     errors.init_app(app)
     security.init_app(app)

@@ -183,6 +183,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("NETWORK_PATH", "", str,
             "Street graph (.npz from `locator network build`) for network distances; empty "
             "means the latest graph built in DATA_DIR/networks, if any."),
+    Setting("OSM_NAMES_PATH", "", str,
+            "OpenStreetMap names index (.names.npz from `locator names build`) that place "
+            "search also looks in; empty means the latest built in DATA_DIR/osm_names, if any."),
     Setting("NETWORK_MAX_SNAP_M", 500.0, float,
             "Points farther than this from any graph node count as unreachable on the network."),
     Setting("PLANNING_DISTANCE", "auto", str,

@@ -39,6 +39,7 @@ class _LazyGroup(click.Group):
         "datasets": "data:datasets_cmd", "rollback": "data:rollback_cmd",
         "db": "data:db_group", "coverage": "planning:coverage_cmd",
         "suggest": "planning:suggest_cmd", "network": "network:network_group",
+        "names": "network:names_group",
         "users": "users:users", "worker": "worker:worker"}
 
     def list_commands(self, ctx: click.Context) -> list[str]:

@@ -46,6 +46,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "confirm_failed": "没有记录上，请稍后重试",
         "zoom_in_count": "共 {n} 个站点，放大地图查看",
         "open_full": "打开完整地图", "demo_short": "演示数据", "locate_short": "定位",
+        "sheet_expand": "展开全部信息", "sheet_collapse": "收起",
     },
     "en": {
         "title": "Find a workers' station", "locate": "Find stations near me",
@@ -89,6 +90,7 @@ STRINGS: dict[str, dict[str, str]] = {
         "confirm_failed": "Not recorded; try again in a moment",
         "zoom_in_count": "{n} stations: zoom in to list them",
         "open_full": "Open the full map", "demo_short": "Demo data", "locate_short": "Locate",
+        "sheet_expand": "Show all details", "sheet_collapse": "Show less",
     },
 }
 
@@ -303,3 +305,50 @@ EDIT_STRINGS: dict[str, dict[str, str]] = {
            "failed": "Not saved: {message}", "loaded": "Loaded: {name}",
            "accept": "Accept and publish"},
 }
+
+# The embed builder (/embed/builder), its form and its error messages.
+BUILDER_STRINGS: dict[str, dict[str, str]] = {
+    "zh": {"title": "嵌入地图生成器", "heading": "嵌入地图生成器", "kinds": "站点类型",
+           "must_have": "必备设施", "area": "范围", "region": "地区",
+           "whole_province": "全省 / 自定义", "whole_city": "全市", "bbox": "范围框 bbox",
+           "center": "中心（纬度,经度）", "zoom": "缩放", "look": "外观", "language": "语言",
+           "default": "默认", "show_list": "显示站点列表", "theme": "主题", "light": "浅色",
+           "dark": "深色", "accent": "主色", "width": "宽", "height": "高", "snippet": "代码",
+           "copy": "复制代码", "copied": "已复制", "preview": "预览",
+           "err_zoom": "缩放应为 {lo} 到 {hi} 之间的整数",
+           "err_width": "宽应为 {lo} 到 {hi} 之间的整数（像素）",
+           "err_height": "高应为 {lo} 到 {hi} 之间的整数（像素）",
+           "err_bbox": "范围框应为“西,南,东,北”四个经纬度数字，西小于东、南小于北，"
+                       "例如 113.5,34.7,113.8,34.9",
+           "err_center": "中心应为“纬度,经度”两个数字，例如 34.7466,113.6254",
+           "err_other": "无法生成代码：请检查填写的内容",
+           "err_network": "无法生成代码：网络连接失败，请稍后重试"},
+    "en": {"title": "Embed builder", "heading": "Embed the station map", "kinds": "Kinds",
+           "must_have": "Must have", "area": "Area", "region": "Region",
+           "whole_province": "Whole province / custom", "whole_city": "whole city",
+           "bbox": "bbox", "center": "Centre (lat,lon)", "zoom": "Zoom", "look": "Look",
+           "language": "Language", "default": "default", "show_list": "Show the list",
+           "theme": "Theme", "light": "light", "dark": "dark", "accent": "Accent",
+           "width": "Width", "height": "Height", "snippet": "Snippet", "copy": "Copy",
+           "copied": "Copied", "preview": "Preview",
+           "err_zoom": "Zoom must be a whole number from {lo} to {hi}",
+           "err_width": "Width must be a whole number of pixels from {lo} to {hi}",
+           "err_height": "Height must be a whole number of pixels from {lo} to {hi}",
+           "err_bbox": "bbox must be four numbers west,south,east,north with west < east and "
+                       "south < north, e.g. 113.5,34.7,113.8,34.9",
+           "err_center": "Centre must be two numbers lat,lon, e.g. 34.7466,113.6254",
+           "err_other": "Could not build the snippet: check the form",
+           "err_network": "Could not build the snippet: the network failed, try again"},
+}
+
+
+def builder_strings(lang: str, bounds: dict[str, tuple[float, float]]) -> dict[str, str]:
+    """The builder's labels, with the ranges of its number inputs filled in.
+
+    ``bounds`` maps an input (``zoom``, ``width``, ``height``) to its range.
+    """
+    out = dict(BUILDER_STRINGS[lang])
+    for name, (lo, hi) in bounds.items():
+        key = f"err_{name}"
+        out[key] = out[key].format(lo=f"{lo:g}", hi=f"{hi:g}")
+    return out

@@ -143,9 +143,16 @@ def render_parts(m: folium.Map) -> dict[str, Any]:
     root.render()
     # Folium adds a viewport meta that forbids zooming; our pages set their own.
     header = re.sub(r'<meta name="viewport"[^>]*>', "", root.header.render())
+    script_tag = r'<script[^>]*\bsrc="([^"]+)"[^>]*></script>'
+    link_tag = r'<link rel="stylesheet" href="([^"]+)"\s*/?>'
     return {
         "name": m.get_name(),
         "header": header,
+        # For pages that load Leaflet after their first answer: the header
+        # without Leaflet's scripts and style sheets, and their URLs in order.
+        "styles": re.sub(link_tag, "", re.sub(script_tag, "", header)),
+        "scripts": re.findall(script_tag, header),
+        "sheets": re.findall(link_tag, header),
         "html": root.html.render(),
         "script": root.script.render(),
     }

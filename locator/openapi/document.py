@@ -92,7 +92,8 @@ def _api_paths(max_k: int, bbox_limit: int, max_distance_m: float | None,
                 "lon": {"type": "number"}, "lat": {"type": "number"},
                 "crs": {"type": "string"}}})),
         "/api/v1/search": _get(
-            "Search station names and addresses, county and city names", "stations",
+            "Search station names and addresses, county and city names, and the places, "
+            "roads and POIs of an OpenStreetMap names index when one is configured", "stations",
             [_q("q", "Text typed by the user: simplified or traditional characters, full- or "
                 "half-width, pinyin initials of a place, small typos allowed.",
                 {"type": "string", "minLength": 1, "maxLength": 64}, required=True),
@@ -102,7 +103,8 @@ def _api_paths(max_k: int, bbox_limit: int, max_distance_m: float | None,
             _json("Ranked matches, WGS-84 points.", {"type": "object", "properties": {
                 "query": {"type": "string"}, "numberReturned": {"type": "integer"},
                 "results": {"type": "array", "items": {"type": "object", "properties": {
-                    "type": {"type": "string", "enum": ["city", "county", "station"]},
+                    "type": {"type": "string", "enum": ["city", "county", "station",
+                                                        "osm_place", "osm_road", "osm_poi"]},
                     "label": {"type": "string"}, "context": {"type": "string"},
                     "ref": {"type": "string"}, "lon": {"type": "number"},
                     "lat": {"type": "number"}, "score": {"type": "number"}}}}}})),

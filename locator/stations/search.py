@@ -1,4 +1,6 @@
-"""Forgiving place search: station names and addresses, county and city names.
+"""Forgiving place search: station names and addresses, county and city names,
+and, when an OpenStreetMap names index is configured, its places, roads and POIs
+(:mod:`locator.stations.osm_search`).
 
 Workers type on small keyboards, in traditional or simplified characters, in
 full-width or half-width forms, sometimes only the pinyin initials of a place
@@ -12,7 +14,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from rapidfuzz import fuzz, process
@@ -20,11 +22,17 @@ from rapidfuzz import fuzz, process
 from locator.geo import regions
 from locator.stations.dataset import CLOSED, Dataset
 
+if TYPE_CHECKING:
+    from locator.stations.osm_search import OsmIndex
+
 MAX_QUERY_CHARS = 64
 # Entry types, in the order they win ties: a place name typed in full is more
 # likely meant as the place than as a station named after it.
 CITY, COUNTY, STATION = 0, 1, 2
-TYPE_NAMES = ("city", "county", "station")
+# OpenStreetMap entries follow ours in ties: osm_place, osm_road, osm_poi.
+OSM_FIRST = 3
+TYPE_NAMES = ("city", "county", "station", "osm_place", "osm_road", "osm_poi")
+OSM_CONTEXT = "OpenStreetMap"
 
 # Scores per way of matching; the largest one of an entry counts.
 _EXACT, _PREFIX, _SUBSTRING, _INITIALS, _ADDRESS, _FUZZY = 100.0, 90.0, 80.0, 75.0, 60.0, 50.0
@@ -166,24 +174,64 @@ def scores(idx: SearchIndex, q: str) -> np.ndarray:
     return s
 
 
+TIERS = {"exact": _EXACT, "prefix": _PREFIX, "substring": _SUBSTRING, "fuzzy": _FUZZY}
+
+
 def search(ds: Dataset, raw_q: str, *, boundaries_dir: str | Path,
-           limit: int = 10) -> list[dict[str, Any]]:
+           limit: int = 10, osm: OsmIndex | None = None) -> list[dict[str, Any]]:
     """Ranked matches for ``raw_q`` as plain dicts (WGS-84 ``lon``/``lat``).
 
     The caller validates ``raw_q`` (non-empty, at most ``MAX_QUERY_CHARS``).
+    ``osm`` adds the names of an OpenStreetMap extract, on the same scale.
     """
     idx = index_for(ds, boundaries_dir)
     q = fold(raw_q)
-    if not q or not len(idx.name):
+    if not q:
         return []
-    s = scores(idx, q)
+    s = scores(idx, q) if len(idx.name) else np.zeros(0)
     hit = np.flatnonzero(s > 0)
-    order = hit[np.lexsort((idx.kind[hit], -s[hit]))][:limit]
-    return [{"type": TYPE_NAMES[k], "label": lab, "context": ctx, "ref": ref,
-             "lon": round(x, 6), "lat": round(y, 6), "score": round(sc, 2)}
-            for k, lab, ctx, ref, x, y, sc in zip(
-                idx.kind[order].tolist(), idx.label[order].tolist(),
-                idx.context[order].tolist(), idx.ref[order].tolist(),
-                idx.lon[order].tolist(), idx.lat[order].tolist(), s[order].tolist(),
-                strict=True)]
+    sc, kind = s[hit], idx.kind[hit]
+    rows = np.empty(0, np.int64)
+    if osm is not None and len(osm.name):
+        # Typos in OSM names are looked for only when the exact matches fall short.
+        strong = int((sc >= _ADDRESS).sum())
+        rows, osc = osm_scores(osm, q, want=limit - strong)
+        sc = np.concatenate([sc, osc])
+        kind = np.concatenate([kind, osm.kind[rows].astype(np.int8) + OSM_FIRST])
+    top = _best(sc, kind, limit)
+    out = []
+    for i in top.tolist():
+        if i < len(hit):
+            j = int(hit[i])
+            lab, ctx, ref = idx.label[j], idx.context[j], idx.ref[j]
+            lon, lat = float(idx.lon[j]), float(idx.lat[j])
+        else:
+            assert osm is not None  # only OSM rows lie past the station index's hits
+            j = int(rows[i - len(hit)])
+            lab, ctx, ref = str(osm.label[j]), OSM_CONTEXT, f"osm:{j}"
+            lon, lat = float(osm.lon[j]), float(osm.lat[j])
+        out.append({"type": TYPE_NAMES[int(kind[i])], "label": lab, "context": ctx, "ref": ref,
+                    "lon": round(lon, 6), "lat": round(lat, 6), "score": round(float(sc[i]), 2)})
+    return out
+
+
+def _best(sc: np.ndarray, kind: np.ndarray, limit: int) -> np.ndarray:
+    """Positions of the ``limit`` best matches: highest score, then entry type.
+
+    Only the matches scoring at least the ``limit``-th best are sorted, so a
+    common query (thousands of addresses in 郑州市) sorts a handful.
+    """
+    if len(sc) > limit:
+        kth = np.partition(-sc, limit - 1)[limit - 1]
+        sel = np.flatnonzero(-sc <= kth)
+    else:
+        sel = np.arange(len(sc))
+    return sel[np.lexsort((kind[sel], -sc[sel]))][:limit]
+
+
+def osm_scores(osm: OsmIndex, q: str, *, want: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows of ``osm`` matching the folded ``q`` and their scores."""
+    from locator.stations import osm_search
+
+    return osm_search.scores(osm, q, want=want, tiers=TIERS)
 

@@ -2,6 +2,7 @@
 (function () {
   "use strict";
   var cfg = JSON.parse(document.getElementById("builder-config").textContent);
+  var T = cfg.t;
   var form = document.getElementById("builder");
   var out = document.getElementById("snippet");
   var errorEl = document.getElementById("builder-error");
@@ -27,16 +28,48 @@
     return parts.map(function (p) { return encodeURIComponent(p[0]) + "=" + encodeURIComponent(p[1]); }).join("&");
   }
 
+  function numbers(text, n) {
+    var parts = text.split(",");
+    if (parts.length !== n) return null;
+    var out = parts.map(function (p) { return p.trim() === "" ? NaN : Number(p); });
+    return out.every(isFinite) ? out : null;
+  }
+
+  /* The form's mistakes, in the page's language. The server checks the same
+   * rules; its messages are written for developers, in English, so a rule it
+   * alone catches is reported with the page's own general sentence. */
+  function formError() {
+    var bad = ["zoom", "width", "height"].filter(function (n) { return !form[n].validity.valid; });
+    if (bad.length) return T["err_" + bad[0]];
+    var bbox = form.bbox.value.trim();
+    if (bbox && !form.region.value) {
+      var b = numbers(bbox, 4);
+      if (!b || b[0] >= b[2] || b[1] >= b[3] || b[0] < -180 || b[2] > 180 || b[1] < -90 || b[3] > 90)
+        return T.err_bbox;
+    }
+    var center = form.center.value.trim();
+    if (center) {
+      var c = numbers(center, 2);
+      if (!c || Math.abs(c[0]) > 90 || Math.abs(c[1]) > 180) return T.err_center;
+    }
+    return "";
+  }
+
   var latest = 0;
   function update() {
     // Answers can arrive out of order; only the newest request may touch the page.
     var mine = ++latest;
+    var problem = formError();
+    if (problem) { errorEl.textContent = problem; return; }
     var q = embedQuery();
     var url = cfg.base + "/embed" + (q ? "?" + q : "");
     var params = "url=" + encodeURIComponent(url) + "&maxwidth=" + encodeURIComponent(form.width.value) +
       "&maxheight=" + encodeURIComponent(form.height.value) + "&format=json";
     fetch(cfg.oembed + "?" + params, { headers: { Accept: "application/json" } })
-      .then(function (r) { return r.json().then(function (b) { if (!r.ok) throw new Error(b.message); return b; }); })
+      .then(function (r) {
+        return r.json().then(function (b) { if (!r.ok) throw new Error(T.err_other); return b; },
+                             function () { throw new Error(T.err_other); });
+      }, function () { throw new Error(T.err_network); })
       .then(function (o) {
         if (mine !== latest) return;
         errorEl.textContent = "";
@@ -56,7 +89,7 @@
   }
 
   document.getElementById("copy").addEventListener("click", function () {
-    var done = function () { document.getElementById("copied").textContent = cfg.copied; };
+    var done = function () { document.getElementById("copied").textContent = T.copied; };
     if (navigator.clipboard && window.isSecureContext) {
       navigator.clipboard.writeText(out.value).then(done, function () { out.select(); document.execCommand("copy"); done(); });
     } else {

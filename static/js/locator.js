@@ -5,17 +5,17 @@
   "use strict";
   var cfg = JSON.parse(document.getElementById("locator-config").textContent);
   var T = cfg.t;
-  var map = window[cfg.mapName];
+  /* The list needs no map. On a weak link Leaflet (~50 KB) and the viewport
+   * markers would share the wire with the first answer, so the map is
+   * loaded after that answer is on screen; map work waits in whenMap. */
+  var map = null;
+  var mapWaiting = [];
+  function whenMap(fn) { if (map) fn(); else mapWaiting.push(fn); }
   var init = cfg.initial || {};
   // Filters handed over by an embed's "open the full map" link.
   var state = { kind: (init.kind || [])[0] || "", amenities: (init.amenity || []).slice(),
                 openNow: false, here: null, results: [] };
-  if (init.bounds) map.fitBounds(init.bounds, { animate: false });
-  var layer = L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 50 }) : L.layerGroup();
-  var clusterLayer = L.layerGroup();
-  var hereMarker = null;
-  layer.addTo(map);
-  clusterLayer.addTo(map);
+  var layer = null, clusterLayer = null, hereMarker = null;
 
   var el = window.LocatorDom.el;
   var query = window.LocatorDom.query;
@@ -38,7 +38,7 @@
     navigator.serviceWorker.register(cfg.serviceWorker, { scope: "/" }).then(function () {
       return navigator.serviceWorker.ready;
     }).then(function (reg) {
-      var shell = [location.pathname + location.search];
+      var shell = [location.pathname + location.search].concat(cfg.mapScripts || [], cfg.mapSheets || []);
       Array.prototype.forEach.call(document.querySelectorAll("script[src], link[rel=stylesheet], link[rel=manifest]"), function (n) {
         var u = new URL(n.src || n.href, location.href);
         if (u.origin === location.origin) shell.push(u.pathname + u.search);
@@ -176,20 +176,34 @@
     p.lat = here.lat; p.lon = here.lon; p.crs = here.crs || "wgs84";
     p.out_crs = cfg.datum; p.k = cfg.k; p.lang = cfg.lang; p.links = "web";
     p.order = "open_first";
+    var placed = state.herePending;
     return getJSON("nearest", p).then(function (fc) {
-      var q = fc.query;
-      var shown = toMapDatum(fc, q);
-      if (hereMarker) map.removeLayer(hereMarker);
-      hereMarker = L.circleMarker([shown.lat, shown.lon], { radius: 9, color: "#0b5cff", fillOpacity: 0.9 }).addTo(map);
-      if (fc.features.length) {
-        var pts = fc.features.slice(0, 3).map(function (f) { return [f.geometry.coordinates[1], f.geometry.coordinates[0]]; });
-        pts.push([shown.lat, shown.lon]);
-        map.fitBounds(pts, { padding: [30, 30], maxZoom: 16 });
-      } else {
-        map.setView([shown.lat, shown.lon], 14);
-      }
       renderResults(fc);
+      Promise.resolve(placed).then(function () { whenMap(function () { drawAnswer(fc); }); });
     }).catch(function (err) { setStatus(errorText(err), "error"); });
+  }
+
+  function drawAnswer(fc) {
+    var shown = toMapDatum(fc, fc.query);
+    if (hereMarker) map.removeLayer(hereMarker);
+    hereMarker = L.circleMarker([shown.lat, shown.lon], { radius: 9, color: "#0b5cff", fillOpacity: 0.9 }).addTo(map);
+    if (fc.features.length) {
+      var pts = fc.features.slice(0, 3).map(function (f) { return [f.geometry.coordinates[1], f.geometry.coordinates[0]]; });
+      pts.push([shown.lat, shown.lon]);
+      map.fitBounds(pts, { padding: [30, 30], maxZoom: 16 });
+    } else {
+      map.setView([shown.lat, shown.lon], 14);
+    }
+  }
+
+  /* Where a WGS-84 position sits on GCJ-02 tiles, asked for alongside the
+   * nearest list instead of before it (one round trip less). */
+  function placeHere(lat, lon) {
+    state.hereMap = null;
+    state.herePending = cfg.datum === "wgs84" ? null :
+      getJSON("convert", { lat: lat, lon: lon, from: "wgs84", to: cfg.datum }).then(function (c) {
+        state.hereMap = { lat: c.lat, lon: c.lon };
+      }, function () {});
   }
 
   function toMapDatum(fc, q) {
@@ -216,24 +230,15 @@
     if (!navigator.geolocation) { locationFailed(); return; }
     setStatus(T.locating);
     navigator.geolocation.getCurrentPosition(function (pos) {
-      state.hereMap = null;
       state.placeLabel = null;
-      var here = { lat: pos.coords.latitude, lon: pos.coords.longitude, crs: "wgs84" };
-      if (cfg.datum !== "wgs84") {
-        getJSON("convert", { lat: here.lat, lon: here.lon, from: "wgs84", to: cfg.datum }).then(function (c) {
-          state.hereMap = { lat: c.lat, lon: c.lon };
-          searchFrom(here);
-        }, function () { searchFrom(here); });
-      } else {
-        searchFrom(here);
-      }
+      placeHere(pos.coords.latitude, pos.coords.longitude);
+      searchFrom({ lat: pos.coords.latitude, lon: pos.coords.longitude, crs: "wgs84" });
     }, locationFailed, { enableHighAccuracy: true, timeout: 10000, maximumAge: 60000 });
   }
 
   /* ---------- detail card ---------- */
   function openCard(f) {
     var p = f.properties;
-    if (cardEl.hidden) cardOpener = document.activeElement;
     document.getElementById("card-name").textContent = p.name;
     var meta = document.getElementById("card-meta");
     meta.replaceChildren(el("span", "kind", cfg.kinds[p.kind] || p.kind), badge(p));
@@ -268,8 +273,7 @@
     document.getElementById("card-confirm").disabled = false;
     document.getElementById("card-feedback-status").textContent = "";
     document.getElementById("card-proof").replaceChildren();
-    document.getElementById("card").hidden = false;
-    document.getElementById("card-close").focus();
+    card.open();
   }
 
   /* The station's 15-minute walk area, along the streets, drawn on the map
@@ -324,8 +328,8 @@
   });
 
   function openStation(id, centre) {
-    getJSON("stations/" + encodeURIComponent(id), { out_crs: cfg.datum, lang: cfg.lang }).then(function (f) {
-      if (centre) map.setView([f.geometry.coordinates[1], f.geometry.coordinates[0]], 16);
+    return getJSON("stations/" + encodeURIComponent(id), { out_crs: cfg.datum, lang: cfg.lang }).then(function (f) {
+      if (centre) whenMap(function () { map.setView([f.geometry.coordinates[1], f.geometry.coordinates[0]], 16); });
       var known = state.results.filter(function (r) { return r.id === f.id; })[0];
       openCard(known || f);
     }).catch(function (err) { setStatus(errorText(err), "error"); });
@@ -333,13 +337,8 @@
 
   /* ---------- place search ---------- */
   function searchFromWgs(lat, lon) {
-    state.hereMap = null;
-    var here = { lat: lat, lon: lon, crs: "wgs84" };
-    if (cfg.datum === "wgs84") return searchFrom(here);
-    return getJSON("convert", { lat: lat, lon: lon, from: "wgs84", to: cfg.datum }).then(function (c) {
-      state.hereMap = { lat: c.lat, lon: c.lon };
-      return searchFrom(here);
-    }, function () { return searchFrom(here); });
+    placeHere(lat, lon);
+    return searchFrom({ lat: lat, lon: lon, crs: "wgs84" });
   }
 
   var searchTimer = null, searchToken = null;
@@ -397,14 +396,6 @@
       map.getContainer().setAttribute("data-fallback", "outlines");
     }).catch(function () { outlinesShown = false; });
   }
-  var tileLayers = 0;
-  map.eachLayer(function (l) {
-    if (l instanceof L.TileLayer) {
-      tileLayers += 1;
-      l.on("tileerror", showOutlines);
-    }
-  });
-  if (!tileLayers) showOutlines();
 
   /* ---------- viewport markers ---------- */
   var pending = null;
@@ -443,56 +434,84 @@
   }
 
   function refresh() {
-    loadViewport();
+    if (map) loadViewport();
     if (state.here) searchFrom(state.here);
   }
 
-  /* The card is a modal dialog: focus moves in, Tab stays inside, Esc closes,
-   * and focus goes back to what opened it. */
+  /* The card: a modal dialog, and on phones a bottom sheet (sheet.js). */
   var cardEl = document.getElementById("card");
-  var cardOpener = null;
-  function closeCard() {
-    cardEl.hidden = true;
-    if (cardOpener && document.contains(cardOpener)) cardOpener.focus();
-    else document.getElementById("panel").focus();
-    cardOpener = null;
-  }
-  cardEl.addEventListener("keydown", function (e) {
-    if (e.key === "Escape") { e.preventDefault(); closeCard(); return; }
-    if (e.key !== "Tab") return;
-    var items = Array.prototype.filter.call(cardEl.querySelectorAll("a[href], button"),
-      function (n) { return !n.hidden && n.offsetParent !== null; });
-    if (!items.length) return;
-    var first = items[0], last = items[items.length - 1];
-    if (e.shiftKey && document.activeElement === first) { e.preventDefault(); last.focus(); }
-    else if (!e.shiftKey && document.activeElement === last) { e.preventDefault(); first.focus(); }
+  var card = window.LocatorSheet.attach(cardEl, {
+    close: document.getElementById("card-close"),
+    grow: document.getElementById("card-grow"),
+    fallbackFocus: document.getElementById("panel")
   });
-  document.getElementById("card-close").addEventListener("click", closeCard);
   document.getElementById("locate").addEventListener("click", locate);
-  map.on("click", function (e) {
-    // A tapped point is in the map's datum; the API converts it.
-    state.hereMap = { lat: e.latlng.lat, lon: e.latlng.lng };
-    state.placeLabel = null;
-    searchFrom({ lat: e.latlng.lat, lon: e.latlng.lng, crs: cfg.datum });
-  });
-  map.on("moveend", loadViewport);
+
+  /* ---------- the map, once Leaflet is here ---------- */
+  var app = window.locatorApp = { state: state, map: null, layer: null, searchFrom: searchFrom,
+                                  locate: locate, openStation: openStation };
+  function setupMap() {
+    map = window.LocatorMapInit();
+    window[cfg.mapName] = map;
+    if (init.bounds) map.fitBounds(init.bounds, { animate: false });
+    layer = L.markerClusterGroup ? L.markerClusterGroup({ maxClusterRadius: 50 }) : L.layerGroup();
+    clusterLayer = L.layerGroup();
+    layer.addTo(map);
+    clusterLayer.addTo(map);
+    var tileLayers = 0;
+    map.eachLayer(function (l) {
+      if (l instanceof L.TileLayer) {
+        tileLayers += 1;
+        l.on("tileerror", showOutlines);
+      }
+    });
+    if (!tileLayers) showOutlines();
+    map.on("click", function (e) {
+      // A tapped point is in the map's datum; the API converts it.
+      state.hereMap = { lat: e.latlng.lat, lon: e.latlng.lng };
+      state.herePending = null;
+      state.placeLabel = null;
+      searchFrom({ lat: e.latlng.lat, lon: e.latlng.lng, crs: cfg.datum });
+    });
+    map.on("moveend", loadViewport);
+    app.map = map;
+    app.layer = layer;
+    mapWaiting.splice(0).forEach(function (fn) { fn(); });
+    loadViewport();
+  }
+
+  var mapLoading = false;
+  function loadMap() {
+    if (mapLoading) return;
+    mapLoading = true;
+    var urls = cfg.mapScripts || [], sheets = cfg.mapSheets || [];
+    if (window.L || !urls.length) { setupMap(); return; }
+    // Fetched side by side, scripts run in order; the map starts when all are in.
+    var left = urls.length + sheets.length;
+    function done() { left -= 1; if (!left) setupMap(); }
+    sheets.forEach(function (u) {
+      var l = document.createElement("link");
+      l.rel = "stylesheet";
+      l.href = u;
+      l.onload = l.onerror = done;
+      document.head.appendChild(l);
+    });
+    urls.forEach(function (u) {
+      var s = document.createElement("script");
+      s.src = u;
+      s.async = false;
+      s.onload = done;
+      document.head.appendChild(s);
+    });
+  }
+
   buildFilters();
-  loadViewport();
+  var first = [];
   if (cfg.fixed) {
-    state.hereMap = null;
-    var fx = { lat: cfg.fixed.lat, lon: cfg.fixed.lon, crs: "wgs84" };
-    if (cfg.datum !== "wgs84") {
-      getJSON("convert", { lat: fx.lat, lon: fx.lon, from: "wgs84", to: cfg.datum }).then(function (c) {
-        state.hereMap = { lat: c.lat, lon: c.lon };
-        searchFrom(fx);
-      });
-    } else {
-      searchFrom(fx);
-    }
+    state.hereMap = cfg.fixedMap;
+    state.herePending = null;
+    first.push(searchFrom({ lat: cfg.fixed.lat, lon: cfg.fixed.lon, crs: "wgs84" }));
   }
-  if (cfg.station) {
-    openStation(cfg.station, true);
-  }
-  window.locatorApp = { state: state, map: map, layer: layer, searchFrom: searchFrom, locate: locate,
-                        openStation: openStation };
+  if (cfg.station) first.push(openStation(cfg.station, true));
+  if (first.length) Promise.all(first).then(loadMap, loadMap); else loadMap();
 })();

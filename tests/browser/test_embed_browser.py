@@ -164,10 +164,43 @@ def test_builder_writes_the_snippet_and_previews(page, locator_server):
     frame = embed_frame(page)
     frame.wait_for_function("() => window.locatorEmbed && "
                             "window.locatorEmbed.markers.getLayers().length > 0")
+
+
+BUILDER_ERRORS = {
+    # lang: (zoom out of range, a bbox with west > east)
+    "zh": ("缩放应为 3 到 18 之间的整数", "范围框应为“西,南,东,北”四个经纬度数字"),
+    "en": ("Zoom must be a whole number from 3 to 18", "bbox must be four numbers"),
+}
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_builder_errors_speak_the_page_language(page, locator_server, lang):
+    page.goto(locator_server.url + f"/embed/builder?lang={lang}")
+    page.wait_for_function("() => document.getElementById('snippet').value.length > 0")
+    good = page.input_value("#snippet")
+    zoom_msg, bbox_msg = BUILDER_ERRORS[lang]
     page.fill("#zoom", "40")
     page.dispatch_event("#zoom", "change")
-    page.wait_for_function("() => document.getElementById('builder-error').textContent"
-                           ".includes('zoom')")
+    error = page.locator("#builder-error")
+    page.wait_for_function("m => document.getElementById('builder-error').textContent"
+                           ".includes(m)", arg=zoom_msg)
+    assert error.is_visible()
+    page.fill("#zoom", "")
+    page.fill("#bbox", "113.8,34.7,113.5,34.9")
+    page.dispatch_event("#bbox", "change")
+    page.wait_for_function("m => document.getElementById('builder-error').textContent"
+                           ".includes(m)", arg=bbox_msg)
+    text = error.inner_text()
+    if lang == "zh":
+        # No English on the Chinese page: the only Latin word is the parameter's name.
+        assert re.search(r"[\u4e00-\u9fff]", text)
+        assert not re.search(r"[A-Za-z]{3,}", text.replace("bbox", ""))
+    # A wrong form never replaces the last good snippet.
+    assert page.input_value("#snippet") == good
+    page.fill("#bbox", "113.5,34.7,113.8,34.9")
+    page.dispatch_event("#bbox", "change")
+    page.wait_for_function("() => document.getElementById('builder-error').textContent === ''")
+    assert "bbox=113.5" in page.input_value("#snippet")
 
 
 def test_hostile_station_text_stays_text_in_the_embed(page, small_path):

@@ -96,6 +96,7 @@ def test_full_map_link_keeps_kind_amenities_and_region(page, amap_server):
     assert page.locator("#amenity-filter [data-amenity=toilet]").get_attribute(
         "aria-pressed") == "true"
     # The map opens on the region: Zhengzhou's Zhongyuan district (113.5-113.7 E).
+    page.wait_for_function("() => window.locatorApp && window.locatorApp.map")
     lon = page.evaluate("() => window.locatorApp.map.getCenter().lng")
     assert 113.45 < lon < 113.72
 

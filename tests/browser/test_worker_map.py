@@ -85,7 +85,8 @@ def test_markers_drawn_in_tile_datum(browser, demo_dataset, tiles, crs):
         page = ctx.new_page()
         page.route("https://**/*", lambda route: route.fulfill(status=204, body=""))
         page.goto(live.url + "/")
-        page.wait_for_function("() => window.locatorApp.layer.getLayers().length > 0")
+        page.wait_for_function(
+            "() => window.locatorApp.layer && window.locatorApp.layer.getLayers().length > 0")
         markers = page.evaluate(
             "() => window.locatorApp.layer.getLayers().slice(0, 20)"
             ".map(m => [m.stationId, m.getLatLng().lat, m.getLatLng().lng])")
@@ -111,7 +112,8 @@ def test_hostile_station_text_stays_text(phone, hostile_server):
     assert phone.locator("#card-address").text_content() == \
         "`<b>bold</b>` & \"quote\" 'single'"
     # Open the marker path too: the marker title carries the name.
-    phone.wait_for_function("() => window.locatorApp.layer.getLayers().length > 0")
+    phone.wait_for_function(
+        "() => window.locatorApp.layer && window.locatorApp.layer.getLayers().length > 0")
     titles = phone.evaluate("() => window.locatorApp.layer.getLayers()"
                             ".map(m => m.options.title)")
     assert HOSTILE_NAME in titles

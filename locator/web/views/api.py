@@ -12,6 +12,7 @@ from locator.domain import params, schema
 from locator.domain.params import TABLE as P
 from locator.geo import datum, outlines, regions
 from locator.living import flags
+from locator.stations import osm_search
 from locator.stations import search as place_search
 from locator.stations.nearest import (
     ORDERS,
@@ -181,12 +182,13 @@ def county_outlines() -> ResponseReturnValue:
 
 @bp.get("/search")
 def search() -> ResponseReturnValue:
-    """Station names and addresses, county and city names, ranked, typo-tolerant."""
+    """Station names and addresses, county and city names, OSM names, ranked, typo-tolerant."""
     a = request.args
     q = params.text("q", a.get("q"), max_chars=place_search.MAX_QUERY_CHARS)
     limit = params.integer("limit", a.get("limit"), lo=1, hi=50, default=10)
     _lang()
     hits = place_search.search(state.current(), q,
-                               boundaries_dir=current_app.config["BOUNDARIES_DIR"], limit=limit)
+                               boundaries_dir=current_app.config["BOUNDARIES_DIR"], limit=limit,
+                               osm=osm_search.configured(current_app.config))
     return jsonify({"query": q, "results": hits, "numberReturned": len(hits),
                     "dataset": dataset_meta(state.current())})

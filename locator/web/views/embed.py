@@ -83,8 +83,10 @@ def builder() -> ResponseReturnValue:
                             for k in counties[counties["city_adcode"] == c.city_adcode]
                             .itertuples()]}
               for c in cities.itertuples()]
+    bounds = {n: params.TABLE[n].bounds() for n in ("zoom", "width", "height")}
     return render_template("embed_builder.html", lang=lang, demo=state.current().demo,
-                           strings=i18n.STRINGS[lang], kinds=schema.KINDS,
+                           strings=i18n.STRINGS[lang], b=i18n.builder_strings(lang, bounds),
+                           kinds=schema.KINDS,
                            amenities=schema.AMENITIES, places=places, base=base_url(),
                            width=embed.DEFAULT_WIDTH, height=embed.DEFAULT_HEIGHT)
 

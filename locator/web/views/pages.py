@@ -67,6 +67,13 @@ def index() -> ResponseReturnValue:
     initial = {"kind": params.kinds(a.getlist("kind")),
                "amenity": _amenity_codes(a.getlist("amenity")),
                "bounds": bounds}
+    fixed_map = None
+    if fixed is not None:
+        # Converted here, so that the page spends no round trip asking for it.
+        from locator.geo import datum
+
+        fx, fy = datum.from_wgs84(fixed["lon"], fixed["lat"], ctx["datum"])
+        fixed_map = {"lat": float(fy), "lon": float(fx)}
     client = {
         **i18n.client_strings(lang),
         "lang": lang,
@@ -75,6 +82,10 @@ def index() -> ResponseReturnValue:
         "datum": ctx["datum"],
         "demo": ctx["demo"],
         "fixed": fixed,
+        "fixedMap": fixed_map,
+        # Leaflet loads after the first answer is on screen (see locator.js).
+        "mapScripts": ctx["map"]["scripts"],
+        "mapSheets": ctx["map"]["sheets"],
         "k": current_app.config["DEFAULT_K"],
         "bboxLimit": current_app.config["BBOX_LIMIT"],
         # A shared link (?station=ID) opens that station's card.
