@@ -20,8 +20,9 @@ def test_nearest_prints_a_readable_table(runner):
     lines = r.output.splitlines()
     assert lines[0].startswith("演示数据")
     assert "名称 name" in lines[1] and set(lines[2]) <= {"-", " "}
-    rows = lines[3:]
+    rows = lines[3:-1]
     assert len(rows) == 3 and all("演示" in row for row in rows)
+    assert "walk times" in lines[-1]  # and what they are based on
     assert [row.split()[0] for row in rows] == ["1", "2", "3"]
 
 

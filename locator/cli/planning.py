@@ -14,7 +14,7 @@ from locator import config
 from locator.cli.options import param_option
 from locator.domain import schema
 from locator.errors import LocatorError
-from locator.planning import coverage, render, reports, runs
+from locator.planning import coverage, names, render, reports, runs
 from locator.stations import dataset
 from locator.storage import watcher
 
@@ -65,7 +65,11 @@ def _summary(plan: runs.Plan) -> None:
     if p.distance == "network" and pv.get("unreachable_cells"):
         click.echo(f"{int(pv['unreachable_cells']):,} cells are farther than NETWORK_MAX_SNAP_M "
                    "from any road: unreachable, counted as not covered")
-    click.echo(f"province: {pv['area_share']:.1%} of area covered "
+    if p.region:
+        click.echo(f"limited to {pv['name']} ({p.region}): demand and sites inside it; "
+                   "stations within the radius outside it still count")
+    area = "province" if not p.region else str(pv["name"])
+    click.echo(f"{area}: {pv['area_share']:.1%} of area covered "
                f"({pv['covered_km2']:,.0f} of {pv['area_km2']:,.0f} km²)"
                + (f", {pv['demand_share']:.1%} of demand ({pv['covered_demand']:,.0f} of "
                   f"{pv['demand']:,.0f})" if plan.unit == "people" else ""))
@@ -106,6 +110,7 @@ def _html(plan: runs.Plan) -> str:
 @click.option("--demand", "demand_file", default=None,
               help="Demand file (county CSV, points CSV, polygons, GeoTIFF).")
 @param_option("by", default="county", show_default=True, default_help="county, city or province.")
+@param_option("region", default=None, default_help="(default: the whole province).")
 @click.option("--out", default=None, help="Report file: .csv, .geojson, .gpkg or .html.")
 @click.option("--distance", default=None,
               help="network (along the street graph) or straight; default network when a "
@@ -114,11 +119,13 @@ def _html(plan: runs.Plan) -> str:
               help="CSV of every gap cell: centre, county, demand, distance to nearest station.")
 @click.option("--data", "data_path", default=None, help="Station dataset.")
 def coverage_cmd(kind: tuple[str, ...], preset: str | None, radius: str | None,
-                 detour: str | None, demand_file: str | None, by: str, out: str | None,
-                 distance: str | None, gap_cells: str | None, data_path: str | None) -> None:
+                 detour: str | None, demand_file: str | None, by: str, region: str | None,
+                 out: str | None, distance: str | None, gap_cells: str | None,
+                 data_path: str | None) -> None:
     """Coverage by county or city: share of area and of demand within the radius."""
     args = {"kind": list(kind), "preset": preset, "radius": radius, "detour": detour,
-            "by": by, "demand": None if demand_file else "none", "distance": distance}
+            "by": by, "demand": None if demand_file else "none", "distance": distance,
+            "region": region}
     plan = _run({k: v for k, v in args.items() if v}, with_n=False, demand_file=demand_file,
                 candidates=None, data_path=data_path)
     _summary(plan)
@@ -140,23 +147,25 @@ def coverage_cmd(kind: tuple[str, ...], preset: str | None, radius: str | None,
 @click.option("--distance", default=None,
               help="network (along the street graph) or straight; default network when a "
                    "graph is configured.")
+@param_option("region", default=None, default_help="(default: the whole province).")
 @click.option("--out", default=None, help="Output: .csv, .geojson or .gpkg of the sites.")
 @click.option("--data", "data_path", default=None, help="Station dataset.")
 def suggest_cmd(n: str, kind: tuple[str, ...], preset: str | None, radius: str | None,
                 demand_file: str | None, candidates: str | None, distance: str | None,
-                out: str | None, data_path: str | None) -> None:
+                region: str | None, out: str | None, data_path: str | None) -> None:
     """Suggest n new sites covering the most demand not yet covered."""
     args = {"kind": list(kind), "preset": preset, "radius": radius, "n": n,
-            "demand": None if demand_file else "none", "distance": distance}
+            "demand": None if demand_file else "none", "distance": distance,
+            "region": region}
     plan = _run({k: v for k, v in args.items() if v}, with_n=True, demand_file=demand_file,
                 candidates=candidates, data_path=data_path)
     _summary(plan)
     c = plan.certificate
     click.echo(f"{len(plan.suggestions)} new sites add {c['objective']:,.0f} {plan.unit} "
                f"(bound {c['bound']:,.0f}, certified gap {c['gap']:.2%}, {c['status']})")
-    for r in plan.suggestions.head(20).itertuples():
-        click.echo(f"  {r.rank:3d}. {r.city}{r.county} ({r.lat:.5f}, {r.lon:.5f}) "
-                   f"+{r.adds:,.0f}")
+    top = plan.suggestions.head(20)
+    for r, name in zip(top.itertuples(), names.label(top, "zh"), strict=True):
+        click.echo(f"  {r.rank:3d}. {name} ({r.lat:.5f}, {r.lon:.5f}) +{r.adds:,.0f}")
     if out:
         suffix = Path(out).suffix.lower().lstrip(".")
         if suffix not in reports.FORMATS:

@@ -273,6 +273,9 @@ _PARAMS = (
     Param("height", "integer", "Frame height in pixels.", "高", "Height", lo=200, hi=2000),
     Param("distance", "string", "network (along the street graph; the default when one is "
           "configured) or straight.", "距离算法", "Distance", enum=DISTANCES),
+    Param("region", "string", "Limit the run to one city or county: its 6-digit adcode "
+          "(410000, or none, for the whole province). Stations just outside still cover "
+          "demand inside.", "统计范围", "Area", extra={"pattern": "^[0-9]{6}$"}),
     Param("kind", "string", "Station kinds (repeat or comma-separate); none means every kind.",
           "站点类型", "Kinds", enum=schema.KIND_CODES, repeatable=True),
     Param("amenity", "string", "Amenities a station must all have (repeat or comma-separate).",

@@ -36,6 +36,9 @@ STRINGS: dict[str, dict[str, str]] = {
         "bad_param": "“{label}”的值无效，请修改后重新计算。",
         "bad_request": "参数无效，请修改后重新计算。",
         "detour": "绕行系数", "all_tables": "全部表格，每表一页",
+        "region": "统计范围", "whole_province": "全省", "whole_city": "全市",
+        "walk_areas": "建议站点 15 分钟步行范围",
+        "region_note": "只统计本区域内的需求，只在本区域内选址；区域外附近的站点仍计入覆盖。",
     },
     "en": {
         "title": "Station coverage planner", "kinds": "Station kinds", "preset": "Job preset",
@@ -76,6 +79,10 @@ STRINGS: dict[str, dict[str, str]] = {
         "bad_param": "The value of “{label}” is not valid; please change it and compute again.",
         "bad_request": "A value is not valid; please change it and compute again.",
         "detour": "Detour factor", "all_tables": "every table, one sheet each",
+        "region": "Area", "whole_province": "Whole province", "whole_city": "whole city",
+        "walk_areas": "15-minute walk areas of suggested sites",
+        "region_note": "Only demand inside this area is counted and sites are suggested "
+        "inside it; stations just outside still count where they reach.",
     },
 }
 

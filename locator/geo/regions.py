@@ -91,3 +91,57 @@ def assign_counties(
     for col in ("county_adcode", "county", "city"):
         out.loc[pi, col] = cty[col].to_numpy()[ci]
     return out
+
+
+PROVINCE_ADCODE = "410000"
+
+
+@memo.cached
+def scopes(boundaries_dir: str | Path) -> pd.DataFrame:
+    """Every area a run can be limited to: the province, each city, each county.
+
+    Columns ``adcode``, ``level`` (``province``, ``city`` or ``county``), ``name``
+    (the full name, e.g. ``郑州市 金水区``) and ``city_adcode``, in the order a
+    select lists them: the province, then each city followed by its counties.
+    A city with one county of the same code (济源市) is listed once, as a city.
+    """
+    cty = counties(str(boundaries_dir))
+    city = (cty.groupby(["city_adcode", "city"], as_index=False, sort=True).size()
+            .drop(columns="size"))
+    rows = pd.concat([
+        pd.DataFrame({"adcode": city["city_adcode"], "level": "city", "name": city["city"],
+                      "city_adcode": city["city_adcode"], "order": 0}),
+        pd.DataFrame({"adcode": cty["county_adcode"], "level": "county",
+                      "name": cty["city"] + " " + cty["county"],
+                      "city_adcode": cty["city_adcode"], "order": 1}),
+    ], ignore_index=True)
+    rows = rows.drop_duplicates("adcode", keep="first")
+    rows = rows.sort_values(["city_adcode", "order", "adcode"], kind="stable")
+    head = pd.DataFrame({"adcode": [PROVINCE_ADCODE], "level": ["province"], "name": ["河南省"],
+                         "city_adcode": [""], "order": [0]})
+    return pd.concat([head, rows], ignore_index=True).drop(columns="order")
+
+
+def scope_rows(boundaries_dir: str | Path, adcode: str) -> np.ndarray:
+    """Rows of :func:`counties` inside the area ``adcode`` (all of them for the province).
+
+    Raises ``KeyError`` for a code that names no Henan city or county.
+    """
+    cty = counties(str(boundaries_dir))
+    if adcode in ("", PROVINCE_ADCODE):
+        return np.arange(len(cty))
+    hit = ((cty["county_adcode"] == adcode) | (cty["city_adcode"] == adcode)).to_numpy()
+    if not hit.any():
+        raise KeyError(adcode)
+    return np.flatnonzero(hit)
+
+
+def scope_name(boundaries_dir: str | Path, adcode: str) -> str:
+    """The readable name of an area (``河南省`` for the whole province)."""
+    if adcode in ("", PROVINCE_ADCODE):
+        return "河南省"
+    table = scopes(str(boundaries_dir))
+    hit = table.loc[table["adcode"] == adcode, "name"]
+    if not len(hit):
+        raise KeyError(adcode)
+    return str(hit.iloc[0])

@@ -40,7 +40,11 @@ def _api_paths(max_k: int, bbox_limit: int, max_distance_m: float | None,
                 {"type": "string", "enum": ["all", "web", "none"], "default": "all"}),
              _p("lang")],
             _json("Stations nearest first, with distance, bearing and walk time "
-                  "(walk_min is null past 10 km). query.in_service_area is false when the "
+                  "(walk_min is null past 10 km). walk_distance_m and walk_min run along "
+                  "the streets when a walking graph is configured (walk_basis: network), "
+                  "else they are the straight distance times the detour factor "
+                  "(walk_basis: estimate); query.walk_distance says which the server "
+                  "uses. query.in_service_area is false when the "
                   "point lies outside Henan; the nearest stations are still returned.",
                   FC_REF)),
         "/api/v1/stations": _get(
@@ -62,7 +66,8 @@ def _api_paths(max_k: int, bbox_limit: int, max_distance_m: float | None,
                    "the reached street edges; needs a configured street graph)", "stations",
                    [_path("station_id", "Station id."),
                     _q("minutes", "Walking minutes (at WALK_SPEED_M_PER_MIN).",
-                       {"type": "number", "minimum": 1, "maximum": 120, "default": 15})],
+                       {"type": "number", "minimum": 1, "maximum": 120, "default": 15}),
+                    _p("out_crs")],
                    _json("A GeoJSON Feature with the walkable area.", {"type": "object"}),
                    errors=("400", "404", "409", "429")),
         },
@@ -301,12 +306,13 @@ def _components() -> dict[str, Any]:
 
 def document(*, server: str, demo: bool, max_k: int = 50, bbox_limit: int = 2000,
              max_n: int = 200, max_distance_m: float | None = None,
-             demand_layers: Sequence[str] = (),
+             demand_layers: Sequence[str] = (), scopes: Sequence[str] = (),
              area: Sequence[float] = (-180.0, -90.0, 180.0, 90.0)) -> dict[str, Any]:
     """The OpenAPI 3.0.3 document, with ``server`` as the base URL.
 
-    ``demand_layers`` names the planner's demand layers on this server; ``area`` is
-    ``[minlon, minlat, maxlon, maxlat]`` of the counties it serves.
+    ``demand_layers`` names the planner's demand layers on this server, ``scopes``
+    the adcodes a run can be limited to; ``area`` is ``[minlon, minlat, maxlon,
+    maxlat]`` of the counties it serves.
     """
     notice = (" The data served now is synthetic demo data (演示数据), not real stations."
               if demo else "")
@@ -326,7 +332,7 @@ def document(*, server: str, demo: bool, max_k: int = 50, bbox_limit: int = 2000
         "tags": [{"name": n} for n in ("stations", "coordinates", "reference", "ogc",
                                        "embedding", "pages", "planning")],
         "paths": {**_api_paths(max_k, bbox_limit, max_distance_m), **_ogc_paths(),
-                  **_page_paths(), **planning.paths(max_n, demand_layers), **staff.paths(),
+                  **_page_paths(), **planning.paths(max_n, demand_layers, scopes), **staff.paths(),
                   **staff.feedback_paths(area)},
         "components": _components(),
     }

@@ -12,19 +12,25 @@ from locator.planning import reports
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def paths(max_n: int, demand_layers: Sequence[str] = ()) -> dict[str, Any]:
+def paths(max_n: int, demand_layers: Sequence[str] = (),
+          scopes: Sequence[str] = ()) -> dict[str, Any]:
     """Path items for the planning endpoints (merged into :func:`locator.openapi.document`).
 
-    ``demand_layers`` are the layer names this server offers (``none`` among them); the
-    document lists them, since any other name is refused.
+    ``demand_layers`` are the layer names this server offers (``none`` among them), and
+    ``scopes`` the adcodes of the areas a run can be limited to; the document lists
+    both, since any other value is refused.
     """
     kind = _p("kind", description="Station kinds (repeat or comma-separate); default from the "
               "preset, else rest_station.")
     demand = _p("demand")
     if demand_layers:
         demand["schema"]["enum"] = list(demand_layers)
+    region = _p("region", description=TABLE["region"].help + " 400 for any other code.")
+    if scopes:
+        region["schema"].pop("pattern", None)
+        region["schema"]["enum"] = list(scopes)
     common = [
-        kind, _p("preset"), _p("radius"), _p("detour"), demand, _p("by", default=None),
+        kind, _p("preset"), _p("radius"), _p("detour"), demand, _p("by", default=None), region,
         _p("distance", description=TABLE["distance"].help + " 409 when network is asked for "
            "and no street graph is configured."),
     ]

@@ -208,7 +208,7 @@ def table(cov: Coverage, *, by: str = "county") -> pd.DataFrame:
         base = base.groupby(["city_adcode", "city"], as_index=False, sort=True).sum(
             numeric_only=True)
     elif by == "province":
-        base = pd.DataFrame([{"name": "河南省", **base.sum(numeric_only=True).to_dict()}])
+        base = pd.DataFrame([{"name": g.name, **base.sum(numeric_only=True).to_dict()}])
     out = base.copy()
     out["area_share"] = np.divide(out["covered_km2"], out["area_km2"],
                                   out=np.zeros(len(out)), where=out["area_km2"].to_numpy() > 0)

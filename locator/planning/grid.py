@@ -89,6 +89,10 @@ class Grid:
     # Work derived from the grid alone (demand layers read onto it, lookups);
     # it lives and dies with the grid, which is itself cached per cell size.
     cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
+    # The area the grid covers, as its tables name it: the province, or the
+    # city or county a run is limited to (with its adcode).
+    name: str = "河南省"
+    adcode: str = regions.PROVINCE_ADCODE
 
     def __len__(self) -> int:
         return len(self.flat)
@@ -133,7 +137,8 @@ class Grid:
         return gpd.GeoSeries(shapely.box(x - h, y - h, x + h, y + h), crs=self.crs)
 
 
-def build(region_frame: gpd.GeoDataFrame, cell: float, *, crs: str = METRIC_CRS) -> Grid:
+def build(region_frame: gpd.GeoDataFrame, cell: float, *, crs: str = METRIC_CRS,
+          name: str = "河南省", adcode: str = regions.PROVINCE_ADCODE) -> Grid:
     """Burn regions into a grid of ``cell``-metre squares (cell-centre rule).
 
     Parameters
@@ -144,6 +149,12 @@ def build(region_frame: gpd.GeoDataFrame, cell: float, *, crs: str = METRIC_CRS)
         Side of a square cell in metres.
     crs
         Metric CRS of the grid.
+    name, adcode
+        The area the regions make up, for the tables' total row.
+
+    Cells lie on one lattice of ``cell``-metre squares (edges at multiples of
+    ``cell``), so the grid of a few regions has the same cells, with the same
+    regions, as the province grid has there.
     """
     if not cell > 0:
         msg = f"cell size must be positive, got {cell}"
@@ -175,13 +186,23 @@ def build(region_frame: gpd.GeoDataFrame, cell: float, *, crs: str = METRIC_CRS)
     x = x0 + (cols + 0.5) * cell
     y = y1 - (rows + 0.5) * cell
     return Grid(cell=float(cell), x0=float(x0), y1=float(y1), nx=nx, ny=ny, crs=crs,
-                regions=reg, flat=flat, region=region, x=x, y=y)
+                regions=reg, flat=flat, region=region, x=x, y=y, name=name, adcode=adcode)
 
 
 @memo.cached
 def henan(boundaries_dir: str | Path, cell: float) -> Grid:
     """The province grid over Henan's county polygons, cached per cell size."""
     return build(regions.counties(str(boundaries_dir)), cell)
+
+
+@memo.cached
+def scoped(boundaries_dir: str | Path, cell: float, adcode: str) -> Grid:
+    """The grid of one city or county (the province grid for ``410000`` or ``""``)."""
+    if adcode in ("", regions.PROVINCE_ADCODE):
+        return henan(boundaries_dir, cell)
+    rows = regions.scope_rows(str(boundaries_dir), adcode)
+    return build(regions.counties(str(boundaries_dir)).iloc[rows], cell,
+                 name=regions.scope_name(str(boundaries_dir), adcode), adcode=adcode)
 
 
 def region_sums(grid: Grid, values: np.ndarray) -> np.ndarray:

@@ -18,8 +18,8 @@ point farther than ``max_snap`` from any node is unreachable.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +50,8 @@ class Network:
     max_snap: float
     path: str = ""
     crs: str = METRIC_CRS
+    # Work derived from the graph alone (the named-way index), living with it.
+    cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def version(self) -> str:
@@ -91,6 +93,31 @@ class Network:
                           format="csr")
         d = dijkstra(a, directed=True, indices=[n], min_only=True, limit=limit)
         return np.asarray(d, float)[:n]
+
+    def walk_to(self, lon: float, lat: float, tlon: np.ndarray, tlat: np.ndarray, *,
+                limit: float) -> np.ndarray:
+        """Network distance (m) from one WGS-84 point to each target point.
+
+        One Dijkstra search from the point's node, bounded by ``limit`` (the
+        point's snap distance counted in it); each target adds its own snap.
+        ``nan`` marks targets, or all of them when the point itself is off the
+        network, farther than ``max_snap`` from any node; ``inf`` marks
+        targets not reached within ``limit``.
+        """
+        px, py = to_metric(np.array([lon], float), np.array([lat], float), self.crs)
+        tx, ty = to_metric(np.asarray(tlon, float), np.asarray(tlat, float), self.crs)
+        src = self.snapper.snap(px, py, max_snap=self.max_snap)
+        out = np.full(len(tx), np.nan)
+        if not src.reachable[0] or not len(tx):
+            return out
+        dst = self.snapper.snap(tx, ty, max_snap=self.max_snap)
+        start = float(src.distance[0])
+        node_d = np.asarray(dijkstra(self.csr, directed=True, indices=int(src.node[0]),
+                                     limit=max(0.0, limit - start)), float) + start
+        ok = dst.reachable
+        d = node_d[dst.node[ok]] + dst.distance[ok]
+        out[ok] = np.where(d <= limit, d, np.inf)
+        return out
 
     def coverage_matrix(self, dx: np.ndarray, dy: np.ndarray, cx: np.ndarray,
                         cy: np.ndarray, reach: float) -> sparse.csc_matrix:
@@ -227,6 +254,23 @@ def load(cfg: Mapping[str, Any]) -> Network | None:
     if p is None:
         return None
     return _load(str(p), p.stat().st_mtime, float(cfg.get("NETWORK_MAX_SNAP_M", 500.0)))
+
+
+def network_walk(cfg: Mapping[str, Any]) -> Callable[..., np.ndarray] | None:
+    """Walking distances along the configured graph for the worker's list, or ``None``.
+
+    Only a walking graph gives walking distances; the callable has the shape
+    of :data:`locator.stations.nearest.NetworkWalk`.
+    """
+    net = load(cfg)
+    if net is None or net.graph.mode != "walk":
+        return None
+
+    def walk(lon: float, lat: float, slon: np.ndarray, slat: np.ndarray,
+             limit: float) -> np.ndarray:
+        return net.walk_to(lon, lat, slon, slat, limit=limit)
+
+    return walk
 
 
 def from_graph(g: graphs.Graph, *, max_snap: float, crs: str = METRIC_CRS) -> Network:

@@ -20,6 +20,7 @@ from typing import Any
 
 import jinja2
 import numpy as np
+import pandas as pd
 import shapely
 from markupsafe import Markup
 
@@ -28,6 +29,7 @@ from locator.domain import presets, schema
 from locator.domain.planner_text import STRINGS, demand_label
 from locator.geo import datum, maps, regions
 from locator.planning import reports, runs
+from locator.planning.names import label as site_label
 
 COLORS = ("#d73027", "#fc8d59", "#fee08b", "#d9ef8b", "#91cf60", "#1a9850")
 BREAKS = (0.1, 0.2, 0.4, 0.6, 0.8)
@@ -88,13 +90,15 @@ def choropleth(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],
     share_col = "demand_share" if plan.unit == "people" else "area_share"
     shapes = _county_shapes(str(cfg["BOUNDARIES_DIR"]), src.datum)
     c = plan.counties
+    # A scoped plan holds some counties: their shapes by adcode in the boundary file.
+    rows = pd.Index(regions.counties(str(cfg["BOUNDARIES_DIR"]))["county_adcode"]).get_indexer(
+        c["county_adcode"].astype(str))
     shares = c[share_col].to_numpy(float)
     names = (c["city"].astype(str) + " " + c["county"].astype(str)).map(safe_text)
     props = [{"name": nm, "share": "—" if not np.isfinite(s) else f"{s:.1%}", "color": color(s)}
              for nm, s in zip(names, shares, strict=True)]
     folium.GeoJson(
-        # The county table keeps the order of the boundary file.
-        _features(shapes[: len(c)], props),
+        _features(shapes[rows], props),
         name=t["coverage_map"],
         style_function=lambda f: {"fillColor": f["properties"]["color"], "color": "#555",
                                   "weight": 0.6, "fillOpacity": 0.65},
@@ -116,18 +120,65 @@ def choropleth(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],
         s = plan.suggestions
         sx, sy = datum.from_wgs84(s["lon"].to_numpy(float), s["lat"].to_numpy(float), src.datum)
         group = folium.FeatureGroup(name=t["sites"]).add_to(m)
-        for k, (rank, county, adds, name) in enumerate(
-                zip(s["rank"], s["county"], s["adds"], s["name"], strict=True)):
-            label = safe_text(f"#{int(rank)} {county} +{adds:,.0f} {name or ''}".strip())
+        labels = site_label(s, lang)
+        unit = t[plan.unit]
+        for k, (rank, adds, name) in enumerate(
+                zip(s["rank"], s["adds"], labels, strict=True)):
+            label = safe_text(f"#{int(rank)} {name} · +{adds:,.0f} {unit}")
             # Out of the Tab order: the sites table below is the keyboard path,
             # and close sites would otherwise be overlapping small targets.
             folium.Marker([float(sy[k]), float(sx[k])], tooltip=folium.Tooltip(label),
-                          icon=folium.DivIcon(html=f'<div class="site-num">{int(rank)}</div>',
+                          # The number may be moved off its point (planner.js) so that no
+                          # two hide each other; the dot and the leader then show the point.
+                          icon=folium.DivIcon(html='<span class="site-leader"></span>'
+                                              '<span class="site-dot"></span>'
+                                              f'<div class="site-num">{int(rank)}</div>',
                                               icon_size=(26, 26), icon_anchor=(13, 13),
                                               class_name="site-marker"),
                           keyboard=False).add_to(group)
+        areas = walk_areas(plan, cfg)
+        if areas is not None and len(areas):
+            # Off at first (the layer control turns it on): twenty areas hide the counties.
+            folium.GeoJson(_features(_to_datum(areas.geometry.to_numpy(), src.datum),
+                                     [{"rank": int(r)} for r in areas["rank"]]),
+                           name=t["walk_areas"], show=False,
+                           style_function=lambda f: {"color": "#0b7a3b", "weight": 1.5,
+                                                     "fillColor": "#2ecc71",
+                                                     "fillOpacity": 0.3,
+                                                     "className": "walk-area"}).add_to(m)
     folium.LayerControl(collapsed=True).add_to(m)
+    if plan.params.region:
+        # A city or county fills the map; the province keeps its fixed view.
+        x0, y0, x1, y1 = plan.counties.total_bounds
+        (bx0, bx1), (by0, by1) = datum.from_wgs84(np.array([x0, x1]), np.array([y0, y1]),
+                                                  src.datum)
+        m.fit_bounds([[float(by0), float(bx0)], [float(by1), float(bx1)]])
     return maps.render_parts(m)
+
+
+# Walk areas are drawn for this many of the first suggested sites at most.
+WALK_AREA_SITES = 20
+WALK_AREA_MINUTES = 15
+
+
+def walk_areas(plan: runs.Plan, cfg: Mapping[str, Any]) -> Any:
+    """The 15-minute walk area of each of the first suggested sites (WGS-84), or ``None``.
+
+    Needs a configured street graph; each area is that of
+    :func:`~locator.planning.network_distance.isochrone` at
+    ``WALK_SPEED_M_PER_MIN``. A site off the graph gets no area.
+    """
+    import geopandas as gpd
+
+    net = runs.network_distance.load(cfg)
+    if net is None or not len(plan.suggestions):
+        return None
+    s = plan.suggestions.head(WALK_AREA_SITES)
+    budget = WALK_AREA_MINUTES * float(cfg["WALK_SPEED_M_PER_MIN"])
+    geoms = [runs.network_distance.isochrone(net, float(lo), float(la), distance=budget)[0]
+             for lo, la in zip(s["lon"], s["lat"], strict=True)]
+    out = gpd.GeoDataFrame({"rank": s["rank"].to_numpy()}, geometry=geoms, crs="EPSG:4326")
+    return out[~out.geometry.is_empty].reset_index(drop=True)
 
 
 def chart(curve: list[dict[str, float]]) -> dict[str, Any]:
@@ -154,7 +205,29 @@ def form(cfg: Mapping[str, Any], lang: str) -> dict[str, Any]:
             "kinds": [{"code": k.code, "label": k.zh if lang == "zh" else k.en}
                       for k in schema.KINDS],
             "max_n": cfg["MAX_SUGGEST_N"],
+            "scopes": scope_options(cfg, lang),
             "has_network": runs.network_distance.network_path(cfg) is not None}
+
+
+def scope_options(cfg: Mapping[str, Any], lang: str) -> list[dict[str, Any]]:
+    """The areas a run can be limited to, grouped by city, for the form's select.
+
+    Each group is a city: its first option is the whole city, then its counties.
+    The whole province (value ``""``) comes first, alone.
+    """
+    table = regions.scopes(str(cfg["BOUNDARIES_DIR"]))
+    t = STRINGS[lang]
+    city = table[table["level"] != "province"]
+    groups = [{"label": t["whole_province"], "options": [{"value": "",
+                                                           "label": t["whole_province"]}]}]
+    for code, part in city.groupby("city_adcode", sort=False):
+        head = part.iloc[0]
+        opts = [{"value": str(code), "label": f"{head['name']}（{t['whole_city']}）"
+                 if len(part) > 1 else str(head["name"])}]
+        opts += [{"value": str(a), "label": str(n).split(" ", 1)[-1]}
+                 for a, n in zip(part["adcode"].iloc[1:], part["name"].iloc[1:], strict=True)]
+        groups.append({"label": str(head["name"]), "options": opts})
+    return groups
 
 
 def result_context(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],
@@ -165,6 +238,7 @@ def result_context(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],
     if key not in plan.views:
         plan.views[key] = choropleth(plan, lang=lang, cfg=cfg, vendor_prefix=vendor_prefix)
     return {"plan": plan, "map": plan.views[key],
+            "site_labels": site_label(plan.suggestions, lang).tolist(),
             "chart": chart(plan.curve),
             "rows": reports.records(worst_first(plan)), "share_col": share_col,
             "sorted_by": "uncovered" if plan.unit == "people" else "area_share",

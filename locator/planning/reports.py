@@ -14,6 +14,8 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from locator.geo.regions import PROVINCE_ADCODE
+from locator.planning import names
 from locator.planning.runs import Plan
 
 TABLES = ("counties", "gaps", "suggestions")
@@ -25,8 +27,12 @@ COUNTY_COLUMNS = ["county_adcode", "county", "city_adcode", "city", "area_km2", 
                   "uncovered_demand", "share_after"]
 
 
-def frame(plan: Plan, what: str) -> gpd.GeoDataFrame:
-    """One of the downloadable tables, with geometry, WGS-84."""
+def frame(plan: Plan, what: str, *, lang: str = "zh") -> gpd.GeoDataFrame:
+    """One of the downloadable tables, with geometry, WGS-84.
+
+    Suggested sites without a given name are named in ``lang`` (see
+    :func:`locator.planning.names.label`).
+    """
     if what == "counties":
         cols = [c for c in COUNTY_COLUMNS if c in plan.counties.columns]
         return gpd.GeoDataFrame(plan.counties[cols], geometry=plan.counties.geometry,
@@ -34,7 +40,9 @@ def frame(plan: Plan, what: str) -> gpd.GeoDataFrame:
     if what == "gaps":
         return plan.gaps
     if what == "suggestions":
-        return plan.suggestions
+        out = plan.suggestions.copy()
+        out["name"] = names.label(out, lang)
+        return out
     msg = f"unknown table {what!r}"
     raise ValueError(msg)
 
@@ -52,12 +60,24 @@ def records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): _clean(v) for k, v in row.items()} for row in plain.to_dict("records")]
 
 
+def region_code(plan: Plan) -> str:
+    """Adcode of the plan's area: the city or county it is limited to, else the province."""
+    return plan.params.region or PROVINCE_ADCODE
+
+
+def region_name(plan: Plan) -> str:
+    """Readable name of the plan's area, as its total row names it (``郑州市 金水区``)."""
+    return str(plan.province.get("name") or "河南省")
+
+
 def to_json(plan: Plan, *, with_geometry: bool = False) -> dict[str, Any]:
     """The whole plan as plain JSON (tables as lists of rows)."""
     p = plan.params
     out: dict[str, Any] = {
         "params": {"kinds": list(p.kinds), "radius_m": p.radius, "detour": p.detour,
-                   "demand": p.demand, "by": p.by, "n": p.n, "preset": p.preset},
+                   "demand": p.demand, "by": p.by, "n": p.n, "preset": p.preset,
+                   "distance": p.distance, "region": region_code(plan)},
+        "region": {"adcode": region_code(plan), "name": region_name(plan)},
         "dataset": {"version": plan.version, "demo": plan.demo},
         "unit": plan.unit,
         "province": {k: _clean(v) for k, v in plan.province.items()},

@@ -22,13 +22,22 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from locator.domain import params, presets, schema
+from locator.domain import params, presets
 from locator.errors import LocatorError, invalid
-from locator.planning import coverage, demand, grid, lattice, network_distance, reuse, siting
-from locator.stations import filters
+from locator.planning import (
+    coverage,
+    demand,
+    grid,
+    lattice,
+    network_distance,
+    reuse,
+    scope,
+    siting,
+)
+from locator.planning.names import nearest_roads
 from locator.stations.dataset import Dataset
 
-REPORT_FIGURES = {"rest_station": 11_500, "reading_room": 2_109}
+REPORT_FIGURES = scope.REPORT_FIGURES
 NONE_LAYER = "none"
 POPULATION_LAYER = "population"
 Progress = Callable[[str], None]
@@ -57,6 +66,8 @@ class PlanParams:
     preset: str | None = None
     candidates: str | None = None
     distance: str = "straight"
+    # Adcode of the city or county the run is limited to; empty for the province.
+    region: str = ""
 
     def key(self, version: str) -> str:
         # A preset only fills in the other fields: with equal fields the run is the same.
@@ -113,8 +124,9 @@ def parse(args: Mapping[str, Any], cfg: Mapping[str, Any], *, with_n: bool) -> P
     n = params.integer("n", get("n"), lo=0 if not with_n else 1, hi=int(cfg["MAX_SUGGEST_N"]),
                        default=10 if with_n else 0)
     return PlanParams(kinds=tuple(sorted(kinds)), radius=radius, detour=detour, demand=layer,
-                      by=by, n=n, preset=preset_code, distance=parse_distance(get("distance"),
-                                                                              cfg))
+                      by=by, n=n, preset=preset_code,
+                      distance=parse_distance(get("distance"), cfg),
+                      region=scope.parse(get("region"), cfg))
 
 
 def parse_distance(raw: str | None, cfg: Mapping[str, Any]) -> str:
@@ -202,22 +214,6 @@ def _aggregate(g: grid.Grid, w: np.ndarray, block: float) -> tuple[np.ndarray, n
             np.bincount(inv, weights=w[pos] * g.y[pos]) / sw, sw)
 
 
-def _headline(ds: Dataset, g: grid.Grid) -> dict[str, Any]:
-    live = filters.mask(ds, statuses=filters.SERVING)  # closed stations are not counted
-    x, y = grid.to_metric(ds.lon[live], ds.lat[live])
-    pos = g.locate(x, y)
-    city = np.where(pos >= 0, g.regions["city"].to_numpy()[g.region[np.maximum(pos, 0)]],
-                    "—")
-    kind = np.asarray(schema.KIND_CODES)[ds.kind[live].clip(0)]
-    by_city = pd.crosstab(pd.Series(city, name="city"), pd.Series(kind, name="kind"))
-    by_city = by_city.reindex(columns=list(schema.KIND_CODES), fill_value=0)
-    counts = ds.counts()
-    return {"by_kind": [{"kind": k, "count": counts[k], "report": REPORT_FIGURES.get(k)}
-                        for k in schema.KIND_CODES],
-            "by_city": [{"city": str(c), **{k: int(v) for k, v in row.items()}}
-                        for c, row in by_city.iterrows()]}
-
-
 # One thread for a run's exact-area geometry, shared by all runs of this process.
 _SIDE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="locator-geometry")
 
@@ -242,31 +238,34 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
     secs: dict[str, float] = {}
     t = time.perf_counter()
     say("grid")
-    g = grid.henan(str(cfg["BOUNDARIES_DIR"]), float(cfg["GRID_CELL_M"]))
+    g = scope.grid_for(cfg, p.region)
     layers = demand_layers(cfg)
     dem = None
     dem_key = ""
     if p.demand != NONE_LAYER:
         say("demand")
         path = layers.get(p.demand, Path(p.demand))
-        dem = reuse.demand_on(g, path)
+        dem = scope.demand_on(g, cfg, path)
         dem_key = reuse.file_key(path)
     secs["inputs"] = time.perf_counter() - t
     say("coverage")
     t = time.perf_counter()
     sx, sy = coverage.station_xy(ds, p.kinds)
+    # Stations beyond the radius of a scoped area reach nothing in it (see scope).
+    close = scope.near(g, sx, sy, p.radius)
+    sx, sy = sx[close], sy[close]
     net = network_distance.load(cfg) if p.distance == "network" else None
     # Distances and demand do not depend on how area is measured: kept once, and
     # the exact covered area (by station set and reach only) is kept beside them.
     cov_key = reuse.key(kinds=p.kinds, radius=p.radius, detour=p.detour, demand=dem_key,
-                        distance=p.distance, cell=g.cell, grid=id(g),
+                        distance=p.distance, cell=g.cell, grid=id(g), region=g.adcode,
                         network=net.version if net is not None else "")
     cov = reuse.kept(ds, "coverage", cov_key, lambda: coverage.compute(
         g, sx, sy, radius=p.radius, detour=p.detour, demand=dem, area="grid", network=net))
     pending = False
     exact: Future[np.ndarray] | None = None
     if str(cfg["COVERAGE_AREA"]) == "exact" and net is None:
-        exact_key = reuse.key(kinds=p.kinds, reach=cov.reach, grid=id(g))
+        exact_key = reuse.key(kinds=p.kinds, reach=cov.reach, grid=id(g), region=g.adcode)
         if first and not reuse.has(ds, "exact", exact_key):
             pending = True  # the first answer counts covered area on the grid
         else:
@@ -279,7 +278,8 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
     unit = "people" if dem is not None else "km2"
     w = dem.weights if dem is not None else np.full(len(g), g.cell_km2)
     sites = gpd.GeoDataFrame({"rank": [], "lon": [], "lat": [], "adds": [], "cumulative": [],
-                              "county_adcode": [], "county": [], "city": [], "name": []},
+                              "county_adcode": [], "county": [], "city": [], "name": [],
+                              "road": [], "cross_road": []},
                              geometry=gpd.GeoSeries([], crs="EPSG:4326"))
     base_cov = float(w[cov.covered].sum())
     curve = [{"n": 0, "covered": base_cov, "share": base_cov / max(float(w.sum()), 1e-9)}]
@@ -292,6 +292,12 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
         if p.candidates:
             clon, clat, names = read_candidates(p.candidates)
             cx, cy = grid.to_metric(clon, clat)
+            # A scoped run suggests sites inside its area only.
+            inside = g.locate(cx, cy) >= 0 if scope.is_scoped(g) else np.ones(len(cx), bool)
+            if not inside.any():
+                raise invalid("candidates", f"no candidate site lies inside {g.name}")
+            cx, cy = cx[inside], cy[inside]
+            names = np.asarray(names, dtype=object)[inside].tolist()
         else:
             step = max(1, round(reach / 4 / g.cell))
             rows, cols = g.rows_cols()
@@ -347,6 +353,8 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
                                                                               1e-9)}
                   for k, c in enumerate(cum)]
         lon, lat = grid.to_wgs84(chosen_x, chosen_y)
+        # Named by the nearest streets of the configured graph, whichever distance is used.
+        road, cross = nearest_roads(net or network_distance.load(cfg), chosen_x, chosen_y)
         site_pos = g.locate(chosen_x, chosen_y)
         reg = g.regions.iloc[g.region[np.maximum(site_pos, 0)]]
         outside = site_pos < 0
@@ -356,7 +364,7 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
             "county_adcode": np.where(outside, "", reg["county_adcode"].astype(str)),
             "county": np.where(outside, "", reg["county"].astype(str)),
             "city": np.where(outside, "", reg["city"].astype(str)),
-            "name": [names[i] for i in sol.sites]},
+            "name": [names[i] for i in sol.sites], "road": road, "cross_road": cross},
             geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
         after = np.bincount(g.region, weights=w * (first_site < len(sol.sites)),
                             minlength=len(g.regions))
@@ -385,4 +393,4 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
                 cities=coverage.table(cov, by="city"),
                 province={str(k): (v.item() if hasattr(v, "item") else v) for k, v in prov.items()},
                 gaps=coverage.gaps(cov), suggestions=sites, curve=curve, certificate=cert,
-                headline=_headline(ds, g), seconds=secs, cov=cov, provisional=pending)
+                headline=scope.headline(ds, g), seconds=secs, cov=cov, provisional=pending)

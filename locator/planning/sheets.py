@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import re
 
-import numpy as np
 import pandas as pd
 
 from locator.domain import schema
@@ -31,7 +30,7 @@ HEADERS: dict[str, dict[str, str]] = {
            "rank": "序号", "lon": "经度（WGS-84）", "lat": "纬度（WGS-84）",
            "adds": "新增覆盖", "cumulative": "累计覆盖", "name": "名称",
            "gap_km2": "缺口面积（平方公里）", "mean_distance_m": "到最近站点平均距离（米）",
-           "demo": "数据说明"},
+           "demo": "数据说明", "scope": "统计范围", "road": "最近道路", "cross_road": "交叉道路"},
     "en": {"county_adcode": "County code", "county": "County", "city_adcode": "City code",
            "city": "City", "area_km2": "Area (km²)", "stations": "Stations",
            "area_share": "Area covered (%)", "covered_km2": "Area covered (km²)",
@@ -40,7 +39,8 @@ HEADERS: dict[str, dict[str, str]] = {
            "share_after": "Covered after new sites (%)", "rank": "#",
            "lon": "Longitude (WGS-84)", "lat": "Latitude (WGS-84)", "adds": "Adds",
            "cumulative": "Cumulative", "name": "Name", "gap_km2": "Gap (km²)",
-           "mean_distance_m": "Mean distance to nearest station (m)", "demo": "Data note"},
+           "mean_distance_m": "Mean distance to nearest station (m)", "demo": "Data note",
+           "scope": "Area", "road": "Nearest road", "cross_road": "Cross road"},
 }
 SHEETS = {"zh": {"counties": "县级覆盖", "gaps": "缺口区域", "suggestions": "建议新增站点",
                  "about": "说明"},
@@ -52,7 +52,8 @@ DEMO_NOTE = {"zh": "演示数据：站点为程序生成的合成数据，并非
 
 def readable(plan: Plan, what: str, *, lang: str = "zh") -> pd.DataFrame:
     """Table ``what`` with headers in ``lang``, percentages and whole numbers."""
-    df = pd.DataFrame(reports.frame(plan, what).drop(columns="geometry", errors="ignore"))
+    df = pd.DataFrame(reports.frame(plan, what, lang=lang).drop(columns="geometry",
+                                                               errors="ignore"))
     for col in SHARES:
         if col in df:
             df[col] = (df[col].astype(float) * 100).round(1)
@@ -64,21 +65,17 @@ def readable(plan: Plan, what: str, *, lang: str = "zh") -> pd.DataFrame:
             df[col] = df[col].astype(float).round(1)
     if "mean_distance_m" in df:
         df["mean_distance_m"] = df["mean_distance_m"].astype(float).round().astype("Int64")
-    if what == "suggestions" and len(df):
-        df["name"] = site_names(df, lang=lang)
+    # Every row says the area the figures are for, so that a table cut and pasted
+    # out of its file (or sorted with the rest of a workbook) still says it.
+    df["scope"] = scope_label(plan)
     if plan.demo:
         df["demo"] = DEMO_NOTE[lang]
     return df.rename(columns=HEADERS[lang])
 
 
-def site_names(df: pd.DataFrame, *, lang: str) -> pd.Series:
-    """The given name of each site, else one made of its county and rank."""
-    given = df["name"].fillna("").astype(str).str.strip()
-    rank = df["rank"].astype(int).astype(str)
-    place = df["city"].fillna("").astype(str) + df["county"].fillna("").astype(str)
-    made = (place + "建议站点" + rank) if lang == "zh" else \
-        ("Site " + rank + ", " + df["county"].fillna("").astype(str))
-    return pd.Series(np.where(given != "", given, made), index=df.index)
+def scope_label(plan: Plan) -> str:
+    """The plan's area with its adcode, e.g. ``郑州市 金水区（410105）``."""
+    return f"{reports.region_name(plan)}（{reports.region_code(plan)}）"
 
 
 def csv_bytes(plan: Plan, what: str, *, lang: str = "zh") -> bytes:
@@ -92,11 +89,11 @@ def xlsx_bytes(plan: Plan, *, lang: str = "zh") -> bytes:
     kinds = "、".join(schema.label(schema.KINDS, k, lang) for k in p.kinds)
     about = pd.DataFrame({
         ("项目" if lang == "zh" else "Item"):
-            ["站点类型", "服务半径（米）", "需求图层", "数据版本", "数据说明"] if lang == "zh"
-            else ["Station kinds", "Service radius (m)", "Demand layer", "Dataset version",
-                  "Data note"],
+            ["统计范围", "站点类型", "服务半径（米）", "需求图层", "数据版本", "数据说明"]
+            if lang == "zh" else ["Area", "Station kinds", "Service radius (m)", "Demand layer",
+                                  "Dataset version", "Data note"],
         ("内容" if lang == "zh" else "Value"):
-            [kinds, f"{p.radius:g}", p.demand, plan.version,
+            [scope_label(plan), kinds, f"{p.radius:g}", p.demand, plan.version,
              DEMO_NOTE[lang] if plan.demo else ""]})
     buf = io.BytesIO()
     with pd.ExcelWriter(buf, engine="openpyxl") as xl:
@@ -111,10 +108,14 @@ def file_name(plan: Plan, what: str, fmt: str, *, lang: str = "zh",
               today: dt.date | None = None) -> str:
     """A name saying area, kind, radius, table and date.
 
-    For example ``河南省-户外劳动者爱心驿站-1000m-县级覆盖-2026-12-01.csv``.
+    For example ``河南省-户外劳动者爱心驿站-1000m-县级覆盖-2026-12-01.csv``, or
+    ``郑州市金水区-410105-…`` for a run limited to one county.
     """
     p = plan.params
-    area = "河南省" if lang == "zh" else "Henan"
+    if p.region:
+        area = reports.region_name(plan).replace(" ", "") + "-" + p.region
+    else:
+        area = "河南省" if lang == "zh" else "Henan"
     kinds = "+".join(schema.label(schema.KINDS, k, lang) for k in p.kinds)
     table = SHEETS[lang].get(what, what)
     day = (today or dt.date.today()).isoformat()

@@ -7,7 +7,7 @@ web view and the CLI both call it. Results are GeoJSON features in WGS-84
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -47,6 +47,15 @@ class Walking:
         return np.ceil(distance_m * self.detour_factor / self.speed_m_per_min).astype(int)
 
 
+# Walking distance along the streets from the query point to each station:
+# ``(lon, lat, station_lon, station_lat, limit) -> metres``, ``nan`` where a point
+# is off the street graph and ``inf`` past the limit (see ``Network.walk_to``).
+NetworkWalk = Callable[[float, float, np.ndarray, np.ndarray, float], np.ndarray]
+# Streets are searched up to this multiple of the farthest straight distance in
+# the list: a path three times the straight line is no walk anyone takes.
+NETWORK_SEARCH_FACTOR = 3.0
+
+
 _OPEN_NOW = {1: True, 0: False, -1: None}
 _OPEN_STATE = {1: "open", 0: "closed", -1: "unknown"}
 # Sort rank per state code (index code + 1): open, then unknown, then closed.
@@ -70,14 +79,41 @@ def open_state_props(ds: Dataset, rows: np.ndarray,
     return [{"open_now": _OPEN_NOW[s], "open_state": _OPEN_STATE[s]} for s in states.tolist()]
 
 
+def walk_distances(walk: NetworkWalk | None, lon: float, lat: float, slon: np.ndarray,
+                   slat: np.ndarray, straight: np.ndarray, walking: Walking
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Walking distance to each station and what it is based on (``network``/``estimate``).
+
+    Along the street graph where both ends join it; elsewhere the estimate,
+    straight-line distance times the detour factor. ``inf`` is a station the
+    streets do not reach within :data:`NETWORK_SEARCH_FACTOR` times the
+    farthest straight distance listed (nor :data:`MAX_WALK_M`).
+    """
+    est = straight * walking.detour_factor
+    basis = np.full(len(straight), "estimate", dtype=object)
+    if walk is None or not len(straight):
+        return est, basis
+    limit = min(MAX_WALK_M, NETWORK_SEARCH_FACTOR * float(straight.max()))
+    net = walk(lon, lat, slon, slat, limit)
+    on = ~np.isnan(net)
+    basis[on] = "network"
+    return np.where(on, net, est), basis
+
+
 def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None,
-                 with_links: bool | str = True, open_first: bool = False) -> dict[str, Any]:
+                 with_links: bool | str = True, open_first: bool = False,
+                 network_walk: NetworkWalk | None = None) -> dict[str, Any]:
     """Rank stations by geodesic distance from the query point.
 
     Returns a GeoJSON FeatureCollection. The query point may be given in
     GCJ-02 or BD-09 (``q.crs``); it is converted to WGS-84 before searching.
     With ``open_first`` the ``k`` nearest are regrouped, keeping distance
     order within each group: open now, then unknown hours, then closed now.
+    With ``network_walk`` (a walking street graph), ``walk_distance_m`` and
+    ``walk_min`` run along the streets and ``walk_basis`` says ``network``;
+    otherwise, and for points off the graph, they are the straight-line
+    estimate (``walk_basis: "estimate"``). The list stays ranked by straight
+    distance, as the map shows it.
     """
     walking = walking or Walking()
     lon, lat = float(q.lon), float(q.lat)
@@ -98,13 +134,23 @@ def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None
                            lang=q.lang)
     drive = ds.kind[rows] == DRIVER_HOME
     drive_min = np.ceil(dist / DRIVE_M_PER_MIN).astype(int)
+    walk_d, basis = walk_distances(network_walk, lon, lat, ds.lon[rows], ds.lat[rows], dist,
+                                   walking)
+    # The estimate keeps its rule (straight distance within MAX_WALK_M); a street
+    # distance is walkable when it is itself within MAX_WALK_M.
+    walkable = np.where(basis == "network", walk_d <= MAX_WALK_M, dist <= MAX_WALK_M)
+    walk_min = np.ceil(np.where(walkable, walk_d, 0.0) / walking.speed_m_per_min).astype(int)
     extras = zip(np.round(dist, 1).tolist(), np.round(az % 360.0, 1).tolist(), states.tolist(),
-                 walking.minutes(dist).tolist(), drive.tolist(), drive_min.tolist(), strict=True)
-    for f, (d, az, st, w, dr, dm) in zip(features, extras, strict=True):
+                 walk_min.tolist(), walkable.tolist(),
+                 np.round(np.where(np.isfinite(walk_d), walk_d, -1.0)).tolist(),
+                 basis.tolist(), drive.tolist(), drive_min.tolist(), strict=True)
+    for f, (d, az, st, w, ok, wd, wb, dr, dm) in zip(features, extras, strict=True):
         p = f["properties"]
         p["distance_m"] = d
         p["bearing_deg"] = az
-        p["walk_min"] = w if d <= MAX_WALK_M else None
+        p["walk_min"] = w if ok else None
+        p["walk_distance_m"] = wd if wd >= 0 else None
+        p["walk_basis"] = wb
         # Driver homes are driving trips; the page shows drive_min for them.
         p["trip_mode"] = "drive" if dr else "walk"
         if dr:
@@ -118,7 +164,8 @@ def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None
         "query": {"lon": lon, "lat": lat, "crs": "wgs84", "k": q.k,
                   "kind": list(q.kinds), "open_now": q.open_now,
                   "max_distance_m": q.max_distance_m,
-                  "order": "open_first" if open_first else "distance"},
+                  "order": "open_first" if open_first else "distance",
+                  "walk_distance": "network" if network_walk is not None else "estimate"},
         "coordinates_datum": q.out_crs,
         "dataset": dataset_meta(ds),
     }

@@ -60,7 +60,9 @@
   function tripText(p) {
     if (p.trip_mode === "drive") return T.drive.replace("{n}", p.drive_min);
     // The API gives no walking minutes past a sensible walking distance.
-    return p.walk_min === null || p.walk_min === undefined ? T.too_far_to_walk : T.walk.replace("{n}", p.walk_min);
+    if (p.walk_min === null || p.walk_min === undefined) return T.too_far_to_walk;
+    // Along the streets when the server has a walking graph; else an estimate.
+    return (p.walk_basis === "network" ? T.walk_network : T.walk).replace("{n}", p.walk_min);
   }
 
   /* API messages are written for developers, in English: the Chinese page
@@ -265,6 +267,7 @@
     window.LocatorDom.navLinks(nav, p.navigation, T, "button");
     var share = document.getElementById("card-share");
     share.href = shareUrl(f.id || p.id);
+    walkButton(f.id || p.id);
     cardStation = f.id || p.id;
     document.getElementById("card-report").href = window.LocatorFeedback.reportHref(cfg.feedback, cardStation);
     document.getElementById("card-confirm").disabled = false;
@@ -272,6 +275,32 @@
     document.getElementById("card-proof").replaceChildren();
     card.open();
   }
+
+  /* The station's 15-minute walk area, along the streets, drawn on the map
+   * (server's street graph only). One area at a time; a new card clears it. */
+  var walkLayer = null;
+  var walkBtn = document.getElementById("card-walk");
+  function clearWalk() {
+    if (walkLayer) { map.removeLayer(walkLayer); walkLayer = null; }
+    walkBtn.setAttribute("aria-pressed", "false");
+    walkBtn.textContent = T.walk_area;
+  }
+  function walkButton(id) {
+    walkBtn.hidden = !cfg.walkArea;
+    walkBtn.dataset.station = id;
+    clearWalk();
+  }
+  walkBtn.addEventListener("click", function () {
+    if (walkLayer) { clearWalk(); return; }
+    var id = walkBtn.dataset.station;
+    getJSON("stations/" + encodeURIComponent(id) + "/isochrone", { minutes: 15, out_crs: cfg.datum }).then(function (f) {
+      if (walkBtn.dataset.station !== id) return;  // another card opened meanwhile
+      if (!f.properties.reachable || !f.geometry || !f.geometry.coordinates.length) { setStatus(T.walk_area_none); return; }
+      walkLayer = L.geoJSON(f, { interactive: false, style: { color: "#0b7a3b", weight: 2, fillColor: "#2ecc71", fillOpacity: 0.25, className: "walk-area" } }).addTo(map);
+      walkBtn.setAttribute("aria-pressed", "true");
+      walkBtn.textContent = T.walk_area_hide;
+    }).catch(function (err) { setStatus(errorText(err)); });
+  });
 
   var cardStation = null;
   document.getElementById("card-confirm").addEventListener("click", function (e) {

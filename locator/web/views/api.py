@@ -17,6 +17,7 @@ from locator.stations import search as place_search
 from locator.stations.nearest import (
     ORDERS,
     NearestQuery,
+    NetworkWalk,
     dataset_meta,
     find_nearest,
     open_state_props,
@@ -60,6 +61,12 @@ def _lang() -> str:
     return params.lang(request.args.get("lang"))
 
 
+def _network_walk() -> NetworkWalk | None:
+    from locator.planning import network_distance
+
+    return network_distance.network_walk(current_app.config)
+
+
 @bp.get("/nearest")
 def nearest() -> ResponseReturnValue:
     q = _nearest_query()
@@ -67,7 +74,7 @@ def nearest() -> ResponseReturnValue:
                           default="all")
     order = params.choice("order", request.args.get("order"), ORDERS, default="distance")
     fc = find_nearest(state.current(), q, walking=state.walking(), with_links=links,
-                      open_first=order == "open_first")
+                      open_first=order == "open_first", network_walk=_network_walk())
     _decorate(fc["features"])
     # The service covers Henan: a point outside still gets the nearest stations,
     # with their true distance, and the page says plainly that it is outside.
@@ -106,13 +113,19 @@ def isochrone(station_id: str) -> ResponseReturnValue:
         raise LocatorError(409, "no_network", "no street graph is configured: build one with "
                            "`locator network build --osm FILE.osm.pbf` or set NETWORK_PATH")
     speed = float(cfg["WALK_SPEED_M_PER_MIN"])
+    out_crs = params.crs(request.args.get("out_crs"), field="out_crs")
     geom, _, joined = network_distance.isochrone(net, float(ds.lon[row]), float(ds.lat[row]),
                                                  distance=minutes * speed)
+    if out_crs != "wgs84":
+        # Drawn on Chinese tiles, the area is shifted into their datum like the markers.
+        geom = shapely.transform(geom, lambda xy: np.column_stack(
+            datum.from_wgs84(xy[:, 0], xy[:, 1], out_crs)))
     return jsonify({"type": "Feature", "geometry": shapely.geometry.mapping(geom),
                     "properties": {"id": station_id, "minutes": minutes,
                                    "distance_m": minutes * speed, "mode": net.graph.mode,
                                    "network_version": net.version,
-                                   "reachable": joined, "demo": bool(ds.demo)}})
+                                   "reachable": joined, "demo": bool(ds.demo),
+                                   "coordinates_datum": out_crs}})
 
 
 @bp.get("/stations")

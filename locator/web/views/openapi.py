@@ -24,6 +24,7 @@ def document() -> ResponseReturnValue:
                            bbox_limit=cfg["BBOX_LIMIT"], max_n=cfg["MAX_SUGGEST_N"],
                            max_distance_m=cfg["MAX_DISTANCE_M"],
                            demand_layers=[runs.NONE_LAYER, *runs.demand_layers(cfg)],
+                           scopes=regions.scopes(str(cfg["BOUNDARIES_DIR"]))["adcode"].tolist(),
                            area=[round(float(v), 6) for v in
                                  regions.counties(str(cfg["BOUNDARIES_DIR"])).total_bounds])
     resp = current_app.json.response(doc)

@@ -36,6 +36,13 @@ def _amenity_codes(raw: list[str]) -> list[str]:
     return list(dict.fromkeys(p.strip() for item in raw for p in item.split(",") if p.strip()))
 
 
+def _has_network() -> bool:
+    # The graph module (and scipy) load with the first page, not at start-up.
+    from locator.planning import network_distance
+
+    return network_distance.network_path(current_app.config) is not None
+
+
 @bp.get("/")
 def index() -> ResponseReturnValue:
     a = request.args
@@ -85,6 +92,8 @@ def index() -> ResponseReturnValue:
         "station": (a.get("station") or "")[:80] or None,
         "initial": initial,
         "serviceWorker": url_for("static", filename="js/sw.js"),
+        # With a street graph the card offers the station's 15-minute walk area.
+        "walkArea": _has_network(),
         "feedback": feedback.client_links(lang),
     }
     other = "en" if lang == "zh" else "zh"

@@ -45,6 +45,8 @@ def effective_query(p: runs.PlanParams) -> dict[str, list[str]]:
          "demand": [p.demand], "n": [str(p.n)], "distance": [p.distance]}
     if p.preset:
         q["preset"] = [p.preset]
+    if p.region:
+        q["region"] = [p.region]
     return q
 
 
@@ -252,7 +254,7 @@ def download(what: str, fmt: str) -> ResponseReturnValue:
     else:
         body, media = reports.to_bytes(plan, what, fmt), reports.MEDIA[fmt]
     name = sheets.file_name(plan, what, fmt, lang=lang)
-    fallback = f"locator-{what}-{p.key(plan.version)[:8]}.{fmt}"
+    fallback = f"locator-{reports.region_code(plan)}-{what}-{p.key(plan.version)[:8]}.{fmt}"
     return Response(body, mimetype=media, headers={
         "Content-Disposition": f"attachment; filename=\"{fallback}\"; "
                                f"filename*=UTF-8''{quote(name)}"})
