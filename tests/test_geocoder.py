@@ -13,6 +13,7 @@ import threading
 import time
 import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from pyproj import Geod
@@ -28,8 +29,8 @@ ADDRESS = "花园路与农业路交叉口东北角"
 
 
 class _Fake(BaseHTTPRequestHandler):
-    mode = "ok"
-    seen: list[dict[str, list[str]]] = []
+    mode: ClassVar[str] = "ok"
+    seen: ClassVar[list[dict[str, list[str]]]] = []
 
     def log_message(self, *args):  # keep test output clean
         pass
