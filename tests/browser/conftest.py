@@ -116,13 +116,20 @@ def planner_settled(page, timeout_s: float = 180.0) -> None:
 
     from playwright.sync_api import Error
 
+    final = "() => !document.querySelector('[data-poll], [data-refine]')"
     deadline = time.monotonic() + timeout_s
     while True:
         try:
             page.wait_for_load_state("load")
-            if page.evaluate("() => !document.querySelector('[data-poll], [data-refine]')"):
-                page.wait_for_load_state("networkidle")
-                return
+            origin = page.evaluate("() => performance.timeOrigin")
+            if page.evaluate(final):
+                # Settled when the same document still shows the final plan a moment
+                # later. Not "networkidle": map tiles that a closed network never
+                # answers can keep a page busy for longer than any timeout.
+                page.wait_for_timeout(500)
+                if page.evaluate("() => performance.timeOrigin") == origin \
+                        and page.evaluate(final):
+                    return
         except Error:
             pass  # the page reloaded under us: look again
         assert time.monotonic() < deadline, "the planner never showed its final plan"
