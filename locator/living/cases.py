@@ -189,9 +189,7 @@ def queue(cfg: Mapping[str, Any], roles: Mapping[str, str], *, everything: bool 
     ``everything`` the whole subtree's open cases show.
     """
     bdir = cfg["BOUNDARIES_DIR"]
-    counties: set[str] = set()
-    for union in roles:
-        counties |= unions.counties_under(union, bdir)
+    counties = unions.counties_of(roles, bdir)
     days = float(cfg["ESCALATE_DAYS"])
     now = utcnow()
     with db.session(cfg) as s:
@@ -228,9 +226,7 @@ def resolve(cfg: Mapping[str, Any], case_id: int, *, actor: str, roles: Mapping[
         case = s.get(Case, case_id, with_for_update=True)
         if case is None:
             raise LocatorError(404, "not_found", "no such case", "id")
-        allowed: set[str] = set()
-        for union in roles:
-            allowed |= unions.counties_under(union, cfg["BOUNDARIES_DIR"])
+        allowed = unions.counties_of(roles, cfg["BOUNDARIES_DIR"])
         if case.county_adcode not in allowed:
             raise LocatorError(403, "forbidden", "this case belongs to another union's area")
         if case.state != "open":
@@ -257,9 +253,7 @@ def confirmations_since(cfg: Mapping[str, Any], days: float) -> dict[str, int]:
 def history(cfg: Mapping[str, Any], station_id: str, *, roles: Mapping[str, str],
             county_adcode: str | None) -> list[dict[str, Any]]:
     """The audit entries of one station, newest first, for an officer of its area."""
-    allowed: set[str] = set()
-    for union in roles:
-        allowed |= unions.counties_under(union, cfg["BOUNDARIES_DIR"])
+    allowed = unions.counties_of(roles, cfg["BOUNDARIES_DIR"])
     if county_adcode not in allowed:
         raise LocatorError(403, "forbidden", "this station belongs to another union's area")
     with db.session(cfg) as s:

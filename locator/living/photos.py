@@ -161,9 +161,7 @@ def fetch(cfg: Mapping[str, Any], photo_id: int, roles: Mapping[str, str]) -> Cl
                         .where(Photo.id == photo_id)).first()
         if row is None:
             raise LocatorError(404, "not_found", "no such photo", "id")
-        allowed: set[str] = set()
-        for union in roles:
-            allowed |= unions.counties_under(union, cfg["BOUNDARIES_DIR"])
+        allowed = unions.counties_of(roles, cfg["BOUNDARIES_DIR"])
         if row.county_adcode not in allowed:
             raise LocatorError(403, "forbidden", "this photo belongs to another union's area")
         return Cleaned(bytes(row.data), row.content_type, row.width, row.height)

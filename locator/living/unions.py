@@ -8,7 +8,7 @@ city-level unit with no counties below it, so its one union is a city union.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any, cast
 
@@ -39,6 +39,14 @@ def hierarchy(boundaries_dir: str | Path) -> pd.DataFrame:
                       "level": "county", "parent_adcode": below["city_adcode"]}),
     ], ignore_index=True)
     return frame.set_index("adcode", drop=False)
+
+
+def counties_of(unions: Iterable[str], boundaries_dir: str | Path) -> set[str]:
+    """County adcodes in the subtrees of all ``unions`` (an officer's roles)."""
+    out: set[str] = set()
+    for union in unions:
+        out |= counties_under(union, boundaries_dir)
+    return out
 
 
 def counties_under(adcode: str, boundaries_dir: str | Path) -> frozenset[str]:
