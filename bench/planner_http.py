@@ -42,12 +42,17 @@ logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 @contextmanager
-def _server(*, warmed: bool = False) -> Iterator[str]:
-    """A fresh app on a free port; ``warmed`` runs its start-up warm-up to the end first."""
+def _server(*, warmed: bool = False, overrides: dict[str, object] | None = None
+            ) -> Iterator[str]:
+    """A fresh app on a free port; ``warmed`` runs its start-up warm-up to the end first.
+
+    ``overrides`` are extra settings of the app (such as ``NETWORK_PATH``).
+    """
     with job._lock:
         job._known.clear()
     grid.henan.cache_clear()
-    app = create_app({"DATA_PATH": str(ROOT / "data" / "stations" / "demo_stations.gpkg")})
+    app = create_app({"DATA_PATH": str(ROOT / "data" / "stations" / "demo_stations.gpkg"),
+                      **(overrides or {})})
     if warmed:
         warmup.start(app).extensions["locator.warmup"].join()
     srv = make_server("127.0.0.1", 0, app, threaded=True)

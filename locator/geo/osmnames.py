@@ -64,8 +64,11 @@ def read(path: str | Path) -> OsmNames:
         lons.append(x)
         lats.append(y)
 
+    # pyrosm leaves every tag outside its filter in a JSON ``tags`` column unless
+    # asked: without ``extra_attributes`` no place would have a name.
     places = _named(osm.get_data_by_custom_criteria(
-        custom_filter={"place": True}, keep_nodes=True, keep_ways=True, keep_relations=True))
+        custom_filter={"place": True}, keep_nodes=True, keep_ways=True, keep_relations=True,
+        extra_attributes=["name"]))
     if places is not None and len(places):
         add(PLACE, places["name"], *_points(places))
     roads = _named(osm.get_network(network_type="all"))

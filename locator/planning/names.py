@@ -1,4 +1,4 @@
-"""Readable names for suggested sites: county and nearest named street, else position.
+"""Readable names for suggested sites: county and nearest named street or place.
 
 With a street graph configured, a site is named by its county and the nearest
 named way of the OpenStreetMap extract ("郑州市 金水区 · 金水路附近"), or the two
@@ -6,25 +6,38 @@ nearest differently named ways when the second is close too, as at a junction
 ("… · 金水路 / 农业路口附近"; "near 金水路 / 农业路 junction" in English).
 Distances are to the way itself (the segment between two nodes), not to its
 nodes, in the metric CRS. Without a graph, or beyond :data:`MAX_M` of any
-named way, the street gives way to a readable position ("北纬 34.7536°，东经
-113.6645°").
+named way (a site in open country), the nearest named place of the OSM names
+index (``locator names build``: village, town, suburb) within
+:data:`PLACE_MAX_M` names it ("… · 李庄附近"); failing that, a readable
+position ("北纬 34.7536°，东经 113.6645°") beside the county.
 A name given in a candidates file always wins.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import shapely
+from scipy.spatial import cKDTree
 
+from locator.geo import osmnames
 from locator.planning.network_distance import Network
+
+if TYPE_CHECKING:
+    from locator.stations.osm_search import OsmIndex
 
 # Farther than this from every named way, a road name would mislead.
 MAX_M = 500.0
 # A second road this close makes the place a junction of the two.
 JUNCTION_M = 120.0
+# A village farther than this is no landmark for the site.
+PLACE_MAX_M = 3000.0
+# Mean Earth radius (m): place distances are great-circle, in any CRS.
+EARTH_M = 6_371_008.8
+# The place tree of the index last asked about (one index is served at a time).
+_PLACES: dict[str, Any] = {}
 
 
 def _segments(net: Network) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray] | None:
@@ -76,6 +89,42 @@ def nearest_roads(net: Network | None, x: np.ndarray, y: np.ndarray
     return road, cross
 
 
+def _unit(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    lo, la = np.radians(np.asarray(lon, float)), np.radians(np.asarray(lat, float))
+    return np.column_stack([np.cos(la) * np.cos(lo), np.cos(la) * np.sin(lo), np.sin(la)])
+
+
+def nearest_places(idx: OsmIndex | None, lon: np.ndarray, lat: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The nearest named place of the names index to each WGS-84 point, within
+    :data:`PLACE_MAX_M`, and its great-circle distance in metres.
+
+    Returns a string array (``""`` where none is that close, or without an
+    index) and a float array (``inf`` there).
+    """
+    n = len(lon)
+    name = np.full(n, "", dtype=object)
+    dist = np.full(n, np.inf)
+    if idx is None or not n:
+        return name, dist
+    if _PLACES.get("index") is not idx:
+        rows = np.flatnonzero(idx.kind == osmnames.KINDS.index(osmnames.PLACE))
+        tree = cKDTree(_unit(idx.lon[rows], idx.lat[rows])) if len(rows) else None
+        _PLACES.update(index=idx, tree=tree, labels=idx.label[rows])
+    tree = _PLACES["tree"]
+    if tree is None:
+        return name, dist
+    # Chord on the unit sphere of the bound, a hair wider; arcs are exact below.
+    chord = 2 * np.sin(PLACE_MAX_M / EARTH_M / 2) * (1 + 1e-9)
+    d, k = tree.query(_unit(lon, lat), distance_upper_bound=chord)
+    ok = np.isfinite(d)
+    arc = 2 * EARTH_M * np.arcsin(np.minimum(d[ok] / 2, 1.0))
+    near = np.flatnonzero(ok)[arc <= PLACE_MAX_M]
+    name[near] = _PLACES["labels"][k[near]]
+    dist[near] = arc[arc <= PLACE_MAX_M]
+    return name, dist
+
+
 def _coordinate(lat: pd.Series, lon: pd.Series, lang: str) -> pd.Series:
     la = lat.astype(float).abs().map("{:.4f}".format)
     lo = lon.astype(float).abs().map("{:.4f}".format)
@@ -87,8 +136,9 @@ def _coordinate(lat: pd.Series, lon: pd.Series, lang: str) -> pd.Series:
 def label(df: pd.DataFrame, lang: str = "zh") -> pd.Series:
     """The readable name of each suggested site in ``lang`` (``zh`` or ``en``).
 
-    ``df`` holds ``name`` (given), ``road``, ``cross_road``, ``city``, ``county``,
-    ``lat`` and ``lon`` columns; missing road columns count as no road.
+    ``df`` holds ``name`` (given), ``road``, ``cross_road``, ``place``, ``city``,
+    ``county``, ``lat`` and ``lon`` columns; missing road or place columns count
+    as none.
     """
     if not len(df):
         return pd.Series([], dtype=object, index=df.index)
@@ -96,6 +146,7 @@ def label(df: pd.DataFrame, lang: str = "zh") -> pd.Series:
     given = df["name"].fillna("").astype(str).str.strip() if "name" in df else blank
     road = df["road"].fillna("").astype(str) if "road" in df else blank
     cross = df["cross_road"].fillna("").astype(str) if "cross_road" in df else blank
+    village = df["place"].fillna("").astype(str) if "place" in df else blank
     place = (df["city"].fillna("").astype(str) + " " + df["county"].fillna("").astype(str)
              ).str.strip()
     where = _coordinate(df["lat"], df["lon"], lang)
@@ -104,6 +155,7 @@ def label(df: pd.DataFrame, lang: str = "zh") -> pd.Series:
     else:
         on_road = np.where(cross != "", "near " + road + " / " + cross + " junction",
                            "near " + road)
-    spot = np.where(road != "", on_road, where)
+    by_place = village + "附近" if lang == "zh" else "near " + village
+    spot = np.where(road != "", on_road, np.where(village != "", by_place, where))
     made = np.where(place != "", place + " · " + spot, spot)
     return pd.Series(np.where(given != "", given, made), index=df.index, dtype=object)

@@ -34,7 +34,8 @@ from locator.planning import (
     scope,
     siting,
 )
-from locator.planning.names import nearest_roads
+from locator.planning.names import nearest_places, nearest_roads
+from locator.stations import osm_search
 from locator.stations.dataset import Dataset
 
 REPORT_FIGURES = scope.REPORT_FIGURES
@@ -279,7 +280,7 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
     w = dem.weights if dem is not None else np.full(len(g), g.cell_km2)
     sites = gpd.GeoDataFrame({"rank": [], "lon": [], "lat": [], "adds": [], "cumulative": [],
                               "county_adcode": [], "county": [], "city": [], "name": [],
-                              "road": [], "cross_road": []},
+                              "road": [], "cross_road": [], "place": []},
                              geometry=gpd.GeoSeries([], crs="EPSG:4326"))
     base_cov = float(w[cov.covered].sum())
     curve = [{"n": 0, "covered": base_cov, "share": base_cov / max(float(w.sum()), 1e-9)}]
@@ -355,6 +356,7 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
         lon, lat = grid.to_wgs84(chosen_x, chosen_y)
         # Named by the nearest streets of the configured graph, whichever distance is used.
         road, cross = nearest_roads(net or network_distance.load(cfg), chosen_x, chosen_y)
+        place, _ = nearest_places(osm_search.configured(cfg), lon, lat)
         site_pos = g.locate(chosen_x, chosen_y)
         reg = g.regions.iloc[g.region[np.maximum(site_pos, 0)]]
         outside = site_pos < 0
@@ -364,7 +366,8 @@ def run(p: PlanParams, ds: Dataset, cfg: Mapping[str, Any], *,
             "county_adcode": np.where(outside, "", reg["county_adcode"].astype(str)),
             "county": np.where(outside, "", reg["county"].astype(str)),
             "city": np.where(outside, "", reg["city"].astype(str)),
-            "name": [names[i] for i in sol.sites], "road": road, "cross_road": cross},
+            "name": [names[i] for i in sol.sites], "road": road, "cross_road": cross,
+            "place": place},
             geometry=gpd.points_from_xy(lon, lat), crs="EPSG:4326")
         after = np.bincount(g.region, weights=w * (first_site < len(sol.sites)),
                             minlength=len(g.regions))
