@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -197,10 +198,13 @@ class Dataset:
         if trees is None:
             # Two indexes so that the common query (open stations only) needs no
             # status filter at all; temporarily closed ones are added on request.
-            self.index = NearestIndex(self.lon, self.lat, self.kind,
-                                      searchable=self.status == OPEN)
-            self.index_with_temporary = NearestIndex(self.lon, self.lat, self.kind,
-                                                     searchable=self.status != CLOSED)
+            # Built side by side: SciPy releases the GIL while it builds a tree.
+            with ThreadPoolExecutor(2) as pool:
+                open_only = pool.submit(NearestIndex, self.lon, self.lat, self.kind,
+                                        searchable=self.status == OPEN)
+                self.index_with_temporary = NearestIndex(self.lon, self.lat, self.kind,
+                                                         searchable=self.status != CLOSED)
+                self.index = open_only.result()
         else:
             self.index = NearestIndex.restore(self.lon, self.lat, self.kind, trees[0])
             self.index_with_temporary = NearestIndex.restore(self.lon, self.lat, self.kind,
