@@ -141,16 +141,27 @@ def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None
         rows, dist, az, states = rows[order], dist[order], az[order], states[order]
     drive = ds.kind[rows] == DRIVER_HOME
     drive_min = np.ceil(dist / DRIVE_M_PER_MIN).astype(int)
-    walk_d, basis = walk_distances(network_walk, lon, lat, ds.lon[rows], ds.lat[rows], dist,
-                                   walking)
-    # The estimate keeps its rule (straight distance within MAX_WALK_M); a street
-    # distance is walkable when it is itself within MAX_WALK_M.
-    walkable = np.where(basis == "network", walk_d <= MAX_WALK_M, dist <= MAX_WALK_M)
-    walk_min = np.ceil(np.where(walkable, walk_d, 0.0) / walking.speed_m_per_min).astype(int)
+    basis: list[str]
+    if network_walk is None:
+        # No street graph, the usual case: every walk is the estimate, always finite.
+        walk_d = dist * walking.detour_factor
+        walkable = dist <= MAX_WALK_M
+        walk_min = np.ceil(walk_d / walking.speed_m_per_min).astype(int)
+        walk_m = np.round(walk_d).tolist()
+        basis = ["estimate"] * len(rows)
+    else:
+        walk_d, on = walk_distances(network_walk, lon, lat, ds.lon[rows], ds.lat[rows], dist,
+                                    walking)
+        # The estimate keeps its rule (straight distance within MAX_WALK_M); a street
+        # distance is walkable when it is itself within MAX_WALK_M.
+        walkable = np.where(on == "network", walk_d <= MAX_WALK_M, dist <= MAX_WALK_M)
+        walk_min = np.ceil(np.where(walkable, walk_d, 0.0) / walking.speed_m_per_min
+                           ).astype(int)
+        walk_m = np.round(np.where(np.isfinite(walk_d), walk_d, -1.0)).tolist()
+        basis = on.tolist()
     columns = [np.round(dist, 1).tolist(), np.round(az % 360.0, 1).tolist(), states.tolist(),
-               walk_min.tolist(), walkable.tolist(),
-               np.round(np.where(np.isfinite(walk_d), walk_d, -1.0)).tolist(),
-               basis.tolist(), drive.tolist(), drive_min.tolist()]
+               walk_min.tolist(), walkable.tolist(), walk_m, basis, drive.tolist(),
+               drive_min.tolist()]
     more = list((extra(rows) if extra is not None else {}).items())
     names = [name for name, _ in more]
     per_row = [_trip(vals, dict(zip(names, vals[9:], strict=True)))
