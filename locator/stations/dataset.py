@@ -350,33 +350,6 @@ def read(path: str | Path) -> Dataset:
     return Dataset(frame, file_version(p), p)
 
 
-def cached(folder: Path | None, build: Callable[[], Dataset], *,
-           path: Path | None = None) -> Dataset:
-    """The dataset in the served snapshot ``folder``, else ``build()`` saved there.
-
-    The storage layer names the folder for one immutable version, so the
-    first process to load a version pays for reading and indexing it, and
-    every later one (other workers, restarts, reloads) maps the snapshot.
-    """
-    if folder is None:
-        return build()
-    got = snapshot.read(folder)
-    if got is None:
-        with snapshot.building(folder):
-            got = snapshot.read(folder)  # another worker may have built it meanwhile
-            if got is None:
-                snapshot.discard(folder)  # torn, or written by an older format
-                ds = build()
-                if snapshot.write(folder, ds.snapshot_contents()):
-                    got = snapshot.read(folder)
-                if got is None:
-                    return ds
-                # Serve the mapped copy, as every other worker will: the built
-                # one holds its whole frame and private copies of every column.
-                del ds
-    return Dataset.from_snapshot(got, path=path)
-
-
 def write(gdf: gpd.GeoDataFrame, path: str | Path) -> None:
     """Write a station table as a single-layer GeoPackage."""
     out = normalise(gdf)
