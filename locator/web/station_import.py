@@ -35,12 +35,17 @@ from locator.errors import LocatorError, not_found
 from locator.ingest import pipeline
 from locator.ingest.dedupe import Plan
 from locator.ingest.read import Limits
-from locator.ingest.report import ImportRefusedError
+from locator.ingest.report import ImportRefusedError, refusal_row
 from locator.living import edits, unions
 from locator.living.models import AuditEntry
 from locator.storage import base
 
 SUFFIXES = (".csv", ".txt", ".xlsx", ".gpkg", ".geojson", ".json", ".zip")
+#: The format of a file whose name has no suffix of :data:`SUFFIXES`, by the media type
+#: its multipart part was sent with (the OpenAPI document lists these).
+MEDIA_SUFFIXES = {"text/csv": ".csv", "application/geo+json": ".geojson",
+                  "application/geopackage+sqlite3": ".gpkg", "application/zip": ".zip",
+                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx"}
 CRS_CHOICES = ("", "wgs84", "gcj02", "bd09", "cgcs2000")
 KEEP_DAYS = 2.0  # how long a checked upload waits to be published
 _TOKEN_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
@@ -127,17 +132,21 @@ def _report_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def refused_rows(exc: ImportRefusedError) -> list[dict[str, Any]]:
-    """The report of a refused file, for the page."""
-    return _report_rows(exc.report.frame())
+    """The report of a refused file, the refusal first, as the CLI's report CSV has it."""
+    return [refusal_row(exc.zh, exc.message, exc.field), *_report_rows(exc.report.frame())]
 
 
 def check(cfg: Mapping[str, Any], src: base.StationSource, data: bytes, file_name: str, *,
           roles: Mapping[str, str], actor: str, union: str | None = None,
-          crs: str | None = None, kind: str | None = None) -> Checked:
+          crs: str | None = None, kind: str | None = None,
+          media_type: str | None = None) -> Checked:
     """Keep an upload and check it; a refused file raises :class:`ImportRefusedError`
-    (its ``report`` holds the rows) and is not kept."""
+    (its ``report`` holds the rows) and is not kept. ``media_type`` is the part's own,
+    which tells the format when the file name does not."""
     chosen = _union_for(roles, union, cfg["BOUNDARIES_DIR"])
     suffix = Path(file_name).suffix.lower()
+    if suffix not in SUFFIXES:
+        suffix = MEDIA_SUFFIXES.get(str(media_type or "").lower(), suffix)
     if suffix not in SUFFIXES:
         raise LocatorError(400, "invalid_parameter", "the file must be CSV, XLSX, GeoPackage, "
                            "GeoJSON or a zipped Shapefile", "file")
