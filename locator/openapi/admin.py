@@ -15,7 +15,7 @@ from typing import Any
 from locator.domain import schema
 from locator.openapi.staff import ANY_JSON, CSRF_HEADER, ERROR_REF, STATION_ID, _html, _post
 
-STAFF_ONLY = [{"staffSession": []}]
+STAFF_ONLY: list[dict[str, list[str]]] = [{"staffSession": []}]
 
 
 def _staff_only(paths: dict[str, Any]) -> dict[str, Any]:
