@@ -3,7 +3,8 @@
 
 Each figure is the median of a few bounded wrk runs against a live
 ``locator serve`` on loopback, with rate limiting off (it would throttle
-the load generator). Ratios are measured in the same run.
+the load generator) and the planner's start-up warm-up off (a background job
+that would compete with the first route measured). Ratios are measured in the same run.
 
     .venv/bin/python bench/serving.py [--runs 3] [--seconds 5] [--connections 8]
                                       [--database-url postgresql://...]
@@ -83,7 +84,9 @@ def median_of(url: str, args: argparse.Namespace, script: str | None = None
 
 
 def measure(workers: int, args: argparse.Namespace, url: str) -> dict[str, dict[str, float]]:
-    env = {"LOCATOR_RATE_LIMIT_ENABLED": "false"}
+    # The planner's start-up warm-up is a minute of background CPU in each worker; left
+    # on, it would load whichever route is measured first, not the steady state.
+    env = {"LOCATOR_RATE_LIMIT_ENABLED": "false", "LOCATOR_PLANNER_WARMUP": "false"}
     if url:
         env["LOCATOR_DATABASE_URL"] = url
     with live_server(workers=workers, threads=args.threads, env=env) as live:

@@ -11,8 +11,10 @@ temporary folder, or uses ``--data``. Then:
 2. **Fresh servers**: ``locator serve --data FILE`` in a subprocess, timed from
    spawn to the first answered ``/api/v1/nearest``, with the process's RSS
    then and its high-water mark, on the files backend and on PostGIS (a
-   throwaway cluster, as the tests start one): the first server reads the
-   version and leaves a served snapshot; later ones (median of the rest) map it.
+   throwaway cluster, as the tests start one). On files the first server
+   reads the version and leaves a served snapshot; later ones (median of the
+   rest) map it. On PostGIS the import host's snapshot is shared through the
+   database: new hosts fetch it, and a host with nothing shared is the baseline.
    The floor printed beside them is a bare interpreter importing the web app.
 
 Usage::
@@ -230,6 +232,13 @@ def files_servers(path: Path, root: Path, runs: int) -> None:
 
 
 def postgis_servers(path: Path, root: Path, runs: int) -> None:
+    """Servers on hosts that share one database but not a disk.
+
+    ``locator import`` publishes and prepares the served snapshot on its own
+    host, which leaves it in the database too; a new web host (its own empty
+    data folder) fetches that copy and builds only its trees. For comparison,
+    a new host with nothing shared reads and indexes the version's rows.
+    """
     sys.path.insert(0, str(ROOT))
     from locator.storage import base
     from tests.servers import postgres_server
@@ -238,8 +247,8 @@ def postgis_servers(path: Path, root: Path, runs: int) -> None:
         if pg is None:
             print("\npostgis: PostgreSQL is not installed, skipped")
             return
-        cfg = {"DATA_DIR": str(root), "DATA_PATH": str(path), "DATABASE_URL": pg.url,
-               "DATABASE_TIMEOUT": 60.0}
+        cfg = {"DATA_DIR": str(root / "import-host"), "DATA_PATH": str(path),
+               "DATABASE_URL": pg.url, "DATABASE_TIMEOUT": 60.0}
         src = base.open_source(cfg)
         frame = dataset.read(path).frame
         t0 = time.perf_counter()
@@ -247,8 +256,30 @@ def postgis_servers(path: Path, root: Path, runs: int) -> None:
             src.publish(frame, meta={"action": "bench"})
         print(f"\npostgis: published {len(frame):,} stations in {time.perf_counter() - t0:.1f} s")
         del frame
-        report("postgis", [serve_once({"LOCATOR_DATA_DIR": str(root),
-                                       "LOCATOR_DATABASE_URL": pg.url}) for _ in range(runs)])
+        t0 = time.perf_counter()
+        src.load()  # what `locator import` does next: prepare, and so share, the snapshot
+        print(f"postgis: import host prepared and shared the served snapshot in "
+              f"{time.perf_counter() - t0:.1f} s")
+
+        def on(host: str) -> tuple[float, float, float]:
+            return serve_once({"LOCATOR_DATA_DIR": str(root / host),
+                               "LOCATOR_DATABASE_URL": pg.url})
+
+        shared = [on(f"new-host-{i}") for i in range(max(1, runs))]
+        later = [on("new-host-0") for _ in range(max(1, runs - 1))]
+        pg.psql("DELETE FROM snapshot_shared")
+        alone = on("lone-host")
+        print("postgis: fresh `locator serve` to first /api/v1/nearest answer "
+              "(goal 3 s / 1.5 GB, minimum 10 s / 2 GB)")
+        for label, got in (("new host, snapshot shared in the database", shared),
+                           ("same host again (maps its snapshot)", later),
+                           ("new host, nothing shared (reads the rows; the old way)", [alone])):
+            t = statistics.median(r[0] for r in got)
+            print(f"  {label}, median of {len(got)}: {t:.2f} s, "
+                  f"RSS {statistics.median(r[1] for r in got):.0f} MB, "
+                  f"high-water {statistics.median(r[2] for r in got):.0f} MB", flush=True)
+        t_shared = statistics.median(r[0] for r in shared)
+        print(f"  new host, shared against nothing shared: {t_shared / alone[0]:.2f}x")
 
 
 def main() -> None:

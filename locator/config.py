@@ -203,6 +203,9 @@ SETTINGS: tuple[Setting, ...] = (
             "(auto), or always straight.", ("auto", "network", "straight")),
     Setting("PLANNER_WORKERS", 1, int,
             "Background threads computing planner jobs (coverage, suggestions)."),
+    Setting("PLANNER_WARMUP", True, _bool,
+            "When serving, compute the default /planner page (its plan and map) at start-up "
+            "and after each new version, so that its first visitor does not wait for it."),
     Setting("JOBS_URL", "", str,
             "Shared planner job queue, e.g. redis://127.0.0.1:6379/0 (RQ on Redis; run "
             "`locator worker` beside the web processes); empty keeps jobs in this process's "

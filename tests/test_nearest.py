@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import numpy as np
+import orjson
 import pytest
 from pyproj import Geod
 
@@ -160,3 +161,61 @@ def test_no_walking_minutes_past_the_walking_limit(demo_dataset):
         assert d > 100_000
         assert f["properties"]["distance_m"] == pytest.approx(d, abs=0.1)
         assert f["properties"]["walk_min"] is None
+
+
+@pytest.mark.parametrize("query", [
+    "lat=34.7536&lon=113.6645&k=10",
+    "lat=34.7536&lon=113.6645&k=50&links=web&out_crs=gcj02&lang=en&order=open_first",
+    "lat=32.1&lon=114.07&k=7&links=none&kind=driver_home&crs=bd09",
+    "lat=40.0&lon=100.0&k=3&include_temporarily_closed=true",
+])
+def test_served_answer_equals_one_built_from_scratch(client, app, query):
+    """The served list splices each station's prebuilt JSON with the per-request
+    values; it must say exactly what building every feature afresh says."""
+    from urllib.parse import parse_qs
+
+    from locator.geo import regions
+    from locator.living import flags
+    from locator.stations.dataset import Dataset
+    from locator.web import state
+
+    got = client.get(f"/api/v1/nearest?{query}")
+    assert got.status_code == 200
+    body = got.get_json()
+    a = {k: v[-1] for k, v in parse_qs(query).items()}
+    with app.test_request_context():
+        served = state.current()
+        walking = state.walking()
+    # A dataset of its own: nothing prebuilt, nothing cached.
+    fresh = Dataset(served.frame, served.version)
+    q = NearestQuery(lat=float(a["lat"]), lon=float(a["lon"]), k=int(a["k"]),
+                     kinds=[a["kind"]] if "kind" in a else [], crs=a.get("crs", "wgs84"),
+                     out_crs=a.get("out_crs", "wgs84"), lang=a.get("lang", "zh"),
+                     include_temporarily_closed="include_temporarily_closed" in a)
+    want = find_nearest(fresh, q, walking=walking, with_links=a.get("links", "all"),
+                        open_first=a.get("order") == "open_first")
+    for f in want["features"]:
+        flags.decorate(f["properties"], flags.Flags())
+    want["query"]["in_service_area"] = regions.in_service_area(
+        want["query"]["lon"], want["query"]["lat"], app.config["BOUNDARIES_DIR"])
+    assert body["numberReturned"] == len(want["features"]) > 0
+    assert body == want
+    # Asked again (now from the prebuilt text), the answer is the same.
+    assert client.get(f"/api/v1/nearest?{query}").get_json() == body
+
+
+def test_prebuilt_text_dies_with_its_dataset(demo_dataset):
+    from locator.stations.dataset import Dataset
+
+    q = NearestQuery(lat=34.7536, lon=113.6645, k=3)
+    before = find_nearest(demo_dataset, q, serialised=True)
+    sid = orjson.loads(orjson.dumps(before))["features"][0]["id"]
+    frame = demo_dataset.frame.copy()
+    renamed = "改名后的站点 <b>&amp;"
+    frame.loc[frame["id"] == sid, "name"] = renamed
+    after = find_nearest(Dataset(frame, "v2"), q, serialised=True)
+    props = orjson.loads(orjson.dumps(after))["features"][0]["properties"]
+    assert props["id"] == sid and props["name"] == renamed
+    assert "%E6%94%B9%E5%90%8D" in props["navigation"]["amap"]["web"]
+    old = orjson.loads(orjson.dumps(find_nearest(demo_dataset, q, serialised=True)))
+    assert old["features"][0]["properties"]["name"] != renamed

@@ -102,6 +102,22 @@ def test_markers_and_ogc_items_carry_the_flags(flagged):
     assert _pairs([one]) == {a: want[a]}
 
 
+def test_the_nearest_list_carries_the_flags(flagged):
+    client, cfg, _, ids = flagged
+    want = expected(cfg)
+    got = {}
+    for sid in ids:
+        lon, lat = client.get(f"/api/v1/stations/{sid}").get_json()["geometry"]["coordinates"]
+        near = client.get(f"/api/v1/nearest?lat={lat}&lon={lon}&k=20").get_json()
+        assert all(isinstance(f["properties"]["reported"], list) for f in near["features"])
+        got.update(_pairs(near["features"]))
+    assert set(ids) <= set(got)
+    assert got == {sid: want[sid] for sid in got}
+    # The list and the card of one station say the same.
+    card = client.get(f"/api/v1/stations/{ids[0]}").get_json()
+    assert _pairs([card]) == {ids[0]: got[ids[0]]}
+
+
 def test_the_exports_carry_the_flags(flagged, monkeypatch, tmp_path):
     client, cfg, _, _ = flagged
     want = expected(cfg)

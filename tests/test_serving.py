@@ -128,3 +128,42 @@ def test_public_url_required_off_loopback():
         serving.check_public_url({"PUBLIC_URL": ""}, "0.0.0.0")
     serving.check_public_url({"PUBLIC_URL": "https://map.example.org"}, "0.0.0.0")
     serving.check_public_url({"PUBLIC_URL": ""}, "127.0.0.1")
+
+
+def test_a_queue_of_requests_is_logged_once_not_per_request(live):
+    """Past the request threads every request waits; waitress would log each one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = "/api/v1/nearest?lat=34.7536&lon=113.6645&k=10"
+    with ThreadPoolExecutor(48) as pool:
+        statuses = list(pool.map(lambda _: live.get(path, timeout=30)[0], range(200)))
+    assert statuses == [200] * 200
+    log = live.log.read_text()
+    assert "Task queue depth" not in log
+    said = log.count("requests waited for a thread")
+    # At most once a minute per process (two under gunicorn); a queue did form.
+    assert 1 <= said <= 2, log[-2000:]
+
+
+def test_queue_log_keeps_the_deepest_queue_between_reports():
+    import logging
+
+    from locator.web.heads import QueueLog
+
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    logger = logging.getLogger("test.waitress.queue")
+    logger.addHandler(Keep())
+    q = QueueLog(logger, every_s=0.2)
+    for depth in (3, 9, 4, 1):
+        q.warning("Task queue depth is %d", depth)
+    assert [r.getMessage() for r in records] == [
+        "requests waited for a thread; the task queue was up to 3 deep "
+        "(reported at most every 0 s)"]
+    time.sleep(0.25)
+    q.warning("Task queue depth is %d", 2)
+    assert "up to 9 deep" in records[-1].getMessage() and len(records) == 2

@@ -70,6 +70,7 @@ def test_text_survives_a_publish_exactly_and_stamps_may_mix_fractions(backend):
     first["address"] = pd.Series(["", None, 'say "hi", then\nnext line', "郑州市,金水区"],
                                  dtype=object).to_numpy()
     first.loc[3, "phone"] = "0371-6000,0000"
+    first.loc[1, "name"] = "\\N"  # the text COPY writes for NULL, as a station's name
     src.publish(first, meta={}, now=JAN)  # a whole second: no fraction
     second = first.copy()
     second.loc[0, "opening_hours"] = "24/7"
@@ -83,6 +84,7 @@ def test_text_survives_a_publish_exactly_and_stamps_may_mix_fractions(backend):
         assert got.loc["s3", "address"] == "郑州市,金水区"
         assert got.loc["s3", "phone"] == "0371-6000,0000"
         assert got.loc["s0", "opening_hours"] == "24/7"
+        assert got.loc["s1", "name"] == "\\N"
         pts = gpd.GeoSeries(got.geometry).sort_index()
         assert np.allclose(pts.x.to_numpy(), [113.6 + i * 0.01 for i in range(4)], atol=1e-9)
     stamps = src.frame().set_index("id")["modified_at"]

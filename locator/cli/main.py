@@ -73,7 +73,7 @@ def serve(host: str | None, port: int | None, data_path: str | None, workers: in
           threads: int | None) -> None:
     """Serve the web app: waitress for one process, gunicorn (gthread) for several."""
     from locator import create_app
-    from locator.web import serving
+    from locator.web import serving, warmup
 
     overrides = {"DATA_PATH": data_path, "FOLLOW_PUBLISHED": False} if data_path else None
     cfg = config.load(overrides=overrides)
@@ -83,15 +83,15 @@ def serve(host: str | None, port: int | None, data_path: str | None, workers: in
     t = threads or cfg["THREADS"]
     serving.check_public_url(cfg, h)
     if n == 1:
-        app = create_app(overrides)
+        app = warmup.start(create_app(overrides))
         store = app.extensions["locator.store"]
         click.echo(f"Locator on http://{h}:{p}/  ({len(store.current)} stations from "
                    f"{store.current.path}; waitress, {t} threads)")
         serving.run_waitress(app, host=h, port=p, threads=t)
         return
     click.echo(f"Locator on http://{h}:{p}/  (gunicorn, {n} workers x {t} threads)")
-    serving.run_gunicorn(lambda: create_app(overrides), cfg, host=h, port=p, workers=n,
-                         threads=t)
+    serving.run_gunicorn(lambda: warmup.start(create_app(overrides)), cfg, host=h, port=p,
+                         workers=n, threads=t)
 
 
 @main.command("demo-data")

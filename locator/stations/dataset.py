@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -161,7 +162,10 @@ class Dataset:
     def from_snapshot(cls, contents: snapshot.Contents, *, path: Path | None = None) -> Dataset:
         """The dataset a served snapshot holds, its arrays and text memory-mapped."""
         ds = cls.__new__(cls)
-        arrays = dict(contents.arrays)
+        # Plain ndarray views of the mapped files: the same pages, but indexing an
+        # np.memmap goes through Python-level __getitem__ and __array_finalize__,
+        # a measurable share of a nearest answer. Each view keeps its map alive.
+        arrays = {k: v.view(np.ndarray) for k, v in contents.arrays.items()}
         modified = arrays.pop("modified_at", None)
         # One record batch, so each column is one chunk: taking it keeps the
         # memory map (combine_chunks would copy every string into the heap).
@@ -197,10 +201,13 @@ class Dataset:
         if trees is None:
             # Two indexes so that the common query (open stations only) needs no
             # status filter at all; temporarily closed ones are added on request.
-            self.index = NearestIndex(self.lon, self.lat, self.kind,
-                                      searchable=self.status == OPEN)
-            self.index_with_temporary = NearestIndex(self.lon, self.lat, self.kind,
-                                                     searchable=self.status != CLOSED)
+            # Built side by side: SciPy releases the GIL while it builds a tree.
+            with ThreadPoolExecutor(2) as pool:
+                open_only = pool.submit(NearestIndex, self.lon, self.lat, self.kind,
+                                        searchable=self.status == OPEN)
+                self.index_with_temporary = NearestIndex(self.lon, self.lat, self.kind,
+                                                         searchable=self.status != CLOSED)
+                self.index = open_only.result()
         else:
             self.index = NearestIndex.restore(self.lon, self.lat, self.kind, trees[0])
             self.index_with_temporary = NearestIndex.restore(self.lon, self.lat, self.kind,
@@ -345,33 +352,6 @@ def read(path: str | Path) -> Dataset:
     layer = LAYER if LAYER in layers else None
     frame = normalise(gpd.read_file(p, layer=layer, engine="pyogrio", use_arrow=True))
     return Dataset(frame, file_version(p), p)
-
-
-def cached(folder: Path | None, build: Callable[[], Dataset], *,
-           path: Path | None = None) -> Dataset:
-    """The dataset in the served snapshot ``folder``, else ``build()`` saved there.
-
-    The storage layer names the folder for one immutable version, so the
-    first process to load a version pays for reading and indexing it, and
-    every later one (other workers, restarts, reloads) maps the snapshot.
-    """
-    if folder is None:
-        return build()
-    got = snapshot.read(folder)
-    if got is None:
-        with snapshot.building(folder):
-            got = snapshot.read(folder)  # another worker may have built it meanwhile
-            if got is None:
-                snapshot.discard(folder)  # torn, or written by an older format
-                ds = build()
-                if snapshot.write(folder, ds.snapshot_contents()):
-                    got = snapshot.read(folder)
-                if got is None:
-                    return ds
-                # Serve the mapped copy, as every other worker will: the built
-                # one holds its whole frame and private copies of every column.
-                del ds
-    return Dataset.from_snapshot(got, path=path)
 
 
 def write(gdf: gpd.GeoDataFrame, path: str | Path) -> None:

@@ -9,6 +9,7 @@ closed" is written once. Masks are vectorised over per-row codes precomputed by
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 
@@ -37,7 +38,7 @@ def hour_states(ds: Dataset, when: datetime | None) -> np.ndarray:
     the answer only changes once a minute, so it is cached per minute on the
     dataset (and dies with it).
     """
-    minute = int((when or datetime.now(UTC)).timestamp() // 60)
+    minute = int((when.timestamp() if when is not None else time.time()) // 60)
     cache = ds.hour_state_cache
     got = cache.get(minute)
     if got is None:

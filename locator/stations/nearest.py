@@ -17,6 +17,7 @@ import numpy as np
 
 from locator.domain import hours, schema
 from locator.geo import datum
+from locator.stations import prebuilt
 from locator.stations.dataset import Dataset
 from locator.stations.filters import hour_states, row_filter
 
@@ -54,6 +55,8 @@ NetworkWalk = Callable[[float, float, np.ndarray, np.ndarray, float], np.ndarray
 # Streets are searched up to this multiple of the farthest straight distance in
 # the list: a path three times the straight line is no walk anyone takes.
 NETWORK_SEARCH_FACTOR = 3.0
+# More properties for listed rows, as columns aligned with them (the feedback flags).
+Extra = Callable[[np.ndarray], Mapping[str, Sequence[Any]]]
 
 
 _OPEN_NOW = {1: True, 0: False, -1: None}
@@ -102,7 +105,8 @@ def walk_distances(walk: NetworkWalk | None, lon: float, lat: float, slon: np.nd
 
 def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None,
                  with_links: bool | str = True, open_first: bool = False,
-                 network_walk: NetworkWalk | None = None) -> dict[str, Any]:
+                 network_walk: NetworkWalk | None = None, extra: Extra | None = None,
+                 serialised: bool = False) -> dict[str, Any]:
     """Rank stations by geodesic distance from the query point.
 
     Returns a GeoJSON FeatureCollection. The query point may be given in
@@ -114,6 +118,11 @@ def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None
     otherwise, and for points off the graph, they are the straight-line
     estimate (``walk_basis: "estimate"``). The list stays ranked by straight
     distance, as the map shows it.
+
+    ``extra(rows)`` gives more properties as columns aligned with the rows
+    (the feedback flags); they come last. With ``serialised`` each feature is
+    an ``orjson.Fragment`` of its finished JSON, its fixed part taken from
+    :mod:`locator.stations.prebuilt`, for answers that only get encoded.
     """
     walking = walking or Walking()
     lon, lat = float(q.lon), float(q.lat)
@@ -130,33 +139,43 @@ def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None
     if open_first:
         order = np.argsort(_OPEN_RANK[states + 1], kind="stable")
         rows, dist, az, states = rows[order], dist[order], az[order], states[order]
-    features = to_features(ds, rows, out_crs=q.out_crs, with_links=with_links,
-                           lang=q.lang)
     drive = ds.kind[rows] == DRIVER_HOME
     drive_min = np.ceil(dist / DRIVE_M_PER_MIN).astype(int)
-    walk_d, basis = walk_distances(network_walk, lon, lat, ds.lon[rows], ds.lat[rows], dist,
-                                   walking)
-    # The estimate keeps its rule (straight distance within MAX_WALK_M); a street
-    # distance is walkable when it is itself within MAX_WALK_M.
-    walkable = np.where(basis == "network", walk_d <= MAX_WALK_M, dist <= MAX_WALK_M)
-    walk_min = np.ceil(np.where(walkable, walk_d, 0.0) / walking.speed_m_per_min).astype(int)
-    extras = zip(np.round(dist, 1).tolist(), np.round(az % 360.0, 1).tolist(), states.tolist(),
-                 walk_min.tolist(), walkable.tolist(),
-                 np.round(np.where(np.isfinite(walk_d), walk_d, -1.0)).tolist(),
-                 basis.tolist(), drive.tolist(), drive_min.tolist(), strict=True)
-    for f, (d, az, st, w, ok, wd, wb, dr, dm) in zip(features, extras, strict=True):
-        p = f["properties"]
-        p["distance_m"] = d
-        p["bearing_deg"] = az
-        p["walk_min"] = w if ok else None
-        p["walk_distance_m"] = wd if wd >= 0 else None
-        p["walk_basis"] = wb
-        # Driver homes are driving trips; the page shows drive_min for them.
-        p["trip_mode"] = "drive" if dr else "walk"
-        if dr:
-            p["drive_min"] = dm
-        p["open_now"] = _OPEN_NOW[st]
-        p["open_state"] = _OPEN_STATE[st]
+    basis: list[str]
+    if network_walk is None:
+        # No street graph, the usual case: every walk is the estimate, always finite.
+        walk_d = dist * walking.detour_factor
+        walkable = dist <= MAX_WALK_M
+        walk_min = np.ceil(walk_d / walking.speed_m_per_min).astype(int)
+        walk_m = np.round(walk_d).tolist()
+        basis = ["estimate"] * len(rows)
+    else:
+        walk_d, on = walk_distances(network_walk, lon, lat, ds.lon[rows], ds.lat[rows], dist,
+                                    walking)
+        # The estimate keeps its rule (straight distance within MAX_WALK_M); a street
+        # distance is walkable when it is itself within MAX_WALK_M.
+        walkable = np.where(on == "network", walk_d <= MAX_WALK_M, dist <= MAX_WALK_M)
+        walk_min = np.ceil(np.where(walkable, walk_d, 0.0) / walking.speed_m_per_min
+                           ).astype(int)
+        walk_m = np.round(np.where(np.isfinite(walk_d), walk_d, -1.0)).tolist()
+        basis = on.tolist()
+    columns = [np.round(dist, 1).tolist(), np.round(az % 360.0, 1).tolist(), states.tolist(),
+               walk_min.tolist(), walkable.tolist(), walk_m, basis, drive.tolist(),
+               drive_min.tolist()]
+    more = list((extra(rows) if extra is not None else {}).items())
+    names = [name for name, _ in more]
+    per_row = [_trip(vals, dict(zip(names, vals[9:], strict=True)))
+               for vals in zip(*columns, *(col for _, col in more), strict=True)]
+    features: list[Any]
+    if serialised:
+        heads = prebuilt.heads(ds, rows, to_features, out_crs=q.out_crs,
+                               links=prebuilt.links_variant(with_links), lang=q.lang)
+        features = [prebuilt.feature(h, p) for h, p in zip(heads, per_row, strict=True)]
+    else:
+        features = to_features(ds, rows, out_crs=q.out_crs, with_links=with_links,
+                               lang=q.lang)
+        for f, p in zip(features, per_row, strict=True):
+            f["properties"].update(p)
     return {
         "type": "FeatureCollection",
         "features": features,
@@ -169,6 +188,26 @@ def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None
         "coordinates_datum": q.out_crs,
         "dataset": dataset_meta(ds),
     }
+
+
+def _trip(vals: Sequence[Any], more: dict[str, Any]) -> dict[str, Any]:
+    """The properties of one listed station that depend on where and when it was asked.
+
+    ``vals`` holds, in this order, the distance, bearing, hours state, walking
+    minutes, whether walkable, walking metres, its basis, whether a driving
+    trip and the driving minutes (any more values are ignored).
+    """
+    d, az, st, w, ok, wd, wb, dr, dm = vals[:9]
+    p: dict[str, Any] = {"distance_m": d, "bearing_deg": az, "walk_min": w if ok else None,
+                         "walk_distance_m": wd if wd >= 0 else None, "walk_basis": wb,
+                         # Driver homes are driving trips; the page shows drive_min for them.
+                         "trip_mode": "drive" if dr else "walk"}
+    if dr:
+        p["drive_min"] = dm
+    p["open_now"] = _OPEN_NOW[st]
+    p["open_state"] = _OPEN_STATE[st]
+    p.update(more)
+    return p
 
 
 def dataset_meta(ds: Dataset) -> dict[str, Any]:

@@ -33,7 +33,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -59,9 +59,11 @@ def write(folder: Path, contents: Contents) -> bool:
     A folder that cannot be written (read-only or full data folder) only
     means no snapshot: the caller serves what it loaded all the same.
     """
-    tmp = folder.with_name(f"{_TMP}{uuid.uuid4().hex[:8]}-{folder.name}")
     try:
-        (tmp / "arrays").mkdir(parents=True)
+        tmp = staging(folder)
+    except OSError:
+        return False
+    try:
         for name, arr in contents.arrays.items():
             np.save(tmp / "arrays" / f"{name}.npy", np.ascontiguousarray(arr),
                     allow_pickle=False)
@@ -88,22 +90,84 @@ def read(folder: Path) -> Contents | None:
     """The snapshot in ``folder``, memory-mapped; None when missing or unusable."""
     try:
         meta = json.loads((folder / _META).read_text(encoding="utf-8"))
-        if meta.get("format") != FORMAT:
-            return None
+        with (folder / "trees.pickle").open("rb") as fh:
+            # Written by this package into its own data folder, never taken
+            # from a client or another host: the same trust as the version files.
+            trees = pickle.load(fh)
+    except (OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError):
+        return None
+    return read_parts(folder, meta, trees)
+
+
+def read_parts(folder: Path, meta: dict[str, Any], trees: Any = None) -> Contents | None:
+    """The arrays and columns in ``folder``, memory-mapped, with ``meta`` and ``trees``.
+
+    Without trees this is what travels between hosts (:class:`Shared`); the
+    dataset made from it builds its own trees.
+    """
+    if meta.get("format") != FORMAT:
+        return None
+    try:
         arrays = {p.stem: np.load(p, mmap_mode="r", allow_pickle=False)
                   for p in (folder / "arrays").glob("*.npy")}
         source = pa.memory_map(str(folder / "columns.arrow"), "r")
         columns = pa.ipc.open_file(source).read_all()
-        with (folder / "trees.pickle").open("rb") as fh:
-            # Written by this package into its own data folder, never taken
-            # from a client: the same trust as the version files beside it.
-            trees = pickle.load(fh)
-    except (OSError, ValueError, KeyError, EOFError, pickle.UnpicklingError, pa.ArrowException):
+    except (OSError, ValueError, pa.ArrowException):
         return None
     rows = int(meta.get("rows", -1))
     if columns.num_rows != rows or any(len(a) != rows for a in arrays.values()):
         return None
     return Contents(arrays, columns, trees, meta)
+
+
+class Shared(Protocol):
+    """Somewhere hosts leave a version's snapshot for each other (see
+    :mod:`locator.storage.pgsnapshot`).
+
+    Only :func:`travelling` files go there: the arrays, the columns and the
+    metadata, all read without unpickling. Each host builds its own trees.
+    """
+
+    def get(self, folder: Path) -> dict[str, Any] | None:
+        """Write the shared files into the empty ``folder``; their meta, or None."""
+
+    def put(self, folder: Path) -> None:
+        """Offer the finished snapshot ``folder`` to other hosts (never raises)."""
+
+
+def travelling(folder: Path) -> list[str]:
+    """The files of a snapshot that hosts share, relative to ``folder`` (the meta
+    travels beside them, as :func:`read_meta` gives it)."""
+    arrays = sorted(f"arrays/{p.name}" for p in (folder / "arrays").glob("*.npy"))
+    return [*arrays, "columns.arrow"]
+
+
+def read_meta(folder: Path) -> dict[str, Any] | None:
+    """The metadata of the finished snapshot ``folder``; None when it has none."""
+    try:
+        meta = json.loads((folder / _META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def staging(folder: Path) -> Path:
+    """A fresh temporary folder beside ``folder``, for a snapshot being put together."""
+    tmp = folder.with_name(f"{_TMP}{uuid.uuid4().hex[:8]}-{folder.name}")
+    (tmp / "arrays").mkdir(parents=True)
+    return tmp
+
+
+def finish(tmp: Path, folder: Path, *, trees: Any, meta: dict[str, Any]) -> bool:
+    """Complete the fetched snapshot ``tmp`` with this host's trees and move it into place."""
+    try:
+        with (tmp / "trees.pickle").open("wb") as fh:
+            pickle.dump(trees, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        (tmp / _META).write_text(json.dumps(meta), encoding="utf-8")
+        tmp.rename(folder)
+    except OSError:
+        return (folder / _META).is_file()  # another process may have won the race
+    return True
 
 
 @contextlib.contextmanager

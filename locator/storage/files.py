@@ -41,7 +41,7 @@ import pyogrio
 
 from locator.domain import schema
 from locator.errors import LocatorError, not_found
-from locator.stations import dataset, snapshot
+from locator.stations import dataset, served, snapshot
 from locator.storage import base, checks
 
 log = logging.getLogger(__name__)
@@ -316,7 +316,7 @@ class FileSource:
 
         # Published versions are ours and never rewritten, so each may keep a
         # served snapshot; DATA_PATH outside the data folder is read as it is.
-        return dataset.cached(self._snapshot(path) if name else None, build, path=path)
+        return served.cached(self._snapshot(path) if name else None, build, path=path)
 
     def _snapshot(self, path: Path) -> Path:
         st = path.stat()

@@ -35,8 +35,8 @@ from alembic.config import Config
 
 from locator.domain import schema
 from locator.errors import LocatorError, not_found
-from locator.stations import dataset, snapshot
-from locator.storage import base, pgcopy
+from locator.stations import dataset, served, snapshot
+from locator.storage import base, pgcopy, pgsnapshot
 
 log = logging.getLogger(__name__)
 CHANNEL = "locator_version"
@@ -153,7 +153,9 @@ class PostgisSource:
                 raise BadVersionError(name, f"holds {len(raw)} rows, its metadata says {expect}")
             return base.to_dataset(raw, name)
 
-        return dataset.cached(self._snapshot(name, expect, created), build)
+        folder = self._snapshot(name, expect, created)
+        shared = pgsnapshot.PgShared(self.engine, name) if folder is not None else None
+        return served.cached(folder, build, shared=shared)
 
     def _snapshot(self, name: str, rows: int, created: Any) -> Path | None:
         """This host's snapshot folder for a version, named so it cannot be mistaken.
@@ -262,24 +264,15 @@ class PostgisSource:
                     "created": datetime.now(UTC).isoformat(timespec="seconds"),
                     "stations": len(stamped),
                     "sources": {str(k): int(v) for k, v in sources.items()}, **meta}
-            raw = self.engine.raw_connection()
-            try:
-                with raw.cursor() as cur:  # type: ignore[attr-defined]
-                    cur.execute("SET LOCAL statement_timeout = 0")
-                    cur.execute("INSERT INTO station_versions (name, stations, meta) "
-                                "VALUES (%s, %s, %s)",
-                                (name, len(stamped), json.dumps(info, ensure_ascii=False)))
-                    self._copy_in(cur, name, stamped)
-                    cur.execute("UPDATE station_versions SET complete = true WHERE name = %s",
-                                (name,))
-                    self._point(cur, name)
-                raw.commit()
-                self._remember(name, stamped)
-            except BaseException:
-                raw.rollback()
-                raise
-            finally:
-                raw.close()
+            with pgcopy.long_transaction(self.engine) as cur:
+                cur.execute("INSERT INTO station_versions (name, stations, meta) "
+                            "VALUES (%s, %s, %s)",
+                            (name, len(stamped), json.dumps(info, ensure_ascii=False)))
+                self._copy_in(cur, name, stamped)
+                cur.execute("UPDATE station_versions SET complete = true WHERE name = %s",
+                            (name,))
+                self._point(cur, name)
+            self._remember(name, stamped)
         return name
 
     @staticmethod

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from locator import allocator
@@ -66,6 +66,8 @@ class Watcher:
         self._next = 0.0
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
+        # Called (without arguments) after each new version is swapped in.
+        self.on_swap: list[Callable[[], None]] = []
 
     @property
     def loaded(self) -> str | None:
@@ -113,6 +115,11 @@ class Watcher:
         self.health = Health(name, name)
         self._failed = None
         log.info("now serving version %s (%d stations)", name, len(fresh))
+        for hook in self.on_swap:
+            try:
+                hook()
+            except Exception:  # a listener's fault must not undo the swap
+                log.exception("a version-swap listener failed")
         # The replaced version and the load's temporaries are free now (or once the
         # requests still using them finish); hand their pages back to the system.
         del old

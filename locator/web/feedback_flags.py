@@ -54,3 +54,14 @@ def for_rows(ds: Dataset, *, as_text: bool = False) -> Extra:
                 "last_verified": flagcols.last_verified(ids, verified, got).tolist()}
 
     return extra
+
+
+def for_few(ds: Dataset) -> Extra:
+    """As :func:`for_rows`, for answers of a few stations (a nearest list)."""
+    got = now()
+
+    def extra(rows: np.ndarray) -> Mapping[str, Sequence[Any]]:
+        recs = ds.values(rows, ["id", "verified_at"])
+        return flags.of_few([r["id"] for r in recs], [r.get("verified_at") for r in recs], got)
+
+    return extra

@@ -1,15 +1,24 @@
-"""Oversized request heads: 414 for a long request line, 431 for long headers.
+"""Oversized request heads (414 for a long request line, 431 for long headers),
+and a quieter task queue.
 
 waitress reads the whole head on its event loop and refuses one over
 ``MAX_HEADER_BYTES`` before the app sees it, always with a plain-text 431.
 The parser here tells the two cases apart (is the end of the request line
 within the limit?) and answers in the standard JSON error shape, so a client
 learns whether to shorten its URL or its headers.
+
+waitress logs a warning each time a request waits for a thread. Under load
+that is every request: a log line written on the event loop, with the
+dispatcher's lock held, costing more than parsing the request. The servers
+made here say it at most once a minute, with the deepest queue seen.
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import threading
+import time
 from typing import Any
 
 from waitress.channel import HTTPChannel
@@ -71,6 +80,27 @@ class LocatorChannel(HTTPChannel):
     parser_class = LocatorParser
 
 
+class QueueLog:
+    """Stands in for waitress's queue logger: one warning a minute at most."""
+
+    def __init__(self, logger: logging.Logger, every_s: float = 60.0) -> None:
+        self.logger = logger
+        self.every_s = every_s
+        self._next = 0.0
+        self._deepest = 0
+        self._lock = threading.Lock()
+
+    def warning(self, msg: str, depth: int, *args: Any) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self._deepest = max(self._deepest, int(depth))
+            if now < self._next:
+                return
+            deepest, self._deepest, self._next = self._deepest, 0, now + self.every_s
+        self.logger.warning("requests waited for a thread; the task queue was up to %d deep "
+                            "(reported at most every %.0f s)", deepest, self.every_s)
+
+
 def create_server(application: Any, **kw: Any) -> Any:
     """waitress's ``create_server`` whose listening servers all use :class:`LocatorParser`."""
     server = _waitress_server(application, **kw)
@@ -79,4 +109,7 @@ def create_server(application: Any, **kw: Any) -> Any:
     for s in servers:
         if hasattr(s, "channel_class"):
             s.channel_class = LocatorChannel
+    dispatcher = getattr(server, "task_dispatcher", None)
+    if dispatcher is not None:
+        dispatcher.queue_logger = QueueLog(logging.getLogger("waitress.queue"))
     return server

@@ -9,12 +9,15 @@ from a station reaches what walking to it reaches.
 from __future__ import annotations
 
 import hashlib
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from scipy import sparse
+
+from locator import memo
 
 FORMAT_VERSION = 1
 MODES = ("walk", "bike", "drive")
@@ -134,10 +137,28 @@ def load(path: str | Path) -> Graph:
 
 
 def latest(folder: str | Path, *, mode: str | None = None) -> Path | None:
-    """The most recently built graph in ``folder`` (of ``mode`` when given)."""
-    folder = Path(folder)
-    if not folder.is_dir():
+    """The most recently built graph in ``folder`` (of ``mode`` when given).
+
+    Every nearest answer asks, so the listing is kept per state of the folder
+    (its change time) and one ``stat`` answers as long as nothing is added.
+    """
+    try:
+        st = Path(folder).stat()
+    except OSError:
         return None
+    if not stat.S_ISDIR(st.st_mode):
+        return None
+    # A change within the last second may share its time stamp with one still to
+    # come (a graph written, then renamed into place): list such a folder afresh.
+    if time.time_ns() - st.st_mtime_ns < 1_000_000_000:
+        return _listed(str(folder), mode, None)
+    return _listed_cached(str(folder), mode, st.st_mtime_ns)
+
+
+def _listed(folder: str, mode: str | None, changed_ns: int | None) -> Path | None:
     pat = f"network-*-{mode}-*.npz" if mode else "network-*.npz"
-    found = sorted(p for p in folder.glob(pat) if not p.name.endswith(".tmp.npz"))
+    found = sorted(p for p in Path(folder).glob(pat) if not p.name.endswith(".tmp.npz"))
     return found[-1] if found else None
+
+
+_listed_cached = memo.cached(_listed)

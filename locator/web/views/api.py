@@ -73,9 +73,12 @@ def nearest() -> ResponseReturnValue:
     links = params.choice("links", request.args.get("links"), ("all", "web", "none"),
                           default="all")
     order = params.choice("order", request.args.get("order"), ORDERS, default="distance")
-    fc = find_nearest(state.current(), q, walking=state.walking(), with_links=links,
-                      open_first=order == "open_first", network_walk=_network_walk())
-    _decorate(fc["features"])
+    ds = state.current()
+    # Each station's fixed JSON is encoded once per dataset; only distances, times,
+    # today's state and the feedback flags are added per request.
+    fc = find_nearest(ds, q, walking=state.walking(), with_links=links,
+                      open_first=order == "open_first", network_walk=_network_walk(),
+                      extra=feedback_flags.for_few(ds), serialised=True)
     # The service covers Henan: a point outside still gets the nearest stations,
     # with their true distance, and the page says plainly that it is outside.
     fc["query"]["in_service_area"] = regions.in_service_area(

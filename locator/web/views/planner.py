@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -100,6 +101,31 @@ def _page_views(p: runs.PlanParams) -> tuple[JobView, JobView | None]:
     if full.final or quick.error is not None:
         return full, None
     return full, quick
+
+
+def default_page_params() -> runs.PlanParams:
+    """What a first visit to ``/planner``, with no query, plans."""
+    p = runs.parse({}, current_app.config, with_n=False)
+    return runs.PlanParams(**{**p.__dict__, "n": PAGE_DEFAULT_N})
+
+
+def warm(lang: str, *, timeout: float) -> bool:
+    """Compute the default page's plan and its map for ``lang`` before anyone asks.
+
+    The job is the one the page itself would start (same key), so a visitor
+    who comes meanwhile joins it instead of starting another. True once the
+    full plan is done and its map drawn.
+    """
+    view: JobView | None = _start(default_page_params())
+    end = time.monotonic() + timeout
+    # Short waits, like a polling client: a job nobody asks about is abandoned.
+    while view is not None and not view.final and time.monotonic() < end:
+        view = jobs().wait(view.id, 1.0)
+    if view is None or view.state != DONE:
+        return False
+    result_context(jobs().result(view.id), lang)
+    current_app.jinja_env.get_template("planner.html")
+    return True
 
 
 def _wait(view: JobView, wait: float) -> JobView:

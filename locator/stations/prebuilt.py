@@ -1,0 +1,79 @@
+"""Each station's static GeoJSON, serialised once per dataset and reused by every answer.
+
+A nearest answer is ten stations, each ~3.5 KB of JSON of which only a dozen
+values (distance, walking time, today's state, the feedback flags) depend on
+the request; the rest (attributes, hours text, navigation links, geometry)
+is fixed for a dataset version, an output datum, a links variant and a
+language. Building those dicts and encoding them again on every request cost
+more than the search itself, so the fixed part of each feature is kept here
+as bytes, its closing braces left off, and an answer only appends the
+per-request properties.
+
+The cache lives in :attr:`Dataset.cache <locator.stations.dataset.Dataset.cache>`
+and dies with the dataset, so a new version is never answered from old text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+import orjson
+
+from locator.stations.dataset import Dataset
+
+# numpy scalars may reach properties from columns; keys are always text.
+OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
+# About 3.5 KB a station with all links: a bound of ~35 MB, whatever clients page through.
+MAX_HEADS = 10_000
+_KEY = "prebuilt.heads"
+
+# ``to_features``: (ds, rows, out_crs=, with_links=, lang=) -> one feature dict per row.
+Builder = Callable[..., list[dict[str, Any]]]
+
+
+def links_variant(with_links: bool | str) -> str:
+    """``all``, ``web`` or ``none``: the spelling ``with_links`` arguments reduce to."""
+    if with_links is True or with_links == "all":
+        return "all"
+    if with_links == "web":
+        return "web"
+    return "none"
+
+
+def heads(ds: Dataset, rows: np.ndarray, build: Builder, *, out_crs: str, links: str,
+          lang: str) -> list[bytes]:
+    """The serialised fixed part of each row's feature, open for more properties.
+
+    Each value is a feature's JSON up to and including its last fixed property
+    followed by a comma: append the other properties' members and ``}}`` (see
+    :func:`feature`). ``build`` makes the feature dicts of rows not yet cached,
+    the same builder the unserialised answers use, so both say the same.
+    """
+    cache: dict[tuple[int, str, str, str], bytes] = ds.cache.setdefault(_KEY, {})
+    wanted = np.asarray(rows, dtype=np.int64).tolist()
+    found = [cache.get((r, out_crs, links, lang)) for r in wanted]
+    missing = [r for r, got in zip(wanted, found, strict=True) if got is None]
+    if missing:
+        built = build(ds, np.asarray(missing, dtype=np.int64), out_crs=out_crs,
+                      with_links=links, lang=lang)
+        if len(cache) + len(missing) > MAX_HEADS:
+            cache.clear()  # bounded: a client paging through every station must not grow it
+        made = {}
+        for r, f in zip(missing, built, strict=True):
+            # '...,"last":value}}' -> '...,"last":value,'
+            made[r] = cache[(r, out_crs, links, lang)] = orjson.dumps(f, option=OPTIONS)[:-2] + b","
+        found = [got if got is not None else made[r]
+                 for r, got in zip(wanted, found, strict=True)]
+    return [got for got in found if got is not None]
+
+
+def feature(head: bytes, more: Mapping[str, Any]) -> orjson.Fragment:
+    """One whole feature: ``head`` with the properties in ``more`` appended (``more`` non-empty).
+
+    The result goes into an answer as it is: ``orjson`` writes a fragment's
+    bytes without encoding them again.
+    """
+    # '{"k":v,...}' -> '"k":v,...}' closes the properties; the last brace the feature.
+    return orjson.Fragment(head + orjson.dumps(more, option=OPTIONS)[1:] + b"}")

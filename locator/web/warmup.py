@@ -1,0 +1,53 @@
+"""The planner's default page, ready before its first visitor.
+
+A newly started server, or one that has just swapped in a new version, would
+otherwise make the first person to open ``/planner`` wait for the whole
+default plan: the province grid, the coverage matrix, the siting run and the
+map. With ``PLANNER_WARMUP`` on, a background thread starts those very jobs
+(same keys as the page's, so a visitor who comes meanwhile joins them) and
+draws the map once. Only served apps warm up (``locator serve`` and its
+gunicorn workers); apps made for scripts and tests do not.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import Flask
+
+log = logging.getLogger(__name__)
+# A plan that takes longer than this is left to its job; the thread stops waiting.
+WAIT_S = 600.0
+
+
+def start(app: Flask) -> Flask:
+    """Warm ``app`` up in the background now and after every version swap; returns it."""
+    if not app.config["PLANNER_WARMUP"]:
+        return app
+    watcher = app.extensions["locator.watcher"]
+    watcher.on_swap.append(lambda: _spawn(app))
+    _spawn(app)
+    return app
+
+
+def _spawn(app: Flask) -> None:
+    thread = threading.Thread(target=_run, args=(app,), daemon=True, name="locator-warmup")
+    app.extensions["locator.warmup"] = thread
+    thread.start()
+
+
+def _run(app: Flask) -> None:
+    from locator.web.views import planner
+
+    t = time.perf_counter()
+    try:
+        # The page's helpers build URLs and read the app's settings: give them a request.
+        with app.test_request_context("/planner"):
+            done = planner.warm(app.config["DEFAULT_LANG"], timeout=WAIT_S)
+    except Exception:  # a failed warm-up only means the first visitor computes it
+        log.exception("could not prepare the default planner page")
+        return
+    if done:
+        log.info("default planner page ready in %.1f s", time.perf_counter() - t)
