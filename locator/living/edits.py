@@ -20,9 +20,8 @@ the server requires the request to be conditional).
 from __future__ import annotations
 
 import json
-import logging
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
@@ -36,11 +35,10 @@ from sqlalchemy.orm import Session
 from locator.domain import schema
 from locator.errors import LocatorError, invalid, not_found
 from locator.geo import regions
-from locator.living import db, unions
+from locator.living import audited, db, unions
 from locator.living.models import AuditEntry, Case, utcnow
 from locator.storage import base
 
-log = logging.getLogger(__name__)
 EDITABLE = ("opening_hours", "amenities", "phone", "status", "reopens_on", "closed_reason",
             "lon", "lat", "merge_into")
 LOCK_WAIT_S = 10.0
@@ -257,41 +255,6 @@ def _diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str, str
             json.dumps({k: after.get(k) for k in keys}, ensure_ascii=False, default=str))
 
 
-def _publish(cfg: Mapping[str, Any], source: base.StationSource, frame: gpd.GeoDataFrame,
-             entries: list[AuditEntry], meta: dict[str, Any],
-             within: Callable[[Session], None] | None = None) -> str:
-    """Audit entries and the new version together: a failure of either leaves neither.
-
-    The entries are flushed (``within`` may do more in the same transaction first),
-    the version is published, and the audit commits; whatever fails after the
-    version went live, the publish itself included, withdraws it. Call under the
-    store's writer lock, so that a live version other than ``live`` can only be ours.
-    """
-    live = source.version()
-    try:
-        with db.session(cfg) as s:
-            if within is not None:
-                within(s)
-            s.add_all(entries)
-            s.flush()
-            name = source.publish(frame, meta=meta)
-    except BaseException:
-        _withdraw(source, live)
-        raise
-    return name
-
-
-def _withdraw(source: base.StationSource, live: str | None) -> None:
-    """Take back a version that went live without its audit entry (the first one too)."""
-    try:
-        now = source.version()
-        if now is not None and now != live:
-            source.withdraw(now, live)
-    except Exception:  # the store is away as well: say so loudly, keep the first error
-        log.critical("a version may be live without its audit entry (was %s); check "
-                     "`locator versions` and roll back", live, exc_info=True)
-
-
 def edit(cfg: Mapping[str, Any], source: base.StationSource, station_id: str,
          changes: Mapping[str, Any], *, if_match: str | None, actor: str,
          roles: Mapping[str, str]) -> Edited:
@@ -334,7 +297,7 @@ def edit(cfg: Mapping[str, Any], source: base.StationSource, station_id: str,
             b, a = _diff(before, after)
             entries.append(AuditEntry(actor=actor, action="station_edit",
                                       station_id=station_id, before=b, after=a))
-        name = _publish(cfg, source, frame, entries,
+        name = audited.publish(cfg, source, frame, entries,
                         {"kind": "edit", "by": actor, "station": station_id})
         return Edited(record(frame, row), revision(frame, row), name)
 
@@ -418,7 +381,7 @@ def accept_suggestion(cfg: Mapping[str, Any], source: base.StationSource, case_i
         entry = AuditEntry(actor=actor, action="suggestion_accepted", station_id=sid,
                            before=None, after=json.dumps(after, ensure_ascii=False,
                                                          default=str))
-        published = _publish(cfg, source, frame, [entry],
+        published = audited.publish(cfg, source, frame, [entry],
                              {"kind": "suggestion", "by": actor, "station": sid},
                              within=close_case)
         return Edited(after, revision(frame, row), published)

@@ -9,7 +9,7 @@ subtree are rejected in the row-by-row report, like any other bad row.
 :func:`check` keeps the upload under ``DATA_DIR/uploads/<token>/`` and returns the
 report; :func:`publish` checks the kept file again against the live data, under
 the station store's writer lock, and publishes it with one audit entry. The audit
-entry and the new version go together (see :func:`locator.living.edits._publish`):
+entry and the new version go together (see :mod:`locator.living.audited`):
 a refused file, a failed check or a failed publish leaves both as they were.
 
 It sits in the web layer because it joins two of the layer below, the import
@@ -36,7 +36,7 @@ from locator.ingest import pipeline
 from locator.ingest.dedupe import Plan
 from locator.ingest.read import Limits
 from locator.ingest.report import ImportRefusedError, refusal_row
-from locator.living import edits, unions
+from locator.living import audited, unions
 from locator.living.models import AuditEntry
 from locator.storage import base
 
@@ -207,7 +207,7 @@ def publish(cfg: Mapping[str, Any], src: base.StationSource, token: str, *,
                                                  "accepted": len(result.stations)},
                                                 ensure_ascii=False, default=str))
             # One audit entry and the version, together (see the module's notes).
-            version = edits._publish(cfg, src, plan.frame, [entry], meta={
+            version = audited.publish(cfg, src, plan.frame, [entry], meta={
                 "action": "import", "source": meta["source"], "file": meta["file_name"],
                 "by": actor, "crs": result.crs, **summary})
     shutil.rmtree(folder, ignore_errors=True)
