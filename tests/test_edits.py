@@ -53,7 +53,7 @@ def test_an_edit_needs_if_match_and_a_stale_one_is_refused(staff_cfg, demo):
     h = {"X-CSRFToken": tok}
     r = c.patch(f"/api/v1/admin/stations/{sid}", json={"phone": "0371-1234567"}, headers=h)
     body = r.get_json()
-    assert r.status_code == 412 and body["field"] == "If-Match"
+    assert r.status_code == 428 and body["field"] == "If-Match"
     assert body["code"] == "precondition_required" and set(body) >= {"status", "message"}
     ok = c.patch(f"/api/v1/admin/stations/{sid}", json={"phone": "0371-1234567"},
                  headers={**h, "If-Match": tag})

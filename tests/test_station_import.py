@@ -113,7 +113,13 @@ def test_a_refused_or_wrong_file_changes_nothing(staff_cfg, tmp_path):
     r = _upload(client, nameless_list(tmp_path / "x.csv"), token)
     assert r.status_code == 422
     body = r.get_json()
-    assert body["code"] == "import_refused" and body["field"] == "name" and body["message_zh"]
+    # The one error shape, plus the report the document adds for a 422: it leads with
+    # the refusal in both languages, as the CLI's report CSV does.
+    assert set(body) == {"status", "code", "message", "field", "report"}
+    assert body["code"] == "import_refused" and body["field"] == "name"
+    head = body["report"][0]
+    assert head["code"] == "file_refused" and head["row"] == 0 and head["column"] == "name"
+    assert head["reason_en"] == body["message"] and "名称" in head["reason_zh"]
     bad = tmp_path / "list.exe"
     bad.write_bytes(b"MZ")
     assert _upload(client, bad, token).status_code == 400

@@ -81,6 +81,10 @@ FIELDS: tuple[str, ...] = (
 MAX_TEXT = 500
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 _PHONE_RE = re.compile(r"^[0-9+()\- ,/转]{3,40}$")
+#: A phone number as an edit stores it (trimmed): 3-40 of the characters above, or empty.
+PHONE_PATTERN = r"^([0-9+()\-,/转][0-9+()\- ,/转]{1,38}[0-9+()\-,/转])?$"
+#: Text with at least one character to read (not only spaces or control characters).
+SOME_TEXT_PATTERN = r"[^\s\x00-\x1f\x7f-\x9f]"
 DEMO_LABEL = {"zh": "演示数据", "en": "Demo data (synthetic)"}
 
 

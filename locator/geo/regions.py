@@ -36,6 +36,19 @@ def counties(boundaries_dir: str | Path) -> gpd.GeoDataFrame:
 
 
 @memo.cached
+def bounds(boundaries_dir: str | Path) -> tuple[float, float, float, float]:
+    """``(minlon, minlat, maxlon, maxlat)`` of the counties, rounded outward to 6 decimals.
+
+    The API documents a point's bounds with these numbers and checks them with the
+    same ones, so that a value on the documented edge is also inside on the server.
+    """
+    west, south, east, north = counties(str(boundaries_dir)).total_bounds
+    scale = 1e6
+    return (float(np.floor(west * scale) / scale), float(np.floor(south * scale) / scale),
+            float(np.ceil(east * scale) / scale), float(np.ceil(north * scale) / scale))
+
+
+@memo.cached
 def cities(boundaries_dir: str | Path) -> gpd.GeoDataFrame:
     gdf = gpd.read_file(Path(boundaries_dir) / CITY_FILE)
     return gpd.GeoDataFrame(

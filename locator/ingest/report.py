@@ -146,6 +146,16 @@ class ImportRefusedError(LocatorError):
         self.report = report if report is not None else Report()
 
 
+def refusal_row(zh: str, en: str, column: str | None = None) -> dict[str, Any]:
+    """The line a refused file's report starts with: row 0, code ``file_refused``.
+
+    The CLI's report CSV and the web import's 422 answer both lead with it, so that
+    the reason the whole file was refused reads like any row's, in both languages.
+    """
+    return {"row": 0, "column": column or "", "value": "", "reason_zh": zh, "reason_en": en,
+            "severity": ERROR, "code": "file_refused"}
+
+
 def write_csv(frame: pd.DataFrame, path: Path, *, refusal: Sequence[str] | None = None) -> None:
     """Write the report as UTF-8 CSV with a BOM, which Excel opens as Chinese text."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -153,7 +163,7 @@ def write_csv(frame: pd.DataFrame, path: Path, *, refusal: Sequence[str] | None 
         w = csv.writer(fh)
         w.writerow(REPORT_COLUMNS)
         if refusal is not None:
-            w.writerow(neutralise_text([0, "", "", refusal[0], refusal[1], ERROR,
-                                        "file_refused"]))
+            head = refusal_row(refusal[0], refusal[1])
+            w.writerow(neutralise_text([head[c] for c in REPORT_COLUMNS]))
         for rec in frame.itertuples(index=False):
             w.writerow(neutralise_text(list(rec)))

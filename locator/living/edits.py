@@ -13,7 +13,8 @@ A station's revision is the hash of its content (the one ``publish`` stores),
 so two officers who both saw revision ``r`` cannot both succeed: the second
 finds the live row changed and gets 409 ``edit_conflict`` with both versions,
 the current record and the change it sent, so that nothing is overwritten
-unseen. An edit sent without ``If-Match`` is 412 ``precondition_required``.
+unseen. An edit sent without ``If-Match`` is 428 ``precondition_required`` (RFC 6585:
+the server requires the request to be conditional).
 """
 
 from __future__ import annotations
@@ -29,11 +30,12 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+from sqlalchemy.orm import Session
 
 from locator.domain import schema
 from locator.errors import LocatorError, invalid, not_found
 from locator.geo import regions
-from locator.living import db, unions
+from locator.living import audited, db, unions
 from locator.living.models import AuditEntry, Case, utcnow
 from locator.storage import base
 
@@ -213,15 +215,15 @@ def _plan(frame: gpd.GeoDataFrame, row: int, changes: Mapping[str, Any],
             lat = float(changes.get("lat", current["lat"]))
         except (TypeError, ValueError):
             raise invalid("lon", "lon and lat must be numbers") from None
-        if not (np.isfinite(lon) and np.isfinite(lat)):
-            raise invalid("lon", "lon and lat must be finite numbers")
+        west, south, east, north = regions.bounds(str(cfg["BOUNDARIES_DIR"]))
+        if not (west <= lon <= east and south <= lat <= north):  # NaN fails too
+            raise invalid("lat", "the new point is outside Henan")
         where = regions.assign_counties(np.array([lon]), np.array([lat]),
                                         cfg["BOUNDARIES_DIR"]).iloc[0]
-        if not isinstance(where["county_adcode"], str):
-            raise invalid("lat", "the new point is outside Henan")
         if where["county_adcode"] not in allowed:
-            raise LocatorError(403, "forbidden", "the new point lies in another union's area",
-                               "lat")
+            # In another union's county, or in none: either way not this officer's area.
+            raise LocatorError(403, "forbidden", "the new point lies outside your union's "
+                               "area", "lat")
         out.update(county_adcode=where["county_adcode"], county=where["county"],
                    city=where["city"])
         point = gpd.points_from_xy([lon], [lat])[0]
@@ -253,35 +255,18 @@ def _diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> tuple[str, str
             json.dumps({k: after.get(k) for k in keys}, ensure_ascii=False, default=str))
 
 
-def _publish(cfg: Mapping[str, Any], source: base.StationSource, frame: gpd.GeoDataFrame,
-             entries: list[AuditEntry], meta: dict[str, Any]) -> str:
-    """Audit entries and the new version together: a failure of either leaves neither."""
-    live = source.version()
-    name: str | None = None
-    try:
-        with db.session(cfg) as s:
-            s.add_all(entries)
-            s.flush()
-            name = source.publish(frame, meta=meta)
-    except Exception:
-        if name is not None and live is not None:
-            source.rollback(live)  # the audit did not commit: the version must not stay live
-        raise
-    return name
-
-
 def edit(cfg: Mapping[str, Any], source: base.StationSource, station_id: str,
          changes: Mapping[str, Any], *, if_match: str | None, actor: str,
          roles: Mapping[str, str]) -> Edited:
     """Apply one officer's change to one station (or merge it into another) and publish it.
 
-    412 without ``if_match``; 409 ``edit_conflict`` when the station changed
+    428 without ``if_match``; 409 ``edit_conflict`` when the station changed
     since that revision, with the current record and the submitted change;
     403 outside the officer's subtree; 409 with a code of its own on a
     conflicting state; 400 on bad values. A failed edit changes nothing.
     """
     if not if_match:
-        raise LocatorError(412, "precondition_required",
+        raise LocatorError(428, "precondition_required",
                            "send If-Match with the station's ETag from your last read",
                            "If-Match")
     _check_keys(changes)
@@ -312,7 +297,7 @@ def edit(cfg: Mapping[str, Any], source: base.StationSource, station_id: str,
             b, a = _diff(before, after)
             entries.append(AuditEntry(actor=actor, action="station_edit",
                                       station_id=station_id, before=b, after=a))
-        name = _publish(cfg, source, frame, entries,
+        name = audited.publish(cfg, source, frame, entries,
                         {"kind": "edit", "by": actor, "station": station_id})
         return Edited(record(frame, row), revision(frame, row), name)
 
@@ -384,24 +369,19 @@ def accept_suggestion(cfg: Mapping[str, Any], source: base.StationSource, case_i
             new.columns)]], ignore_index=True), geometry="geometry", crs="EPSG:4326")
         row = len(frame) - 1
         after = record(frame, row)
-        live = source.version()
-        published: str | None = None
-        try:
-            with db.session(cfg) as s:
-                case = s.get(Case, case_id, with_for_update=True)
-                if case is None or case.state != "open":
-                    raise LocatorError(409, "case_closed", "the case was handled meanwhile", "id")
-                case.state, case.reply, case.resolved_by = "resolved", reply, actor
-                case.resolved_at = case.updated_at = utcnow()
-                case.station_id = sid
-                s.add(AuditEntry(actor=actor, action="suggestion_accepted", station_id=sid,
-                                 before=None, after=json.dumps(after, ensure_ascii=False,
-                                                               default=str)))
-                s.flush()
-                published = source.publish(frame, meta={"kind": "suggestion", "by": actor,
-                                                        "station": sid})
-        except Exception:
-            if published is not None and live is not None:
-                source.rollback(live)
-            raise
+
+        def close_case(s: Session) -> None:
+            case = s.get(Case, case_id, with_for_update=True)
+            if case is None or case.state != "open":
+                raise LocatorError(409, "case_closed", "the case was handled meanwhile", "id")
+            case.state, case.reply, case.resolved_by = "resolved", reply, actor
+            case.resolved_at = case.updated_at = utcnow()
+            case.station_id = sid
+
+        entry = AuditEntry(actor=actor, action="suggestion_accepted", station_id=sid,
+                           before=None, after=json.dumps(after, ensure_ascii=False,
+                                                         default=str))
+        published = audited.publish(cfg, source, frame, [entry],
+                             {"kind": "suggestion", "by": actor, "station": sid},
+                             within=close_case)
         return Edited(after, revision(frame, row), published)

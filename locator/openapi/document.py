@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from locator.domain import params, schema
-from locator.openapi import planning, staff
+from locator.openapi import admin, planning, staff
 from locator.openapi.parts import ERROR_REF, FC_REF, _get, _html, _json, _p, _path, _q
 from locator.services import embed, ogc
 
@@ -258,6 +258,8 @@ def _components() -> dict[str, Any]:
                               "links": links}}
     return {
         "schemas": {
+            # An operation may document more members beside these four for one status
+            # (``allOf`` this schema and its own), e.g. both versions of a 409 edit conflict.
             "Error": {"type": "object", "required": ["status", "code", "message", "field"],
                       "properties": {"status": {"type": "integer"},
                                      "code": {"type": "string"},
@@ -301,6 +303,7 @@ def _components() -> dict[str, Any]:
         },
         "responses": {"Error": _json("An error in the one error shape.",
                                      {"$ref": "#/components/schemas/Error"})},
+        "securitySchemes": {"staffSession": staff.SECURITY_SCHEME},
     }
 
 
@@ -330,10 +333,11 @@ def document(*, server: str, demo: bool, max_k: int = 50, bbox_limit: int = 2000
         },
         "servers": [{"url": server}],
         "tags": [{"name": n} for n in ("stations", "coordinates", "reference", "ogc",
-                                       "embedding", "pages", "planning")],
+                                       "embedding", "pages", "planning", "feedback",
+                                       "staff")],
         "paths": {**_api_paths(max_k, bbox_limit, max_distance_m), **_ogc_paths(),
                   **_page_paths(), **planning.paths(max_n, demand_layers, scopes), **staff.paths(),
-                  **staff.feedback_paths(area)},
+                  **staff.feedback_paths(area), **admin.paths(area, scopes)},
         "components": _components(),
     }
 

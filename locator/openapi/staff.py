@@ -9,6 +9,11 @@ from locator.domain import schema
 from locator.living.cases import NAME_PATTERN
 
 ERROR_REF = {"$ref": "#/components/responses/Error"}
+#: The staff session cookie, declared so that clients (and fuzzers) know which
+#: operations need a logged-in officer; see ``components.securitySchemes``.
+SECURITY_SCHEME = {"type": "apiKey", "in": "cookie", "name": "session",
+                   "description": "The session cookie POST /login sets. State-changing "
+                                  "requests also send its CSRF token as X-CSRFToken."}
 CSRF_HEADER = {"name": "X-CSRFToken", "in": "header", "required": False,
                "description": "The CSRF token from GET /api/v1/session (JSON clients; forms "
                               "send the field csrf_token instead).",
@@ -93,12 +98,14 @@ def _with_photo(path: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
                   "Optional JPEG or PNG, checked by content; at most REPORT_PHOTO_MAX_BYTES "
                   "(413 above it, 400 naming photo for anything not a JPEG or PNG). It is "
                   "re-encoded without metadata and shown to the union's officers only."}}}
-    path["post"]["requestBody"]["content"]["multipart/form-data"] = {"schema": form}
+    # The part's media types: a client (or a fuzzer) sends a real JPEG or PNG there.
+    path["post"]["requestBody"]["content"]["multipart/form-data"] = {
+        "schema": form, "encoding": {"photo": {"contentType": "image/jpeg, image/png"}}}
     return path
 
 
 def feedback_paths(area: Sequence[float] = (-180.0, -90.0, 180.0, 90.0)) -> dict[str, Any]:
-    """Workers' reports, confirmations, suggestions, tickets; the unions' queue.
+    """Workers' reports, confirmations, suggestions and tickets.
 
     ``area`` is ``[minlon, minlat, maxlon, maxlat]`` of the counties served, the bounds
     of a suggested station.
@@ -116,7 +123,6 @@ def feedback_paths(area: Sequence[float] = (-180.0, -90.0, 180.0, 90.0)) -> dict
                       "items": {"type": "string", "enum": list(schema.AMENITY_CODES)}},
         "altcha": PROOF}}
     code = {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
-    case_id = {"name": "case_id", "in": "path", "required": True, "schema": {"type": "integer"}}
     return {
         "/api/v1/challenge": {"get": {"summary": "A proof-of-work challenge", "tags": [
             "feedback"], "parameters": [], "responses": {"200": ANY_JSON}}},
@@ -139,115 +145,4 @@ def feedback_paths(area: Sequence[float] = (-180.0, -90.0, 180.0, 90.0)) -> dict
         "/report/{station_id}": {"get": {"summary": "The worker's report form", "tags": [
             "feedback"], "parameters": [STATION_ID], "responses": {
                 "200": _html("The form."), "400": ERROR_REF, "404": ERROR_REF}}},
-        "/admin": {"get": {"summary": "The union's work queue page (log in first)",
-                           "tags": ["staff"], "parameters": [],
-                           "responses": {"200": _html("The queue."),
-                                         "302": {"description": "Not logged in: to /login."}}}},
-        "/api/v1/admin/cases": {"get": {
-            "summary": "The logged-in officer's queue: open cases and stale stations",
-            "tags": ["staff"], "parameters": [{"name": "scope", "in": "query", "schema": {
-                "type": "string", "enum": ["mine", "all"], "default": "mine"}}],
-            "responses": {"200": ANY_JSON, "400": ERROR_REF, "401": ERROR_REF}}},
-        "/api/v1/admin/photos/{photo_id}": {"get": {
-            "summary": "A report's photo (officers of the case's area only)",
-            "tags": ["staff"], "parameters": [{"name": "photo_id", "in": "path",
-                                               "required": True,
-                                               "schema": {"type": "integer"}}],
-            "responses": {"200": {"description": "The photo, re-encoded without metadata.",
-                                  "content": {"image/jpeg": {"schema": {
-                                      "type": "string", "format": "binary"}},
-                                      "image/png": {"schema": {
-                                          "type": "string", "format": "binary"}}}},
-                          "401": ERROR_REF, "403": ERROR_REF, "404": ERROR_REF}}},
-        "/api/v1/admin/stations/{station_id}/history": {"get": {
-            "summary": "Every recorded change of one station, newest first", "tags": ["staff"],
-            "parameters": [STATION_ID],
-            "responses": {"200": ANY_JSON, "401": ERROR_REF, "403": ERROR_REF,
-                          "404": ERROR_REF}}},
-        "/api/v1/admin/cases/{case_id}/resolve": _post(
-            "Resolve or reject a case with a reply", "staff",
-            {"type": "object", "properties": {
-                "outcome": {"type": "string", "enum": ["resolved", "rejected"]},
-                "reply": {"type": "string", "maxLength": 500}}},
-            ANY_JSON, [case_id, CSRF_HEADER], ("400", "401", "403", "404", "409")),
-        "/api/v1/admin/cases/{case_id}/accept": _post(
-            "Publish a suggested station and close its case", "staff",
-            {"type": "object", "properties": {"reply": {"type": "string", "maxLength": 500}}},
-            ANY_JSON, [case_id, CSRF_HEADER], ("400", "401", "403", "404", "409")),
-        "/api/v1/admin/stations/{station_id}": edit_paths(),
-        **import_paths(),
-    }
-
-
-EDIT = {"type": "object", "minProperties": 1, "additionalProperties": False, "properties": {
-    "opening_hours": {"type": "string", "nullable": True, "maxLength": 500},
-    "phone": {"type": "string", "nullable": True, "maxLength": 40},
-    "amenities": {"type": "array", "items": {"type": "string"}},
-    "status": {"type": "string", "enum": ["open", "temporarily_closed", "closed"]},
-    "reopens_on": {"type": "string", "format": "date",
-                   "description": "Needed with status temporarily_closed."},
-    "closed_reason": {"type": "string", "maxLength": 200,
-                      "description": "Needed with status closed."},
-    "lon": {"type": "number"}, "lat": {"type": "number"},
-    "merge_into": {"type": "string", "maxLength": 64,
-                   "description": "Close this station as a duplicate of that one."}}}
-IF_MATCH = {"name": "If-Match", "in": "header", "required": True,
-            "description": "The station's ETag from GET /api/v1/admin/stations/{station_id}.",
-            "schema": {"type": "string"}}
-
-
-CONFLICT = {"description": "409: the station changed since the ETag sent (code "
-                           "edit_conflict, with both versions: the current record and the "
-                           "submitted change), or its state forbids the change (codes "
-                           "station_closed, merge_into_self, merge_target_closed).",
-            "content": {"application/json": {"schema": {"allOf": [
-                {"$ref": "#/components/schemas/Error"},
-                {"type": "object", "properties": {
-                    "current": {"type": "object", "description": "The station as saved now."},
-                    "etag": {"type": "string", "description": "Its ETag, for the next edit."},
-                    "submitted": EDIT,
-                    "submitted_etag": {"type": "string"}}}]}}}}
-PRECONDITION = {"description": "412 precondition_required: no If-Match header was sent.",
-                "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/Error"}}}}
-
-
-def edit_paths() -> dict[str, Any]:
-    """Reading a station with its ETag, and editing it with ``If-Match``."""
-    errors = ("400", "401", "403", "404")
-    return {
-        "get": {"summary": "A station of the officer's area with its ETag", "tags": ["staff"],
-                "parameters": [STATION_ID],
-                "responses": {"200": ANY_JSON, "401": ERROR_REF, "403": ERROR_REF,
-                              "404": ERROR_REF}},
-        "patch": {"summary": "Edit a station (publishes a new version)", "tags": ["staff"],
-                  "parameters": [STATION_ID, IF_MATCH, CSRF_HEADER],
-                  "requestBody": {"required": True, "content": {
-                      "application/json": {"schema": EDIT}}},
-                  "responses": {"200": ANY_JSON, **dict.fromkeys(errors, ERROR_REF),
-                                "409": CONFLICT, "412": PRECONDITION}}}
-
-
-def import_paths() -> dict[str, Any]:
-    """Uploading a station list: check it, then publish it."""
-    upload = {"type": "object", "required": ["file"], "properties": {
-        "file": {"type": "string", "format": "binary",
-                 "description": "CSV, XLSX, GeoPackage, GeoJSON or zipped Shapefile."},
-        "union": {"type": "string", "pattern": r"^\d{6}$",
-                  "description": "The union to import for (one of the officer's); its "
-                                 "source is union-<adcode>."},
-        "crs": {"type": "string", "enum": ["wgs84", "gcj02", "bd09", "cgcs2000"]},
-        "kind": {"type": "string", "enum": list(schema.KIND_CODES)}}}
-    token = {"name": "token", "in": "path", "required": True, "schema": {"type": "string"}}
-    errors = ("400", "401", "403", "404", "409", "413", "422")
-    return {
-        "/api/v1/admin/imports": {"post": {
-            "summary": "Check a station list: the row-by-row report, nothing published",
-            "tags": ["staff"], "parameters": [CSRF_HEADER],
-            "requestBody": {"required": True,
-                            "content": {"multipart/form-data": {"schema": upload}}},
-            "responses": {"200": ANY_JSON, **dict.fromkeys(errors, ERROR_REF)}}},
-        "/api/v1/admin/imports/{token}/publish": _post(
-            "Publish a checked station list (the officer's source and subtree only)", "staff",
-            {"type": "object"}, ANY_JSON, [token, CSRF_HEADER], errors),
     }

@@ -83,6 +83,10 @@ class StationSource(Protocol):
     def rollback(self, name: str | None = None) -> str:
         """Make ``name`` (default: the version before the live one) live."""
 
+    def withdraw(self, name: str, previous: str | None) -> None:
+        """Take back ``name``, live by a publish that failed: ``previous`` is live again
+        (nothing is, when it is None) and ``name`` is deleted. Call under :meth:`lock`."""
+
     def prune(self, keep: int) -> list[str]:
         """Delete all but the ``keep`` newest versions (never the live one)."""
 

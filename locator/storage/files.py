@@ -217,6 +217,17 @@ class DataDir:
         self.switch(chosen)
         return chosen
 
+    def withdraw(self, name: str, previous: str | None) -> None:
+        """Make ``previous`` (or nothing) live again and delete ``name``."""
+        if previous is None:
+            self.pointer.unlink(missing_ok=True)
+            _fsync_dir(self.root)
+        else:
+            self.switch(previous)
+        # The metadata first: without it the file is an orphan no one serves.
+        (self.versions_dir / f"{name}.json").unlink(missing_ok=True)
+        (self.versions_dir / f"{name}.gpkg").unlink(missing_ok=True)
+
     def prune(self, keep: int) -> list[str]:
         """Delete all but the ``keep`` newest versions; the live one is always kept."""
         if keep < 1:
@@ -340,6 +351,10 @@ class FileSource:
 
     def rollback(self, name: str | None = None) -> str:
         return self.dir.rollback(name)
+
+    def withdraw(self, name: str, previous: str | None) -> None:
+        with base.writable(str(self.dir.root)):
+            self.dir.withdraw(name, previous)
 
     def prune(self, keep: int) -> list[str]:
         with base.writable(str(self.dir.versions_dir)):

@@ -311,6 +311,19 @@ class PostgisSource:
             self._point(conn.connection.cursor(), chosen)
         return chosen
 
+    def withdraw(self, name: str, previous: str | None) -> None:
+        with self._db("withdrawing a version"), self.engine.begin() as conn:
+            cur = conn.connection.cursor()
+            if previous is None:
+                cur.execute("DELETE FROM live_version")
+                cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, ""))
+            else:
+                self._point(cur, previous)
+            cur.execute(f'DROP TABLE IF EXISTS "{partition(name)}"')
+            cur.execute("DELETE FROM station_versions WHERE name = %s", (name,))
+        if self._stamp_cache is not None and self._stamp_cache[0] == name:
+            self._stamp_cache = None
+
     def prune(self, keep: int) -> list[str]:
         if keep < 1:
             raise LocatorError(400, "invalid_parameter", "keep at least one version", "keep")

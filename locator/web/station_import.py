@@ -9,7 +9,7 @@ subtree are rejected in the row-by-row report, like any other bad row.
 :func:`check` keeps the upload under ``DATA_DIR/uploads/<token>/`` and returns the
 report; :func:`publish` checks the kept file again against the live data, under
 the station store's writer lock, and publishes it with one audit entry. The audit
-entry and the new version go together (see :func:`locator.living.edits._publish`):
+entry and the new version go together (see :mod:`locator.living.audited`):
 a refused file, a failed check or a failed publish leaves both as they were.
 
 It sits in the web layer because it joins two of the layer below, the import
@@ -35,12 +35,17 @@ from locator.errors import LocatorError, not_found
 from locator.ingest import pipeline
 from locator.ingest.dedupe import Plan
 from locator.ingest.read import Limits
-from locator.ingest.report import ImportRefusedError
-from locator.living import edits, unions
+from locator.ingest.report import ImportRefusedError, refusal_row
+from locator.living import audited, unions
 from locator.living.models import AuditEntry
 from locator.storage import base
 
 SUFFIXES = (".csv", ".txt", ".xlsx", ".gpkg", ".geojson", ".json", ".zip")
+#: The format of a file whose name has no suffix of :data:`SUFFIXES`, by the media type
+#: its multipart part was sent with (the OpenAPI document lists these).
+MEDIA_SUFFIXES = {"text/csv": ".csv", "application/geo+json": ".geojson",
+                  "application/geopackage+sqlite3": ".gpkg", "application/zip": ".zip",
+                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ".xlsx"}
 CRS_CHOICES = ("", "wgs84", "gcj02", "bd09", "cgcs2000")
 KEEP_DAYS = 2.0  # how long a checked upload waits to be published
 _TOKEN_CHARS = set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_")
@@ -127,17 +132,21 @@ def _report_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def refused_rows(exc: ImportRefusedError) -> list[dict[str, Any]]:
-    """The report of a refused file, for the page."""
-    return _report_rows(exc.report.frame())
+    """The report of a refused file, the refusal first, as the CLI's report CSV has it."""
+    return [refusal_row(exc.zh, exc.message, exc.field), *_report_rows(exc.report.frame())]
 
 
 def check(cfg: Mapping[str, Any], src: base.StationSource, data: bytes, file_name: str, *,
           roles: Mapping[str, str], actor: str, union: str | None = None,
-          crs: str | None = None, kind: str | None = None) -> Checked:
+          crs: str | None = None, kind: str | None = None,
+          media_type: str | None = None) -> Checked:
     """Keep an upload and check it; a refused file raises :class:`ImportRefusedError`
-    (its ``report`` holds the rows) and is not kept."""
+    (its ``report`` holds the rows) and is not kept. ``media_type`` is the part's own,
+    which tells the format when the file name does not."""
     chosen = _union_for(roles, union, cfg["BOUNDARIES_DIR"])
     suffix = Path(file_name).suffix.lower()
+    if suffix not in SUFFIXES:
+        suffix = MEDIA_SUFFIXES.get(str(media_type or "").lower(), suffix)
     if suffix not in SUFFIXES:
         raise LocatorError(400, "invalid_parameter", "the file must be CSV, XLSX, GeoPackage, "
                            "GeoJSON or a zipped Shapefile", "file")
@@ -198,7 +207,7 @@ def publish(cfg: Mapping[str, Any], src: base.StationSource, token: str, *,
                                                  "accepted": len(result.stations)},
                                                 ensure_ascii=False, default=str))
             # One audit entry and the version, together (see the module's notes).
-            version = edits._publish(cfg, src, plan.frame, [entry], meta={
+            version = audited.publish(cfg, src, plan.frame, [entry], meta={
                 "action": "import", "source": meta["source"], "file": meta["file_name"],
                 "by": actor, "crs": result.crs, **summary})
     shutil.rmtree(folder, ignore_errors=True)

@@ -53,8 +53,11 @@
   function failure(res) {
     var b = res.body || {};
     if (res.status === 422) {
-      showReport(b.report);
-      return fill(t.refused, { message: cfg.lang === "en" ? b.message : (b.message_zh || b.message) });
+      /* The report leads with the refusal itself (code file_refused), in both languages. */
+      var rows = b.report || [];
+      var why = rows.filter(function (r) { return r.code === "file_refused"; })[0];
+      showReport(rows);
+      return fill(t.refused, { message: why ? (cfg.lang === "en" ? why.reason_en : why.reason_zh) : b.message });
     }
     return fill(t.failed, { message: b.message || res.status });
   }

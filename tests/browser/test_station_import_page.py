@@ -13,7 +13,7 @@ from locator.storage import base
 from tests.browser.conftest import SHOTS, serve
 from tests.browser.test_axe import AXE, TAGS
 from tests.conftest import DEMO
-from tests.importfiles import HOSTILE_PHONE, jinshui_list
+from tests.importfiles import HOSTILE_PHONE, jinshui_list, nameless_list
 from tests.staff import PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -44,6 +44,17 @@ def test_officer_checks_reads_the_report_and_publishes(live, browser, tmp_path):
     page.fill("#password", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{server.url}/admin*")
+
+    # A refused file: the reason reads in the page's language, first line of the report.
+    page.set_input_files("#import-file", str(nameless_list(tmp_path / "无名称.csv")))
+    page.click("[data-testid=import-check]")
+    page.wait_for_function("() => document.querySelector('[data-testid=import-status]')"
+                           ".textContent.includes('文件被拒绝')")
+    status = page.text_content("[data-testid=import-status]")
+    assert "没有找到站点名称列" in status and "no column" not in status
+    first = page.locator("[data-testid=import-report] tbody tr").first
+    assert "没有找到站点名称列" in first.inner_text()
+    assert page.locator("[data-testid=import-publish]").is_hidden()
 
     page.set_input_files("#import-file", str(listing))
     page.select_option("#import-crs", "wgs84")

@@ -26,9 +26,11 @@ def _roles() -> Mapping[str, str]:
 
 
 def _refused(exc: ImportRefusedError) -> ResponseReturnValue:
-    body = {"status": exc.status, "code": exc.code, "message": exc.message, "field": exc.field,
-            "message_zh": exc.zh, "report": station_import.refused_rows(exc)}
-    return body, exc.status, _NO_STORE
+    """The standard error shape, plus the one member the document adds for a refusal: the
+    report, which leads with the refusal in both languages (see ``refused_rows``)."""
+    err = LocatorError(exc.status, exc.code, exc.message, exc.field,
+                       extra={"report": station_import.refused_rows(exc)})
+    return err.to_dict(), exc.status, _NO_STORE
 
 
 @bp.post("/imports")
@@ -46,7 +48,8 @@ def check() -> ResponseReturnValue:
         done = station_import.check(
             current_app.config, state.source(), data, upload.filename, roles=_roles(),
             actor=current_user.staff.email, union=form.get("union") or None,
-            crs=form.get("crs") or None, kind=form.get("kind") or None)
+            crs=form.get("crs") or None, kind=form.get("kind") or None,
+            media_type=upload.mimetype)
     except ImportRefusedError as exc:
         return _refused(exc)
     body = asdict(done)

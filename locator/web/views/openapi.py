@@ -25,8 +25,7 @@ def document() -> ResponseReturnValue:
                            max_distance_m=cfg["MAX_DISTANCE_M"],
                            demand_layers=[runs.NONE_LAYER, *runs.demand_layers(cfg)],
                            scopes=regions.scopes(str(cfg["BOUNDARIES_DIR"]))["adcode"].tolist(),
-                           area=[round(float(v), 6) for v in
-                                 regions.counties(str(cfg["BOUNDARIES_DIR"])).total_bounds])
+                           area=regions.bounds(str(cfg["BOUNDARIES_DIR"])))
     resp = current_app.json.response(doc)
     # GDAL's OGC API client asks for the OpenAPI media type by name.
     if "vnd.oai.openapi" in request.headers.get("Accept", ""):
