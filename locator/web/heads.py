@@ -18,6 +18,7 @@ from waitress.server import create_server as _waitress_server
 from waitress.utilities import Error, RequestHeaderFieldsTooLarge
 
 from locator.errors import error_body
+from locator.web.lanes import LaneDispatcher
 
 
 class _JsonError(Error):
@@ -72,8 +73,10 @@ class LocatorChannel(HTTPChannel):
 
 
 def create_server(application: Any, **kw: Any) -> Any:
-    """waitress's ``create_server`` whose listening servers all use :class:`LocatorParser`."""
-    server = _waitress_server(application, **kw)
+    """waitress's ``create_server`` whose listening servers all use :class:`LocatorParser`,
+    its requests served by a :class:`~locator.web.lanes.LaneDispatcher`."""
+    dispatcher = LaneDispatcher(int(kw.get("threads", 4)))
+    server = _waitress_server(application, _dispatcher=dispatcher, **kw)
     # One listener comes back bare; several come wrapped with their shared map.
     servers = list(server.map.values()) if hasattr(server, "effective_listen") else [server]
     for s in servers:
