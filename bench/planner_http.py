@@ -54,7 +54,8 @@ def _server(*, warmed: bool = False, overrides: dict[str, object] | None = None
     app = create_app({"DATA_PATH": str(ROOT / "data" / "stations" / "demo_stations.gpkg"),
                       **(overrides or {})})
     if warmed:
-        warmup.start(app).extensions["locator.warmup"].join()
+        warmup.start(app).test_client().get("/api/v1/health")  # its first answer
+        app.extensions["locator.warmup"].join()
     srv = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=srv.serve_forever, daemon=True)
     thread.start()

@@ -21,6 +21,9 @@ def _default_job(app):
 
 def _warm(app) -> None:
     thread = app.extensions["locator.warmup"]
+    # The warm-up waits for the server's first answer, so as not to delay it.
+    assert thread.is_alive()
+    app.test_client().get("/api/v1/health")
     thread.join(300)
     assert not thread.is_alive()
 

@@ -13,10 +13,10 @@ import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from locator.errors import LocatorError
@@ -85,6 +85,21 @@ def check_reason(reason: Any) -> str:
     return str(reason)
 
 
+# The report's statements, built once: under a burst, building them for every report
+# cost about as much as running them.
+_CASES = cast(Table, Case.__table__)
+_TICKETS = cast(Table, Ticket.__table__)
+_TEXTS = cast(Table, TicketText.__table__)
+_OPEN_CASE = select(_CASES.c.id).where(
+    _CASES.c.kind == "report", _CASES.c.state == "open",
+    _CASES.c.station_id == bindparam("sid"), _CASES.c.reason == bindparam("why"))
+_NEW_CASE = insert(_CASES).values(kind="report").returning(_CASES.c.id)
+_JOIN_CASE = update(_CASES).where(_CASES.c.id == bindparam("case")).values(
+    # Counted in SQL so that concurrent reports add up.
+    reports=_CASES.c.reports + 1, updated_at=bindparam("now"),
+    text=func.coalesce(_CASES.c.text, bindparam("body")))
+
+
 def report(cfg: Mapping[str, Any], station: StationRef, reason: str,
            text: str | None = None, photo: photos.Cleaned | None = None) -> str:
     """File a problem report, with its photo if any; returns the reporter's ticket code.
@@ -95,27 +110,21 @@ def report(cfg: Mapping[str, Any], station: StationRef, reason: str,
     body = clean_text(text)
     for _attempt in range(3):
         try:
-            with db.session(cfg) as s:
-                case = s.scalar(select(Case).where(
-                    Case.kind == "report", Case.state == "open",
-                    Case.station_id == station.id, Case.reason == reason))
-                if case is None:
-                    case = Case(kind="report", station_id=station.id,
-                                station_name=station.name[:200],
-                                county_adcode=station.county_adcode, reason=reason, text=body)
-                    s.add(case)
-                    s.flush()
+            with db.session(cfg, write=True) as s:
+                case_id = s.scalar(_OPEN_CASE, {"sid": station.id, "why": reason})
+                if case_id is None:
+                    case_id = s.scalar(_NEW_CASE, {
+                        "station_id": station.id, "station_name": station.name[:200],
+                        "county_adcode": station.county_adcode, "reason": reason,
+                        "text": body})
                 else:
-                    # Counted in SQL so that concurrent reports add up.
-                    s.execute(update(Case).where(Case.id == case.id).values(
-                        reports=Case.reports + 1, updated_at=utcnow(),
-                        text=func.coalesce(Case.text, body)))
+                    s.execute(_JOIN_CASE, {"case": case_id, "now": utcnow(), "body": body})
                 code = new_code()
-                s.add(Ticket(code=code, case_id=case.id))
+                s.execute(insert(_TICKETS), {"code": code, "case_id": case_id})
                 if body:
-                    s.add(TicketText(code=code, text=body))
+                    s.execute(insert(_TEXTS), {"code": code, "text": body})
                 if photo is not None:
-                    photos.attach(s, case.id, station.id, photo)
+                    photos.attach(s, int(case_id), station.id, photo)
                 return code
         except IntegrityError:
             # Another report opened the same case a moment ago: join it.
@@ -123,16 +132,18 @@ def report(cfg: Mapping[str, Any], station: StationRef, reason: str,
     raise LocatorError(503, "unavailable", "too many reports at once; try again")
 
 
-def confirm(cfg: Mapping[str, Any], station: StationRef) -> None:
-    """Record a worker's "still here, all fine"."""
-    with db.session(cfg) as s:
-        s.add(Confirmation(station_id=station.id, county_adcode=station.county_adcode))
+def confirm(cfg: Mapping[str, Any], station: StationRef) -> datetime:
+    """Record a worker's "still here, all fine"; returns its time (UTC)."""
+    at = utcnow()
+    with db.session(cfg, write=True) as s:
+        s.add(Confirmation(station_id=station.id, county_adcode=station.county_adcode, at=at))
+    return at
 
 
 def suggest(cfg: Mapping[str, Any], *, lon: float, lat: float, name: str, kind: str,
             amenities: str, county_adcode: str | None) -> str:
     """File a suggested new station; returns the ticket code."""
-    with db.session(cfg) as s:
+    with db.session(cfg, write=True) as s:
         case = Case(kind="suggestion", station_name=name[:200], county_adcode=county_adcode,
                     lon=lon, lat=lat, suggested_kind=kind, amenities=amenities)
         s.add(case)

@@ -7,8 +7,14 @@ that every web process sees the same accounts.
 When the database cannot be reached or does not answer within
 ``DATABASE_TIMEOUT`` seconds, :func:`session` raises the standard 503
 (``storage_unavailable``) instead of hanging or failing with a traceback; the
-pool checks each connection before use, so service resumes by itself once the
-server is back.
+PostgreSQL pool checks each connection before use, so service resumes by itself
+once the server is back.
+
+Writers to SQLite take turns on a lock of the process (``session(write=True)``)
+before SQLite's own: a writer waiting on SQLite's busy handler sleeps in steps
+of up to 100 ms and finds out late that the lock is free, which under a burst of
+reports cost far more than the writes themselves; the process lock hands over at
+once. Other processes are still kept in order by SQLite's lock and busy timeout.
 """
 
 from __future__ import annotations
@@ -31,6 +37,8 @@ from locator.living import schema
 log = logging.getLogger(__name__)
 
 _ENGINES: dict[str, Engine] = {}
+_SESSIONS: dict[str, sessionmaker[Session]] = {}
+_WRITERS: dict[str, threading.Lock] = {}
 _LOCK = threading.Lock()
 
 
@@ -55,13 +63,19 @@ def _url(url: str, data_dir: str) -> str:
 def engine(cfg: Mapping[str, Any]) -> Engine:
     """One engine per URL and process, its schema migrated to the newest on first use."""
     url = database_url(cfg)
+    eng = _ENGINES.get(url)
+    if eng is not None:
+        return eng
     with _LOCK:
         eng = _ENGINES.get(url)
         if eng is None:
             timeout = float(cfg.get("DATABASE_TIMEOUT", 3.0))
-            kw: dict[str, Any] = {"pool_pre_ping": True}
+            kw: dict[str, Any] = {}
             if url.startswith("postgresql"):
                 ms = int(timeout * 1000)
+                # A server that restarted leaves dead connections in the pool; the
+                # ping replaces them before a request meets one. A file cannot.
+                kw["pool_pre_ping"] = True
                 kw["pool_timeout"] = timeout
                 kw["connect_args"] = {
                     "connect_timeout": max(1, round(timeout)),
@@ -71,6 +85,9 @@ def engine(cfg: Mapping[str, Any]) -> Engine:
                 event.listen(eng, "connect", _sqlite_pragmas)
             with _unavailable_as_503():
                 schema.upgrade(eng)
+            if url.startswith("sqlite"):
+                _WRITERS[url] = threading.Lock()
+            _SESSIONS[url] = sessionmaker(eng, expire_on_commit=False)
             _ENGINES[url] = eng
         return eng
 
@@ -106,8 +123,27 @@ def _sqlite_pragmas(conn: Any, _record: Any) -> None:
 
 
 @contextmanager
-def session(cfg: Mapping[str, Any]) -> Iterator[Session]:
-    """A session that commits when the block ends normally and rolls back otherwise."""
-    factory = sessionmaker(engine(cfg), expire_on_commit=False)
-    with _unavailable_as_503(), factory() as s, s.begin():
-        yield s
+def session(cfg: Mapping[str, Any], *, write: bool = False) -> Iterator[Session]:
+    """A session that commits when the block ends normally and rolls back otherwise.
+
+    With ``write`` on SQLite, the block runs alone among this process's writers
+    and holds SQLite's write lock from its first statement (``BEGIN IMMEDIATE``),
+    so what it reads stays true until it commits.
+    """
+    url = database_url(cfg)
+    if url not in _SESSIONS:
+        engine(cfg)
+    factory = _SESSIONS[url]
+    writer = _WRITERS.get(url) if write else None
+    if writer is None:
+        with _unavailable_as_503(), factory() as s, s.begin():
+            yield s
+        return
+    if not writer.acquire(timeout=float(cfg.get("DATABASE_TIMEOUT", 3.0))):
+        raise unavailable(TimeoutError("other writers of this process hold the database"))
+    try:
+        with _unavailable_as_503(), factory() as s, s.begin():
+            s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+            yield s
+    finally:
+        writer.release()

@@ -2,14 +2,17 @@
 
 Each web process keeps one small table per database, re-read at most every
 ``ttl`` seconds with two grouped queries, so a busy map never queries the
-database per request and every process converges within that interval.
+database per request and every process converges within that interval. A
+report or confirmation made in this process is added to its copy at once
+(:func:`note_report`, :func:`note_confirmation`): the reporter sees it on the
+next answer, and a burst of reports does not make every answer re-read.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -62,6 +65,44 @@ def current(cfg: Mapping[str, Any], ttl: float) -> Flags:
 def invalidate(cfg: Mapping[str, Any]) -> None:
     """Forget this process's copy (after a change made here)."""
     _CACHE.pop(db.database_url(cfg), None)
+
+
+def _amend(cfg: Mapping[str, Any], change: Callable[[Flags], Flags | None]) -> None:
+    # Under the lock a re-read also holds: a re-read that began before the change
+    # was committed cannot land after it and drop it.
+    key = db.database_url(cfg)
+    with _LOCK:
+        got = _CACHE.get(key)
+        if got is not None:
+            new = change(got)
+            if new is not None:
+                _CACHE[key] = new
+
+
+def note_report(cfg: Mapping[str, Any], station_id: str, reason: str) -> None:
+    """Add a report committed by this process to its copy, so that its next answers show
+    it without re-reading the table; other processes' changes still come with the re-read.
+
+    A new copy, not a change to the old one: answers being built keep theirs, and the
+    stamp (kept per copy) changes with it.
+    """
+    def change(got: Flags) -> Flags | None:
+        reasons = got.reported.get(station_id, [])
+        if reason in reasons:
+            return None  # it joined a case already shown
+        return Flags({**got.reported, station_id: [*reasons, reason]}, got.confirmed, got.at)
+
+    _amend(cfg, change)
+
+
+def note_confirmation(cfg: Mapping[str, Any], station_id: str, on: str) -> None:
+    """Add a confirmation committed by this process on ``on`` (``YYYY-MM-DD``) to its copy."""
+    def change(got: Flags) -> Flags | None:
+        if got.confirmed.get(station_id, "") >= on:
+            return None
+        return Flags(got.reported, {**got.confirmed, station_id: on}, got.at)
+
+    _amend(cfg, change)
 
 
 def decorate(props: dict[str, Any], flags: Flags) -> None:

@@ -17,6 +17,7 @@ point farther than ``max_snap`` from any node is unreachable.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -161,12 +162,21 @@ class Network:
             r=lim, return_length=True, workers=-1)
         # Batches of candidates whose discs together hold about BATCH_PAIRS nodes.
         cum = np.cumsum(counts)
-        batch = (cum // BATCH_PAIRS).astype(np.int64)
-        for b in np.unique(batch):
-            sel = cands[batch == b]
-            out_sel = np.isin(j, sel)
-            out[out_sel] = self._batch(cand_node, cand_snap, reach, sel, j[out_sel],
-                                       target[out_sel])
+        batch = (cum // BATCH_PAIRS).astype(np.int64)  # non-decreasing along ``cands``
+        # Each pair's batch through its candidate, then pairs grouped by batch in one sort
+        # (a membership test per batch would scan every pair once per batch).
+        lookup = np.zeros(int(cands[-1]) + 1, np.int64)
+        lookup[cands] = batch
+        pair_batch = lookup[j]
+        by_batch = np.argsort(pair_batch, kind="stable")
+        firsts = np.unique(batch)
+        c_lo, c_hi = np.searchsorted(batch, firsts), np.searchsorted(batch, firsts, "right")
+        p_sorted = pair_batch[by_batch]
+        p_lo, p_hi = np.searchsorted(p_sorted, firsts), np.searchsorted(p_sorted, firsts, "right")
+        for k in range(len(firsts)):
+            rows = by_batch[p_lo[k]:p_hi[k]]
+            out[rows] = self._batch(cand_node, cand_snap, reach, cands[c_lo[k]:c_hi[k]],
+                                    j[rows], target[rows])
         return out
 
     def _batch(self, cand_node: np.ndarray, cand_snap: np.ndarray, reach: float,
@@ -174,11 +184,10 @@ class Network:
         lim = np.maximum(reach - cand_snap[sel], 0.0)
         centres = np.column_stack([self.x[cand_node[sel]], self.y[cand_node[sel]]])
         balls = self.snapper.tree.query_ball_point(centres, r=lim, workers=-1)
-        sizes = np.asarray(self.snapper.tree.query_ball_point(centres, r=lim, workers=-1,
-                                                              return_length=True), np.int64)
+        sizes = np.fromiter(map(len, balls), np.int64, count=len(balls))
         block = np.repeat(np.arange(len(sel), dtype=np.int64), sizes)
-        node = (np.concatenate([np.asarray(b, np.int64) for b in balls]) if len(block)
-                else np.zeros(0, np.int64))
+        # One pass over the lists' items, not an array per candidate.
+        node = np.fromiter(itertools.chain.from_iterable(balls), np.int64, count=len(block))
         n = self.graph.n_nodes
         key = block * n + node
         order = np.argsort(key)

@@ -27,6 +27,7 @@ from waitress.server import create_server as _waitress_server
 from waitress.utilities import Error, RequestHeaderFieldsTooLarge
 
 from locator.errors import error_body
+from locator.web.lanes import LaneDispatcher
 
 
 class _JsonError(Error):
@@ -102,14 +103,14 @@ class QueueLog:
 
 
 def create_server(application: Any, **kw: Any) -> Any:
-    """waitress's ``create_server`` whose listening servers all use :class:`LocatorParser`."""
-    server = _waitress_server(application, **kw)
+    """waitress's ``create_server`` whose listening servers all use :class:`LocatorParser`,
+    its requests served by a :class:`~locator.web.lanes.LaneDispatcher`."""
+    dispatcher = LaneDispatcher(int(kw.get("threads", 4)))
+    dispatcher.queue_logger = QueueLog(logging.getLogger("waitress.queue"))
+    server = _waitress_server(application, _dispatcher=dispatcher, **kw)
     # One listener comes back bare; several come wrapped with their shared map.
     servers = list(server.map.values()) if hasattr(server, "effective_listen") else [server]
     for s in servers:
         if hasattr(s, "channel_class"):
             s.channel_class = LocatorChannel
-    dispatcher = getattr(server, "task_dispatcher", None)
-    if dispatcher is not None:
-        dispatcher.queue_logger = QueueLog(logging.getLogger("waitress.queue"))
     return server

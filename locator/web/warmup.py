@@ -15,32 +15,46 @@ import logging
 import threading
 import time
 
-from flask import Flask
+from flask import Flask, Response
 
 log = logging.getLogger(__name__)
 # A plan that takes longer than this is left to its job; the thread stops waiting.
 WAIT_S = 600.0
+FIRST_REQUEST_WAIT_S = 30.0
 
 
 def start(app: Flask) -> Flask:
-    """Warm ``app`` up in the background now and after every version swap; returns it."""
+    """Warm ``app`` up in the background once it has answered its first request (or
+    after :data:`FIRST_REQUEST_WAIT_S`), and after every version swap; returns it."""
     if not app.config["PLANNER_WARMUP"]:
         return app
+    answered = threading.Event()
+
+    @app.after_request
+    def _answered(response: Response) -> Response:
+        answered.set()
+        return response
+
     watcher = app.extensions["locator.watcher"]
-    watcher.on_swap.append(lambda: _spawn(app))
-    _spawn(app)
+    watcher.on_swap.append(lambda: _spawn(app, None))
+    _spawn(app, answered)
     return app
 
 
-def _spawn(app: Flask) -> None:
-    thread = threading.Thread(target=_run, args=(app,), daemon=True, name="locator-warmup")
+def _spawn(app: Flask, answered: threading.Event | None) -> None:
+    thread = threading.Thread(target=_run, args=(app, answered), daemon=True,
+                              name="locator-warmup")
     app.extensions["locator.warmup"] = thread
     thread.start()
 
 
-def _run(app: Flask) -> None:
+def _run(app: Flask, answered: threading.Event | None) -> None:
     from locator.web.views import planner
 
+    if answered is not None:
+        # A million-station plan computed during start-up would double the time to the
+        # first answer (the load balancer's health check, a worker's first search).
+        answered.wait(FIRST_REQUEST_WAIT_S)
     t = time.perf_counter()
     try:
         # The page's helpers build URLs and read the app's settings: give them a request.

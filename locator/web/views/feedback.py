@@ -47,8 +47,10 @@ def _station(station_id: str) -> cases.StationRef:
     if len(station_id) > 64:
         raise invalid("id", "a station id has at most 64 characters")
     ds = state.current()
-    row = ds.frame.iloc[ds.row(station_id)]
-    county = row["county_adcode"]
+    # One record from the dataset's columns (cached), not a row of the whole frame,
+    # which the first report would have to build.
+    row = ds.values([ds.row(station_id)], ("id", "name", "county_adcode"))[0]
+    county = row.get("county_adcode")
     return cases.StationRef(str(row["id"]), str(row["name"]),
                             county if isinstance(county, str) else None)
 
@@ -119,7 +121,7 @@ def report(station_id: str) -> ResponseReturnValue:
     # Decoded only after the proof of work: a bot must pay before it costs us a decode.
     photo = photos.clean(raw) if raw is not None else None
     code = cases.report(current_app.config, station, reason, text, photo)
-    flags.invalidate(current_app.config)
+    flags.note_report(current_app.config, station.id, reason)
     return _created(code)
 
 
@@ -128,8 +130,8 @@ def report(station_id: str) -> ResponseReturnValue:
 def confirmation(station_id: str) -> ResponseReturnValue:
     station = _station(station_id)
     _guard(_body())
-    cases.confirm(current_app.config, station)
-    flags.invalidate(current_app.config)
+    at = cases.confirm(current_app.config, station)
+    flags.note_confirmation(current_app.config, station.id, at.date().isoformat())
     return {"station_id": station.id, "confirmed": True}, 201, {"Cache-Control": "no-store"}
 
 

@@ -1,0 +1,51 @@
+"""The request threads' lanes: a read waiting behind writes is served first."""
+
+from __future__ import annotations
+
+import threading
+import time
+from types import SimpleNamespace
+
+from locator.web.lanes import LaneDispatcher, is_read
+
+
+class _Task:
+    def __init__(self, method: str, log: list[str], hold: threading.Event | None = None):
+        self.requests = [SimpleNamespace(command=method)]
+        self.method, self.log, self.hold = method, log, hold
+
+    def service(self) -> None:
+        if self.hold is not None:
+            self.hold.wait(5)
+        self.log.append(self.method)
+
+
+def test_methods_are_sorted_into_lanes():
+    assert is_read(_Task("GET", []))
+    assert is_read(_Task("head", []))
+    assert not is_read(_Task("POST", []))
+    assert not is_read(_Task("PATCH", []))
+
+
+def test_a_read_overtakes_queued_writes_and_writes_leave_a_thread_free():
+    d = LaneDispatcher(2)  # writes may hold one thread of the two
+    log: list[str] = []
+    gate = threading.Event()
+    try:
+        d.add_task(_Task("POST", log, gate))  # holds the one write thread
+        time.sleep(0.1)
+        for _ in range(5):
+            d.add_task(_Task("POST", log))
+        d.add_task(_Task("GET", log))
+        deadline = time.monotonic() + 5
+        while "GET" not in log and time.monotonic() < deadline:
+            time.sleep(0.01)
+        # The read was served by the free thread while every write still waited.
+        assert log == ["GET"]
+        gate.set()
+        while len(log) < 7 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert log == ["GET"] + ["POST"] * 6
+    finally:
+        gate.set()
+        d.shutdown(timeout=2)
