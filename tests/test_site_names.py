@@ -90,7 +90,8 @@ def test_labels_in_both_languages():
         "郑州市 金水区 · 金水路 / 农业路口附近", "郑州市 金水区 · 北纬 34.1000°，东经 113.2000°",
         "given"]
     assert names.label(df, "en").tolist()[:2] == [
-        "郑州市 金水区 · near 金水路 / 农业路 junction", "郑州市 金水区 · 34.1000°N, 113.2000°E"]
+        "Zhengzhou Jinshui District · near 金水路 / 农业路 junction",
+        "Zhengzhou Jinshui District · 34.1000°N, 113.2000°E"]
 
 
 @pytest.fixture(scope="module")
@@ -136,6 +137,7 @@ def test_planner_names_sites_by_the_nearest_street(moved_extract):
     zh = names.label(sites, "zh")
     en = names.label(sites, "en")
     assert all(s.startswith("郑州市 金水区 · ") for s in zh)
+    assert all(s.startswith("Zhengzhou Jinshui District · ") for s in en)
     # The list and the map tooltips on the page, in each language.
     page = planned(client, f"/planner?{q}").get_data(as_text=True)
     en_page = planned(client, f"/planner?{q}&lang=en").get_data(as_text=True)

@@ -22,7 +22,7 @@ import pandas as pd
 import shapely
 from scipy.spatial import cKDTree
 
-from locator.geo import osmnames
+from locator.geo import names_en, osmnames
 from locator.planning.network_distance import Network
 
 if TYPE_CHECKING:
@@ -147,8 +147,9 @@ def label(df: pd.DataFrame, lang: str = "zh") -> pd.Series:
     road = df["road"].fillna("").astype(str) if "road" in df else blank
     cross = df["cross_road"].fillna("").astype(str) if "cross_road" in df else blank
     village = df["place"].fillna("").astype(str) if "place" in df else blank
-    place = (df["city"].fillna("").astype(str) + " " + df["county"].fillna("").astype(str)
-             ).str.strip()
+    areas = names_en.translate(df[["city", "county"]]) if lang == "en" else df
+    place = (areas["city"].fillna("").astype(str) + " " +
+             areas["county"].fillna("").astype(str)).str.strip()
     where = _coordinate(df["lat"], df["lon"], lang)
     if lang == "zh":
         on_road = np.where(cross != "", road + " / " + cross + "口附近", road + "附近")

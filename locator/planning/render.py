@@ -27,7 +27,7 @@ from markupsafe import Markup
 from locator import memo
 from locator.domain import presets, schema
 from locator.domain.planner_text import STRINGS, demand_label
-from locator.geo import datum, maps, regions
+from locator.geo import datum, maps, names_en, regions
 from locator.planning import reports, runs
 from locator.planning.names import label as site_label
 
@@ -89,7 +89,7 @@ def choropleth(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],
                        tianditu_key=cfg["TIANDITU_KEY"], vendor_url=lambda p: vendor_prefix + p)
     share_col = "demand_share" if plan.unit == "people" else "area_share"
     shapes = _county_shapes(str(cfg["BOUNDARIES_DIR"]), src.datum)
-    c = plan.counties
+    c = names_en.translate(plan.counties) if lang == "en" else plan.counties
     # A scoped plan holds some counties: their shapes by adcode in the boundary file.
     rows = pd.Index(regions.counties(str(cfg["BOUNDARIES_DIR"]))["county_adcode"]).get_indexer(
         c["county_adcode"].astype(str))
@@ -105,7 +105,7 @@ def choropleth(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],
         tooltip=folium.GeoJsonTooltip(fields=["name", "share"],
                                       aliases=[t["county"], t["legend"]])).add_to(m)
     if len(plan.gaps):
-        g = plan.gaps
+        g = names_en.translate(plan.gaps) if lang == "en" else plan.gaps
         gprops = [{"rank": int(r), "county": safe_text(cn), "demand": f"{d:,.0f}"}
                   for r, cn, d in zip(g["rank"], g["county"], g["uncovered_demand"],
                                       strict=True)]
@@ -240,7 +240,8 @@ def result_context(plan: runs.Plan, *, lang: str, cfg: Mapping[str, Any],
     return {"plan": plan, "map": plan.views[key],
             "site_labels": site_label(plan.suggestions, lang).tolist(),
             "chart": chart(plan.curve),
-            "rows": reports.records(worst_first(plan)), "share_col": share_col,
+            "rows": reports.records(names_en.translate(worst_first(plan)) if lang == "en"
+                                    else worst_first(plan)), "share_col": share_col,
             "sorted_by": "uncovered" if plan.unit == "people" else "area_share",
             "colors": list(zip(COLORS, ("0", *[f"{b:.0%}" for b in BREAKS]), strict=True)),
             "kind_labels": {k.code: (k.zh if lang == "zh" else k.en) for k in schema.KINDS},

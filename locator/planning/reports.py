@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 import pyogrio
 
+from locator.geo import names_en
 from locator.geo.regions import PROVINCE_ADCODE
 from locator.planning import names
 from locator.planning.runs import Plan
@@ -33,16 +34,17 @@ def frame(plan: Plan, what: str, *, lang: str = "zh") -> gpd.GeoDataFrame:
     Suggested sites without a given name are named in ``lang`` (see
     :func:`locator.planning.names.label`).
     """
+    english = names_en.translate if lang == "en" else (lambda f: f)
     if what == "counties":
         cols = [c for c in COUNTY_COLUMNS if c in plan.counties.columns]
-        return gpd.GeoDataFrame(plan.counties[cols], geometry=plan.counties.geometry,
+        return gpd.GeoDataFrame(english(plan.counties[cols]), geometry=plan.counties.geometry,
                                 crs="EPSG:4326")
     if what == "gaps":
-        return plan.gaps
+        return english(plan.gaps)
     if what == "suggestions":
         out = plan.suggestions.copy()
         out["name"] = names.label(out, lang)
-        return out
+        return english(out)
     msg = f"unknown table {what!r}"
     raise ValueError(msg)
 
