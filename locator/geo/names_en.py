@@ -48,6 +48,8 @@ def translate(frame: pd.DataFrame) -> pd.DataFrame:
         if col in out:
             names = out[col]
             known = names.notna() & (names.astype(str) != "")
-            out[col] = names.where(~known, names[known].astype(str).map(
-                lambda n, c=city: english(n, city=c)))
+            # A few hundred distinct areas however long the table: name each once.
+            distinct = names[known].astype(str).unique()
+            table = {n: english(n, city=city) for n in distinct}
+            out[col] = names.where(~known, names[known].astype(str).map(table))
     return out

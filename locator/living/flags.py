@@ -125,14 +125,6 @@ def of_few(ids: Sequence[str], verified_at: Sequence[Any],
     Dictionary lookups per station: for a dozen rows they cost a fraction of
     the column lookups :mod:`locator.living.flagcols` makes for whole maps.
     """
-    reported, confirmed = flags.reported, flags.confirmed
-    # Most stations have neither an open report nor a worker's check: their
-    # values need no comparison (ISO dates compare as text).
-    rep = [sorted(reported[sid]) if sid in reported else [] for sid in map(str, ids)]
-    last: list[str | None] = []
-    for sid, v in zip(map(str, ids), verified_at, strict=True):
-        mine = str(v)[:10] if v else None
-        got = confirmed.get(sid)
-        theirs = str(got)[:10] if got else None
-        last.append(max(mine, theirs) if mine and theirs else mine or theirs)
-    return {"reported": rep, "last_verified": last}
+    pairs = [of_station(sid, v, flags) for sid, v in zip(map(str, ids), verified_at,
+                                                          strict=True)]
+    return {"reported": [p[0] for p in pairs], "last_verified": [p[1] for p in pairs]}
