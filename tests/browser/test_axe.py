@@ -24,13 +24,31 @@ def _context(browser, width: int):
     return ctx, page
 
 
+# Map markers slide under the map's own zoom buttons as the map pans. WCAG 2.5.8
+# exempts a target whose function another control on the page offers at full
+# size, and every station on the map is also a large button in the list (clusters
+# are reached by zooming), so the marker pane is left out of the target-size rule
+# only; every other rule still reads it.
+_RUN = """async tags => {
+  const all = await axe.run(document, {runOnly: {type: 'tag', values: tags},
+                                       rules: {'target-size': {enabled: false}}});
+  const size = await axe.run({exclude: [['.leaflet-marker-pane']]},
+                             {runOnly: {type: 'rule', values: ['target-size']}});
+  return all.violations.concat(size.violations).map(v => v.id + ': ' + v.nodes.slice(0, 3)
+    .map(n => n.target.join(' ')).join(' | '));
+}"""
+
+
 def _violations(page) -> list[str]:
     # Evaluated through the DevTools protocol, so the page's own CSP stays as served.
     page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
-    found = page.evaluate("tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})"
-                          ".then(r => r.violations.map(v => v.id + ': ' + v.nodes.slice(0, 3)"
-                          ".map(n => n.target.join(' ')).join(' | ')))", TAGS)
-    return found
+    found = page.evaluate(_RUN, TAGS)
+    # The exemption holds only while the markers themselves are full-size targets.
+    small = page.evaluate("() => Array.from(document.querySelectorAll('.leaflet-marker-pane "
+                          ".leaflet-interactive')).filter(e => { const b = "
+                          "e.getBoundingClientRect(); return b.width < 24 || b.height < 24; })"
+                          ".length")
+    return found + ([f"{small} map markers smaller than 24 px"] if small else [])
 
 
 @pytest.mark.parametrize("width", WIDTHS)
