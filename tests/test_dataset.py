@@ -31,6 +31,17 @@ def test_short_and_long_reads_agree_with_the_file():
         [tuple(v if v != "" else None for v in w) for w in want]
 
 
+def test_a_few_fields_of_one_row_are_what_the_file_holds():
+    ds = dataset.read(DEMO)
+    rows = np.random.default_rng(5).choice(len(ds), 40, replace=False)
+    names = ["id", "name", "address", "phone", "county_adcode", "amenities", "demo"]
+    got = [ds.fields(int(r), [*names, "no_such_field"]) for r in rows]
+    assert got == ds.values(rows, names)  # the same values and types as the gathered ones
+    assert [(g["name"], g["address"], g["phone"]) for g in got] == \
+        [tuple(v if v != "" else None for v in w) for w in _stored([g["id"] for g in got])]
+    assert all(isinstance(g["amenities"], list) and isinstance(g["demo"], bool) for g in got)
+
+
 def test_answers_are_fresh_dicts_a_caller_may_change():
     ds = dataset.read(DEMO)
     first = ds.values([7, 8], ["name", "amenities"])

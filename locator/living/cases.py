@@ -10,17 +10,16 @@ worker reads on the ticket page. A case left open longer than
 from __future__ import annotations
 
 import re
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 
 from locator.errors import LocatorError
-from locator.living import db, photos, unions
+from locator.living import db, filing, photos, unions
+from locator.living.filing import CODE_LENGTH, new_code
 from locator.living.models import (
     CASE_STATES,
     REASONS,
@@ -32,9 +31,6 @@ from locator.living.models import (
     utcnow,
 )
 
-# No 0/O, 1/I/L: a worker may read the code out over the phone.
-_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
-CODE_LENGTH = 10
 MAX_TEXT = 500
 
 
@@ -45,10 +41,6 @@ class StationRef:
     id: str
     name: str
     county_adcode: str | None
-
-
-def new_code() -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(CODE_LENGTH))
 
 
 def clean_text(value: Any, *, field: str = "text", limit: int = MAX_TEXT) -> str | None:
@@ -85,51 +77,17 @@ def check_reason(reason: Any) -> str:
     return str(reason)
 
 
-# The report's statements, built once: under a burst, building them for every report
-# cost about as much as running them.
-_CASES = cast(Table, Case.__table__)
-_TICKETS = cast(Table, Ticket.__table__)
-_TEXTS = cast(Table, TicketText.__table__)
-_OPEN_CASE = select(_CASES.c.id).where(
-    _CASES.c.kind == "report", _CASES.c.state == "open",
-    _CASES.c.station_id == bindparam("sid"), _CASES.c.reason == bindparam("why"))
-_NEW_CASE = insert(_CASES).values(kind="report").returning(_CASES.c.id)
-_JOIN_CASE = update(_CASES).where(_CASES.c.id == bindparam("case")).values(
-    # Counted in SQL so that concurrent reports add up.
-    reports=_CASES.c.reports + 1, updated_at=bindparam("now"),
-    text=func.coalesce(_CASES.c.text, bindparam("body")))
-
-
 def report(cfg: Mapping[str, Any], station: StationRef, reason: str,
            text: str | None = None, photo: photos.Cleaned | None = None) -> str:
     """File a problem report, with its photo if any; returns the reporter's ticket code.
 
-    The case, the ticket, the photo and its audit entry commit together or not at all.
+    The case, the ticket, the photo and its audit entry commit together or not at all,
+    in a group with the other reports of the moment (:mod:`locator.living.filing`);
+    it returns once they are committed.
     """
     reason = check_reason(reason)
-    body = clean_text(text)
-    for _attempt in range(3):
-        try:
-            with db.session(cfg, write=True) as s:
-                case_id = s.scalar(_OPEN_CASE, {"sid": station.id, "why": reason})
-                if case_id is None:
-                    case_id = s.scalar(_NEW_CASE, {
-                        "station_id": station.id, "station_name": station.name[:200],
-                        "county_adcode": station.county_adcode, "reason": reason,
-                        "text": body})
-                else:
-                    s.execute(_JOIN_CASE, {"case": case_id, "now": utcnow(), "body": body})
-                code = new_code()
-                s.execute(insert(_TICKETS), {"code": code, "case_id": case_id})
-                if body:
-                    s.execute(insert(_TEXTS), {"code": code, "text": body})
-                if photo is not None:
-                    photos.attach(s, int(case_id), station.id, photo)
-                return code
-        except IntegrityError:
-            # Another report opened the same case a moment ago: join it.
-            continue
-    raise LocatorError(503, "unavailable", "too many reports at once; try again")
+    return filing.file(filing.Report(station.id, station.name, station.county_adcode,
+                                     reason, clean_text(text), photo, cfg))
 
 
 def confirm(cfg: Mapping[str, Any], station: StationRef) -> datetime:

@@ -49,6 +49,13 @@ def take(col: Column, idx: np.ndarray | None) -> list[Any]:
     return cast(list[Any], (col if idx is None else col.take(pa.array(idx))).to_pylist())
 
 
+def scalar(col: Column, row: int) -> Any:
+    """The value at ``row`` as a Python object, as :func:`take` gives it."""
+    if isinstance(col, np.ndarray):
+        return col[row].item() if isinstance(col[row], np.generic) else col[row]
+    return col[row].as_py()
+
+
 def one_chunk(col: pa.ChunkedArray) -> pa.Array:
     return col.chunk(0) if col.num_chunks == 1 else col.combine_chunks()
 

@@ -32,6 +32,7 @@ from locator.stations.columns import (
     frame_of,
     lookup_codes,
     one_chunk,
+    scalar,
     take,
     to_arrow,
 )
@@ -41,6 +42,8 @@ LAYER = "stations"
 _MAX_LINKS = 20_000
 # Answers of up to this many rows read whole records from a cache of _MAX_RECORDS.
 _CACHED_ANSWER_ROWS = 64
+# Fields whose stored values are turned into others when gathered.
+_CONVERTED = frozenset({"amenities", "demo", "approximate"})
 _MAX_RECORDS = 20_000
 SNAPSHOTS = ".snapshots"
 # Per-row arrays a served snapshot carries as they are.
@@ -293,6 +296,19 @@ class Dataset:
                 got["amenities"] = list(got["amenities"])  # callers may change theirs
             out.append(got)
         return out
+
+    def fields(self, row: int, names: Sequence[str]) -> dict[str, Any]:
+        """A few named attributes of one row, gathered on their own (unknown names skipped).
+
+        For a write that needs a station's id, name and county: the cache of
+        :meth:`values` gathers the whole record, which under a burst of reports on
+        stations nobody looked at cost more than filing the report.
+        """
+        plain = [k for k in names if k in self.columns]
+        if any(k in _CONVERTED for k in plain):
+            return self._gather(np.asarray([row], dtype=np.int64), plain)[0]
+        # One element each: a take builds an index array and a list per column.
+        return {k: scalar(self.columns[k], row) for k in plain}
 
     def _gather(self, idx: np.ndarray, names: list[str]) -> list[dict[str, Any]]:
         cols = {k: take(self.columns[k], idx) for k in names}

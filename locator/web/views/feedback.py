@@ -47,9 +47,9 @@ def _station(station_id: str) -> cases.StationRef:
     if len(station_id) > 64:
         raise invalid("id", "a station id has at most 64 characters")
     ds = state.current()
-    # One record from the dataset's columns (cached), not a row of the whole frame,
-    # which the first report would have to build.
-    row = ds.values([ds.row(station_id)], ("id", "name", "county_adcode"))[0]
+    # Three fields from the dataset's columns: not a row of the whole frame, which the
+    # first report would have to build, nor a whole cached record.
+    row = ds.fields(ds.row(station_id), ("id", "name", "county_adcode"))
     county = row.get("county_adcode")
     return cases.StationRef(str(row["id"]), str(row["name"]),
                             county if isinstance(county, str) else None)
