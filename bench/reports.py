@@ -18,7 +18,9 @@ during the burst against idle (target <= 1.5x).
 The proof-of-work challenge and the per-client limits are off here (one
 loopback client sends all 200; with them on, most would be 429 as intended).
 
-Run: ``.venv/bin/python bench/reports.py [--postgis]``
+Run: ``.venv/bin/python bench/reports.py [--postgis] [--workers N]`` (one web
+process by default; with more, gunicorn's workers share the burst and the
+living database).
 """
 
 from __future__ import annotations
@@ -115,13 +117,13 @@ def _count(url: str, data_dir: Path, codes: list[str]) -> dict[str, int]:
                                      if r[2] == PER_STATION and r[4] == PER_STATION)}
 
 
-def run(postgis: bool, seconds: float) -> None:
+def run(postgis: bool, seconds: float, workers: int = 1) -> None:
     stations = _stations()
     with _database(postgis) as url:
         env = {"LOCATOR_REPORT_CHALLENGE": "false", "LOCATOR_RATE_LIMIT_ENABLED": "false"}
         if url:
             env["LOCATOR_DATABASE_URL"] = url
-        with live_server(env=env) as live:
+        with live_server(env=env, workers=workers) as live:
             port = live.port
             stop = threading.Event()
             idle: list[float] = []
@@ -162,7 +164,8 @@ def run(postgis: bool, seconds: float) -> None:
     i50, d50 = statistics.median(idle) * 1e3, statistics.median(during) * 1e3
     lost = len(jobs) - ok
     doubled = got["cases"] - N_STATIONS
-    print(f"[{'postgis' if postgis else 'sqlite'}] {len(jobs)} reports ({POOL} at a time) in "
+    where = f"{'postgis' if postgis else 'sqlite'}, {workers} worker(s)"
+    print(f"[{where}] {len(jobs)} reports ({POOL} at a time) in "
           f"{wall:.2f} s: {ok} accepted, statuses {sorted(set(statuses))}")
     print(f"  tickets {got['tickets']} (distinct codes {got['distinct_codes']}), cases "
           f"{got['cases']} for {N_STATIONS} stations, {got['cases_holding_two']} holding both "
@@ -177,8 +180,9 @@ def main() -> None:
     ap.add_argument("--postgis", action="store_true",
                     help="the living database in a throwaway PostgreSQL instead of SQLite")
     ap.add_argument("--seconds", type=float, default=5.0, help="length of the idle probe")
+    ap.add_argument("--workers", type=int, default=1, help="web processes (gunicorn)")
     a = ap.parse_args()
-    run(a.postgis, a.seconds)
+    run(a.postgis, a.seconds, a.workers)
 
 
 if __name__ == "__main__":

@@ -165,3 +165,38 @@ def test_a_job_not_taken_in_time_is_never_run():
     time.sleep(0.5)
     assert not any(th.name == "locator-writer" for th in threading.enumerate())
     assert b.submit(5, wait_s=5) == 50  # an idle writer that ended starts again
+
+
+def _hold(path, ready, release):
+    lock = db._FileLock(path)
+    assert lock.acquire(1.0)
+    ready.set()
+    release.wait(10)
+    lock.release()
+
+
+def test_sqlite_writers_of_two_processes_take_turns_on_the_lock_file(tmp_path):
+    import multiprocessing
+
+    path = str(tmp_path / "living.sqlite.writer")
+    mine = db._FileLock(path)
+    assert mine.acquire(0.1)
+    mine.release()  # opened in this process before the fork: the child must not share it
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+    other = ctx.Process(target=_hold, args=(path, ready, release))
+    other.start()
+    try:
+        assert ready.wait(10)
+        t = time.monotonic()
+        assert not mine.acquire(0.2)  # the other process holds it
+        assert time.monotonic() - t >= 0.2
+        release.set()
+        t = time.monotonic()
+        assert mine.acquire(5.0)
+        assert time.monotonic() - t < 1.0
+        mine.release()
+    finally:
+        release.set()
+        other.join(10)
+    assert other.exitcode == 0

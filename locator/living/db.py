@@ -14,14 +14,19 @@ Writers to SQLite take turns on a lock of the process (``session(write=True)``)
 before SQLite's own: a writer waiting on SQLite's busy handler sleeps in steps
 of up to 100 ms and finds out late that the lock is free, which under a burst of
 reports cost far more than the writes themselves; the process lock hands over at
-once. Other processes are still kept in order by SQLite's lock and busy timeout.
+once. Writers of several processes (gunicorn's workers) take turns as well, on
+a lock file beside the database (:class:`_FileLock`) tried every millisecond
+or two; SQLite's own lock and busy timeout still keep other programs in order.
 """
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import logging
+import os
 import threading
+import time
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -39,6 +44,7 @@ log = logging.getLogger(__name__)
 _ENGINES: dict[str, Engine] = {}
 _SESSIONS: dict[str, sessionmaker[Session]] = {}
 _WRITERS: dict[str, threading.Lock] = {}
+_FILES: dict[str, _FileLock | None] = {}
 _LOCK = threading.Lock()
 
 
@@ -87,6 +93,9 @@ def engine(cfg: Mapping[str, Any]) -> Engine:
                 schema.upgrade(eng)
             if url.startswith("sqlite"):
                 _WRITERS[url] = threading.Lock()
+                path = url.removeprefix("sqlite:///").split("?")[0]
+                _FILES[url] = _FileLock(path + ".writer") \
+                    if path and not path.startswith(":memory:") and path != url else None
             _SESSIONS[url] = sessionmaker(eng, expire_on_commit=False)
             _ENGINES[url] = eng
         return eng
@@ -122,6 +131,41 @@ def _sqlite_pragmas(conn: Any, _record: Any) -> None:
     cur.close()
 
 
+class _FileLock:
+    """An exclusive lock on a file, shared by every process writing one SQLite database.
+
+    SQLite's busy handler lets a waiting writer sleep up to 100 ms between tries;
+    waiting here instead, in steps of a millisecond or two, a writer of another
+    process starts as soon as the lock is free. Held only under the process's own
+    writer lock, so a process polls with one thread at most.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self._fd: int | None = None
+        self._pid = 0
+
+    def acquire(self, timeout: float) -> bool:
+        if self._fd is None or self._pid != os.getpid():
+            # Opened in each process: a descriptor inherited over a fork would share
+            # the lock with the parent instead of excluding it.
+            self._fd, self._pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+        deadline, step = time.monotonic() + timeout, 0.0005
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    return False
+                time.sleep(step)
+                step = min(step * 2, 0.002)
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+
+
 @contextmanager
 def session(cfg: Mapping[str, Any], *, write: bool = False) -> Iterator[Session]:
     """A session that commits when the block ends normally and rolls back otherwise.
@@ -139,11 +183,19 @@ def session(cfg: Mapping[str, Any], *, write: bool = False) -> Iterator[Session]
         with _unavailable_as_503(), factory() as s, s.begin():
             yield s
         return
-    if not writer.acquire(timeout=float(cfg.get("DATABASE_TIMEOUT", 3.0))):
+    timeout = float(cfg.get("DATABASE_TIMEOUT", 3.0))
+    if not writer.acquire(timeout=timeout):
         raise unavailable(TimeoutError("other writers of this process hold the database"))
+    shared = _FILES[url]
     try:
-        with _unavailable_as_503(), factory() as s, s.begin():
-            s.connection().exec_driver_sql("BEGIN IMMEDIATE")
-            yield s
+        if shared is not None and not shared.acquire(timeout):
+            raise unavailable(TimeoutError("writers of other processes hold the database"))
+        try:
+            with _unavailable_as_503(), factory() as s, s.begin():
+                s.connection().exec_driver_sql("BEGIN IMMEDIATE")
+                yield s
+        finally:
+            if shared is not None:
+                shared.release()
     finally:
         writer.release()
