@@ -18,9 +18,11 @@ during the burst against idle (target <= 1.5x).
 The proof-of-work challenge and the per-client limits are off here (one
 loopback client sends all 200; with them on, most would be 429 as intended).
 
-Run: ``.venv/bin/python bench/reports.py [--postgis] [--workers N]`` (one web
-process by default; with more, gunicorn's workers share the burst and the
-living database).
+Run: ``.venv/bin/python bench/reports.py [--postgis [--durable]] [--workers N]``
+(one web process by default; with more, gunicorn's workers share the burst and
+the living database). The throwaway PostgreSQL is the tests' cluster, which
+neither flushes nor waits for commits unless ``--durable`` is given; SQLite
+always commits with ``synchronous=FULL``.
 """
 
 from __future__ import annotations
@@ -81,13 +83,13 @@ def _probe(port: int, stop: threading.Event, out: list[float]) -> None:
 
 
 @contextlib.contextmanager
-def _database(postgis: bool) -> Iterator[str]:
+def _database(postgis: bool, durable: bool) -> Iterator[str]:
     if not postgis:
         yield ""
         return
     from tests.servers import postgres_server
 
-    with postgres_server() as pg:
+    with postgres_server(durable=durable) as pg:
         if pg is None:
             sys.exit("PostgreSQL is not installed")
         yield pg.url
@@ -117,9 +119,9 @@ def _count(url: str, data_dir: Path, codes: list[str]) -> dict[str, int]:
                                      if r[2] == PER_STATION and r[4] == PER_STATION)}
 
 
-def run(postgis: bool, seconds: float, workers: int = 1) -> None:
+def run(postgis: bool, seconds: float, workers: int = 1, durable: bool = False) -> None:
     stations = _stations()
-    with _database(postgis) as url:
+    with _database(postgis, durable) as url:
         env = {"LOCATOR_REPORT_CHALLENGE": "false", "LOCATOR_RATE_LIMIT_ENABLED": "false"}
         if url:
             env["LOCATOR_DATABASE_URL"] = url
@@ -164,7 +166,8 @@ def run(postgis: bool, seconds: float, workers: int = 1) -> None:
     i50, d50 = statistics.median(idle) * 1e3, statistics.median(during) * 1e3
     lost = len(jobs) - ok
     doubled = got["cases"] - N_STATIONS
-    where = f"{'postgis' if postgis else 'sqlite'}, {workers} worker(s)"
+    where = ("postgis" + (" durable" if durable else " fsync off") if postgis else "sqlite") + \
+        f", {workers} worker(s)"
     print(f"[{where}] {len(jobs)} reports ({POOL} at a time) in "
           f"{wall:.2f} s: {ok} accepted, statuses {sorted(set(statuses))}")
     print(f"  tickets {got['tickets']} (distinct codes {got['distinct_codes']}), cases "
@@ -181,8 +184,11 @@ def main() -> None:
                     help="the living database in a throwaway PostgreSQL instead of SQLite")
     ap.add_argument("--seconds", type=float, default=5.0, help="length of the idle probe")
     ap.add_argument("--workers", type=int, default=1, help="web processes (gunicorn)")
+    ap.add_argument("--durable", action="store_true",
+                    help="with --postgis, PostgreSQL flushes and waits for every commit "
+                    "(its defaults; the test cluster turns fsync and synchronous_commit off)")
     a = ap.parse_args()
-    run(a.postgis, a.seconds, a.workers)
+    run(a.postgis, a.seconds, a.workers, a.durable)
 
 
 if __name__ == "__main__":

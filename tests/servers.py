@@ -50,6 +50,8 @@ class Postgres:
     datadir: Path
     port: int
     user: str | None
+    # Tests trade durability for speed; a benchmark of commits asks for the defaults.
+    durable: bool = False
 
     @property
     def url(self) -> str:
@@ -65,10 +67,11 @@ class Postgres:
         return subprocess.run(cmd, **kw)
 
     def start(self) -> None:
+        fast = "" if self.durable else \
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         self._run("pg_ctl", "-D", str(self.datadir), "-l", str(self.datadir / "log"),
-                  "-o", f"-p {self.port} -k {self.datadir} -c listen_addresses=127.0.0.1 "
-                  "-c fsync=off -c synchronous_commit=off -c full_page_writes=off",
-                  "-w", "-t", "30", "start")
+                  "-o", f"-p {self.port} -k {self.datadir} -c listen_addresses=127.0.0.1"
+                  + fast, "-w", "-t", "30", "start")
         _wait_port(self.port, 30)
 
     def stop(self) -> None:
@@ -81,8 +84,11 @@ class Postgres:
 
 
 @contextlib.contextmanager
-def postgres_server() -> Iterator[Postgres | None]:
-    """A PostGIS-enabled database ``locator``, or None when PostgreSQL is not installed."""
+def postgres_server(*, durable: bool = False) -> Iterator[Postgres | None]:
+    """A PostGIS-enabled database ``locator``, or None when PostgreSQL is not installed.
+
+    Without ``durable`` the cluster neither flushes nor waits for its commits.
+    """
     bindir = _pg_bindir()
     if bindir is None:
         yield None
@@ -95,7 +101,7 @@ def postgres_server() -> Iterator[Postgres | None]:
         entry = pwd.getpwnam(user)
         os.chown(root, entry.pw_uid, entry.pw_gid)
         os.chown(datadir, entry.pw_uid, entry.pw_gid)
-    pg = Postgres(bindir, datadir, free_port(), user)
+    pg = Postgres(bindir, datadir, free_port(), user, durable)
     try:
         pg._run("initdb", "-D", str(datadir), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                 "--locale=C.UTF-8")
