@@ -15,11 +15,11 @@ A name given in a candidates file always wins.
 
 from __future__ import annotations
 
+import itertools
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import shapely
 from scipy.spatial import cKDTree
 
 from locator.geo import names_en, osmnames
@@ -40,22 +40,60 @@ EARTH_M = 6_371_008.8
 _PLACES: dict[str, Any] = {}
 
 
-def _segments(net: Network) -> tuple[Any, np.ndarray, np.ndarray, np.ndarray] | None:
-    """Named edges as metric segments in an STRtree (with each one's name code and the
-    names), kept with the network; ``None`` for a graph without names."""
+def _longest(net: Network) -> float | None:
+    """The longest named edge (m), kept with the network; ``None`` for a graph without
+    names."""
     g = net.graph
     if g.names is None or g.name_u is None or g.name_v is None or g.name_code is None \
             or not len(g.names) or not len(g.name_u):
         return None
-    got = net.cache.get("named_segments")
+    got = net.cache.get("named_longest")
     if got is None:
-        u, v = g.name_u.astype(np.int64), g.name_v.astype(np.int64)
-        segs = np.asarray(shapely.linestrings(np.stack([np.column_stack([net.x[u], net.y[u]]),
-                                             np.column_stack([net.x[v], net.y[v]])], axis=1)),
-                          dtype=object)
-        got = net.cache["named_segments"] = (shapely.STRtree(segs), segs, g.name_code,
-                                             g.names)
-    return tuple(got)
+        u, v = g.name_u, g.name_v
+        got = net.cache["named_longest"] = float(
+            np.hypot(net.x[u] - net.x[v], net.y[u] - net.y[v]).max())
+    return float(got)
+
+
+def _near_edges(net: Network, x: np.ndarray, y: np.ndarray, longest: float
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pairs (point, named edge) with the edge within :data:`MAX_M` of the point, and
+    the distance from the point to the edge's segment.
+
+    A province graph has millions of named edges and a run names a few dozen
+    sites: the edges are found through the nodes near the sites, with no geometry
+    or tree built over all of them (that took half a minute).
+    """
+    g = net.graph
+    assert g.name_u is not None and g.name_v is not None
+    # The segment's point nearest a site lies within half its length of one end.
+    balls = net.snapper.tree.query_ball_point(np.column_stack([x, y]), r=MAX_M + longest / 2)
+    sizes = np.fromiter(map(len, balls), np.int64, count=len(balls))
+    site = np.repeat(np.arange(len(x), dtype=np.int64), sizes)
+    node = np.fromiter(itertools.chain.from_iterable(balls), np.int64, count=len(site))
+    near = np.zeros(g.n_nodes, bool)
+    near[node] = True
+    cand = np.flatnonzero(near[g.name_u] | near[g.name_v])
+    # The candidate edges by end node, to pair each site's nodes with their edges.
+    ends = np.concatenate([g.name_u[cand], g.name_v[cand]]).astype(np.int64)
+    order = np.argsort(ends)
+    ends = ends[order]
+    lo, hi = np.searchsorted(ends, node), np.searchsorted(ends, node, "right")
+    per = hi - lo
+    at = np.repeat(lo - (np.cumsum(per) - per), per) + np.arange(int(per.sum()))
+    n_e = max(len(g.name_u), 1)
+    key = np.unique(np.repeat(site, per) * n_e + cand[order[at] % max(len(cand), 1)])
+    pair_site, pair_edge = key // n_e, key % n_e  # an edge meets a site by both ends once
+    u, v = g.name_u[pair_edge].astype(np.int64), g.name_v[pair_edge].astype(np.int64)
+    ax, ay, bx, by = net.x[u], net.y[u], net.x[v], net.y[v]
+    px, py = x[pair_site], y[pair_site]
+    dx, dy = bx - ax, by - ay
+    span = dx * dx + dy * dy
+    t = np.clip(np.divide((px - ax) * dx + (py - ay) * dy, span, out=np.zeros_like(span),
+                          where=span > 0), 0.0, 1.0)
+    d = np.hypot(px - (ax + t * dx), py - (ay + t * dy))
+    ok = d <= MAX_M
+    return pair_site[ok], pair_edge[ok], d[ok]
 
 
 def nearest_roads(net: Network | None, x: np.ndarray, y: np.ndarray
@@ -69,16 +107,15 @@ def nearest_roads(net: Network | None, x: np.ndarray, y: np.ndarray
     n = len(x)
     road = np.full(n, "", dtype=object)
     cross = np.full(n, "", dtype=object)
-    found = _segments(net) if net is not None and n else None
-    if found is None:
+    longest = _longest(net) if net is not None and n else None
+    if net is None or longest is None:
         return road, cross
-    tree, segs, codes, names = found
-    pts = np.asarray(shapely.points(np.asarray(x, float), np.asarray(y, float)), dtype=object)
-    pi, si = tree.query(pts, predicate="dwithin", distance=MAX_M)
+    pi, ei, d = _near_edges(net, np.asarray(x, float), np.asarray(y, float), longest)
     if not len(pi):
         return road, cross
-    pairs = pd.DataFrame({"site": pi, "code": codes[si],
-                          "d": shapely.distance(pts[pi], segs[si])})
+    codes, names = net.graph.name_code, net.graph.names
+    assert codes is not None and names is not None
+    pairs = pd.DataFrame({"site": pi, "code": codes[ei], "d": d})
     best = (pairs.groupby(["site", "code"], sort=False)["d"].min().reset_index()
             .sort_values(["site", "d", "code"], kind="stable"))
     best["nth"] = best.groupby("site").cumcount()
