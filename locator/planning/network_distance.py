@@ -8,16 +8,13 @@ point farther than ``max_snap`` from any node is unreachable.
   stations' snap distances are honoured exactly by a virtual source node
   joined to each station's node by an edge as long as its snap distance.
 * **Candidate coverage sets**: a path no longer than the reach never leaves
-  the disc of that radius, so each candidate's search runs on the nodes
-  within the straight-line radius only. The discs of a batch of candidates are
-  laid side by side as one block-diagonal graph and searched by a single
-  multi-source Dijkstra with ``min_only``: blocks do not touch, so each node's
-  distance is its own candidate's.
+  the disc of that radius, so candidates are searched a square tile at a time
+  on the subgraph of the tile widened by the reach, one bounded search per
+  candidate node, all in one call.
 """
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,8 +32,9 @@ from locator.geo.network.snap import Snapper
 from locator.planning.grid import to_metric
 
 DISTANCES = ("network", "straight")
-# Node-disc pairs handled per block-diagonal search; bounds the memory of one batch.
-BATCH_PAIRS = 4_000_000
+# Side of the square tiles candidates are searched by, in reaches: wider tiles share a
+# window among more candidates but each search starts by clearing a larger window.
+TILE_REACHES = 5.0
 
 
 @dataclass
@@ -141,7 +139,7 @@ class Network:
         if not len(j):
             return empty
         budget = reach - cs.distance[j] - ds.distance[i]
-        net = self.disc_distances(cs.node, cs.distance, reach, j, ds.node[i])
+        net = self.disc_distances(cs.node, reach, j, ds.node[i])
         hit = net <= budget
         a = sparse.csc_matrix((np.ones(int(hit.sum()), np.int8), (i[hit], j[hit])),
                               shape=(n_d, n_c))
@@ -149,72 +147,68 @@ class Network:
         a.sort_indices()
         return a
 
-    def disc_distances(self, cand_node: np.ndarray, cand_snap: np.ndarray, reach: float,
-                       j: np.ndarray, target: np.ndarray) -> np.ndarray:
-        """Network distance from candidate ``j[k]``'s node to node ``target[k]``, searching
-        only the nodes within ``reach`` (straight line) of the candidate's node."""
-        out = np.full(len(j), np.inf)
-        cands = np.unique(j)
-        node_tree = self.snapper.tree
-        lim = np.maximum(reach - cand_snap[cands], 0.0)
-        counts = node_tree.query_ball_point(
-            np.column_stack([self.x[cand_node[cands]], self.y[cand_node[cands]]]),
-            r=lim, return_length=True, workers=-1)
-        # Batches of candidates whose discs together hold about BATCH_PAIRS nodes.
-        cum = np.cumsum(counts)
-        batch = (cum // BATCH_PAIRS).astype(np.int64)  # non-decreasing along ``cands``
-        # Each pair's batch through its candidate, then pairs grouped by batch in one sort
-        # (a membership test per batch would scan every pair once per batch).
-        lookup = np.zeros(int(cands[-1]) + 1, np.int64)
-        lookup[cands] = batch
-        pair_batch = lookup[j]
-        by_batch = np.argsort(pair_batch, kind="stable")
-        firsts = np.unique(batch)
-        c_lo, c_hi = np.searchsorted(batch, firsts), np.searchsorted(batch, firsts, "right")
-        p_sorted = pair_batch[by_batch]
-        p_lo, p_hi = np.searchsorted(p_sorted, firsts), np.searchsorted(p_sorted, firsts, "right")
-        for k in range(len(firsts)):
-            rows = by_batch[p_lo[k]:p_hi[k]]
-            out[rows] = self._batch(cand_node, cand_snap, reach, cands[c_lo[k]:c_hi[k]],
-                                    j[rows], target[rows])
-        return out
+    def disc_distances(self, cand_node: np.ndarray, reach: float, j: np.ndarray,
+                       target: np.ndarray) -> np.ndarray:
+        """Network distance from candidate ``j[k]``'s node to node ``target[k]``, ``inf``
+        past ``reach``.
 
-    def _batch(self, cand_node: np.ndarray, cand_snap: np.ndarray, reach: float,
-               sel: np.ndarray, j: np.ndarray, target: np.ndarray) -> np.ndarray:
-        lim = np.maximum(reach - cand_snap[sel], 0.0)
-        centres = np.column_stack([self.x[cand_node[sel]], self.y[cand_node[sel]]])
-        balls = self.snapper.tree.query_ball_point(centres, r=lim, workers=-1)
-        sizes = np.fromiter(map(len, balls), np.int64, count=len(balls))
-        block = np.repeat(np.arange(len(sel), dtype=np.int64), sizes)
-        # One pass over the lists' items, not an array per candidate.
-        node = np.fromiter(itertools.chain.from_iterable(balls), np.int64, count=len(block))
-        n = self.graph.n_nodes
-        key = block * n + node
-        order = np.argsort(key)
-        key_sorted = key[order]
-        # Edges of the induced subgraph of each disc, renumbered into the batch.
+        Candidates are taken a square tile at a time (by the position of their
+        node): a path no longer than ``reach`` stays within ``reach`` of the tile,
+        so one subgraph of that window serves every candidate node of the tile,
+        each searched on its own with the bound. The window is cut through a
+        node -> window-position array, where one disc per candidate had to be
+        cut by sorting and searching keys, which cost several times the searches.
+        """
+        out = np.full(len(j), np.inf)
+        if not len(j):
+            return out
+        side = TILE_REACHES * reach
+        # Nodes bucketed by tile: the 3 x 3 tiles around one are then 3 runs of the order.
+        tx_all = np.floor(self.x / side).astype(np.int64)
+        ty_all = np.floor(self.y / side).astype(np.int64)
+        ty0, ny = int(ty_all.min()) - 1, int(ty_all.max() - ty_all.min()) + 3
+        tx0 = int(tx_all.min()) - 1
+        cell = (tx_all - tx0) * ny + (ty_all - ty0)
+        by_cell = np.argsort(cell, kind="stable")
+        cell_sorted = cell[by_cell]
+        # Pairs grouped by their candidate node's tile.
+        src = cand_node[j]
+        pair_cell = cell[src]
+        order = np.argsort(pair_cell, kind="stable")
+        tiles, t_lo = np.unique(pair_cell[order], return_index=True)
+        t_hi = np.r_[t_lo[1:], len(order)]
+        local = np.full(self.graph.n_nodes, -1, np.int64)
         indptr, indices, data = self.csr.indptr, self.csr.indices, self.csr.data
-        deg = indptr[node + 1] - indptr[node]
-        src = np.repeat(np.arange(len(node), dtype=np.int64), deg)
-        starts = np.repeat(indptr[node], deg)
-        offs = np.arange(len(src), dtype=np.int64) - np.repeat(np.cumsum(deg) - deg, deg)
-        e = starts + offs
-        nb_key = block[src] * n + indices[e]
-        pos = np.searchsorted(key_sorted, nb_key).clip(0, max(len(key_sorted) - 1, 0))
-        inside = key_sorted[pos] == nb_key if len(key_sorted) else np.zeros(0, bool)
-        dst = order[pos[inside]]
-        m = len(node)
-        a = sparse.csr_matrix((data[e[inside]], (src[inside], dst)), shape=(m, m))
-        source_key = np.arange(len(sel), dtype=np.int64) * n + cand_node[sel]
-        spos = order[np.searchsorted(key_sorted, source_key)]
-        d = np.asarray(dijkstra(a, directed=True, indices=spos, min_only=True, limit=reach),
-                       float)
-        # Look up each pair's target node in its candidate's block.
-        blk = np.searchsorted(sel, j)
-        tk = blk * n + target
-        tpos = np.searchsorted(key_sorted, tk).clip(0, max(len(key_sorted) - 1, 0))
-        found = key_sorted[tpos] == tk
-        return np.where(found, d[order[tpos]], np.inf)
+        for k, c in enumerate(tiles):
+            rows = order[t_lo[k]:t_hi[k]]
+            cx, cy = divmod(int(c), ny)
+            # The 3 x 3 tiles around, cut to the window: the tile widened by ``reach``.
+            lo = np.searchsorted(cell_sorted, [(cx + d) * ny + cy - 1 for d in (-1, 0, 1)])
+            hi = np.searchsorted(cell_sorted, [(cx + d) * ny + cy + 2 for d in (-1, 0, 1)],
+                                 "right")
+            near = np.concatenate([by_cell[a:b] for a, b in zip(lo, hi, strict=True)])
+            wx0, wy0 = (cx + tx0) * side - reach, (cy + ty0) * side - reach
+            inside = ((self.x[near] >= wx0) & (self.x[near] <= wx0 + side + 2 * reach)
+                      & (self.y[near] >= wy0) & (self.y[near] <= wy0 + side + 2 * reach))
+            win = near[inside]
+            m = len(win)
+            local[win] = np.arange(m)
+            deg = indptr[win + 1] - indptr[win]
+            starts = np.repeat(indptr[win] - (np.cumsum(deg) - deg), deg)
+            e = starts + np.arange(int(deg.sum()))
+            to = local[indices[e]]
+            keep = to >= 0
+            row_of = np.repeat(np.arange(m), deg)[keep]
+            sub = sparse.csr_matrix(
+                (data[e][keep], to[keep], np.r_[0, np.cumsum(np.bincount(row_of, minlength=m))]),
+                shape=(m, m))
+            sources, which = np.unique(local[src[rows]], return_inverse=True)
+            d = np.asarray(dijkstra(sub, directed=True, indices=sources, limit=reach), float)
+            d = d.reshape(len(sources), m)
+            tl = local[target[rows]]
+            out[rows] = np.where(tl >= 0, d[which, np.maximum(tl, 0)], np.inf)
+            local[win] = -1
+        return out
 
 
 # The graph in use, one at a time: a province's walking network is gigabytes,
