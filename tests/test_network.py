@@ -58,7 +58,13 @@ def test_network_distances_match_networkx_on_random_pairs(helsinki):
 
 
 @pytest.mark.slow
-def test_coverage_sets_match_networkx(helsinki):
+# As shipped; tiles much smaller than the reach with searches a node or two at a
+# time, so candidates of one place fall in different tiles and chunks.
+@pytest.mark.parametrize("tile_reaches, tile_cells", [(None, None), (0.3, 50)])
+def test_coverage_sets_match_networkx(helsinki, monkeypatch, tile_reaches, tile_cells):
+    if tile_reaches is not None:
+        monkeypatch.setattr(network_distance, "TILE_REACHES", tile_reaches)
+        monkeypatch.setattr(network_distance, "TILE_CELLS", tile_cells)
     g, ref, osm_id = helsinki
     net = network_distance.from_graph(g, max_snap=300, crs=FIN)
     rng = np.random.default_rng(3)

@@ -34,7 +34,9 @@ from locator.planning.grid import to_metric
 DISTANCES = ("network", "straight")
 # Side of the square tiles candidates are searched by, in reaches: wider tiles share a
 # window among more candidates but each search starts by clearing a larger window.
-TILE_REACHES = 5.0
+TILE_REACHES = 8.0
+# Distances one search call may answer at once (8 bytes each).
+TILE_CELLS = 8_000_000
 
 
 @dataclass
@@ -86,10 +88,13 @@ class Network:
         best = np.full(n, np.inf)
         np.minimum.at(best, nodes, np.maximum(offset, 1e-3))
         src = np.flatnonzero(np.isfinite(best))
-        extra = sparse.csr_matrix((best[src], (np.zeros(len(src), np.int64), src)),
-                                  shape=(1, n + 1))
-        a = sparse.vstack([sparse.hstack([self.csr, sparse.csr_matrix((n, 1))]), extra],
-                          format="csr")
+        # The graph's own arrays with one more row appended: stacking sparse blocks
+        # would convert the whole province graph twice.
+        c = self.csr
+        a = sparse.csr_matrix((np.concatenate([c.data, best[src]]),
+                               np.concatenate([c.indices, src.astype(c.indices.dtype)]),
+                               np.concatenate([c.indptr, [c.indptr[-1] + len(src)]])),
+                              shape=(n + 1, n + 1))
         d = dijkstra(a, directed=True, indices=[n], min_only=True, limit=limit)
         return np.asarray(d, float)[:n]
 
@@ -163,11 +168,12 @@ class Network:
         if not len(j):
             return out
         side = TILE_REACHES * reach
-        # Nodes bucketed by tile: the 3 x 3 tiles around one are then 3 runs of the order.
+        # Nodes bucketed by tile: the tiles around one are then one run of the order per column.
         tx_all = np.floor(self.x / side).astype(np.int64)
         ty_all = np.floor(self.y / side).astype(np.int64)
-        ty0, ny = int(ty_all.min()) - 1, int(ty_all.max() - ty_all.min()) + 3
-        tx0 = int(tx_all.min()) - 1
+        span = int(np.ceil(reach / side))  # tiles the window reaches into on each side
+        ty0, ny = int(ty_all.min()) - span, int(ty_all.max() - ty_all.min()) + 2 * span + 1
+        tx0 = int(tx_all.min()) - span
         cell = (tx_all - tx0) * ny + (ty_all - ty0)
         by_cell = np.argsort(cell, kind="stable")
         cell_sorted = cell[by_cell]
@@ -182,10 +188,10 @@ class Network:
         for k, c in enumerate(tiles):
             rows = order[t_lo[k]:t_hi[k]]
             cx, cy = divmod(int(c), ny)
-            # The 3 x 3 tiles around, cut to the window: the tile widened by ``reach``.
-            lo = np.searchsorted(cell_sorted, [(cx + d) * ny + cy - 1 for d in (-1, 0, 1)])
-            hi = np.searchsorted(cell_sorted, [(cx + d) * ny + cy + 2 for d in (-1, 0, 1)],
-                                 "right")
+            # The tiles around, cut to the window: the tile widened by ``reach``.
+            cols = (cx + np.arange(-span, span + 1)) * ny + cy
+            lo = np.searchsorted(cell_sorted, cols - span)
+            hi = np.searchsorted(cell_sorted, cols + span, "right")
             near = np.concatenate([by_cell[a:b] for a, b in zip(lo, hi, strict=True)])
             wx0, wy0 = (cx + tx0) * side - reach, (cy + ty0) * side - reach
             inside = ((self.x[near] >= wx0) & (self.x[near] <= wx0 + side + 2 * reach)
@@ -203,10 +209,15 @@ class Network:
                 (data[e][keep], to[keep], np.r_[0, np.cumsum(np.bincount(row_of, minlength=m))]),
                 shape=(m, m))
             sources, which = np.unique(local[src[rows]], return_inverse=True)
-            d = np.asarray(dijkstra(sub, directed=True, indices=sources, limit=reach), float)
-            d = d.reshape(len(sources), m)
             tl = local[target[rows]]
-            out[rows] = np.where(tl >= 0, d[which, np.maximum(tl, 0)], np.inf)
+            # The searches answer a dense row per source: a dense city's window is
+            # large, so its sources go in chunks of bounded memory.
+            step = max(1, TILE_CELLS // max(m, 1))
+            for s0 in range(0, len(sources), step):
+                d = np.asarray(dijkstra(sub, directed=True, indices=sources[s0:s0 + step],
+                                        limit=reach), float).reshape(-1, m)
+                mine = (which >= s0) & (which < s0 + step) & (tl >= 0)
+                out[rows[mine]] = d[which[mine] - s0, tl[mine]]
             local[win] = -1
         return out
 
