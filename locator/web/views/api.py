@@ -75,7 +75,7 @@ def _network_walk() -> NetworkWalk | None:
 def _network_key() -> str:
     from locator.planning import network_distance
 
-    return network_distance.network_key(current_app.config)
+    return network_distance.recent_key(current_app.config)
 
 
 @bp.get("/nearest")
