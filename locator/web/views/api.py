@@ -87,15 +87,18 @@ def nearest() -> ResponseReturnValue:
     # the cache holds implicitly: the request as written (its parameters are
     # validated the same way each time), the host its links carry, the feedback
     # flags and the street graph.
-    key = (base_url(), request.full_path, flagcols.stamp(got), _network_key())
+    graph = _network_key()
+    key = (base_url(), request.full_path, flagcols.stamp(got), graph)
     body = answers.get(ds, minute, key)
     if body is None:
-        body = _nearest_answer(ds, got, minute)
+        # No graph configured (the usual case): no need to look for one again.
+        body = _nearest_answer(ds, got, minute, _network_walk() if graph else None)
         answers.put(ds, minute, key, body)
     return current_app.response_class(body, mimetype="application/json")
 
 
-def _nearest_answer(ds: Dataset, got: Flags, minute: int) -> bytes:
+def _nearest_answer(ds: Dataset, got: Flags, minute: int,
+                    network_walk: NetworkWalk | None) -> bytes:
     """The nearest answer's JSON for this request, evaluated at ``minute``."""
     q = replace(_nearest_query(), when=datetime.fromtimestamp(minute * 60, UTC))
     links = params.choice("links", request.args.get("links"), ("all", "web", "none"),
@@ -104,7 +107,7 @@ def _nearest_answer(ds: Dataset, got: Flags, minute: int) -> bytes:
     # Each station's fixed JSON is encoded once per dataset; only distances, times,
     # today's state and the feedback flags are added per request.
     fc = find_nearest(ds, q, walking=state.walking(), with_links=links,
-                      open_first=order == "open_first", network_walk=_network_walk(),
+                      open_first=order == "open_first", network_walk=network_walk,
                       extra=feedback_flags.for_few(ds, got), serialised=True)
     # The service covers Henan: a point outside still gets the nearest stations,
     # with their true distance, and the page says plainly that it is outside.
