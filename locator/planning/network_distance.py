@@ -16,6 +16,7 @@ point farther than ``max_snap`` from any node is unreachable.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -260,6 +261,22 @@ def network_key(cfg: Mapping[str, Any]) -> str:
         return ""
     st = p.stat()
     return f"{p.resolve()}:{st.st_size}:{st.st_mtime_ns}"
+
+
+# Every nearest request names the graph in its answer's cache key; a graph takes
+# minutes to build, so its identity is looked up on disk at most this often.
+KEY_TTL_S = 1.0
+_KEYS: dict[tuple[str, str], tuple[float, str]] = {}
+
+
+def recent_key(cfg: Mapping[str, Any]) -> str:
+    """:func:`network_key`, re-read from disk at most once per :data:`KEY_TTL_S`."""
+    where = (str(cfg.get("NETWORK_PATH", "") or ""), str(cfg.get("DATA_DIR", "var")))
+    now = time.monotonic()
+    got = _KEYS.get(where)
+    if got is None or now - got[0] >= KEY_TTL_S:
+        got = _KEYS[where] = (now, network_key(cfg))
+    return got[1]
 
 
 def load(cfg: Mapping[str, Any]) -> Network | None:

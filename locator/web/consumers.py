@@ -115,7 +115,18 @@ def _validators() -> dict[str, Any] | None:
     tag = etag_for(f"{ds.version}-{feedback_flags.stamp()}", base_url() + request.full_path,
                    accept=accept, minute=minute)
     stamp = None if clock else last_modified(current_app, ds.version, ds.path)
-    return {"etag": tag, "last_modified": stamp}
+    return {"etag": tag, "last_modified": stamp, "minute": minute}
+
+
+def request_minute() -> int:
+    """The minute (epoch minutes) this request is answered for, the one its ETag names.
+
+    An answer built a moment later, after the minute turned, still says what
+    was open in the minute its validator was made for.
+    """
+    v = getattr(g, "validators", None)
+    got = v.get("minute") if v else None
+    return int(time.time() // 60) if got is None else int(got)
 
 
 def _apply(resp: Response, v: dict[str, Any]) -> None:

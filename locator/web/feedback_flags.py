@@ -56,9 +56,13 @@ def for_rows(ds: Dataset, *, as_text: bool = False) -> Extra:
     return extra
 
 
-def for_few(ds: Dataset) -> Extra:
-    """As :func:`for_rows`, for answers of a few stations (a nearest list)."""
-    got = now()
+def for_few(ds: Dataset, got: flags.Flags | None = None) -> Extra:
+    """As :func:`for_rows`, for answers of a few stations (a nearest list).
+
+    ``got`` is the flags to use (fetched now by default), so that an answer
+    and the stamp its cache key holds come from the same copy.
+    """
+    got = now() if got is None else got
 
     def extra(rows: np.ndarray) -> Mapping[str, Sequence[Any]]:
         recs = ds.values(rows, ["id", "verified_at"])

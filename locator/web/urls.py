@@ -8,7 +8,7 @@ allowed host stands in for it.
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, g, request
 
 
 def _allowed(host: str, allowed: list[str]) -> bool:
@@ -19,6 +19,14 @@ def _allowed(host: str, allowed: list[str]) -> bool:
 
 def base_url() -> str:
     """``PUBLIC_URL`` when set, else this request's host if allowed, else a safe default."""
+    # Asked for twice a nearest request (its validator and its cache key): once is enough.
+    got: str | None = g.get("_base_url")
+    if got is None:
+        got = g._base_url = _base_url()
+    return got
+
+
+def _base_url() -> str:
     configured = str(current_app.config.get("PUBLIC_URL") or "").rstrip("/")
     if configured:
         return configured

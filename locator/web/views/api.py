@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -11,9 +13,11 @@ from flask.typing import ResponseReturnValue
 from locator.domain import params, schema
 from locator.domain.params import TABLE as P
 from locator.geo import datum, geocoder, outlines, regions
-from locator.living import flags
-from locator.stations import osm_search
+from locator.living import flagcols, flags
+from locator.living.flags import Flags
+from locator.stations import answers, osm_search
 from locator.stations import search as place_search
+from locator.stations.dataset import Dataset
 from locator.stations.nearest import (
     ORDERS,
     NearestQuery,
@@ -24,7 +28,8 @@ from locator.stations.nearest import (
     to_features,
 )
 from locator.stations.viewport import in_view
-from locator.web import feedback_flags, state
+from locator.web import consumers, feedback_flags, jsonio, state
+from locator.web.urls import base_url
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -67,23 +72,48 @@ def _network_walk() -> NetworkWalk | None:
     return network_distance.network_walk(current_app.config)
 
 
+def _network_key() -> str:
+    from locator.planning import network_distance
+
+    return network_distance.recent_key(current_app.config)
+
+
 @bp.get("/nearest")
 def nearest() -> ResponseReturnValue:
-    q = _nearest_query()
+    ds = state.current()
+    got = feedback_flags.now()
+    minute = consumers.request_minute()
+    # Everything the answer depends on besides the dataset and the minute, which
+    # the cache holds implicitly: the request as written (its parameters are
+    # validated the same way each time), the host its links carry, the feedback
+    # flags and the street graph.
+    graph = _network_key()
+    key = (base_url(), request.full_path, flagcols.stamp(got), graph)
+    body = answers.get(ds, minute, key)
+    if body is None:
+        # No graph configured (the usual case): no need to look for one again.
+        body = _nearest_answer(ds, got, minute, _network_walk() if graph else None)
+        answers.put(ds, minute, key, body)
+    return current_app.response_class(body, mimetype="application/json")
+
+
+def _nearest_answer(ds: Dataset, got: Flags, minute: int,
+                    network_walk: NetworkWalk | None) -> bytes:
+    """The nearest answer's JSON for this request, evaluated at ``minute``."""
+    q = replace(_nearest_query(), when=datetime.fromtimestamp(minute * 60, UTC))
     links = params.choice("links", request.args.get("links"), ("all", "web", "none"),
                           default="all")
     order = params.choice("order", request.args.get("order"), ORDERS, default="distance")
-    ds = state.current()
     # Each station's fixed JSON is encoded once per dataset; only distances, times,
     # today's state and the feedback flags are added per request.
     fc = find_nearest(ds, q, walking=state.walking(), with_links=links,
-                      open_first=order == "open_first", network_walk=_network_walk(),
-                      extra=feedback_flags.for_few(ds), serialised=True)
+                      open_first=order == "open_first", network_walk=network_walk,
+                      extra=feedback_flags.for_few(ds, got), serialised=True)
     # The service covers Henan: a point outside still gets the nearest stations,
     # with their true distance, and the page says plainly that it is outside.
     fc["query"]["in_service_area"] = regions.in_service_area(
         fc["query"]["lon"], fc["query"]["lat"], current_app.config["BOUNDARIES_DIR"])
-    return jsonify(fc)
+    return jsonio.dumps(fc)
 
 
 @bp.get("/stations/<station_id>")
