@@ -96,6 +96,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("WORKERS", 1, int,
             "Web processes of `locator serve`: 1 runs waitress, more run gunicorn (gthread)."),
     Setting("THREADS", 8, int, "Request threads per web process."),
+    Setting("WRITE_THREADS", 32, int,
+            "More request threads per web process that only writes (reports, edits) use. A "
+            "write mostly waits for the commit that makes it durable, and one commit holds "
+            "every write waiting at once: more of them share one disk flush."),
     Setting("CONNECTION_LIMIT", 1000, int,
             "Most client connections one web process holds open at once; idle and slow "
             "clients use up these slots, not request threads."),

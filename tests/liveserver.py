@@ -42,14 +42,16 @@ class Live:
 
 
 @contextlib.contextmanager
-def live_server(*, workers: int = 1, threads: int = 4, env: dict[str, str] | None = None,
+def live_server(*, workers: int = 1, threads: int | None = None, env: dict[str, str] | None = None,
                 ready_s: float = 90.0) -> Iterator[Live]:
     port = free_port()
     tmp = Path(tempfile.mkdtemp(prefix="locator-live-"))
     log = tmp / "server.log"
     full_env = {**os.environ, "LOCATOR_DATA_DIR": str(tmp / "var"), **(env or {})}
     cmd = [sys.executable, "-m", "locator", "serve", "--host", "127.0.0.1", "--port", str(port),
-           "--workers", str(workers), "--threads", str(threads)]
+           "--workers", str(workers)]
+    if threads is not None:  # otherwise the THREADS setting, as `locator serve` runs by default
+        cmd += ["--threads", str(threads)]
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)

@@ -49,3 +49,54 @@ def test_a_read_overtakes_queued_writes_and_writes_leave_a_thread_free():
     finally:
         gate.set()
         d.shutdown(timeout=2)
+
+
+def test_write_threads_let_more_writes_wait_together_and_reads_keep_a_thread():
+    # Two request threads and four for writes: five writes may be under way at once
+    # (all threads but one), and a read still goes at once while they wait.
+    d = LaneDispatcher(2, 4)
+    log: list[str] = []
+    gate = threading.Event()
+    try:
+        assert len(d.threads) == 6 and d.max_writes == 5
+        for _ in range(7):
+            d.add_task(_Task("POST", log, gate))
+        deadline = time.monotonic() + 5
+        while d.writing < 5 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
+        assert d.writing == 5 and len(d.writes) == 2
+        d.add_task(_Task("GET", log))
+        while "GET" not in log and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert log == ["GET"]
+        gate.set()
+        while len(log) < 8 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert log == ["GET"] + ["POST"] * 7
+    finally:
+        gate.set()
+        d.shutdown(timeout=2)
+
+
+def test_reads_never_take_the_write_threads():
+    d = LaneDispatcher(2, 4)
+    log: list[str] = []
+    gate = threading.Event()
+    try:
+        for _ in range(5):
+            d.add_task(_Task("GET", log, gate))
+        time.sleep(0.2)
+        assert d.reading == 2 and len(d.reads) == 3
+        d.add_task(_Task("POST", log))  # a write still finds one of its own threads
+        deadline = time.monotonic() + 5
+        while "POST" not in log and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert log == ["POST"]
+        gate.set()
+        while len(log) < 6 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert log == ["POST"] + ["GET"] * 5
+    finally:
+        gate.set()
+        d.shutdown(timeout=2)

@@ -105,7 +105,7 @@ class QueueLog:
 def create_server(application: Any, **kw: Any) -> Any:
     """waitress's ``create_server`` whose listening servers all use :class:`LocatorParser`,
     its requests served by a :class:`~locator.web.lanes.LaneDispatcher`."""
-    dispatcher = LaneDispatcher(int(kw.get("threads", 4)))
+    dispatcher = LaneDispatcher(int(kw.get("threads", 4)), int(kw.pop("write_threads", 0)))
     dispatcher.queue_logger = QueueLog(logging.getLogger("waitress.queue"))
     server = _waitress_server(application, _dispatcher=dispatcher, **kw)
     # One listener comes back bare; several come wrapped with their shared map.

@@ -46,6 +46,7 @@ def waitress_options(cfg: Mapping[str, Any]) -> dict[str, Any]:
     """waitress keyword arguments from the serving settings."""
     return {
         "threads": int(cfg["THREADS"]),
+        "write_threads": int(cfg["WRITE_THREADS"]),
         "connection_limit": int(cfg["CONNECTION_LIMIT"]),
         "channel_timeout": int(cfg["IDLE_TIMEOUT"]),
         # select() cannot watch more than 1024 sockets; poll() can.
