@@ -25,8 +25,10 @@ from locator.stations.dataset import Dataset
 
 # numpy scalars may reach properties from columns; keys are always text.
 OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
-# About 3.5 KB a station with all links: a bound of ~35 MB, whatever clients page through.
-MAX_HEADS = 10_000
+# About 3.5 KB a station with all links: a bound of ~70 MB, whatever clients page through.
+# It holds a province's stations (Henan has about 14,000), so workers asking from
+# all over do not clear it again and again.
+MAX_HEADS = 20_000
 _KEY = "prebuilt.heads"
 
 # ``to_features``: (ds, rows, out_crs=, with_links=, lang=) -> one feature dict per row.
