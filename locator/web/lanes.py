@@ -4,8 +4,8 @@ waitress hands every complete request to its threads in one first-come queue.
 When fifty workers submit reports at once, a map reader's ``GET`` lands behind
 all fifty and waits for them, though it needs a few milliseconds itself. Here
 there are two lanes: reads (``GET``, ``HEAD``, ``OPTIONS``) go first, and
-writes (every other method) never hold more than all threads but one, so a
-read finds a thread at once. Writes keep their order among themselves, and one
+writes (every other method) never hold more than all request threads but
+one, so a read finds a thread at once. Writes keep their order among themselves, and one
 that has waited ``WRITE_PATIENCE_S`` goes before waiting reads, so a flood of
 reads slows writes down but cannot stop them.
 
