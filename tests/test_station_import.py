@@ -150,3 +150,21 @@ def test_checked_uploads_nobody_publishes_are_forgotten(staff_cfg, tmp_path):
     assert sorted(p.name for p in uploads.iterdir()) == [second]
     gone = client.post(f"/api/v1/admin/imports/{first}/publish", headers={"X-CSRFToken": token})
     assert gone.status_code == 404
+
+
+def test_a_form_field_without_a_name_is_a_clear_400_and_changes_nothing(staff_cfg):
+    # A multipart part with no name reached the CSRF check as a None key, and it failed
+    # with a 500; schemathesis found it on this route.
+    app, client = _app(staff_cfg)
+    accounts.add(app.config, "jinshui@union.example", PASSWORD, union="410105", role="editor")
+    src = _published(app)
+    before = src.version()
+    token = login(client, "jinshui@union.example")
+    body = (b'--b\r\nContent-Disposition: form-data\r\n\r\n410105\r\n'
+            b'--b\r\nContent-Disposition: form-data; name="crs"\r\n\r\ngcj02\r\n--b--\r\n')
+    r = client.post("/api/v1/admin/imports", data=body, headers={"X-CSRFToken": token},
+                    content_type="multipart/form-data; boundary=b")
+    assert r.status_code == 400
+    assert r.get_json() == {"status": 400, "code": "invalid_parameter",
+                            "message": "every field of a form needs a name", "field": "body"}
+    assert src.version() == before and _audit(app.config) == []

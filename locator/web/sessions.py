@@ -19,12 +19,28 @@ from flask_login import LoginManager, UserMixin
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from locator.domain import i18n
-from locator.errors import LocatorError, error_body
+from locator.errors import LocatorError, error_body, invalid
 from locator.living import accounts
 from locator.web.consumers import is_public
 
 log = logging.getLogger(__name__)
-csrf = CSRFProtect()
+
+
+class _CSRFProtect(CSRFProtect):
+    """Flask-WTF's CSRF protection, answering 400 to a form with a nameless field.
+
+    A multipart part whose ``Content-Disposition`` has no name reaches
+    ``request.form`` under the key ``None``; Flask-WTF's search for a prefixed
+    token field then fails on it and the request would end in a 500.
+    """
+
+    def _get_csrf_token(self) -> Any:
+        if None in request.form:
+            raise invalid("body", "every field of a form needs a name")
+        return super()._get_csrf_token()
+
+
+csrf = _CSRFProtect()
 
 
 class _SessionInterface(SecureCookieSessionInterface):
