@@ -20,6 +20,12 @@ class _Task:
         self.log.append(self.method)
 
 
+def _until(done, deadline: float) -> None:
+    """Wait until ``done()`` holds or the monotonic ``deadline`` passes."""
+    while not done() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def test_methods_are_sorted_into_lanes():
     assert is_read(_Task("GET", []))
     assert is_read(_Task("head", []))
@@ -38,13 +44,11 @@ def test_a_read_overtakes_queued_writes_and_writes_leave_a_thread_free():
             d.add_task(_Task("POST", log))
         d.add_task(_Task("GET", log))
         deadline = time.monotonic() + 5
-        while "GET" not in log and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _until(lambda: "GET" in log, deadline)
         # The read was served by the free thread while every write still waited.
         assert log == ["GET"]
         gate.set()
-        while len(log) < 7 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _until(lambda: len(log) >= 7, deadline)
         assert log == ["GET"] + ["POST"] * 6
     finally:
         gate.set()
@@ -53,7 +57,7 @@ def test_a_read_overtakes_queued_writes_and_writes_leave_a_thread_free():
 
 def test_write_threads_let_more_writes_wait_together_and_reads_keep_a_thread():
     # Two request threads and four for writes: five writes may be under way at once
-    # (all threads but one), and a read still goes at once while they wait.
+    # (their four and the request threads but one), and a read still goes at once.
     d = LaneDispatcher(2, 4)
     log: list[str] = []
     gate = threading.Event()
@@ -62,17 +66,14 @@ def test_write_threads_let_more_writes_wait_together_and_reads_keep_a_thread():
         for _ in range(7):
             d.add_task(_Task("POST", log, gate))
         deadline = time.monotonic() + 5
-        while d.writing < 5 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _until(lambda: d.writing >= 5, deadline)
         time.sleep(0.1)
         assert d.writing == 5 and len(d.writes) == 2
         d.add_task(_Task("GET", log))
-        while "GET" not in log and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _until(lambda: "GET" in log, deadline)
         assert log == ["GET"]
         gate.set()
-        while len(log) < 8 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _until(lambda: len(log) >= 8, deadline)
         assert log == ["GET"] + ["POST"] * 7
     finally:
         gate.set()
@@ -90,12 +91,10 @@ def test_reads_never_take_the_write_threads():
         assert d.reading == 2 and len(d.reads) == 3
         d.add_task(_Task("POST", log))  # a write still finds one of its own threads
         deadline = time.monotonic() + 5
-        while "POST" not in log and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _until(lambda: "POST" in log, deadline)
         assert log == ["POST"]
         gate.set()
-        while len(log) < 6 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        _until(lambda: len(log) >= 6, deadline)
         assert log == ["POST"] + ["GET"] * 5
     finally:
         gate.set()
