@@ -170,11 +170,24 @@ def cached(fn: Callable[P, R]) -> Callable[P, R]:
     Arguments must be hashable; the cached value is shared, so callers must
     not modify it.
     """
+    return _wrap(fn, frozenset())
+
+
+def cached_ignoring(*names: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """:func:`cached`, with the keyword arguments ``names`` left out of the key.
+
+    For arguments that say where to find or keep a value but not what it is,
+    such as a folder of files named by their content.
+    """
+    return lambda fn: _wrap(fn, frozenset(names))
+
+
+def _wrap(fn: Callable[P, R], ignore: frozenset[str]) -> Callable[P, R]:
     name = f"{fn.__module__}.{fn.__qualname__}"
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        key = (name, args, tuple(sorted(kwargs.items())))
+        key = (name, args, tuple(sorted((k, v) for k, v in kwargs.items() if k not in ignore)))
         shared = store()
         miss = object()
         got = shared.get(key, miss)

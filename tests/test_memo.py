@@ -96,6 +96,22 @@ def test_cached_function_computes_once_within_budget(budget):
     assert calls == [3, 20, 20, 4, 5, 3]
 
 
+def test_an_ignored_keyword_is_not_part_of_the_key(budget):
+    budget(8)
+    calls = []
+
+    @memo.cached_ignoring("where")
+    def block(megabytes: int, *, where: str | None = None) -> np.ndarray:
+        calls.append((megabytes, where))
+        return np.zeros(megabytes * MB // 8)
+
+    first = block(1, where="a")
+    assert block(1, where="b") is first and block(1) is first
+    assert calls == [(1, "a")]
+    block(2, where="b")
+    assert calls == [(1, "a"), (2, "b")]
+
+
 def test_real_caches_stay_within_a_small_budget(budget):
     budget(4)
     counties = regions.counties(str(BOUNDARIES))

@@ -110,3 +110,34 @@ def test_exact_objective_equals_spopt_mclp():
     s = siting.suggest(p, r, (cx, cy), (dx, dy, w), time_limit=20)
     assert s.objective == pytest.approx(theirs)
     assert s.status == "Optimal"
+
+
+def test_lagrangian_bound_on_many_candidates_stays_above_the_lp_optimum():
+    """With more candidates than the prefix the descent searches, the bound is still valid
+    (at or above the LP optimum, here from SciPy's HiGHS) and converges close to it."""
+    from scipy import optimize, sparse
+
+    rng = np.random.default_rng(7)
+    nd, nc, p = 2000, 20_000, 4
+    rows = rng.integers(0, nd, nc * 3)
+    cols = np.repeat(np.arange(nc), 3)
+    a = sparse.csc_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(nd, nc))
+    a.sum_duplicates()
+    a.data[:] = 1
+    w = rng.integers(1, 50, nd).astype(float)
+    # max w.y  s.t.  y_i <= sum_j a_ij x_j,  sum x <= p,  0 <= x, y <= 1
+    m = sparse.hstack([-a.astype(float), sparse.identity(nd)])
+    m = sparse.vstack([m, sparse.hstack([sparse.csr_matrix(np.ones((1, nc))),
+                                         sparse.csr_matrix((1, nd))])]).tocsr()
+    lp = optimize.linprog(np.r_[np.zeros(nc), -w], A_ub=m, b_ub=np.r_[np.zeros(nd), p],
+                          bounds=(0, 1), method="highs")
+    assert lp.status == 0
+    lp_opt = -lp.fun
+    greedy, _ = siting.greedy(a, w, p)
+    lower = siting.objective(a, w, np.array(greedy))
+    lag, sites = siting.lagrangian_bound(a, w, p, lower, deadline=time.perf_counter() + 10,
+                                         iterations=2000)
+    assert lag >= lp_opt * (1 - 1e-9)
+    assert lag <= lp_opt * 1.02
+    if sites:
+        assert siting.objective(a, w, np.array(sites)) <= lp_opt + 1e-6

@@ -28,7 +28,7 @@ from scipy.spatial import cKDTree
 from locator.domain import params
 from locator.errors import invalid
 from locator.planning.demand import Demand
-from locator.planning.grid import Grid, region_sums, to_metric, to_wgs84
+from locator.planning.grid import Grid, region_sums, reproject, to_metric, to_wgs84
 from locator.planning.network_distance import Network
 from locator.stations import filters
 from locator.stations.dataset import Dataset
@@ -228,10 +228,7 @@ def region_frame(cov: Coverage, *, by: str = "county") -> gpd.GeoDataFrame:
     tab = table(cov, by=by)
     reg = cov.grid.regions
     if by == "county":
-        # The same for every run on this grid: projected once and kept with it.
-        geom = cov.grid.cache.get("county_wgs84")
-        if geom is None:
-            geom = cov.grid.cache["county_wgs84"] = reg.geometry.to_crs("EPSG:4326").to_numpy()
+        geom = cov.grid.regions_wgs84()
     elif by == "city":
         dissolved = reg.dissolve(by="city_adcode").to_crs("EPSG:4326")
         geom = dissolved.loc[tab["city_adcode"]].geometry.to_numpy()
@@ -270,31 +267,40 @@ def gaps(cov: Coverage, *, top: int = 50, block: float | None = None) -> gpd.Geo
     rows, cc = g.rows_cols()
     bid = (rows[pos] // k) * (g.nx // k + 1) + cc[pos] // k
     dist = np.minimum(cov.distance[pos], 1e9)
-    blocks, inv = np.unique(bid, return_inverse=True)
-    cells = np.bincount(inv).astype(float)
-    dem = np.bincount(inv, weights=w[pos])
-    mean_d = np.bincount(inv, weights=dist) / cells
-    by_block = np.argsort(inv, kind="stable")
-    max_d = np.maximum.reduceat(dist[by_block], np.r_[0, np.cumsum(cells[:-1])].astype(np.int64))
+    # Block ids are dense (one per k x k cells of the raster): counted, not sorted.
+    counts = np.bincount(bid)
+    blocks = np.flatnonzero(counts)
+    compact = np.zeros(len(counts), dtype=np.int64)
+    compact[blocks] = np.arange(len(blocks))
+    inv = compact[bid]
+    cells = counts[blocks].astype(float)
+    dem = np.bincount(inv, weights=w[pos], minlength=len(blocks))
+    mean_d = np.bincount(inv, weights=dist, minlength=len(blocks)) / cells
+    rank = np.lexsort((-mean_d, -cells, -dem))[:top]
+    # The largest distance and the label are only needed for the squares kept.
+    kept = np.full(len(blocks), -1, dtype=np.int64)
+    kept[rank] = np.arange(len(rank))
+    at = kept[inv]
+    mine = at >= 0
+    at = at[mine]
+    max_d = np.full(len(rank), -np.inf)
+    np.maximum.at(max_d, at, dist[mine])
     # Each square is labelled with the region holding most of its gap cells
     # (the lowest region row on a tie).
     n_reg = len(g.regions)
-    pair, pair_n = np.unique(inv.astype(np.int64) * n_reg + g.region[pos], return_counts=True)
+    pair, pair_n = np.unique(at * n_reg + g.region[pos[mine]], return_counts=True)
     pb, pr = np.divmod(pair, n_reg)
     best = np.lexsort((pr, -pair_n, pb))
-    head = best[np.r_[True, pb[best][1:] != pb[best][:-1]]]
-    region_of = pr[head]
-    rank = np.lexsort((-mean_d, -cells, -dem))[:top]
+    region_of = pr[best[np.r_[True, pb[best][1:] != pb[best][:-1]]]]
     agg = pd.DataFrame({"cells": cells[rank], "demand": dem[rank], "mean_d": mean_d[rank],
-                        "max_d": max_d[rank], "region": region_of[rank]},
-                       index=blocks[rank])
+                        "max_d": max_d, "region": region_of}, index=blocks[rank])
     brow, bcol = np.divmod(agg.index.to_numpy(), g.nx // k + 1)
     x0 = g.x0 + bcol * k * g.cell
     y1 = g.y1 - brow * k * g.cell
     import shapely
 
-    boxes = gpd.GeoSeries(shapely.box(x0, y1 - k * g.cell, x0 + k * g.cell, y1),
-                          crs=g.crs).to_crs("EPSG:4326")
+    boxes = gpd.GeoSeries(reproject(shapely.box(x0, y1 - k * g.cell, x0 + k * g.cell, y1),
+                                    g.crs, "EPSG:4326"), crs="EPSG:4326")
     reg = g.regions.iloc[agg["region"].to_numpy()]
     cx, cy = to_wgs84(x0 + k * g.cell / 2, y1 - k * g.cell / 2, g.crs)
     out = pd.DataFrame({

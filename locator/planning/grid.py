@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import geopandas as gpd
 import numpy as np
@@ -30,9 +30,26 @@ if TYPE_CHECKING:
 REGION_COLUMNS = ("county_adcode", "county", "city_adcode", "city")
 
 
+# The operations Transformer.from_crs(..., always_xy=True) picks between WGS-84 and the
+# metric CRS. Made from these, a transformer skips PROJ's search of its database,
+# about 0.1 s per direction that every new process paid on its first planning run;
+# tests/test_gridfile.py checks that PROJ still picks exactly these.
+PIPELINES = {
+    ("EPSG:4326", METRIC_CRS): "proj=pipeline step proj=unitconvert xy_in=deg xy_out=rad "
+                               "step proj=tmerc lat_0=0 lon_0=114 k=1 x_0=500000 y_0=0 "
+                               "ellps=GRS80",
+    (METRIC_CRS, "EPSG:4326"): "proj=pipeline step inv proj=tmerc lat_0=0 lon_0=114 k=1 "
+                               "x_0=500000 y_0=0 ellps=GRS80 step proj=unitconvert "
+                               "xy_in=rad xy_out=deg",
+}
+
+
 # A projection object, no data: kept per CRS pair.
 @lru_cache(maxsize=8)
 def _transformer(src: str, dst: str) -> Transformer:
+    pipeline = PIPELINES.get((src, dst))
+    if pipeline is not None:
+        return Transformer.from_pipeline(pipeline)
     return Transformer.from_crs(src, dst, always_xy=True)
 
 
@@ -50,6 +67,22 @@ def to_wgs84(x: np.ndarray, y: np.ndarray, crs: str = METRIC_CRS) -> tuple[np.nd
     lon, lat = _transformer(crs, "EPSG:4326").transform(np.asarray(x, float),
                                                         np.asarray(y, float))
     return np.asarray(lon, float), np.asarray(lat, float)
+
+
+def reproject(geoms: np.ndarray, src: str, dst: str) -> np.ndarray:
+    """Shapely geometries from ``src`` to ``dst``, by the transformers kept here.
+
+    What ``GeoSeries.to_crs`` gives, without the search for an operation that
+    its first call in a process makes for each pair.
+    """
+    import shapely
+
+    tr = _transformer(src, dst)
+
+    def move(xy: np.ndarray) -> np.ndarray:
+        return np.column_stack(tr.transform(xy[:, 0], xy[:, 1]))
+
+    return np.asarray(shapely.transform(np.asarray(geoms), move))
 
 
 @dataclass
@@ -128,6 +161,14 @@ class Grid:
     def rows_cols(self) -> tuple[np.ndarray, np.ndarray]:
         return np.divmod(self.flat, self.nx)
 
+    def regions_wgs84(self) -> np.ndarray:
+        """The region polygons back in WGS-84 (for maps and GIS files), projected once."""
+        geom = self.cache.get("regions_wgs84")
+        if geom is None:
+            geom = self.cache["regions_wgs84"] = reproject(self.regions.geometry.to_numpy(),
+                                                           self.crs, "EPSG:4326")
+        return cast(np.ndarray, geom)
+
     def cell_polygons(self, positions: np.ndarray) -> gpd.GeoSeries:
         """Square polygons (metric CRS) of the given cell positions."""
         import shapely
@@ -159,7 +200,10 @@ def build(region_frame: gpd.GeoDataFrame, cell: float, *, crs: str = METRIC_CRS,
     if not cell > 0:
         msg = f"cell size must be positive, got {cell}"
         raise ValueError(msg)
-    reg = region_frame.to_crs(crs).reset_index(drop=True)
+    src = region_frame.crs.to_string() if region_frame.crs is not None else crs
+    reg = gpd.GeoDataFrame(region_frame.drop(columns=region_frame.geometry.name),
+                           geometry=reproject(region_frame.geometry.to_numpy(), src, crs),
+                           crs=crs).reset_index(drop=True)
     for col in REGION_COLUMNS:
         if col not in reg.columns:
             reg[col] = None
@@ -189,17 +233,29 @@ def build(region_frame: gpd.GeoDataFrame, cell: float, *, crs: str = METRIC_CRS,
                 regions=reg, flat=flat, region=region, x=x, y=y, name=name, adcode=adcode)
 
 
-@memo.cached
-def henan(boundaries_dir: str | Path, cell: float) -> Grid:
-    """The province grid over Henan's county polygons, cached per cell size."""
-    return build(regions.counties(str(boundaries_dir)), cell)
+@memo.cached_ignoring("store")
+def henan(boundaries_dir: str | Path, cell: float, *, store: str | None = None) -> Grid:
+    """The province grid over Henan's county polygons, cached per cell size.
+
+    With ``store`` (a folder), the grid is also kept there as a file named by
+    the county file's content and the cell size, so that the next process to
+    start (another worker, the next deployment) reads it instead of burning
+    the polygons again; see :mod:`locator.planning.gridfile`.
+    """
+    from locator.planning import gridfile
+
+    if store is None:
+        return build(regions.counties(str(boundaries_dir)), cell)
+    return gridfile.load_or_build(boundaries_dir, cell, store,
+                                  lambda: build(regions.counties(str(boundaries_dir)), cell))
 
 
-@memo.cached
-def scoped(boundaries_dir: str | Path, cell: float, adcode: str) -> Grid:
+@memo.cached_ignoring("store")
+def scoped(boundaries_dir: str | Path, cell: float, adcode: str, *,
+           store: str | None = None) -> Grid:
     """The grid of one city or county (the province grid for ``410000`` or ``""``)."""
     if adcode in ("", regions.PROVINCE_ADCODE):
-        return henan(boundaries_dir, cell)
+        return henan(boundaries_dir, cell, store=store)
     rows = regions.scope_rows(str(boundaries_dir), adcode)
     return build(regions.counties(str(boundaries_dir)).iloc[rows], cell,
                  name=regions.scope_name(str(boundaries_dir), adcode), adcode=adcode)

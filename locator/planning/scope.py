@@ -48,9 +48,21 @@ def parse(raw: str | None, cfg: Mapping[str, Any]) -> str:
     return code
 
 
+def grid_store(cfg: Mapping[str, Any]) -> str | None:
+    """The folder the province grid is kept in between processes (``DATA_DIR/grids``)."""
+    return str(Path(cfg["DATA_DIR"]) / "grids") if cfg.get("DATA_DIR") else None
+
+
+def province_grid(cfg: Mapping[str, Any]) -> grid.Grid:
+    """The planning grid of the whole province."""
+    return grid.henan(str(cfg["BOUNDARIES_DIR"]), float(cfg["GRID_CELL_M"]),
+                      store=grid_store(cfg))
+
+
 def grid_for(cfg: Mapping[str, Any], region: str) -> grid.Grid:
     """The planning grid of the run's area."""
-    return grid.scoped(str(cfg["BOUNDARIES_DIR"]), float(cfg["GRID_CELL_M"]), region)
+    return grid.scoped(str(cfg["BOUNDARIES_DIR"]), float(cfg["GRID_CELL_M"]), region,
+                       store=grid_store(cfg))
 
 
 def is_scoped(g: grid.Grid) -> bool:
@@ -64,7 +76,7 @@ def demand_on(g: grid.Grid, cfg: Mapping[str, Any], path: str | Path) -> Demand:
     table naming every county is valid for any area, and each cell of the area
     gets exactly the weight it has in a province run (the cells are the same).
     """
-    whole = grid.henan(str(cfg["BOUNDARIES_DIR"]), float(cfg["GRID_CELL_M"]))
+    whole = province_grid(cfg)
     dem = reuse.demand_on(whole, path)
     if not is_scoped(g):
         return dem
