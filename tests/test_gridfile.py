@@ -82,3 +82,32 @@ def test_reproject_matches_geopandas():
     got = grid.reproject(polys.to_numpy(), "EPSG:4326", METRIC_CRS)
     want = gpd.GeoSeries(polys).to_crs(METRIC_CRS).to_numpy()
     assert shapely.equals_exact(got, want, 1e-6).all()
+
+
+def test_keep_builds_a_missing_file_once_and_never_reads_a_present_one(tmp_path):
+    assert gridfile.keep(BOUNDARIES, CELL, tmp_path, _built) is True
+    path = tmp_path / gridfile.file_name(BOUNDARIES, CELL)
+    assert len(gridfile.read(path)) == len(_built())
+    # A start-up check must cost a hash, not a read: a present file is left alone.
+    path.write_bytes(b"left alone")
+    assert gridfile.keep(BOUNDARIES, CELL, tmp_path, lambda: pytest.fail("rebuilt")) is False
+    assert path.read_bytes() == b"left alone"
+    blocked = tmp_path / "file"
+    blocked.write_text("a file where the folder should be")
+    assert gridfile.keep(BOUNDARIES, CELL, blocked, _built) is True
+
+
+def test_serve_prepares_the_grid_the_planner_then_reads(tmp_path):
+    from locator.planning import scope
+    from locator.web import warmup
+
+    cfg = {"DATA_DIR": str(tmp_path), "BOUNDARIES_DIR": str(BOUNDARIES), "GRID_CELL_M": CELL}
+    took = warmup.prepare(cfg)
+    assert took is not None and took > 0
+    assert warmup.prepare(cfg) is None
+    kept = list((tmp_path / "grids").glob("grid-*.npz"))
+    assert len(kept) == 1
+    g = gridfile.load_or_build(BOUNDARIES, CELL, tmp_path / "grids",
+                               lambda: pytest.fail("the prepared file was not used"))
+    assert np.array_equal(g.flat, _built().flat)
+    assert scope.grid_store(cfg) == str(tmp_path / "grids")

@@ -180,3 +180,21 @@ def test_the_ogc_schema_describes_every_item_property(flagged):
     assert only["features"] and {f["properties"]["status"] for f in only["features"]} == \
         {"closed"}
     assert client.get("/ogc/collections/nope/schema").status_code == 404
+
+
+@pytest.mark.parametrize("with_flags", [False, True])
+def test_a_few_stations_get_what_each_would_get_alone(with_flags):
+    from locator.living import flags
+
+    ids = ["a", "b", "c", "d"]
+    verified = ["2026-05-01", None, "2026-07-02T10:00:00", ""]
+    got = (flags.Flags({"b": ["no_water", "closed"]}, {"a": "2026-09-01", "d": "2026-01-03"})
+           if with_flags else flags.Flags())
+    few = flags.of_few(ids, verified, got)
+    # Each station by hand: its open reasons sorted, its newest date of the two.
+    want_reported = [[], ["closed", "no_water"], [], []] if with_flags else [[]] * 4
+    want_verified = (["2026-09-01", None, "2026-07-02", "2026-01-03"] if with_flags
+                     else ["2026-05-01", None, "2026-07-02", None])
+    assert few == {"reported": want_reported, "last_verified": want_verified}
+    with pytest.raises(ValueError, match="length"):
+        flags.of_few(ids, verified[:2], got)

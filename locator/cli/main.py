@@ -82,6 +82,10 @@ def serve(host: str | None, port: int | None, data_path: str | None, workers: in
     n = workers or cfg["WORKERS"]
     t = threads or cfg["THREADS"]
     serving.check_public_url(cfg, h)
+    took = warmup.prepare(cfg)
+    if took is not None:
+        click.echo(f"planning grid prepared in {took:.1f} s (once per boundary file), "
+                   f"kept in {cfg['DATA_DIR']}/grids")
     if n == 1:
         app = warmup.start(create_app(overrides))
         store = app.extensions["locator.store"]

@@ -125,6 +125,14 @@ def of_few(ids: Sequence[str], verified_at: Sequence[Any],
     Dictionary lookups per station: for a dozen rows they cost a fraction of
     the column lookups :mod:`locator.living.flagcols` makes for whole maps.
     """
-    pairs = [of_station(sid, v, flags) for sid, v in zip(map(str, ids), verified_at,
-                                                          strict=True)]
+    sids = list(map(str, ids))
+    if len(sids) != len(verified_at):
+        msg = "ids and verified_at differ in length"
+        raise ValueError(msg)
+    if not flags.reported and not flags.confirmed:
+        # No open case and no confirmation yet (most of the time on most servers): only
+        # the verification dates, without a dictionary lookup per station.
+        return {"reported": [[] for _ in sids],
+                "last_verified": [str(v)[:10] if v else None for v in verified_at]}
+    pairs = [of_station(sid, v, flags) for sid, v in zip(sids, verified_at, strict=True)]
     return {"reported": [p[0] for p in pairs], "last_verified": [p[1] for p in pairs]}

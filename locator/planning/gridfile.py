@@ -61,6 +61,23 @@ def load_or_build(boundaries_dir: str | Path, cell: float, store: str | Path,
     return g
 
 
+def keep(boundaries_dir: str | Path, cell: float, store: str | Path,
+         build: Callable[[], Grid]) -> bool:
+    """Make sure ``store`` holds the grid file, without reading one that is there.
+
+    Returns True when the grid had to be built (and, the folder permitting, was
+    written); a start-up step calls it so that no visitor waits for the build.
+    """
+    path = Path(store) / file_name(boundaries_dir, cell)
+    if path.exists():
+        return False
+    try:
+        write(build(), path)
+    except OSError as err:
+        log.warning("could not keep the grid in %s: %s", store, err)
+    return True
+
+
 def _pack(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     blobs = shapely.to_wkb(geoms)
     ends = np.cumsum([len(b) for b in blobs], dtype=np.int64)

@@ -53,6 +53,22 @@ def grid_store(cfg: Mapping[str, Any]) -> str | None:
     return str(Path(cfg["DATA_DIR"]) / "grids") if cfg.get("DATA_DIR") else None
 
 
+def keep_province_grid(cfg: Mapping[str, Any]) -> bool:
+    """Write the province grid file into :func:`grid_store` unless it is there.
+
+    True when it had to be built. Without a data folder there is nowhere to
+    keep it, and nothing is done.
+    """
+    from locator.planning import gridfile
+
+    store = grid_store(cfg)
+    if store is None:
+        return False
+    boundaries, cell = str(cfg["BOUNDARIES_DIR"]), float(cfg["GRID_CELL_M"])
+    return gridfile.keep(boundaries, cell, store,
+                         lambda: grid.build(regions.counties(boundaries), cell))
+
+
 def province_grid(cfg: Mapping[str, Any]) -> grid.Grid:
     """The planning grid of the whole province."""
     return grid.henan(str(cfg["BOUNDARIES_DIR"]), float(cfg["GRID_CELL_M"]),

@@ -15,6 +15,8 @@ import importlib
 import logging
 import threading
 import time
+from collections.abc import Mapping
+from typing import Any
 
 from flask import Flask, Response
 
@@ -28,6 +30,25 @@ FIRST_REQUEST_WAIT_S = 30.0
 # is imported: about 0.2 s of the first planner page); served apps load them early.
 MAP_MODULES = ("folium", "folium.features", "branca.colormap", "branca.element")
 PAGES = ("planner.html", "index.html")
+
+
+def prepare(cfg: Mapping[str, Any]) -> float | None:
+    """Before the server listens: keep the province grid in ``DATA_DIR/grids``.
+
+    A new install (or a new boundary file) would otherwise have its first
+    planner visitor wait for the polygons to be burnt into the grid, and with
+    several workers each would build it at once. Done once, before any worker
+    starts; returns the seconds it took, or None when the file was there.
+    """
+    from locator.planning import scope
+
+    t = time.perf_counter()
+    try:
+        built = scope.keep_province_grid(cfg)
+    except Exception:  # the planner then builds the grid itself, as without a store
+        log.exception("could not prepare the planning grid")
+        return None
+    return time.perf_counter() - t if built else None
 
 
 def start(app: Flask) -> Flask:
