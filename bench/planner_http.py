@@ -11,10 +11,11 @@ sample is as cold as a newly started server:
 - ``/planner`` first visit to a server whose warm-up (``PLANNER_WARMUP``) is done;
 - the sanitation preset with 20 suggestions (``/api/v1/suggest``), with its certified gap;
 - the same app's ``/api/v1/health`` as the baseline for the ratios;
-- ``/planner`` on newly spawned ``locator serve`` processes (warm-up off) hit as soon
-  as they answer their health check: the imports, projections and map modules of a
-  new process are then counted too, first with an empty data folder, then with the
-  province grid the first one kept there (a restart, another worker).
+- ``/planner`` on newly spawned ``locator serve`` processes hit as soon as they
+  answer their health check: the imports, projections and map modules of a new
+  process are then counted too, first with an empty data folder, then with the
+  province grid the first one kept there (a restart, another worker), both with
+  the warm-up off, and last with the default settings (warm-up on).
 
 Run: ``.venv/bin/python bench/coverage.py --http`` (``--repeat`` sets the samples).
 """
@@ -108,21 +109,26 @@ def new_processes(repeat: int) -> None:
 
     On an empty data folder ``locator serve`` prepares the province grid before it
     listens, so that cost shows in its start-up (printed too), not in the page.
+    The last case keeps the default settings: the warm-up starts the page's own
+    jobs at the first answer (the readiness check), and the page joins them.
     """
     import sys
 
     sys.path.insert(0, str(ROOT))
     from tests.liveserver import live_server
 
-    env = {"LOCATOR_PLANNER_WARMUP": "false"}
-    runs: dict[str, tuple[list[float], list[float]]] = {"empty data folder": ([], []),
-                                                        "province grid kept": ([], [])}
+    off = {"LOCATOR_PLANNER_WARMUP": "false"}
+    cases = ("empty data folder", "province grid kept",
+             "grid kept, warm-up on (the default)")
+    runs: dict[str, tuple[list[float], list[float]]] = {c: ([], []) for c in cases}
     with tempfile.TemporaryDirectory() as data:
-        for n in range(2 * repeat + 1):
-            case = "empty data folder" if n < repeat else "province grid kept"
-            extra = {} if case == "empty data folder" else {"LOCATOR_DATA_DIR": data}
+        for n in range(3 * repeat + 1):
+            case = cases[0] if n < repeat else cases[1] if n <= 2 * repeat else cases[2]
+            # With the warm-up on, the page joins the jobs it started at the first answer.
+            env = {**({} if case == cases[2] else off),
+                   **({} if case == cases[0] else {"LOCATOR_DATA_DIR": data})}
             t = time.perf_counter()
-            with live_server(env={**env, **extra}) as live:
+            with live_server(env=env) as live:
                 up = time.perf_counter() - t
                 page = _page_until_plan(live)
             if n != repeat:  # the first run on ``data`` prepared the grid there

@@ -98,3 +98,40 @@ def test_abandoned_job_is_cancelled_and_results_expire():
     time.sleep(0.8)
     assert q.get("quick") is None
     q.shutdown()
+
+
+def _started(at: list[float], *, progress) -> int:
+    at.append(time.monotonic())
+    return 1
+
+
+def test_jobs_queued_while_a_page_holds_the_queue_start_after_it():
+    q = ThreadQueue(workers=1)
+    full, urgent = [], []
+    with q.holding():
+        held_from = time.monotonic()
+        q.submit("full", _started, {"at": full}, client="c")
+        q.submit("first", _started, {"at": urgent}, client="c", urgent=True)
+        # The answer someone waits for runs at once; the queued run waits for the page.
+        assert q.wait("first", 5).state == DONE
+        time.sleep(0.3)
+        assert full == []
+        released = time.monotonic()
+    assert q.wait("full", 5).state == DONE
+    assert urgent[0] - held_from < 0.3 <= full[0] - held_from
+    assert full[0] >= released
+    q.shutdown()
+
+
+def test_a_hold_never_keeps_a_job_waiting_longer_than_its_bound(monkeypatch):
+    from locator.jobs import threads
+
+    monkeypatch.setattr(threads, "HOLD_MAX_S", 0.2)
+    q = ThreadQueue(workers=1)
+    at: list[float] = []
+    with q.holding():
+        t0 = time.monotonic()
+        q.submit("full", _started, {"at": at}, client="c")
+        assert q.wait("full", 5).state == DONE
+    assert 0.15 <= at[0] - t0 < 2.0
+    q.shutdown()

@@ -12,6 +12,7 @@ key expires, so an id handed out stays answerable for that long.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -134,6 +135,15 @@ class JobQueue(Protocol):
 
     def cancel(self, job_id: str) -> bool:
         """Stop the job if it is not finished; True when it was."""
+        ...
+
+    def holding(self) -> AbstractContextManager[None]:
+        """While the block runs, jobs this process would start wait (a bounded time).
+
+        A page drawing an answer for someone waiting uses it, so that the run it
+        has just queued behind that answer does not take half the processor from
+        it. Backends whose jobs run in other processes need not hold anything.
+        """
         ...
 
     def shutdown(self) -> None:

@@ -13,11 +13,13 @@ stops its own job when nobody has polled within ``abandon_after``.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import re
 import resource
 import threading
 import time
+from contextlib import AbstractContextManager
 from typing import Any
 
 from redis import Redis
@@ -175,6 +177,10 @@ class RedisQueue:
             job.cancel()
             return True
         return False
+
+    def holding(self) -> AbstractContextManager[None]:
+        # Jobs run in the work-horses' processes: nothing here competes with the page.
+        return contextlib.nullcontext()
 
     def shutdown(self) -> None:
         self.conn.close()

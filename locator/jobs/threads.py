@@ -12,6 +12,7 @@ import contextlib
 import os
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +36,8 @@ from locator.jobs.base import (
 )
 
 _NICENESS = 10
+# Longest a job waits to start while pages hold the queue (see ThreadQueue.holding).
+HOLD_MAX_S = 2.0
 
 
 def _lower_priority() -> None:
@@ -74,6 +77,9 @@ class ThreadQueue:
         self._jobs: dict[str, _Entry] = {}
         self._lock = threading.Lock()
         self._changed = threading.Condition(self._lock)
+        self._holds = 0
+        self._unheld = threading.Event()
+        self._unheld.set()
 
     # -- helpers (called with the lock held) ----------------------------------------------
     def _sweep(self, now: float) -> None:
@@ -136,6 +142,8 @@ class ThreadQueue:
                 raise Cancelled(e.id)
 
         if not urgent:
+            # One interpreter: a run starting while a page is drawn would share it.
+            self._unheld.wait(HOLD_MAX_S)
             _lower_priority()
         with self._lock:
             if e.stop.is_set():
@@ -200,6 +208,20 @@ class ThreadQueue:
                 return False
             self._cancel(e)
             return True
+
+    @contextlib.contextmanager
+    def holding(self) -> Iterator[None]:
+        """Non-urgent jobs wait to start while the block runs (at most :data:`HOLD_MAX_S`)."""
+        with self._lock:
+            self._holds += 1
+            self._unheld.clear()
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._holds -= 1
+                if self._holds == 0:
+                    self._unheld.set()
 
     def shutdown(self) -> None:
         with self._lock:

@@ -88,10 +88,11 @@ def _start(p: runs.PlanParams, *, first: bool = False) -> JobView:
 def _page_views(p: runs.PlanParams) -> tuple[JobView, JobView | None]:
     """The full run and, while it is not done, the fast first answer shown meanwhile.
 
-    The first answer is an urgent job and the full run starts once it is in (or
-    once the page stops waiting for it): started together, the full run took
-    half the processor from the answer the visitor is waiting for. Once the
-    full run is done it is shown alone.
+    The first answer is an urgent job and the full run is queued once it is in
+    (or once the page stops waiting for it), to start when the page is drawn
+    (:meth:`~locator.jobs.base.JobQueue.holding`): started together, the full
+    run took half the processor from the answer the visitor is waiting for.
+    Once the full run is done it is shown alone.
     """
     known = jobs().get(_job_key(p))
     if known is not None and known.final:
@@ -112,20 +113,30 @@ def default_page_params() -> runs.PlanParams:
 def warm(lang: str, *, timeout: float) -> bool:
     """Compute the default page's plan and its map for ``lang`` before anyone asks.
 
-    The job is the one the page itself would start (same key), so a visitor
-    who comes meanwhile joins it instead of starting another. True once the
-    full plan is done and its map drawn.
+    The jobs are the ones the page itself starts (same keys), in the page's
+    order: the fast first answer, then the full run. A visitor who comes
+    meanwhile joins them instead of starting others, and finds the first
+    answer computing alone rather than beside a full run that would take half
+    the processor from it. True once the full plan is done and its map drawn.
     """
-    view: JobView | None = _start(default_page_params())
     end = time.monotonic() + timeout
-    # Short waits, like a polling client: a job nobody asks about is abandoned.
-    while view is not None and not view.final and time.monotonic() < end:
-        view = jobs().wait(view.id, 1.0)
+    p = default_page_params()
+    if _follow(_start(p, first=True), end) is None:
+        return False
+    view = _follow(_start(p), end)
     if view is None or view.state != DONE:
         return False
     result_context(jobs().result(view.id), lang)
     current_app.jinja_env.get_template("planner.html")
     return True
+
+
+def _follow(view: JobView | None, end: float) -> JobView | None:
+    """``view`` once it is final or ``end`` (a monotonic time) has passed."""
+    # Short waits, like a polling client: a job nobody asks about is abandoned.
+    while view is not None and not view.final and time.monotonic() < end:
+        view = jobs().wait(view.id, 1.0)
+    return view
 
 
 def _wait(view: JobView, wait: float) -> JobView:
@@ -197,6 +208,12 @@ def _vendor_prefix() -> str:
 
 @bp.get("/planner")
 def page() -> ResponseReturnValue:
+    # The full run queued behind a first answer starts once this page is drawn.
+    with jobs().holding():
+        return _page()
+
+
+def _page() -> ResponseReturnValue:
     a = request.args
     lang = i18n.pick(a.get("lang"), current_app.config["DEFAULT_LANG"])
     try:
