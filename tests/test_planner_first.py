@@ -78,6 +78,8 @@ def test_page_shows_a_first_answer_then_updates_to_the_full_one():
         time.sleep(0.2)
     assert 'id="prov-area"' in body
     refine = re.search(r'data-refine="([^"]+)"', body)
+    # The unions' upkeep table comes with the final page, not with a first answer.
+    assert ('id="union-county-table"' in body) == (refine is None)
     if refine:
         r = client.get(refine.group(1))
         while r.status_code == 202:
@@ -87,6 +89,7 @@ def test_page_shows_a_first_answer_then_updates_to_the_full_one():
         assert r.status_code == 200
         body = client.get("/planner?n=5&demand=none").get_data(as_text=True)
     assert 'id="prov-area"' in body and "data-refine" not in body and "data-poll" not in body
+    assert 'id="union-county-table"' in body
 
 
 def test_the_job_key_changes_with_the_graph_file(tmp_path):

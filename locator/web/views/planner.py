@@ -237,7 +237,8 @@ def _page() -> ResponseReturnValue:
             # Shown now; the page reloads itself once the full run has finished.
             ctx["refine"] = url_for("planner.job", job_id=view.id)
             ctx["percent"] = runs.stage_percent(view.progress)
-        ctx.update(result_context(plan, lang))
+        # The unions' upkeep table (a database read) comes with the refined page.
+        ctx.update(result_context(plan, lang, unions=not plan.provisional))
         return render_template("planner.html", **ctx)
     if quick is not None:
         # Not even the first answer yet: the page reloads as soon as it is in.
@@ -269,11 +270,12 @@ def _bad_form(exc: LocatorError, lang: str) -> ResponseReturnValue:
     return render_template("planner.html", **ctx), exc.status
 
 
-def result_context(plan: runs.Plan, lang: str) -> dict[str, Any]:
-    """Template variables that show a finished plan on the page."""
+def result_context(plan: runs.Plan, lang: str, *, unions: bool = True) -> dict[str, Any]:
+    """Template variables that show a finished plan on the page (with ``unions``, the
+    table of how each union keeps its stations up)."""
     return {**render.result_context(plan, lang=lang, cfg=current_app.config,
                                     vendor_prefix=_vendor_prefix()),
-            **union_counts.context(lang)}
+            **(union_counts.context(lang) if unions else {"union_counts": None})}
 
 
 @bp.get("/planner/download/<what>.<fmt>")
