@@ -118,22 +118,21 @@ def new_processes(repeat: int) -> None:
     from tests.liveserver import live_server
 
     off = {"LOCATOR_PLANNER_WARMUP": "false"}
-    cases = ("empty data folder", "province grid kept",
-             "grid kept, warm-up on (the default)")
-    runs: dict[str, tuple[list[float], list[float]]] = {c: ([], []) for c in cases}
+    runs: dict[str, tuple[list[float], list[float]]] = {}
     with tempfile.TemporaryDirectory() as data:
-        for n in range(3 * repeat + 1):
-            case = cases[0] if n < repeat else cases[1] if n <= 2 * repeat else cases[2]
-            # With the warm-up on, the page joins the jobs it started at the first answer.
-            env = {**({} if case == cases[2] else off),
-                   **({} if case == cases[0] else {"LOCATOR_DATA_DIR": data})}
-            t = time.perf_counter()
-            with live_server(env=env) as live:
-                up = time.perf_counter() - t
-                page = _page_until_plan(live)
-            if n != repeat:  # the first run on ``data`` prepared the grid there
-                runs[case][0].append(page)
-                runs[case][1].append(up)
+        kept = {"LOCATOR_DATA_DIR": data}
+        # Every server of the first case gets a data folder of its own (the live
+        # server's default); the later ones share ``data``, whose grid this one prepares.
+        with live_server(env={**off, **kept}):
+            pass
+        for case, env in (("empty data folder", off), ("province grid kept", {**off, **kept}),
+                          ("grid kept, warm-up on (the default)", kept)):
+            pages, ups = runs[case] = ([], [])
+            for _ in range(repeat):
+                t = time.perf_counter()
+                with live_server(env=env) as live:
+                    ups.append(time.perf_counter() - t)
+                    pages.append(_page_until_plan(live))
     target = TARGETS["/planner"]
     for case, (pages, ups) in runs.items():
         print(f"/planner on a new `locator serve` process, {case}: median "

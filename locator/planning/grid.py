@@ -245,9 +245,14 @@ def henan(boundaries_dir: str | Path, cell: float, *, store: str | None = None) 
     from locator.planning import gridfile
 
     if store is None:
-        return build(regions.counties(str(boundaries_dir)), cell)
+        return build_province(boundaries_dir, cell)
     return gridfile.load_or_build(boundaries_dir, cell, store,
-                                  lambda: build(regions.counties(str(boundaries_dir)), cell))
+                                  lambda: build_province(boundaries_dir, cell))
+
+
+def build_province(boundaries_dir: str | Path, cell: float) -> Grid:
+    """The province grid burnt from the county polygons, never cached nor kept."""
+    return build(regions.counties(str(boundaries_dir)), cell)
 
 
 @memo.cached_ignoring("store")

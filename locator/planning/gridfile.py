@@ -53,12 +53,7 @@ def load_or_build(boundaries_dir: str | Path, cell: float, store: str | Path,
             return read(path)
         except (OSError, ValueError, KeyError) as err:
             log.warning("rebuilding the unreadable grid file %s: %s", path, err)
-    g = build()
-    try:
-        write(g, path)
-    except OSError as err:
-        log.warning("could not keep the grid in %s: %s", store, err)
-    return g
+    return _build_and_write(build, path)
 
 
 def keep(boundaries_dir: str | Path, cell: float, store: str | Path,
@@ -71,11 +66,18 @@ def keep(boundaries_dir: str | Path, cell: float, store: str | Path,
     path = Path(store) / file_name(boundaries_dir, cell)
     if path.exists():
         return False
-    try:
-        write(build(), path)
-    except OSError as err:
-        log.warning("could not keep the grid in %s: %s", store, err)
+    _build_and_write(build, path)
     return True
+
+
+def _build_and_write(build: Callable[[], Grid], path: Path) -> Grid:
+    """``build()``, kept at ``path`` when its folder can be written (else only logged)."""
+    g = build()
+    try:
+        write(g, path)
+    except OSError as err:
+        log.warning("could not keep the grid in %s: %s", path.parent, err)
+    return g
 
 
 def _pack(geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

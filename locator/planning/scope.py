@@ -66,7 +66,7 @@ def keep_province_grid(cfg: Mapping[str, Any]) -> bool:
         return False
     boundaries, cell = str(cfg["BOUNDARIES_DIR"]), float(cfg["GRID_CELL_M"])
     return gridfile.keep(boundaries, cell, store,
-                         lambda: grid.build(regions.counties(boundaries), cell))
+                         lambda: grid.build_province(boundaries, cell))
 
 
 def province_grid(cfg: Mapping[str, Any]) -> grid.Grid:
