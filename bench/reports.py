@@ -28,11 +28,17 @@ loopback client sends all 200; with them on, most would be 429 as intended), and
 is the planner's start-up warm-up, which would otherwise share the run's first
 seconds with the burst.
 
-Run: ``.venv/bin/python bench/reports.py [--rounds 5] [--postgis [--durable]] [--workers N]``
-(one web process by default; with more, gunicorn's workers share the burst and
-the living database). The throwaway PostgreSQL is the tests' cluster, which
-neither flushes nor waits for commits unless ``--durable`` is given; SQLite
-always commits with ``synchronous=FULL``.
+Run: ``.venv/bin/python bench/reports.py [--rounds 5] [--postgis [--durable]] [--workers N]
+[--split [--no-pin]]`` (one web process by default; with more, gunicorn's
+workers share the burst and the living database). ``--split`` measures the
+layout of docs/deploy.md's "Reads apart from writes": nginx (Debian's
+nginx-light) sends GET, HEAD and OPTIONS to a read server and everything else
+to a write server on the same data folder, the read server on the first half
+of the CPUs and the write server, nginx and the burst's client on the rest;
+the probe, a phone asking for the map, goes through nginx like any client.
+The throwaway PostgreSQL is the tests' cluster, which neither flushes nor
+waits for commits unless ``--durable`` is given; SQLite always commits with
+``synchronous=FULL``.
 """
 
 from __future__ import annotations
@@ -43,6 +49,7 @@ import contextlib
 import http.client
 import json
 import multiprocessing as mp
+import os
 import statistics
 import sys
 import time
@@ -55,6 +62,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._front import Front, split_front
 from tests.liveserver import live_server
 
 DEMO = ROOT / "data" / "stations" / "demo_stations.gpkg"
@@ -103,12 +111,14 @@ async def _burst(port: int, jobs: list[tuple[str, str]]) -> list[tuple[int, dict
     return await asyncio.gather(*(one(i) for i in range(len(jobs))))
 
 
-def _probe(port: int, stop: Any, out: Any) -> None:
+def _probe(port: int, stop: Any, out: Any, cpus: set[int] | None) -> None:
     """Nearest requests one after another until ``stop``; their seconds sent to ``out``.
 
     Runs in a process of its own, so its timings are not those of a client
-    waiting for its own interpreter.
+    waiting for its own interpreter; on ``cpus`` when given.
     """
+    if cpus:
+        os.sched_setaffinity(0, cpus)
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     rng = np.random.default_rng(3)
     took: list[tuple[float, float]] = []
@@ -129,12 +139,12 @@ def _probe(port: int, stop: Any, out: Any) -> None:
 
 
 @contextlib.contextmanager
-def _probing(port: int) -> Iterator[list[tuple[float, float]]]:
+def _probing(port: int, cpus: set[int] | None = None) -> Iterator[list[tuple[float, float]]]:
     """Probe nearest while the block runs; the list fills at the end with (start, seconds)."""
     ctx = mp.get_context("spawn")
     stop = ctx.Event()
     mine, theirs = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_probe, args=(port, stop, theirs))
+    proc = ctx.Process(target=_probe, args=(port, stop, theirs, cpus))
     proc.start()
     got: list[tuple[float, float]] = []
     try:
@@ -202,8 +212,19 @@ def _window(probed: list[tuple[float, float]], span: tuple[float, float]) -> lis
     return [took for t, took in probed if span[0] <= t <= span[1]]
 
 
+@contextlib.contextmanager
+def _single(env: dict[str, str], workers: int) -> Iterator[Front]:
+    """One ``locator serve`` taking every request."""
+    with live_server(env=env, workers=workers) as live:
+        yield Front(live.port, Path(live.log).parent / "var", None, None)
+
+
+def _cpus(cpus: set[int] | None) -> str:
+    return "CPU " + ",".join(map(str, sorted(cpus))) if cpus else "any CPU"
+
+
 def run(postgis: bool, seconds: float, workers: int = 1, durable: bool = False,
-        rounds: int = 5) -> None:
+        rounds: int = 5, split: bool = False, pin: bool = True) -> None:
     stations = _stations(N_STATIONS * rounds)
     with _database(postgis, durable) as url:
         # The planner's start-up warm-up is a one-off of a new server: it is off here, so
@@ -212,20 +233,26 @@ def run(postgis: bool, seconds: float, workers: int = 1, durable: bool = False,
                "LOCATOR_PLANNER_WARMUP": "false"}
         if url:
             env["LOCATOR_DATABASE_URL"] = url
-        with live_server(env=env, workers=workers) as live:
-            port = live.port
-            with _probing(port):
+        front = split_front(env, workers=workers, pin=pin) if split else _single(env, workers)
+        with front as f:
+            port = f.port
+            if f.write_cpus:
+                # The 200 phones are not on this machine: their client work goes with
+                # the writer, where it slows the reports rather than the reads.
+                os.sched_setaffinity(0, f.write_cpus)
+            with _probing(port, f.read_cpus):
                 time.sleep(1.0)  # warm-up
             # One report on a station of no round loads the report path's modules.
             asyncio.run(_burst(port, [(stations[-1], "no_toilet")]))
             time.sleep(2.0)  # the served app's preloading after its first answers
-            with _probing(port) as probed:
+            with _probing(port, f.read_cpus) as probed:
                 done = [_round(port, stations[r * N_STATIONS:(r + 1) * N_STATIONS], seconds)
                         for r in range(rounds)]
-            got = _count(url, Path(live.log).parent / "var",
+            got = _count(url, f.data_dir,
                          [b.get("code", "") for d in done for _, b, _ in d["results"]])
     where = ("postgis" + (" durable" if durable else " fsync off") if postgis else "sqlite") + \
-        f", {workers} worker(s)"
+        (f", nginx: reads to {workers} worker(s) on {_cpus(f.read_cpus)}, writes to 1 on "
+         f"{_cpus(f.write_cpus)}" if split else f", {workers} worker(s)")
     results = [r for d in done for r in d["results"]]
     statuses = [s for s, _, _ in results]
     ok = statuses.count(201)
@@ -267,8 +294,14 @@ def main() -> None:
     ap.add_argument("--durable", action="store_true",
                     help="with --postgis, PostgreSQL flushes and waits for every commit "
                     "(its defaults; the test cluster turns fsync and synchronous_commit off)")
+    ap.add_argument("--split", action="store_true",
+                    help="nginx in front sends reads to one server (--workers processes) and "
+                    "writes to another on the same data folder, each on half the CPUs "
+                    "(docs/deploy.md, 'Reads apart from writes')")
+    ap.add_argument("--no-pin", dest="pin", action="store_false",
+                    help="with --split, let both servers run on every CPU")
     a = ap.parse_args()
-    run(a.postgis, a.seconds, a.workers, a.durable, a.rounds)
+    run(a.postgis, a.seconds, a.workers, a.durable, a.rounds, a.split, a.pin)
 
 
 if __name__ == "__main__":
