@@ -25,14 +25,15 @@ $(TEST_STAMP): pyproject.toml $(STAMP)
 run: $(STAMP)        ## set up and serve the app on 127.0.0.1:5000 with the embedded demo data
 	$(BIN)/locator serve
 
-test-deps:           ## install the Debian packages the tests use: chromium, gdal-bin, python3-qgis, PostGIS, Redis, wrk
+test-deps:           ## install the Debian packages the tests use: chromium, gdal-bin, python3-qgis, PostGIS, Redis, wrk, nginx
 	@command -v chromium >/dev/null 2>&1 && command -v ogrinfo >/dev/null 2>&1 && \
 	  [ -d /usr/lib/python3/dist-packages/qgis ] && command -v redis-server >/dev/null 2>&1 && \
-	  ls /usr/lib/postgresql/*/lib/postgis-3.so >/dev/null 2>&1 && command -v wrk >/dev/null 2>&1 || { \
+	  ls /usr/lib/postgresql/*/lib/postgis-3.so >/dev/null 2>&1 && command -v wrk >/dev/null 2>&1 && \
+	  [ -x /usr/sbin/nginx ] || { \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk \
-	    gdal-bin python3-qgis postgresql-15-postgis-3 redis-server wrk >/dev/null; }
+	    gdal-bin python3-qgis postgresql-15-postgis-3 redis-server wrk nginx-light >/dev/null; }
 
 test: $(TEST_STAMP) test-deps  ## set up and run the whole test suite (browser tests included)
 	$(BIN)/python -m pytest -q

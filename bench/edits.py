@@ -22,7 +22,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -35,39 +34,8 @@ DEMO = Path(__file__).resolve().parents[1] / "data" / "stations" / "demo_station
 PASSWORD = "bench-password-2026"
 
 
-class _Http:
-    """A tiny HTTP client that keeps the session cookie itself (it is ``Secure``, and
-    urllib's jar would not send it back over plain loopback HTTP)."""
-
-    def __init__(self, port: int) -> None:
-        self.base = f"http://127.0.0.1:{port}"
-        self.cookies: dict[str, str] = {}
-
-    def call(self, method: str, path: str, body: dict | None = None,
-             headers: dict[str, str] | None = None) -> tuple[int, dict, Any]:
-        import json
-        import urllib.error
-        import urllib.request
-
-        data = json.dumps(body).encode() if body is not None else None
-        h = {"Content-Type": "application/json", **(headers or {})}
-        if self.cookies:
-            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
-        req = urllib.request.Request(self.base + path, data=data, method=method, headers=h)
-        try:
-            resp = urllib.request.urlopen(req, timeout=60)
-        except urllib.error.HTTPError as err:
-            resp = err
-        for c in resp.headers.get_all("Set-Cookie") or []:
-            k, _, rest = c.partition("=")
-            self.cookies[k.strip()] = rest.split(";", 1)[0]
-        raw = resp.read()
-        ctype = resp.headers.get("Content-Type", "")
-        return resp.status, json.loads(raw) if "json" in ctype else {"text": raw.decode()}, \
-            resp.headers
-
-
 def processes(args: argparse.Namespace) -> None:
+    from tests.front import CookieClient
     from tests.liveserver import live_server
 
     root = tempfile.mkdtemp(prefix="locator-bench-edits-")
@@ -80,7 +48,7 @@ def processes(args: argparse.Namespace) -> None:
     sid, lon, lat = str(row["id"]), float(row.geometry.x), float(row.geometry.y)
     near = f"/api/v1/nearest?lat={lat:.6f}&lon={lon:.6f}&k=1"
     with live_server(env=env) as a, live_server(env=env) as b:
-        editor, readers = _Http(a.port), [_Http(a.port), _Http(b.port)]
+        editor, readers = CookieClient(a.port), [CookieClient(a.port), CookieClient(b.port)]
         _, page, _ = editor.call("GET", "/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page["text"]).group(1)
         status, got, _ = editor.call("POST", "/login", {"email": "bench@union.example",

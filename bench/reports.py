@@ -62,7 +62,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench._front import Front, split_front
+from tests.front import Front, split_front
 from tests.liveserver import live_server
 
 DEMO = ROOT / "data" / "stations" / "demo_stations.gpkg"

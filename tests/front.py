@@ -3,7 +3,9 @@
 The layout docs/deploy.md describes under "Reads apart from writes": both are
 ordinary servers on one data folder (so one living database), and nginx only
 chooses which one answers by the request's method. With ``pin`` each side
-keeps CPUs of its own, as systemd's ``AllowedCPUs=`` would give them.
+keeps CPUs of its own, as systemd's ``AllowedCPUs=`` would give them. Each
+answer names the server that gave it in ``X-Upstream`` (this front's own
+header, not the documented configuration's).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.liveserver import live_server
 from tests.servers import free_port
@@ -55,10 +58,50 @@ http {{
             proxy_set_header Host $host;
             proxy_set_header X-Forwarded-For $remote_addr;
             proxy_buffering on;
+            add_header X-Upstream $upstream_addr always;
         }}
     }}
 }}
 """
+
+
+class CookieClient:
+    """A small HTTP client that keeps the session cookie itself (it is ``Secure``, and
+    urllib's jar would not send it back over plain loopback HTTP)."""
+
+    def __init__(self, port: int) -> None:
+        self.base = f"http://127.0.0.1:{port}"
+        self.cookies: dict[str, str] = {}
+
+    def call(self, method: str, path: str, body: dict | None = None,
+             headers: dict[str, str] | None = None) -> tuple[int, dict, Any]:
+        """(status, JSON body or ``{"text": ...}``, response headers)."""
+        import json
+        import urllib.error
+        import urllib.request
+
+        data = json.dumps(body).encode() if body is not None else None
+        h = {"Content-Type": "application/json", **(headers or {})}
+        if self.cookies:
+            h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
+        req = urllib.request.Request(self.base + path, data=data, method=method, headers=h)
+        try:
+            resp = urllib.request.urlopen(req, timeout=60)
+        except urllib.error.HTTPError as err:
+            resp = err
+        for c in resp.headers.get_all("Set-Cookie") or []:
+            k, _, rest = c.partition("=")
+            self.cookies[k.strip()] = rest.split(";", 1)[0]
+        raw = resp.read()
+        ctype = resp.headers.get("Content-Type", "")
+        return resp.status, json.loads(raw) if "json" in ctype else {"text": raw.decode()}, \
+            resp.headers
+
+
+def nginx_path() -> str | None:
+    """nginx's program, also where ``/usr/sbin`` is not on the ``PATH``."""
+    found = shutil.which("nginx") or "/usr/sbin/nginx"
+    return found if Path(found).exists() else None
 
 
 @dataclass(frozen=True)
@@ -98,19 +141,21 @@ def _wait_ready(port: int, timeout_s: float = 10.0) -> None:
 
 
 @contextlib.contextmanager
-def split_front(env: dict[str, str], *, workers: int, pin: bool) -> Iterator[Front]:
+def split_front(env: dict[str, str], *, workers: int = 1, pin: bool = False,
+                data_dir: Path | None = None) -> Iterator[Front]:
     """nginx on a free port before a read server (``workers`` processes) and a write server.
 
     With ``pin`` (and two CPUs or more) the read server keeps the first half
-    of the CPUs and the write server and nginx the rest.
+    of the CPUs and the write server and nginx the rest. Both serve
+    ``data_dir`` (a new folder by default).
     """
-    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
-    if not Path(nginx).exists():
+    nginx = nginx_path()
+    if nginx is None:
         sys.exit("nginx is not installed (Debian package nginx-light)")
     halves = cpu_halves() if pin else None
     read_cpus, write_cpus = halves if halves else (None, None)
     tmp = Path(tempfile.mkdtemp(prefix="locator-front-"))
-    data = tmp / "var"
+    data = data_dir or tmp / "var"
     env = {**env, "LOCATOR_DATA_DIR": str(data), "LOCATOR_TRUSTED_PROXIES": "127.0.0.1"}
     # The writer starts first and prepares the data folder the reader then finds ready.
     with live_server(env=env, workers=1, cpus=write_cpus) as write, \
