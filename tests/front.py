@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from tests.liveserver import live_server
+from tests.liveserver import live_server, on_cpus
 from tests.servers import free_port
 
 CONF = """\
@@ -166,10 +166,7 @@ def split_front(env: dict[str, str], *, workers: int = 1, pin: bool = False,
         user = "user root;" if os.geteuid() == 0 else ""
         conf.write_text(CONF.format(user=user, tmp=tmp, read=read.port, write=write.port,
                                     port=port))
-        start = [nginx, "-p", str(tmp), "-c", str(conf)]
-        if write_cpus:
-            start = ["taskset", "--cpu-list", ",".join(map(str, sorted(write_cpus))), *start]
-        subprocess.run(start, check=True)
+        subprocess.run(on_cpus([nginx, "-p", str(tmp), "-c", str(conf)], write_cpus), check=True)
         try:
             _wait_ready(port)
             yield Front(port, data, read_cpus, write_cpus)

@@ -41,6 +41,13 @@ class Live:
             return err.code, err.headers, err.read()
 
 
+def on_cpus(cmd: list[str], cpus: set[int] | None) -> list[str]:
+    """``cmd`` confined to ``cpus`` by ``taskset``, every process it starts too; as is without."""
+    if not cpus:
+        return cmd
+    return ["taskset", "--cpu-list", ",".join(map(str, sorted(cpus))), *cmd]
+
+
 @contextlib.contextmanager
 def live_server(*, workers: int = 1, threads: int | None = None, env: dict[str, str] | None = None,
                 ready_s: float = 90.0, cpus: set[int] | None = None) -> Iterator[Live]:
@@ -56,11 +63,9 @@ def live_server(*, workers: int = 1, threads: int | None = None, env: dict[str, 
            "--workers", str(workers)]
     if threads is not None:  # otherwise the THREADS setting, as `locator serve` runs by default
         cmd += ["--threads", str(threads)]
-    if cpus:
-        cmd = ["taskset", "--cpu-list", ",".join(map(str, sorted(cpus))), *cmd]
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=full_env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(on_cpus(cmd, cpus), cwd=ROOT, env=full_env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
     live = Live(port, proc, log)
     try:
         deadline = time.monotonic() + ready_s
