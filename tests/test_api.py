@@ -222,3 +222,26 @@ def test_nearest_says_whether_the_point_is_in_the_service_area(client, lon, lat,
     assert fc["query"]["in_service_area"] is inside
     # The nearest stations are answered anyway.
     assert fc["numberReturned"] == 2
+
+
+def test_service_area_answers_as_the_outline_does(app):
+    """Cells remembered as wholly inside or outside must never change an
+    answer: points all over and just around Henan, against the outline itself."""
+    import geopandas as gpd
+    import numpy as np
+    import shapely
+
+    from locator.geo import regions
+
+    where = app.config["BOUNDARIES_DIR"]
+    outline = gpd.read_file(f"{where}/{regions.PROVINCE_FILE}").geometry.make_valid().union_all()
+    rng = np.random.default_rng(5)
+    lon, lat = rng.uniform(109.5, 117.5, 20_000), rng.uniform(30.5, 37.5, 20_000)
+    # And points within a few hundred metres of the border, where cells are mixed.
+    ring = shapely.get_coordinates(outline.boundary)[::7]
+    near = ring + rng.normal(0, 0.003, ring.shape)
+    lon, lat = np.concatenate([lon, near[:, 0]]), np.concatenate([lat, near[:, 1]])
+    want = shapely.contains_xy(outline, lon, lat)
+    got = np.array([regions.in_service_area(x, y, where) for x, y in zip(lon, lat, strict=True)])
+    assert want.any() and not want.all()
+    assert (got == want).all()

@@ -219,3 +219,47 @@ def test_prebuilt_text_dies_with_its_dataset(demo_dataset):
     assert "%E6%94%B9%E5%90%8D" in props["navigation"]["amap"]["web"]
     old = orjson.loads(orjson.dumps(find_nearest(demo_dataset, q, serialised=True)))
     assert old["features"][0]["properties"]["name"] != renamed
+
+
+def test_estimate_figures_are_numpys_rounding_and_ceiling():
+    """The per-answer arithmetic on plain floats must give what numpy's
+    ``round``, ``ceil`` and ``%`` give on arrays, halves included."""
+    from locator.stations.nearest import DRIVE_M_PER_MIN, MAX_WALK_M, Walking, _estimate_columns
+
+    rng = np.random.default_rng(3)
+    dist = np.concatenate([rng.uniform(0, 30_000, 5000), np.arange(0, 2000) * 0.05 + 0.05,
+                           [0.0, 0.25, 0.35, 1e-9, 9999.95, 10_000.0, 10_000.05]])
+    az = np.concatenate([rng.uniform(-180, 180, len(dist) - 5),
+                         [-180.0, -0.05, -0.0, 179.95, 180.0]])
+    walking = Walking(speed_m_per_min=70.0, detour_factor=1.4)
+    got = _estimate_columns(dist.tolist(), az.tolist(), walking)
+    walk_d = dist * walking.detour_factor
+    want = [np.round(dist, 1).tolist(), np.round(az % 360.0, 1).tolist(),
+            np.ceil(walk_d / walking.speed_m_per_min).astype(int).tolist(),
+            (dist <= MAX_WALK_M).tolist(), np.round(walk_d).tolist(),
+            ["estimate"] * len(dist), np.ceil(dist / DRIVE_M_PER_MIN).astype(int).tolist()]
+    for g, w in zip(got, want, strict=True):
+        assert g == w
+        assert [type(v) for v in g] == [type(v) for v in w]
+
+
+def test_served_answers_equal_built_ones_at_many_points(client, app):
+    """Across many points (towns, fields, far outside), the text spliced from
+    prebuilt heads and formatted tails says what encoding whole dicts says."""
+    from locator.living import flags
+    from locator.stations.dataset import Dataset
+    from locator.web import state
+
+    with app.test_request_context():
+        served = state.current()
+        walking = state.walking()
+    fresh = Dataset(served.frame, served.version)
+    rng = np.random.default_rng(11)
+    for lon, lat in zip(rng.uniform(W - 3, E + 3, 60), rng.uniform(S - 3, N + 3, 60),
+                        strict=True):
+        body = client.get(f"/api/v1/nearest?lat={lat:.6f}&lon={lon:.6f}&k=25").get_json()
+        want = find_nearest(fresh, NearestQuery(lat=float(f"{lat:.6f}"), lon=float(f"{lon:.6f}"),
+                                                k=25), walking=walking)
+        for f in want["features"]:
+            flags.decorate(f["properties"], flags.Flags())
+        assert body["features"] == want["features"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -66,19 +67,50 @@ def province(boundaries_dir: str | Path) -> gpd.GeoDataFrame:
 
 
 @memo.cached
-def _service_area(boundaries_dir: str | Path) -> Any:
-    import shapely
+def _service_area(boundaries_dir: str | Path) -> _Area:
+    return _Area(province(str(boundaries_dir)).geometry.union_all())
 
-    area = province(str(boundaries_dir)).geometry.union_all()
-    shapely.prepare(area)
-    return area
+
+# Cells of this many degrees (about 5 km) remember whether they lie wholly
+# inside or wholly outside the province, so that most points need no
+# point-in-polygon test against its outline of many thousand vertices.
+CELL_DEG = 0.05
+_MAX_CELLS = 100_000
+
+
+class _Area:
+    def __init__(self, geom: Any) -> None:
+        import shapely
+
+        shapely.prepare(geom)
+        self.geom = geom
+        self.cells: dict[tuple[int, int], bool | None] = {}
+
+    def contains(self, lon: float, lat: float) -> bool:
+        import shapely
+
+        key = (math.floor(lon / CELL_DEG), math.floor(lat / CELL_DEG))
+        whole = self.cells.get(key, _UNSEEN)
+        if whole is _UNSEEN:
+            x, y = key[0] * CELL_DEG, key[1] * CELL_DEG
+            cell = shapely.box(x, y, x + CELL_DEG, y + CELL_DEG)
+            # None: the outline crosses the cell, so its points are tested one by one.
+            whole = True if shapely.contains_properly(self.geom, cell) else \
+                False if not shapely.intersects(self.geom, cell) else None
+            if len(self.cells) >= _MAX_CELLS:
+                self.cells.clear()
+            self.cells[key] = whole
+        if whole is not None:
+            return bool(whole)
+        return bool(shapely.contains_xy(self.geom, lon, lat))
+
+
+_UNSEEN = object()
 
 
 def in_service_area(lon: float, lat: float, boundaries_dir: str | Path) -> bool:
     """Whether a WGS-84 point lies in Henan, the area the service covers."""
-    import shapely
-
-    return bool(shapely.contains_xy(_service_area(str(boundaries_dir)), lon, lat))
+    return _service_area(str(boundaries_dir)).contains(lon, lat)
 
 
 def assign_counties(

@@ -198,9 +198,10 @@ class NearestIndex:
                 chord_k, cand_k = chord, cand
             got = len(cand_k)
             if got:
-                if got > k:
+                if got > 2 * k:
                     # Only candidates whose sphere angle is within the ellipsoid's
-                    # distortion of the k-th can change the ranking.
+                    # distortion of the k-th can change the ranking (not worth
+                    # the cut for the couple of spares of an unfiltered search).
                     kth = 2 * math.asin(min(float(chord_k[k - 1]) / 2, 1.0))
                     reach = 2 * math.sin(min(kth * RADIUS_RATIO, math.pi) / 2) + 1e-15
                     cand_k = cand_k[: int(np.searchsorted(chord_k, reach, side="right"))]

@@ -7,6 +7,7 @@ web view and the CLI both call it. Results are GeoJSON features in WGS-84
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -57,6 +58,9 @@ NetworkWalk = Callable[[float, float, np.ndarray, np.ndarray, float], np.ndarray
 NETWORK_SEARCH_FACTOR = 3.0
 # More properties for listed rows, as columns aligned with them (the feedback flags).
 Extra = Callable[[np.ndarray], Mapping[str, Sequence[Any]]]
+# The same, already encoded: per row, its JSON members each preceded by a comma
+# (``b',"reported":[],"last_verified":null'``), or ``b""`` for none.
+ExtraJSON = Callable[[np.ndarray], list[bytes]]
 
 
 _OPEN_NOW = {1: True, 0: False, -1: None}
@@ -106,6 +110,7 @@ def walk_distances(walk: NetworkWalk | None, lon: float, lat: float, slon: np.nd
 def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None,
                  with_links: bool | str = True, open_first: bool = False,
                  network_walk: NetworkWalk | None = None, extra: Extra | None = None,
+                 extra_json: ExtraJSON | None = None,
                  serialised: bool = False) -> dict[str, Any]:
     """Rank stations by geodesic distance from the query point.
 
@@ -120,9 +125,11 @@ def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None
     distance, as the map shows it.
 
     ``extra(rows)`` gives more properties as columns aligned with the rows
-    (the feedback flags); they come last. With ``serialised`` each feature is
-    an ``orjson.Fragment`` of its finished JSON, its fixed part taken from
-    :mod:`locator.stations.prebuilt`, for answers that only get encoded.
+    (the feedback flags); they come last. With ``serialised`` the features are
+    one ``orjson.Fragment`` of their finished JSON array, each station's fixed
+    part taken from :mod:`locator.stations.prebuilt`, for answers that only get
+    encoded; ``extra_json`` then gives the extra properties already encoded
+    (see :data:`ExtraJSON`), in place of ``extra``.
     """
     walking = walking or Walking()
     lon, lat = float(q.lon), float(q.lat)
@@ -139,16 +146,9 @@ def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None
     if open_first:
         order = np.argsort(_OPEN_RANK[states + 1], kind="stable")
         rows, dist, az, states = rows[order], dist[order], az[order], states[order]
-    drive = ds.kind[rows] == DRIVER_HOME
-    drive_min = np.ceil(dist / DRIVE_M_PER_MIN).astype(int)
-    basis: list[str]
+    drive = (ds.kind[rows] == DRIVER_HOME).tolist()
     if network_walk is None:
-        # No street graph, the usual case: every walk is the estimate, always finite.
-        walk_d = dist * walking.detour_factor
-        walkable = dist <= MAX_WALK_M
-        walk_min = np.ceil(walk_d / walking.speed_m_per_min).astype(int)
-        walk_m = np.round(walk_d).tolist()
-        basis = ["estimate"] * len(rows)
+        columns = _estimate_columns(dist.tolist(), az.tolist(), walking)
     else:
         walk_d, on = walk_distances(network_walk, lon, lat, ds.lon[rows], ds.lat[rows], dist,
                                     walking)
@@ -157,29 +157,35 @@ def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None
         walkable = np.where(on == "network", walk_d <= MAX_WALK_M, dist <= MAX_WALK_M)
         walk_min = np.ceil(np.where(walkable, walk_d, 0.0) / walking.speed_m_per_min
                            ).astype(int)
-        walk_m = np.round(np.where(np.isfinite(walk_d), walk_d, -1.0)).tolist()
-        basis = on.tolist()
-    columns = [np.round(dist, 1).tolist(), np.round(az % 360.0, 1).tolist(), states.tolist(),
-               walk_min.tolist(), walkable.tolist(), walk_m, basis, drive.tolist(),
-               drive_min.tolist()]
-    more = list((extra(rows) if extra is not None else {}).items())
-    names = [name for name, _ in more]
-    per_row = [_trip(vals, dict(zip(names, vals[9:], strict=True)))
-               for vals in zip(*columns, *(col for _, col in more), strict=True)]
-    features: list[Any]
+        columns = [np.round(dist, 1).tolist(), np.round(az % 360.0, 1).tolist(),
+                   walk_min.tolist(), walkable.tolist(),
+                   np.round(np.where(np.isfinite(walk_d), walk_d, -1.0)).tolist(), on.tolist(),
+                   np.ceil(dist / DRIVE_M_PER_MIN).astype(int).tolist()]
+    columns.insert(2, states.tolist())
+    columns.insert(7, drive)
+    features: Any
     if serialised:
         heads = prebuilt.heads(ds, rows, to_features, out_crs=q.out_crs,
                                links=prebuilt.links_variant(with_links), lang=q.lang)
-        features = [prebuilt.feature(h, p) for h, p in zip(heads, per_row, strict=True)]
+        if extra_json is not None:
+            members = extra_json(rows)
+        else:
+            more = (extra(rows) if extra is not None else {}).items()
+            members = prebuilt.members_of([col for _, col in more], [n for n, _ in more],
+                                          len(rows))
+        features = prebuilt.features(heads, _tails(columns, members))
     else:
+        more_cols = list((extra(rows) if extra is not None else {}).items())
+        names = [name for name, _ in more_cols]
         features = to_features(ds, rows, out_crs=q.out_crs, with_links=with_links,
                                lang=q.lang)
-        for f, p in zip(features, per_row, strict=True):
-            f["properties"].update(p)
+        for f, vals in zip(features, zip(*columns, *(c for _, c in more_cols), strict=True),
+                           strict=True):
+            f["properties"].update(_trip(vals, dict(zip(names, vals[9:], strict=True))))
     return {
         "type": "FeatureCollection",
         "features": features,
-        "numberReturned": len(features),
+        "numberReturned": len(rows),
         "query": {"lon": lon, "lat": lat, "crs": "wgs84", "k": q.k,
                   "kind": list(q.kinds), "open_now": q.open_now,
                   "max_distance_m": q.max_distance_m,
@@ -189,6 +195,25 @@ def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None
         "dataset": dataset_meta(ds),
     }
 
+
+def _estimate_columns(dist: list[float], az: list[float], walking: Walking) -> list[list[Any]]:
+    """Distance, bearing, walking minutes, walkable, walking metres, basis and
+    driving minutes of listed stations when every walk is the estimate.
+
+    Plain arithmetic on the few listed values, each step the one numpy's
+    ``round``, ``ceil`` and ``%`` take on an array (``round(x)`` rounds half to
+    even like ``rint``), so the figures are those of the network path's
+    arrays; a dozen tiny array operations cost more than the search.
+    """
+    detour, speed = walking.detour_factor, walking.speed_m_per_min
+    walk_d = [d * detour for d in dist]
+    return [[round(d * 10.0) / 10 for d in dist],
+            [round((a % 360.0) * 10.0) / 10 for a in az],
+            [math.ceil(w / speed) for w in walk_d],
+            [d <= MAX_WALK_M for d in dist],
+            [float(round(w)) for w in walk_d],
+            ["estimate"] * len(dist),
+            [math.ceil(d / DRIVE_M_PER_MIN) for d in dist]]
 
 def _trip(vals: Sequence[Any], more: dict[str, Any]) -> dict[str, Any]:
     """The properties of one listed station that depend on where and when it was asked.
@@ -209,6 +234,30 @@ def _trip(vals: Sequence[Any], more: dict[str, Any]) -> dict[str, Any]:
     p.update(more)
     return p
 
+
+_STATE_JSON = {1: '"open_now":true,"open_state":"open"',
+               0: '"open_now":false,"open_state":"closed"',
+               -1: '"open_now":null,"open_state":"unknown"'}
+
+
+def _tails(columns: Sequence[Sequence[Any]], members: Sequence[bytes]) -> list[bytes]:
+    """Each row's per-request properties as :func:`_trip` gives them, encoded, with
+    ``members`` appended and the feature closed: what follows its prebuilt head.
+
+    Formatted directly rather than through a dict and ``orjson`` per row, which
+    cost more than the search: the values are numbers, booleans and fixed
+    words, and ``repr`` writes a float in the same shortest round-trip form as
+    ``orjson``. The equality with the dict path is tested.
+    """
+    out = []
+    for (d, az, st, w, ok, wd, wb, dr, dm), more in zip(zip(*columns, strict=True), members,
+                                                        strict=True):
+        trip = f'"trip_mode":"drive","drive_min":{dm}' if dr else '"trip_mode":"walk"'
+        out.append(f'"distance_m":{d!r},"bearing_deg":{az!r},'
+                   f'"walk_min":{w if ok else "null"},'
+                   f'"walk_distance_m":{repr(wd) if wd >= 0 else "null"},'
+                   f'"walk_basis":"{wb}",{trip},{_STATE_JSON[st]}'.encode() + more + b"}}")
+    return out
 
 def dataset_meta(ds: Dataset) -> dict[str, Any]:
     meta: dict[str, Any] = {"version": ds.version, "demo": ds.demo}

@@ -15,7 +15,7 @@ and dies with the dataset, so a new version is never answered from old text.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -50,7 +50,7 @@ def heads(ds: Dataset, rows: np.ndarray, build: Builder, *, out_crs: str, links:
 
     Each value is a feature's JSON up to and including its last fixed property
     followed by a comma: append the other properties' members and ``}}`` (see
-    :func:`feature`). ``build`` makes the feature dicts of rows not yet cached,
+    :func:`features`). ``build`` makes the feature dicts of rows not yet cached,
     the same builder the unserialised answers use, so both say the same.
     """
     cache: dict[tuple[int, str, str, str], bytes] = ds.cache.setdefault(_KEY, {})
@@ -71,11 +71,24 @@ def heads(ds: Dataset, rows: np.ndarray, build: Builder, *, out_crs: str, links:
     return [got for got in found if got is not None]
 
 
-def feature(head: bytes, more: Mapping[str, Any]) -> orjson.Fragment:
-    """One whole feature: ``head`` with the properties in ``more`` appended (``more`` non-empty).
+def members_of(columns: list[Any], names: list[str], n: int) -> list[bytes]:
+    """Per row, the properties ``names`` from ``columns`` as JSON members, each after a comma.
 
-    The result goes into an answer as it is: ``orjson`` writes a fragment's
-    bytes without encoding them again.
+    ``b""`` for every row when there are none; see :func:`features`.
     """
-    # '{"k":v,...}' -> '"k":v,...}' closes the properties; the last brace the feature.
-    return orjson.Fragment(head + orjson.dumps(more, option=OPTIONS)[1:] + b"}")
+    if not names:
+        return [b""] * n
+    return [b"," + orjson.dumps(dict(zip(names, vals, strict=True)), option=OPTIONS)[1:-1]
+            for vals in zip(*columns, strict=True)]
+
+
+def features(heads: list[bytes], tails: list[bytes]) -> orjson.Fragment:
+    """The answer's features as one JSON array: each ``head`` closed by its ``tail``.
+
+    A tail holds the row's remaining properties as JSON members, the last one
+    followed by ``}}`` (closing the properties and the feature). The result
+    goes into an answer as it is: ``orjson`` writes a fragment's bytes without
+    encoding them again.
+    """
+    return orjson.Fragment(b"[" + b",".join([h + t for h, t in zip(heads, tails, strict=True)])
+                           + b"]")

@@ -18,8 +18,10 @@ from flask import current_app
 from locator.living import flagcols, flags
 from locator.stations.columns import take
 from locator.stations.dataset import Dataset
+from locator.stations.prebuilt import members_of
 
 Extra = Callable[[np.ndarray], Mapping[str, Sequence[Any]]]
+ExtraJSON = Callable[[np.ndarray], list[bytes]]
 
 
 def now() -> flags.Flags:
@@ -69,3 +71,41 @@ def for_few(ds: Dataset, got: flags.Flags | None = None) -> Extra:
         return flags.of_few([r["id"] for r in recs], [r.get("verified_at") for r in recs], got)
 
     return extra
+
+
+# Encoded flag members per station, kept for one flags stamp: a nearest list
+# costs a dictionary lookup per station instead of two columns and an encoding.
+_MEMBERS = "feedback_flags.members"
+MAX_MEMBERS = 20_000
+
+
+def json_for_few(ds: Dataset, got: flags.Flags | None = None) -> ExtraJSON:
+    """As :func:`for_few`, encoded: per row ``b',"reported":[...],"last_verified":...'``.
+
+    The members are kept on the dataset per flags stamp, so they die with the
+    dataset and a new report or confirmation (a new stamp) starts afresh.
+    """
+    got = now() if got is None else got
+    tag = flagcols.stamp(got)
+    kept = ds.cache.get(_MEMBERS)
+    if kept is None or kept[0] != tag:
+        kept = ds.cache[_MEMBERS] = (tag, {})
+    cache: dict[int, bytes] = kept[1]
+    columns = for_few(ds, got)
+
+    def members(rows: np.ndarray) -> list[bytes]:
+        wanted = np.asarray(rows, dtype=np.int64).tolist()
+        found = [cache.get(r) for r in wanted]
+        missing = [r for r, m in zip(wanted, found, strict=True) if m is None]
+        if not missing:
+            return found  # type: ignore[return-value]
+        cols = columns(np.asarray(missing, dtype=np.int64))
+        made = dict(zip(missing, members_of([cols["reported"], cols["last_verified"]],
+                                            ["reported", "last_verified"], len(missing)),
+                        strict=True))
+        if len(cache) + len(made) > MAX_MEMBERS:
+            cache.clear()  # bounded, like the prebuilt heads
+        cache.update(made)
+        return [m if m is not None else made[r] for r, m in zip(wanted, found, strict=True)]
+
+    return members
