@@ -7,7 +7,7 @@ import psycopg
 import pytest
 from pyproj import Geod
 
-from locator.stations import dataset, snapshot
+from locator.stations import dataset, served, snapshot
 from locator.storage import postgis
 from tests.backends import fresh_database
 from tests.conftest import ROOT
@@ -64,6 +64,7 @@ def test_a_second_host_maps_the_first_hosts_snapshot_without_reading_rows(url, t
     _empty_the_version(url, name)
     b = _host(url, tmp_path, "b")
     got = b.load()
+    served.settle()  # host B serves at once and completes its folder after
     folder_b = _folder(b)
     for f in files:  # byte for byte what host A wrote
         assert (folder_b / f).read_bytes() == (folder_a / f).read_bytes(), f
@@ -108,3 +109,47 @@ def test_a_shared_snapshot_goes_with_its_version(url, tmp_path, frame):
     a.prune(1)
     assert _sql(url, "SELECT DISTINCT version FROM snapshot_parts") == [(new,)]
     assert _sql(url, "SELECT version FROM snapshot_shared") == [(new,)]
+
+
+def test_a_fetching_host_serves_before_its_folder_is_whole_and_its_workers_wait(
+        url, tmp_path, frame):
+    """The first worker of a new host answers from the fetched files while its
+    trees are written; a second worker waits for the folder and maps it whole."""
+    import threading
+
+    a = _host(url, tmp_path, "a")
+    with a.lock():
+        name = a.publish(frame, meta={"action": "test"})
+    a.load()
+    _empty_the_version(url, name)
+    hold = threading.Event()
+    finish = snapshot.finish
+
+    def slow_finish(*args, **kwargs):
+        hold.wait(30)
+        return finish(*args, **kwargs)
+
+    snapshot.finish = slow_finish
+    try:
+        first = _host(url, tmp_path, "b").load()
+        assert mapped(first.lon) and len(first) == len(frame)
+        assert not [p for p in (tmp_path / "b").glob("*/*") if p.is_dir() and
+                    not p.name.startswith(".tmp-")]  # not in place yet
+        second: list = []
+        worker = threading.Thread(target=lambda: second.append(_host(url, tmp_path, "b").load()))
+        worker.start()
+        worker.join(1.0)
+        assert worker.is_alive()  # waiting on the building lock, not fetching again
+        hold.set()
+        worker.join(30)
+    finally:
+        hold.set()
+        snapshot.finish = finish
+        served.settle()
+    (got,) = second
+    assert mapped(got.lon) and (_folder(_host(url, tmp_path, "b")) / "trees.pickle").is_file()
+    rng = np.random.default_rng(8)
+    for qlon, qlat in zip(rng.uniform(111, 116, 10), rng.uniform(32, 36, 10), strict=True):
+        assert got.index.query(float(qlon), float(qlat), k=4).rows.tolist() == \
+            first.index.query(float(qlon), float(qlat), k=4).rows.tolist()
+    assert len(_sql(url, "SELECT 1 FROM snapshot_shared")) == 1

@@ -115,6 +115,21 @@ def normalise(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out[cols], geometry=out.geometry, crs="EPSG:4326")
 
 
+
+def build_trees(lon: np.ndarray, lat: np.ndarray, kind: np.ndarray, status: np.ndarray
+                ) -> tuple[Any, Any]:
+    """The k-NN trees of a dataset's two indexes, as :meth:`NearestIndex.state` gives them.
+
+    Two indexes so that the common query (open stations only) needs no status
+    filter at all; temporarily closed ones are added on request. Built side by
+    side: SciPy releases the GIL while it builds a tree.
+    """
+    with ThreadPoolExecutor(2) as pool:
+        open_only = pool.submit(NearestIndex, lon, lat, kind, searchable=status == OPEN)
+        with_temporary = NearestIndex(lon, lat, kind, searchable=status != CLOSED)
+        return open_only.result().state(), with_temporary.state()
+
+
 class Dataset:
     """An immutable, query-ready snapshot of all stations.
 
@@ -202,19 +217,9 @@ class Dataset:
         demo = columns.get("demo")
         self.demo = bool(len(demo) and any_true(demo)) if demo is not None else False
         if trees is None:
-            # Two indexes so that the common query (open stations only) needs no
-            # status filter at all; temporarily closed ones are added on request.
-            # Built side by side: SciPy releases the GIL while it builds a tree.
-            with ThreadPoolExecutor(2) as pool:
-                open_only = pool.submit(NearestIndex, self.lon, self.lat, self.kind,
-                                        searchable=self.status == OPEN)
-                self.index_with_temporary = NearestIndex(self.lon, self.lat, self.kind,
-                                                         searchable=self.status != CLOSED)
-                self.index = open_only.result()
-        else:
-            self.index = NearestIndex.restore(self.lon, self.lat, self.kind, trees[0])
-            self.index_with_temporary = NearestIndex.restore(self.lon, self.lat, self.kind,
-                                                             trees[1])
+            trees = build_trees(self.lon, self.lat, self.kind, self.status)
+        self.index = NearestIndex.restore(self.lon, self.lat, self.kind, trees[0])
+        self.index_with_temporary = NearestIndex.restore(self.lon, self.lat, self.kind, trees[1])
         n = len(self.lon)
         if "gcj" in arrays:
             self._gcj, self._bd = arrays["gcj"], arrays["bd"]

@@ -30,7 +30,7 @@ import pickle
 import shutil
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -128,8 +128,12 @@ class Shared(Protocol):
     metadata, all read without unpickling. Each host builds its own trees.
     """
 
-    def get(self, folder: Path) -> dict[str, Any] | None:
-        """Write the shared files into the empty ``folder``; their meta, or None."""
+    def get(self, folder: Path, *,
+            ready: Callable[[], None] | None = None) -> dict[str, Any] | None:
+        """Write the shared files into the empty ``folder``; their meta, or None.
+
+        ``ready()``, when given, is called as soon as the arrays are written.
+        """
 
     def put(self, folder: Path) -> None:
         """Offer the finished snapshot ``folder`` to other hosts (never raises)."""

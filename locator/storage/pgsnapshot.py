@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -43,10 +44,14 @@ class PgShared:
         self.engine = engine
         self.version = version
 
-    def get(self, folder: Path) -> dict[str, Any] | None:
-        """Write the version's shared files into ``folder``; its meta, or None."""
+    def get(self, folder: Path, *,
+            ready: Callable[[], None] | None = None) -> dict[str, Any] | None:
+        """Write the version's shared files into ``folder``; its meta, or None.
+
+        ``ready()`` is called once the arrays are written, before the columns.
+        """
         try:
-            return self._get(folder)
+            return self._get(folder, ready)
         except Exception as exc:  # a missing or unreadable copy: this host builds its own
             log.warning("could not fetch the shared snapshot of %s: %s", self.version, exc)
             return None
@@ -58,7 +63,7 @@ class PgShared:
         except Exception as exc:  # other hosts will build their own
             log.warning("could not share the snapshot of %s: %s", self.version, exc)
 
-    def _get(self, folder: Path) -> dict[str, Any] | None:
+    def _get(self, folder: Path, ready: Callable[[], None] | None) -> dict[str, Any] | None:
         with pgcopy.long_transaction(self.engine) as cur:
             cur.execute("SELECT files, meta FROM snapshot_shared WHERE version = %s "
                         "AND format = %s", (self.version, snapshot.FORMAT))
@@ -66,7 +71,13 @@ class PgShared:
             if row is None:
                 return None
             files, meta = row
-            for name, size in files.items():
+            # The arrays first (jsonb keeps its keys in an order of its own): a
+            # host can build its trees from them while the columns arrive.
+            for name in sorted(files, key=lambda n: (not n.startswith("arrays/"), n)):
+                size = files[name]
+                if ready is not None and not name.startswith("arrays/"):
+                    ready()
+                    ready = None
                 target = folder / name
                 if folder not in (target.parent, target.parent.parent):
                     msg = f"unexpected file name {name!r}"

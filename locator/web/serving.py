@@ -11,6 +11,7 @@ Behind nginx (``docs/deploy.md``) nginx buffers slow clients as well.
 from __future__ import annotations
 
 import ipaddress
+import signal
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -84,7 +85,15 @@ def run_waitress(app: Flask, *, host: str, port: int, threads: int) -> None:
 
     opts = waitress_options(app.config)
     opts["threads"] = threads
+    # A stop (systemd, a container, a supervisor) ends the loop as Ctrl-C does,
+    # so that requests under way and work begun at start-up (a fetched snapshot
+    # being completed on disk) finish instead of dying half-way.
+    signal.signal(signal.SIGTERM, _stop)
     serve(app, host=host, port=port, _server=heads.create_server, **opts)
+
+
+def _stop(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
 
 
 def run_gunicorn(factory: Callable[[], Flask], cfg: Mapping[str, Any], *, host: str, port: int,
