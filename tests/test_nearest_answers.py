@@ -78,3 +78,30 @@ def test_a_new_report_reaches_a_repeated_request(flagged):  # noqa: F811
     assert client.post(f"/api/v1/stations/{d}/reports",
                        json={"reason": "no_toilet"}).status_code == 201
     assert "no_toilet" in reported()
+
+
+def test_per_station_text_stays_bounded_and_right(app, client, monkeypatch):
+    """Requests from all over the province must not grow the prebuilt heads or
+    the encoded flag members past their bounds, and answers stay those of an
+    unbounded store."""
+    import numpy as np
+
+    from locator.stations import prebuilt
+    from locator.web import feedback_flags
+
+    monkeypatch.setattr(prebuilt, "MAX_HEADS", 40)
+    monkeypatch.setattr(feedback_flags, "MAX_MEMBERS", 40)
+    rng = np.random.default_rng(2)
+    points = list(zip(rng.uniform(31.5, 36.3, 30), rng.uniform(110.5, 116.5, 30), strict=True))
+    asked = [f"/api/v1/nearest?lat={lat:.5f}&lon={lon:.5f}&k=10" for lat, lon in points]
+    ds = _ds(app)
+    bounded = []
+    for url in asked:
+        bounded.append(client.get(url).get_json()["features"])
+        heads = sum(map(len, ds.cache[prebuilt._KEY].values()))
+        members = len(ds.cache[feedback_flags._MEMBERS][1])
+        assert 0 < heads <= 40 and 0 < members <= 40
+    monkeypatch.setattr(prebuilt, "MAX_HEADS", 20_000)
+    monkeypatch.setattr(feedback_flags, "MAX_MEMBERS", 20_000)
+    ds.cache.clear()
+    assert [client.get(url).get_json()["features"] for url in asked] == bounded

@@ -53,19 +53,25 @@ def heads(ds: Dataset, rows: np.ndarray, build: Builder, *, out_crs: str, links:
     :func:`features`). ``build`` makes the feature dicts of rows not yet cached,
     the same builder the unserialised answers use, so both say the same.
     """
-    cache: dict[tuple[int, str, str, str], bytes] = ds.cache.setdefault(_KEY, {})
+    variants: dict[tuple[str, str, str], dict[int, bytes]] = ds.cache.setdefault(_KEY, {})
+    # Keyed by row within one variant: an int's hash costs less than a tuple's.
+    cache = variants.get((out_crs, links, lang))
+    if cache is None:
+        cache = variants.setdefault((out_crs, links, lang), {})
     wanted = np.asarray(rows, dtype=np.int64).tolist()
-    found = [cache.get((r, out_crs, links, lang)) for r in wanted]
+    found = [cache.get(r) for r in wanted]
     missing = [r for r, got in zip(wanted, found, strict=True) if got is None]
     if missing:
         built = build(ds, np.asarray(missing, dtype=np.int64), out_crs=out_crs,
                       with_links=links, lang=lang)
-        if len(cache) + len(missing) > MAX_HEADS:
-            cache.clear()  # bounded: a client paging through every station must not grow it
+        if sum(map(len, variants.values())) + len(missing) > MAX_HEADS:
+            # Bounded: a client paging through every station must not grow it.
+            for kept in variants.values():
+                kept.clear()
         made = {}
         for r, f in zip(missing, built, strict=True):
             # '...,"last":value}}' -> '...,"last":value,'
-            made[r] = cache[(r, out_crs, links, lang)] = orjson.dumps(f, option=OPTIONS)[:-2] + b","
+            made[r] = cache[r] = orjson.dumps(f, option=OPTIONS)[:-2] + b","
         found = [got if got is not None else made[r]
                  for r, got in zip(wanted, found, strict=True)]
     return [got for got in found if got is not None]

@@ -11,6 +11,7 @@ Behind nginx (``docs/deploy.md``) nginx buffers slow clients as well.
 from __future__ import annotations
 
 import ipaddress
+import os
 import signal
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -85,15 +86,22 @@ def run_waitress(app: Flask, *, host: str, port: int, threads: int) -> None:
 
     opts = waitress_options(app.config)
     opts["threads"] = threads
-    # A stop (systemd, a container, a supervisor) ends the loop as Ctrl-C does,
-    # so that requests under way and work begun at start-up (a fetched snapshot
-    # being completed on disk) finish instead of dying half-way.
     signal.signal(signal.SIGTERM, _stop)
     serve(app, host=host, port=port, _server=heads.create_server, **opts)
 
 
 def _stop(signum: int, frame: Any) -> None:
-    raise SystemExit(0)
+    """Stop as the default action does, once a fetched snapshot is complete on disk.
+
+    Only that wait is added: left half-written, the host would fetch the
+    snapshot again at its next start. Requests and planner jobs under way end
+    with the process, as before.
+    """
+    from locator.stations import served
+
+    served.settle(timeout=60.0)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGTERM)
 
 
 def run_gunicorn(factory: Callable[[], Flask], cfg: Mapping[str, Any], *, host: str, port: int,
@@ -105,7 +113,6 @@ def run_gunicorn(factory: Callable[[], Flask], cfg: Mapping[str, Any], *, host: 
     """
     import importlib
     import json
-    import os
 
     from gunicorn.app.base import BaseApplication
 
