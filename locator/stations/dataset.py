@@ -115,7 +115,6 @@ def normalise(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(out[cols], geometry=out.geometry, crs="EPSG:4326")
 
 
-
 def build_trees(lon: np.ndarray, lat: np.ndarray, kind: np.ndarray, status: np.ndarray
                 ) -> tuple[Any, Any]:
     """The k-NN trees of a dataset's two indexes, as :meth:`NearestIndex.state` gives them.

@@ -215,6 +215,7 @@ def _estimate_columns(dist: list[float], az: list[float], walking: Walking) -> l
             ["estimate"] * len(dist),
             [math.ceil(d / DRIVE_M_PER_MIN) for d in dist]]
 
+
 def _trip(vals: Sequence[Any], more: dict[str, Any]) -> dict[str, Any]:
     """The properties of one listed station that depend on where and when it was asked.
 

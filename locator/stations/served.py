@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -14,6 +15,7 @@ import numpy as np
 from locator.stations import snapshot
 from locator.stations.dataset import Dataset, build_trees
 
+log = logging.getLogger(__name__)
 _FINISHING: list[threading.Thread] = []
 
 
@@ -97,7 +99,8 @@ def _fetch(folder: Path, shared: snapshot.Shared, path: Path | None,
         finisher.start()
         handed = True
         return ds
-    except Exception:  # a fetch that failed half-way: this host builds its own
+    except Exception as exc:  # a fetch that failed half-way: this host builds its own
+        log.warning("could not use the fetched snapshot in %s: %s", tmp, exc)
         return None
     finally:
         pool.shutdown(wait=True)

@@ -57,8 +57,8 @@ def _plain_args() -> tuple[dict[str, str], Callable[[str], list[str]]]:
     return request.args.to_dict(), request.args.getlist
 
 
-def _nearest_query(when: datetime | None = None) -> NearestQuery:
-    a, lists = _plain_args()
+def _nearest_query(a: dict[str, str], lists: Callable[[str], list[str]],
+                   when: datetime | None = None) -> NearestQuery:
     cfg = current_app.config
     return NearestQuery(
         lat=P["lat"].parse(a.get("lat")),
@@ -124,8 +124,8 @@ def nearest() -> ResponseReturnValue:
 def _nearest_answer(ds: Dataset, got: Flags, minute: int,
                     network_walk: NetworkWalk | None) -> bytes:
     """The nearest answer's JSON for this request, evaluated at ``minute``."""
-    q = _nearest_query(datetime.fromtimestamp(minute * 60, UTC))
-    a, _ = _plain_args()
+    a, lists = _plain_args()
+    q = _nearest_query(a, lists, datetime.fromtimestamp(minute * 60, UTC))
     links = params.choice("links", a.get("links"), ("all", "web", "none"), default="all")
     order = params.choice("order", a.get("order"), ORDERS, default="distance")
     # Each station's fixed JSON is encoded once per dataset; only distances, times,
