@@ -104,6 +104,36 @@ def test_find_nearest_on_demo_data_matches_brute_force(demo_dataset):
             assert {"drinking_water", "toilet"} <= set(p["amenities"])
 
 
+def test_temporarily_closed_on_request_match_brute_force(demo_dataset):
+    """Open and temporarily closed stations live in separate trees; asked for
+    together, they rank as one list over both, with every filter applied."""
+    ds = demo_dataset
+    rng = np.random.default_rng(12)
+    serving = ds.status != CLOSED
+    water = schema.AMENITY_BIT["drinking_water"]
+    for i in range(80):
+        lon, lat = rng.uniform(112.0, 116.0), rng.uniform(32.0, 36.0)
+        kinds = [] if i % 3 else [str(rng.choice(schema.KIND_CODES))]
+        need = water if i % 4 == 1 else 0
+        max_d = 8_000.0 if i % 5 == 2 else None
+        q = NearestQuery(lon=lon, lat=lat, k=int(rng.integers(1, 30)), kinds=kinds,
+                         amenity_mask=need, max_distance_m=max_d,
+                         include_temporarily_closed=True)
+        fc = find_nearest(ds, q, with_links=False)
+        keep = serving & ((ds.amenities & need) == need)
+        if kinds:
+            keep &= ds.kind == schema.KIND_INDEX[kinds[0]]
+        want_rows, want_d = brute(lon, lat, ds.lon, ds.lat, keep, q.k, max_d)
+        got = [f["id"] for f in fc["features"]]
+        assert got == take_ids(ds, want_rows)
+        np.testing.assert_allclose([f["properties"]["distance_m"] for f in fc["features"]],
+                                   want_d, atol=0.06)
+
+
+def take_ids(ds, rows):
+    return [ds.record(int(r))["id"] for r in rows]
+
+
 def test_walk_time_bearing_and_datum_of_query(demo_dataset):
     ds = demo_dataset
     lon, lat = 113.6254, 34.7466

@@ -29,6 +29,7 @@ from locator.stations.columns import (
     Column,
     any_true,
     columns_of,
+    compact,
     frame_of,
     lookup_codes,
     one_chunk,
@@ -36,7 +37,7 @@ from locator.stations.columns import (
     take,
     to_arrow,
 )
-from locator.stations.index import NearestIndex
+from locator.stations.index import MergedIndex, NearestIndex
 
 LAYER = "stations"
 _MAX_LINKS = 20_000
@@ -117,16 +118,15 @@ def normalise(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 def build_trees(lon: np.ndarray, lat: np.ndarray, kind: np.ndarray, status: np.ndarray
                 ) -> tuple[Any, Any]:
-    """The k-NN trees of a dataset's two indexes, as :meth:`NearestIndex.state` gives them.
+    """The k-NN trees of the open and of the temporarily closed stations, as
+    :meth:`NearestIndex.state` gives them (see :class:`MergedIndex`).
 
-    Two indexes so that the common query (open stations only) needs no status
-    filter at all; temporarily closed ones are added on request. Built side by
-    side: SciPy releases the GIL while it builds a tree.
+    Built side by side: SciPy releases the GIL while it builds a tree.
     """
-    with ThreadPoolExecutor(2) as pool:
-        open_only = pool.submit(NearestIndex, lon, lat, kind, searchable=status == OPEN)
-        with_temporary = NearestIndex(lon, lat, kind, searchable=status != CLOSED)
-        return open_only.result().state(), with_temporary.state()
+    with ThreadPoolExecutor(1) as pool:
+        temporary = pool.submit(NearestIndex, lon, lat, kind, searchable=status == TEMP_CLOSED)
+        open_only = NearestIndex(lon, lat, kind, searchable=status == OPEN)
+        return open_only.state(), temporary.result().state()
 
 
 class Dataset:
@@ -146,7 +146,8 @@ class Dataset:
     hours_code: np.ndarray
     hours_values: list[str | None]
     index: NearestIndex
-    index_with_temporary: NearestIndex
+    index_temporary: NearestIndex
+    index_with_temporary: MergedIndex
     demo: bool
     columns: dict[str, Column]
     # When each row's content last changed (datetime64, UTC); set by the storage layer.
@@ -198,8 +199,8 @@ class Dataset:
         arrays.update(gcj=self._gcj, bd=self._bd)
         if self.modified_at is not None:
             arrays["modified_at"] = np.asarray(self.modified_at, dtype="datetime64[us]")
-        table = pa.table({k: to_arrow(v) for k, v in self.columns.items()})
-        trees = (self.index.state(), self.index_with_temporary.state())
+        table = pa.table({k: compact(to_arrow(v)) for k, v in self.columns.items()})
+        trees = (self.index.state(), self.index_temporary.state())
         meta = {"version": self.version, "hours_values": self.hours_values}
         return snapshot.Contents(arrays, table, trees, meta)
 
@@ -218,7 +219,8 @@ class Dataset:
         if trees is None:
             trees = build_trees(self.lon, self.lat, self.kind, self.status)
         self.index = NearestIndex.restore(self.lon, self.lat, self.kind, trees[0])
-        self.index_with_temporary = NearestIndex.restore(self.lon, self.lat, self.kind, trees[1])
+        self.index_temporary = NearestIndex.restore(self.lon, self.lat, self.kind, trees[1])
+        self.index_with_temporary = MergedIndex(self.index, self.index_temporary)
         n = len(self.lon)
         if "gcj" in arrays:
             self._gcj, self._bd = arrays["gcj"], arrays["bd"]

@@ -157,13 +157,7 @@ class NearestIndex:
             return self._query_tree(self._trees[_ALL], q, lon, lat, k, accept, max_distance_m)
         parts = [self._query_tree(self._trees[c], q, lon, lat, k, accept, max_distance_m)
                  for c in sorted(wanted)]
-        if len(parts) == 1:
-            return parts[0]
-        rows = np.concatenate([p.rows for p in parts])
-        dist = np.concatenate([p.distance_m for p in parts])
-        az = np.concatenate([p.azimuth_deg for p in parts])
-        order = np.lexsort((rows, dist))[:k]
-        return Hits(rows[order], dist[order], az[order])
+        return merged(parts, k)
 
     def _query_tree(self, tree_rows: tuple[cKDTree, np.ndarray], q: tuple[float, float, float],
                     lon: float, lat: float, k: int, accept: Accept | None,
@@ -241,3 +235,35 @@ class NearestIndex:
         x0, y0, x1, y1 = bbox
         return np.flatnonzero((self.lon >= x0) & (self.lon <= x1)
                               & (self.lat >= y0) & (self.lat <= y1))
+
+
+def merged(parts: Sequence[Hits], k: int) -> Hits:
+    """The ``k`` nearest of searches over disjoint rows, nearest first (ties by row).
+
+    Exact, since each part holds the ``k`` nearest of its own rows.
+    """
+    if len(parts) == 1:
+        return parts[0]
+    rows = np.concatenate([p.rows for p in parts])
+    dist = np.concatenate([p.distance_m for p in parts])
+    az = np.concatenate([p.azimuth_deg for p in parts])
+    order = np.lexsort((rows, dist))[:k]
+    return Hits(rows[order], dist[order], az[order])
+
+
+class MergedIndex:
+    """Indexes over disjoint rows searched as one.
+
+    Open stations and temporarily closed ones are indexed apart, so that the
+    common search (open only) needs no status filter, and the other, asked
+    for now and then, costs no second copy of the big trees.
+    """
+
+    def __init__(self, *parts: NearestIndex) -> None:
+        self.parts = parts
+
+    def query(self, lon: float, lat: float, *, k: int, kinds: Sequence[int] | None = None,
+              accept: Accept | None = None, max_distance_m: float | None = None) -> Hits:
+        """As :meth:`NearestIndex.query`, over the rows of every part."""
+        return merged([p.query(lon, lat, k=k, kinds=kinds, accept=accept,
+                               max_distance_m=max_distance_m) for p in self.parts], k)

@@ -5,12 +5,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from locator.stations import snapshot
 from locator.stations.dataset import Dataset, build_trees
@@ -66,58 +64,44 @@ def _fetch(folder: Path, shared: snapshot.Shared, path: Path | None,
     """The dataset of the snapshot another host left in ``shared``; None if there is none.
 
     The trees are built while the columns (most of the bytes) still arrive,
-    and the dataset is served from the fetched files at once. Writing this
-    host's trees beside them and moving the folder into place happen after,
-    on a thread that keeps the building lock (taken over from ``held``) until
-    the folder is whole, so other workers wait for it and then map it.
+    and the dataset is served from the fetched buffers at once: writing
+    hundreds of megabytes to disk would cost this host as much as fetching
+    them. The files, with this host's trees, are written after, on a thread
+    that keeps the building lock (taken over from ``held``) until the folder
+    is whole, so the host's other workers wait for it and then map it.
     """
-    try:
-        tmp = snapshot.staging(folder)
-    except OSError:
-        return None
     pool = ThreadPoolExecutor(1)
     trees: list[Future[Any]] = []
 
-    def arrays_ready() -> None:
-        trees.append(pool.submit(_trees_of, tmp))
+    def arrays_ready(files: Mapping[str, Any]) -> None:
+        a = snapshot.arrays_in(files)
+        trees.append(pool.submit(build_trees, a["lon"], a["lat"], a["kind"], a["status"]))
 
-    handed = False
     try:
-        meta = shared.get(tmp, ready=arrays_ready)
-        if meta is None:
+        got = shared.get(ready=arrays_ready)
+        if got is None:
             return None
         if not trees:
-            arrays_ready()
-        parts = snapshot.read_parts(tmp, meta, trees=trees[0].result())
-        if parts is None:
+            arrays_ready(got.files)
+        contents = snapshot.from_memory(got.files, got.meta, trees=trees[0].result())
+        if contents is None:
             return None
-        ds = Dataset.from_snapshot(parts, path=path)
-        lock = held.pop_all()
-        finisher = threading.Thread(target=_finish, args=(tmp, folder, parts.trees, meta, lock),
-                                    name="snapshot-finish")
-        _FINISHING[:] = [t for t in _FINISHING if t.is_alive()] + [finisher]
-        finisher.start()
-        handed = True
-        return ds
+        ds = Dataset.from_snapshot(contents, path=path)
     except Exception as exc:  # a fetch that failed half-way: this host builds its own
-        log.warning("could not use the fetched snapshot in %s: %s", tmp, exc)
+        log.warning("could not use the snapshot fetched for %s: %s", folder, exc)
         return None
     finally:
         pool.shutdown(wait=True)
-        if not handed:
-            snapshot.discard(tmp)
+    finisher = threading.Thread(target=_finish, args=(folder, got, contents.trees,
+                                                      held.pop_all()),
+                                name="snapshot-finish")
+    _FINISHING[:] = [t for t in _FINISHING if t.is_alive()] + [finisher]
+    finisher.start()
+    return ds
 
 
-def _trees_of(tmp: Path) -> Any:
-    arrays = {name: np.load(tmp / "arrays" / f"{name}.npy", mmap_mode="r", allow_pickle=False)
-              for name in ("lon", "lat", "kind", "status")}
-    return build_trees(arrays["lon"], arrays["lat"], arrays["kind"], arrays["status"])
-
-
-def _finish(tmp: Path, folder: Path, trees: Any, meta: dict[str, Any],
+def _finish(folder: Path, fetched: snapshot.Fetched, trees: Any,
             lock: contextlib.ExitStack) -> None:
     with lock:
-        try:
-            snapshot.finish(tmp, folder, trees=trees, meta=meta)
-        finally:
-            snapshot.discard(tmp)  # gone already when it was moved into place
+        if not snapshot.finish(folder, fetched, trees=trees):
+            log.warning("could not write the fetched snapshot to %s", folder)

@@ -9,7 +9,8 @@ would pay it again. A snapshot is a folder written once per version:
     status, hours codes, shifted datums, change stamps), opened memory-mapped;
 ``columns.arrow``
     every schema field as one uncompressed Arrow IPC record batch, opened
-    memory-mapped, so its text is never copied or parsed;
+    memory-mapped, so its text is never copied or parsed (text repeated over
+    many rows is dictionary-encoded);
 ``trees.pickle``
     the already-built k-NN trees;
 ``meta.json``
@@ -25,12 +26,15 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import io
 import json
+import math
 import pickle
+import re
 import shutil
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -38,9 +42,16 @@ from typing import Any, Protocol
 import numpy as np
 import pyarrow as pa
 
-FORMAT = 1
+# 2: the second index holds the temporarily closed stations alone, and repeated
+# text is dictionary-encoded.
+FORMAT = 2
 _META = "meta.json"
 _TMP = ".tmp-"
+# The only names a travelling file may have: nothing fetched can land elsewhere.
+_TRAVELLING = re.compile(r"arrays/[a-z0-9_]+\.npy|columns\.arrow")
+# An .npy header is padded to a multiple of 64 bytes and is short for these
+# one- and two-dimensional arrays; 64 KiB leaves ample room.
+_NPY_HEAD = 1 << 16
 
 
 @dataclass
@@ -114,10 +125,74 @@ def read_parts(folder: Path, meta: dict[str, Any], trees: Any = None) -> Content
         columns = pa.ipc.open_file(source).read_all()
     except (OSError, ValueError, pa.ArrowException):
         return None
+    return _checked(arrays, columns, trees, meta)
+
+
+def from_memory(files: Mapping[str, Any], meta: dict[str, Any],
+                trees: Any = None) -> Contents | None:
+    """The snapshot whose :func:`travelling` files are the buffers ``files``.
+
+    Nothing is copied: the arrays and the columns are views of the buffers.
+    A host that fetched a snapshot serves from it so, before (and while)
+    writing the files to its own disk.
+    """
+    if meta.get("format") != FORMAT:
+        return None
+    try:
+        arrays = arrays_in(files)
+        columns = pa.ipc.open_file(pa.py_buffer(files["columns.arrow"])).read_all()
+    except (KeyError, ValueError, pa.ArrowException):
+        return None
+    return _checked(arrays, columns, trees, meta)
+
+
+def arrays_in(files: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """The arrays among travelling ``files`` (bytes of ``.npy`` files), as read-only views."""
+    return {name.removeprefix("arrays/").removesuffix(".npy"): _npy(buf)
+            for name, buf in files.items() if name.startswith("arrays/")}
+
+
+def _npy(buf: Any) -> np.ndarray:
+    head = io.BytesIO(bytes(memoryview(buf).cast("B")[:_NPY_HEAD]))
+    version = np.lib.format.read_magic(head)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(head)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(head)
+    else:
+        msg = f"unsupported .npy version {version}"
+        raise ValueError(msg)
+    if dtype.hasobject:
+        msg = "an .npy file of objects"
+        raise ValueError(msg)
+    arr = np.frombuffer(buf, dtype=dtype, count=math.prod(shape), offset=head.tell())
+    arr = arr.reshape(shape, order="F" if fortran else "C")
+    arr.flags.writeable = False  # as the mapped arrays are
+    return arr
+
+
+def _checked(arrays: dict[str, np.ndarray], columns: pa.Table, trees: Any,
+             meta: dict[str, Any]) -> Contents | None:
     rows = int(meta.get("rows", -1))
     if columns.num_rows != rows or any(len(a) != rows for a in arrays.values()):
         return None
     return Contents(arrays, columns, trees, meta)
+
+
+@dataclass
+class Fetched:
+    """A snapshot fetched from :class:`Shared`: its :func:`travelling` files as
+    buffers, by name, and its meta."""
+
+    files: dict[str, Any]
+    meta: dict[str, Any]
+
+
+def check_travelling(name: str) -> None:
+    """Refuse a fetched file's name that is not one a snapshot's travelling file has."""
+    if not _TRAVELLING.fullmatch(name):
+        msg = f"unexpected file name {name!r}"
+        raise ValueError(msg)
 
 
 class Shared(Protocol):
@@ -128,11 +203,12 @@ class Shared(Protocol):
     metadata, all read without unpickling. Each host builds its own trees.
     """
 
-    def get(self, folder: Path, *,
-            ready: Callable[[], None] | None = None) -> dict[str, Any] | None:
-        """Write the shared files into the empty ``folder``; their meta, or None.
+    def get(self, *, ready: Callable[[Mapping[str, Any]], None] | None = None
+            ) -> Fetched | None:
+        """The shared files, in memory, with their meta; None when there are none.
 
-        ``ready()``, when given, is called as soon as the arrays are written.
+        ``ready(files)``, when given, is called as soon as the arrays are in,
+        with the files fetched so far.
         """
 
     def put(self, folder: Path) -> None:
@@ -162,15 +238,25 @@ def staging(folder: Path) -> Path:
     return tmp
 
 
-def finish(tmp: Path, folder: Path, *, trees: Any, meta: dict[str, Any]) -> bool:
-    """Complete the fetched snapshot ``tmp`` with this host's trees and move it into place."""
+def finish(folder: Path, fetched: Fetched, *, trees: Any) -> bool:
+    """Write a fetched snapshot's files with this host's trees as the snapshot ``folder``."""
     try:
+        tmp = staging(folder)
+    except OSError:
+        return False
+    try:
+        for name, data in fetched.files.items():
+            check_travelling(name)
+            with (tmp / name).open("wb") as fh:
+                fh.write(data)
         with (tmp / "trees.pickle").open("wb") as fh:
             pickle.dump(trees, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        (tmp / _META).write_text(json.dumps(meta), encoding="utf-8")
+        (tmp / _META).write_text(json.dumps(fetched.meta), encoding="utf-8")
         tmp.rename(folder)
     except OSError:
         return (folder / _META).is_file()  # another process may have won the race
+    finally:
+        discard(tmp)  # gone already when it was moved into place
     return True
 
 

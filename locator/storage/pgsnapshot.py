@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import sqlalchemy as sa
 
@@ -44,14 +45,14 @@ class PgShared:
         self.engine = engine
         self.version = version
 
-    def get(self, folder: Path, *,
-            ready: Callable[[], None] | None = None) -> dict[str, Any] | None:
-        """Write the version's shared files into ``folder``; its meta, or None.
+    def get(self, *, ready: Callable[[Mapping[str, Any]], None] | None = None
+            ) -> snapshot.Fetched | None:
+        """The version's shared files, in memory, and its meta; None if there are none.
 
-        ``ready()`` is called once the arrays are written, before the columns.
+        ``ready(files)`` is called once the arrays are in, before the columns.
         """
         try:
-            return self._get(folder, ready)
+            return self._get(ready)
         except Exception as exc:  # a missing or unreadable copy: this host builds its own
             log.warning("could not fetch the shared snapshot of %s: %s", self.version, exc)
             return None
@@ -63,38 +64,45 @@ class PgShared:
         except Exception as exc:  # other hosts will build their own
             log.warning("could not share the snapshot of %s: %s", self.version, exc)
 
-    def _get(self, folder: Path, ready: Callable[[], None] | None) -> dict[str, Any] | None:
+    def _get(self, ready: Callable[[Mapping[str, Any]], None] | None
+             ) -> snapshot.Fetched | None:
         with pgcopy.long_transaction(self.engine) as cur:
             cur.execute("SELECT files, meta FROM snapshot_shared WHERE version = %s "
                         "AND format = %s", (self.version, snapshot.FORMAT))
             row = cur.fetchone()
             if row is None:
                 return None
-            files, meta = row
+            listing, meta = row
+            got: dict[str, pa.Buffer] = {}
             # The arrays first (jsonb keeps its keys in an order of its own): a
             # host can build its trees from them while the columns arrive.
-            for name in sorted(files, key=lambda n: (not n.startswith("arrays/"), n)):
-                size = files[name]
+            for name in sorted(listing, key=lambda n: (not n.startswith("arrays/"), n)):
+                snapshot.check_travelling(name)
                 if ready is not None and not name.startswith("arrays/"):
-                    ready()
+                    ready(got)
                     ready = None
-                target = folder / name
-                if folder not in (target.parent, target.parent.parent):
-                    msg = f"unexpected file name {name!r}"
-                    raise ValueError(msg)
-                written = 0
-                cur.execute("SELECT size, data FROM snapshot_parts WHERE version = %s "
-                            "AND format = %s AND file = %s ORDER BY part",
-                            (self.version, snapshot.FORMAT, name), binary=True)
-                with target.open("wb") as out:
-                    for part_size, data in cur:
-                        out.write(pa.decompress(data, decompressed_size=part_size,
-                                                codec=CODEC, asbytes=True))
-                        written += part_size
-                if written != size:
-                    msg = f"{name} has {written} bytes, its listing says {size}"
-                    raise ValueError(msg)
-        return dict(meta)
+                got[name] = self._file(cur, name, int(listing[name]))
+        return snapshot.Fetched(got, dict(meta))
+
+    def _file(self, cur: Any, name: str, size: int) -> pa.Buffer:
+        """One shared file, its parts decompressed into one buffer."""
+        out = pa.allocate_buffer(size)
+        view = np.frombuffer(out, dtype=np.uint8)
+        at = 0
+        cur.execute("SELECT size, data FROM snapshot_parts WHERE version = %s "
+                    "AND format = %s AND file = %s ORDER BY part",
+                    (self.version, snapshot.FORMAT, name), binary=True)
+        for part_size, data in cur:
+            if at + part_size > size:
+                msg = f"{name} has more bytes than its listing's {size}"
+                raise ValueError(msg)
+            part = pa.decompress(data, decompressed_size=part_size, codec=CODEC)
+            view[at:at + part_size] = np.frombuffer(part, dtype=np.uint8)
+            at += part_size
+        if at != size:
+            msg = f"{name} has {at} bytes, its listing says {size}"
+            raise ValueError(msg)
+        return out
 
     def _put(self, folder: Path) -> None:
         meta = snapshot.read_meta(folder)
