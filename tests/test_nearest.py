@@ -254,23 +254,45 @@ def test_prebuilt_text_dies_with_its_dataset(demo_dataset):
 def test_estimate_figures_are_numpys_rounding_and_ceiling():
     """The per-answer arithmetic on plain floats must give what numpy's
     ``round``, ``ceil`` and ``%`` give on arrays, halves included."""
-    from locator.stations.nearest import DRIVE_M_PER_MIN, MAX_WALK_M, Walking, _estimate_columns
+    from locator.stations.nearest import (
+        DRIVE_M_PER_MIN,
+        MAX_WALK_M,
+        Walking,
+        _estimate_features,
+    )
 
     rng = np.random.default_rng(3)
     dist = np.concatenate([rng.uniform(0, 30_000, 5000), np.arange(0, 2000) * 0.05 + 0.05,
                            [0.0, 0.25, 0.35, 1e-9, 9999.95, 10_000.0, 10_000.05]])
     az = np.concatenate([rng.uniform(-180, 180, len(dist) - 5),
                          [-180.0, -0.05, -0.0, 179.95, 180.0]])
+    n = len(dist)
+    states = rng.choice([1, 0, -1], n)
+    drive = rng.random(n) < 0.3
     walking = Walking(speed_m_per_min=70.0, detour_factor=1.4)
-    got = _estimate_columns(dist.tolist(), az.tolist(), walking)
+    text = _estimate_features([b'{"properties":{'] * n, [b',"x":1'] * n, dist.tolist(),
+                              az.tolist(), states.tolist(), drive.tolist(), walking)
+    got = [f["properties"] for f in orjson.loads(orjson.dumps(text))]
     walk_d = dist * walking.detour_factor
-    want = [np.round(dist, 1).tolist(), np.round(az % 360.0, 1).tolist(),
-            np.ceil(walk_d / walking.speed_m_per_min).astype(int).tolist(),
-            (dist <= MAX_WALK_M).tolist(), np.round(walk_d).tolist(),
-            ["estimate"] * len(dist), np.ceil(dist / DRIVE_M_PER_MIN).astype(int).tolist()]
-    for g, w in zip(got, want, strict=True):
-        assert g == w
-        assert [type(v) for v in g] == [type(v) for v in w]
+    ok = dist <= MAX_WALK_M
+    minutes = np.ceil(walk_d / walking.speed_m_per_min).astype(int)
+    want = {"distance_m": np.round(dist, 1).tolist(),
+            "bearing_deg": np.round(az % 360.0, 1).tolist(),
+            "walk_min": [int(m) if o else None for m, o in zip(minutes, ok, strict=True)],
+            "walk_distance_m": np.round(walk_d).tolist(),
+            "walk_basis": ["estimate"] * n,
+            "trip_mode": np.where(drive, "drive", "walk").tolist(),
+            "open_now": [{1: True, 0: False, -1: None}[s] for s in states.tolist()],
+            "x": [1] * n}
+    for name, values in want.items():
+        assert [p[name] for p in got] == values, name
+        assert [type(p[name]) for p in got] == [type(v) for v in values], name
+    drive_min = np.ceil(dist / DRIVE_M_PER_MIN).astype(int).tolist()
+    assert [p.get("drive_min") for p in got] == [m if d else None for m, d in
+                                                 zip(drive_min, drive, strict=True)]
+    assert list(got[0]) == ["distance_m", "bearing_deg", "walk_min", "walk_distance_m",
+                            "walk_basis", "trip_mode", *(["drive_min"] if drive[0] else []),
+                            "open_now", "open_state", "x"]
 
 
 def test_served_answers_equal_built_ones_at_many_points(client, app):
