@@ -15,7 +15,10 @@ from flask_login import current_user, login_required
 
 from locator.errors import LocatorError
 from locator.ingest.report import ImportRefusedError
-from locator.web import state, station_import
+from locator.web import state
+
+# ``locator.web.station_import`` (the ingest pipeline) is imported by the handlers:
+# loading it costs every worker's start a tenth of a second for a rare staff action.
 
 bp = Blueprint("station_imports", __name__, url_prefix="/api/v1/admin")
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -28,6 +31,8 @@ def _roles() -> Mapping[str, str]:
 def _refused(exc: ImportRefusedError) -> ResponseReturnValue:
     """The standard error shape, plus the one member the document adds for a refusal: the
     report, which leads with the refusal in both languages (see ``refused_rows``)."""
+    from locator.web import station_import
+
     err = LocatorError(exc.status, exc.code, exc.message, exc.field,
                        extra={"report": station_import.refused_rows(exc)})
     return err.to_dict(), exc.status, _NO_STORE
@@ -37,6 +42,8 @@ def _refused(exc: ImportRefusedError) -> ResponseReturnValue:
 @login_required
 def check() -> ResponseReturnValue:
     """Check an uploaded station list; nothing is published yet."""
+    from locator.web import station_import
+
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         raise LocatorError(400, "invalid_parameter", "send the station list as the multipart "
@@ -61,6 +68,8 @@ def check() -> ResponseReturnValue:
 @login_required
 def publish(token: str) -> ResponseReturnValue:
     """Publish a checked list: the officer's union's source, rows of its subtree only."""
+    from locator.web import station_import
+
     try:
         done = station_import.publish(current_app.config, state.source(), token[:64],
                                       roles=_roles(), actor=current_user.staff.email)

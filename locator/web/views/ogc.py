@@ -10,7 +10,6 @@ from flask.typing import ResponseReturnValue
 from locator.domain import params
 from locator.domain.params import TABLE as P
 from locator.errors import invalid
-from locator.openapi import document
 from locator.services import ogc, ogc_schema
 from locator.web import feedback_flags, state
 from locator.web.urls import base_url
@@ -64,6 +63,9 @@ def landing() -> ResponseReturnValue:
 @bp.get("/api")
 def api_document() -> ResponseReturnValue:
     """The OGC API's OpenAPI document, served at the landing page's ``service-desc``."""
+    # Imported on first use, as /openapi.json does: it is slow to load and rarely asked.
+    from locator.openapi import document
+
     _format()  # refuses unknown parameters; the document is JSON either way
     doc = document.ogc_document(server=_base(), demo=state.current().demo)
     wants = request.headers.get("Accept", "")

@@ -7,8 +7,6 @@ from flask.typing import ResponseReturnValue
 from swagger_ui_bundle import swagger_ui_path
 
 from locator.geo import regions
-from locator.openapi.document import document as build_document
-from locator.planning import runs
 from locator.web import state
 from locator.web.urls import base_url
 
@@ -19,6 +17,11 @@ OPENAPI_TYPE = "application/vnd.oai.openapi+json;version=3.0"
 
 @bp.get("/openapi.json")
 def document() -> ResponseReturnValue:
+    # Imported on first use: the document builder and the planner's layers add a
+    # tenth of a second to every worker's start, and few requests ask for it.
+    from locator.openapi.document import document as build_document
+    from locator.planning import runs
+
     cfg = current_app.config
     doc = build_document(server=base_url(), demo=state.current().demo, max_k=cfg["MAX_K"],
                            bbox_limit=cfg["BBOX_LIMIT"], max_n=cfg["MAX_SUGGEST_N"],
