@@ -71,10 +71,13 @@ PAGE = VARIED_TEMPLATE.replace(
 def wrk(url: str, *, seconds: int, connections: int, threads: int = 2,
         script: str | None = None) -> dict[str, float]:
     extra = ["-s", script] if script else []
-    out = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
-                          "--latency", "--timeout", "10s", *extra, url],
-                         capture_output=True, text=True, check=True,
-                         timeout=seconds + 30).stdout
+    done = subprocess.run(["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s",
+                           "--latency", "--timeout", "10s", *extra, url],
+                          capture_output=True, text=True, timeout=seconds + 30)
+    if done.returncode:
+        msg = f"wrk failed on {url} ({done.returncode}): {done.stderr or done.stdout}"
+        raise RuntimeError(msg)
+    out = done.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
     bad = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     if bad:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,11 @@ class _Area:
         shapely.prepare(geom)
         self.geom = geom
         self.cells: dict[tuple[int, int], bool | None] = {}
+        # A prepared GEOS geometry is not thread-safe: its indexes and intersection
+        # state change as it is used, and shapely releases the GIL around GEOS, so
+        # request threads testing it at once crash the process. One at a time;
+        # most points are answered from the cells without it.
+        self._geos = threading.Lock()
 
     def contains(self, lon: float, lat: float) -> bool:
         import shapely
@@ -95,14 +101,16 @@ class _Area:
             x, y = key[0] * CELL_DEG, key[1] * CELL_DEG
             cell = shapely.box(x, y, x + CELL_DEG, y + CELL_DEG)
             # None: the outline crosses the cell, so its points are tested one by one.
-            whole = True if shapely.contains_properly(self.geom, cell) else \
-                False if not shapely.intersects(self.geom, cell) else None
+            with self._geos:
+                whole = True if shapely.contains_properly(self.geom, cell) else \
+                    False if not shapely.intersects(self.geom, cell) else None
             if len(self.cells) >= _MAX_CELLS:
                 self.cells.clear()
             self.cells[key] = whole
         if whole is not None:
             return bool(whole)
-        return bool(shapely.contains_xy(self.geom, lon, lat))
+        with self._geos:
+            return bool(shapely.contains_xy(self.geom, lon, lat))
 
 
 _UNSEEN = object()

@@ -14,6 +14,7 @@ stations kept are exactly those that can matter, for either distance.
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,8 @@ from locator.stations.dataset import Dataset
 
 # Station counts of the 2023 national report, province-wide.
 REPORT_FIGURES = {"rest_station": 11_500, "reading_room": 2_109}
+# Held around every use of a prepared area (see ``near``).
+_PREPARED = threading.Lock()
 
 
 def parse(raw: str | None, cfg: Mapping[str, Any]) -> str:
@@ -109,7 +112,11 @@ def near(g: grid.Grid, x: np.ndarray, y: np.ndarray, radius: float) -> np.ndarra
     if area is None:
         area = g.cache["area"] = g.regions.geometry.union_all()
         shapely.prepare(area)
-    return np.asarray(shapely.dwithin(area, shapely.points(x, y), radius), dtype=bool)
+    points = shapely.points(x, y)
+    # The prepared area may be shared by planning jobs running at once, and a
+    # prepared GEOS geometry is not thread-safe (see geo.regions).
+    with _PREPARED:
+        return np.asarray(shapely.dwithin(area, points, radius), dtype=bool)
 
 
 def headline(ds: Dataset, g: grid.Grid) -> dict[str, Any]:
