@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from locator.errors import error_body
@@ -247,27 +245,6 @@ def test_service_area_answers_as_the_outline_does(app):
     got = np.array([regions.in_service_area(x, y, where) for x, y in zip(lon, lat, strict=True)])
     assert want.any() and not want.all()
     assert (got == want).all()
-
-
-@pytest.mark.parametrize("query", [
-    {"lat": "34.75", "lon": "113.66"},
-    {"lat": "34.75", "lon": "113.66", "k": "7"},
-    {"lat": "-90", "lon": "180", "k": "1"},
-])
-def test_a_basic_nearest_query_means_what_the_full_parse_says(app, query):
-    """Only lat, lon and k given: the quick path leaves every other field at
-    NearestQuery's defaults, which must be what parsing the absent ones gives."""
-    from locator.web.views import api
-
-    def lists(name):
-        return [query[name]] if name in query else []
-
-    with app.test_request_context():
-        quick = api._nearest_query(dict(query), lists)
-        full = api._full_query(dict(query), lists, None)
-    # Any sequence of kinds will do (empty: every kind); the rest must be equal.
-    assert list(quick.kinds) == list(full.kinds) == []
-    assert replace(quick, kinds=[]) == replace(full, kinds=[])
 
 
 def test_a_basic_nearest_query_is_still_validated(client):

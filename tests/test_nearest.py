@@ -253,12 +253,15 @@ def test_prebuilt_text_dies_with_its_dataset(demo_dataset):
 
 def test_estimate_figures_are_numpys_rounding_and_ceiling():
     """The per-answer arithmetic on plain floats must give what numpy's
-    ``round``, ``ceil`` and ``%`` give on arrays, halves included."""
+    ``round``, ``ceil`` and ``%`` give on arrays, halves included, and the
+    formatted text must carry those values in the answer's order."""
+    from locator.stations import prebuilt
     from locator.stations.nearest import (
         DRIVE_M_PER_MIN,
         MAX_WALK_M,
         Walking,
-        _estimate_features,
+        _estimate_trips,
+        _tails,
     )
 
     rng = np.random.default_rng(3)
@@ -270,12 +273,22 @@ def test_estimate_figures_are_numpys_rounding_and_ceiling():
     states = rng.choice([1, 0, -1], n)
     drive = rng.random(n) < 0.3
     walking = Walking(speed_m_per_min=70.0, detour_factor=1.4)
-    text = _estimate_features([b'{"properties":{'] * n, [b',"x":1'] * n, dist.tolist(),
-                              az.tolist(), states.tolist(), drive.tolist(), walking)
-    got = [f["properties"] for f in orjson.loads(orjson.dumps(text))]
+    args = (dist.tolist(), az.tolist(), states.tolist(), drive.tolist(), walking)
+    got_columns = [list(c) for c in zip(*_estimate_trips(*args), strict=True)]
     walk_d = dist * walking.detour_factor
-    ok = dist <= MAX_WALK_M
     minutes = np.ceil(walk_d / walking.speed_m_per_min).astype(int)
+    want_columns = [np.round(dist, 1).tolist(), np.round(az % 360.0, 1).tolist(),
+                    states.tolist(), minutes.tolist(), (dist <= MAX_WALK_M).tolist(),
+                    np.round(walk_d).tolist(), ["estimate"] * n, drive.tolist(),
+                    np.ceil(dist / DRIVE_M_PER_MIN).astype(int).tolist()]
+    for g, w in zip(got_columns, want_columns, strict=True):
+        assert g == w
+        assert [type(v) for v in g] == [type(v) for v in w]
+
+    text = prebuilt.features([b'{"properties":{'] * n,
+                             _tails(_estimate_trips(*args), [b',"x":1'] * n))
+    got = [f["properties"] for f in orjson.loads(orjson.dumps(text))]
+    ok = dist <= MAX_WALK_M
     want = {"distance_m": np.round(dist, 1).tolist(),
             "bearing_deg": np.round(az % 360.0, 1).tolist(),
             "walk_min": [int(m) if o else None for m, o in zip(minutes, ok, strict=True)],

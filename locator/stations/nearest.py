@@ -8,14 +8,13 @@ web view and the CLI both call it. Results are GeoJSON features in WGS-84
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 import numpy as np
-import orjson
 
 from locator.domain import hours, schema
 from locator.geo import datum
@@ -149,30 +148,32 @@ def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None
         rows, dist, az, states = rows[order], dist[order], az[order], states[order]
     drive = (ds.kind[rows] == DRIVER_HOME).tolist()
     features: Any
+    trips: Iterable[tuple[Any, ...]]
     if network_walk is None and serialised:
-        heads = prebuilt.heads(ds, rows, to_features, out_crs=q.out_crs,
-                               links=prebuilt.links_variant(with_links), lang=q.lang)
-        features = _estimate_features(heads, _members(ds, rows, extra, extra_json),
-                                      dist.tolist(), az.tolist(), states.tolist(), drive,
-                                      walking)
-        return _collection(ds, q, features, len(rows), lon, lat, open_first, network_walk)
-    walk_d, on = walk_distances(network_walk, lon, lat, ds.lon[rows], ds.lat[rows], dist,
-                                walking)
-    # The estimate keeps its rule (straight distance within MAX_WALK_M); a street
-    # distance is walkable when it is itself within MAX_WALK_M.
-    walkable = np.where(on == "network", walk_d <= MAX_WALK_M, dist <= MAX_WALK_M)
-    walk_min = np.ceil(np.where(walkable, walk_d, 0.0) / walking.speed_m_per_min).astype(int)
-    columns = [np.round(dist, 1).tolist(), np.round(az % 360.0, 1).tolist(),
-               walk_min.tolist(), walkable.tolist(),
-               np.round(np.where(np.isfinite(walk_d), walk_d, -1.0)).tolist(), on.tolist(),
-               np.ceil(dist / DRIVE_M_PER_MIN).astype(int).tolist()]
-    columns.insert(2, states.tolist())
-    columns.insert(7, drive)
+        trips = _estimate_trips(dist.tolist(), az.tolist(), states.tolist(), drive, walking)
+    else:
+        walk_d, on = walk_distances(network_walk, lon, lat, ds.lon[rows], ds.lat[rows], dist,
+                                    walking)
+        # The estimate keeps its rule (straight distance within MAX_WALK_M); a street
+        # distance is walkable when it is itself within MAX_WALK_M.
+        walkable = np.where(on == "network", walk_d <= MAX_WALK_M, dist <= MAX_WALK_M)
+        walk_min = np.ceil(np.where(walkable, walk_d, 0.0) / walking.speed_m_per_min
+                           ).astype(int)
+        columns = [np.round(dist, 1).tolist(), np.round(az % 360.0, 1).tolist(),
+                   states.tolist(), walk_min.tolist(), walkable.tolist(),
+                   np.round(np.where(np.isfinite(walk_d), walk_d, -1.0)).tolist(),
+                   on.tolist(), drive, np.ceil(dist / DRIVE_M_PER_MIN).astype(int).tolist()]
+        trips = zip(*columns, strict=True)
     if serialised:
         heads = prebuilt.heads(ds, rows, to_features, out_crs=q.out_crs,
                                links=prebuilt.links_variant(with_links), lang=q.lang)
-        features = prebuilt.features(heads, _tails(columns, _members(ds, rows, extra,
-                                                                     extra_json)))
+        if extra_json is not None:
+            members = extra_json(rows)
+        else:
+            more = (extra(rows) if extra is not None else {}).items()
+            members = prebuilt.members_of([col for _, col in more], [n for n, _ in more],
+                                          len(rows))
+        features = prebuilt.features(heads, _tails(trips, members))
     else:
         more_cols = list((extra(rows) if extra is not None else {}).items())
         names = [name for name, _ in more_cols]
@@ -181,24 +182,10 @@ def find_nearest(ds: Dataset, q: NearestQuery, *, walking: Walking | None = None
         for f, vals in zip(features, zip(*columns, *(c for _, c in more_cols), strict=True),
                            strict=True):
             f["properties"].update(_trip(vals, dict(zip(names, vals[9:], strict=True))))
-    return _collection(ds, q, features, len(rows), lon, lat, open_first, network_walk)
-
-
-def _members(ds: Dataset, rows: np.ndarray, extra: Extra | None,
-             extra_json: ExtraJSON | None) -> list[bytes]:
-    """Per row, the extra properties as encoded members (see :data:`ExtraJSON`)."""
-    if extra_json is not None:
-        return extra_json(rows)
-    more = (extra(rows) if extra is not None else {}).items()
-    return prebuilt.members_of([col for _, col in more], [n for n, _ in more], len(rows))
-
-
-def _collection(ds: Dataset, q: NearestQuery, features: Any, n: int, lon: float, lat: float,
-                open_first: bool, network_walk: NetworkWalk | None) -> dict[str, Any]:
     return {
         "type": "FeatureCollection",
         "features": features,
-        "numberReturned": n,
+        "numberReturned": len(rows),
         "query": {"lon": lon, "lat": lat, "crs": "wgs84", "k": q.k,
                   "kind": list(q.kinds), "open_now": q.open_now,
                   "max_distance_m": q.max_distance_m,
@@ -209,36 +196,22 @@ def _collection(ds: Dataset, q: NearestQuery, features: Any, n: int, lon: float,
     }
 
 
-def _estimate_features(heads: Sequence[bytes], members: Sequence[bytes], dist: list[float],
-                       az: list[float], states: list[int], drive: list[bool],
-                       walking: Walking) -> orjson.Fragment:
-    """The answer's features as one JSON array when every walk is the estimate.
+def _estimate_trips(dist: list[float], az: list[float], states: list[int],
+                   drive: list[bool], walking: Walking) -> Iterator[tuple[Any, ...]]:
+    """Per listed station, the values :func:`_trip` takes, when every walk is the estimate.
 
-    Each row's prebuilt head, then its per-request properties as :func:`_trip`
-    gives them, formatted in one pass, then its ``members``. Plain arithmetic
-    on the few listed values, each step the one numpy's ``round``, ``ceil``
-    and ``%`` take on an array (``round(x)`` rounds half to even like
-    ``rint``), so the figures are those of the network path's arrays; ``repr``
-    writes a float in the same shortest round-trip form as ``orjson``. A dozen
-    tiny array operations, or a dict and an encoding per row, would cost more
-    than the search. The equality with the arrays and the dicts of
-    :func:`find_nearest` without ``serialised`` is tested.
+    Plain arithmetic on the few listed values, each step the one numpy's
+    ``round``, ``ceil`` and ``%`` take on an array (``round(x)`` rounds half to
+    even like ``rint``), so the figures are those of the arrays the other
+    answers are computed with; a dozen tiny array operations cost more than
+    the search. The equality is tested.
     """
     detour, speed = walking.detour_factor, walking.speed_m_per_min
-    parts = [b"["]
-    for head, more, d, a, st, dr in zip(heads, members, dist, az, states, drive, strict=True):
+    for d, a, st, dr in zip(dist, az, states, drive, strict=True):
         w = d * detour
-        walk = math.ceil(w / speed) if d <= MAX_WALK_M else "null"
-        trip = (f'"trip_mode":"drive","drive_min":{math.ceil(d / DRIVE_M_PER_MIN)}' if dr
-                else '"trip_mode":"walk"')
-        parts += (head, f'"distance_m":{round(d * 10.0) / 10!r},'
-                        f'"bearing_deg":{round((a % 360.0) * 10.0) / 10!r},"walk_min":{walk},'
-                        f'"walk_distance_m":{float(round(w))!r},"walk_basis":"estimate",'
-                        f'{trip},{_STATE_JSON[st]}'.encode(), more, b"}},")
-    if len(parts) > 1:
-        parts[-1] = b"}}"
-    parts.append(b"]")
-    return orjson.Fragment(b"".join(parts))
+        yield (round(d * 10.0) / 10, round((a % 360.0) * 10.0) / 10, st, math.ceil(w / speed),
+               d <= MAX_WALK_M, float(round(w)), "estimate", dr,
+               math.ceil(d / DRIVE_M_PER_MIN))
 
 
 def _trip(vals: Sequence[Any], more: dict[str, Any]) -> dict[str, Any]:
@@ -266,9 +239,10 @@ _STATE_JSON = {1: '"open_now":true,"open_state":"open"',
                -1: '"open_now":null,"open_state":"unknown"'}
 
 
-def _tails(columns: Sequence[Sequence[Any]], members: Sequence[bytes]) -> list[bytes]:
-    """Each row's per-request properties as :func:`_trip` gives them, encoded, with
-    ``members`` appended and the feature closed: what follows its prebuilt head.
+def _tails(trips: Iterable[tuple[Any, ...]], members: Sequence[bytes]) -> list[bytes]:
+    """Each row's per-request properties as :func:`_trip` gives them from its
+    values in ``trips``, encoded, with ``members`` appended and the feature
+    closed: what follows its prebuilt head.
 
     Formatted directly rather than through a dict and ``orjson`` per row, which
     cost more than the search: the values are numbers, booleans and fixed
@@ -276,14 +250,14 @@ def _tails(columns: Sequence[Sequence[Any]], members: Sequence[bytes]) -> list[b
     ``orjson``. The equality with the dict path is tested.
     """
     out = []
-    for (d, az, st, w, ok, wd, wb, dr, dm), more in zip(zip(*columns, strict=True), members,
-                                                        strict=True):
+    for (d, az, st, w, ok, wd, wb, dr, dm), more in zip(trips, members, strict=True):
         trip = f'"trip_mode":"drive","drive_min":{dm}' if dr else '"trip_mode":"walk"'
         out.append(f'"distance_m":{d!r},"bearing_deg":{az!r},'
                    f'"walk_min":{w if ok else "null"},'
                    f'"walk_distance_m":{repr(wd) if wd >= 0 else "null"},'
                    f'"walk_basis":"{wb}",{trip},{_STATE_JSON[st]}'.encode() + more + b"}}")
     return out
+
 
 def dataset_meta(ds: Dataset) -> dict[str, Any]:
     meta: dict[str, Any] = {"version": ds.version, "demo": ds.demo}

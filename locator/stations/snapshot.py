@@ -81,20 +81,12 @@ def write(folder: Path, contents: Contents) -> bool:
         with pa.OSFile(str(tmp / "columns.arrow"), "wb") as sink, \
                 pa.ipc.new_file(sink, contents.columns.schema) as out:
             out.write_table(contents.columns, max_chunksize=max(1, contents.columns.num_rows))
-        with (tmp / "trees.pickle").open("wb") as fh:
-            pickle.dump(contents.trees, fh, protocol=pickle.HIGHEST_PROTOCOL)
         meta = {**contents.meta, "format": FORMAT, "rows": contents.columns.num_rows}
-        (tmp / _META).write_text(json.dumps(meta), encoding="utf-8")
-        try:
-            tmp.rename(folder)
-        except OSError:
-            if not (folder / _META).is_file():
-                raise
-            shutil.rmtree(tmp, ignore_errors=True)  # another process won the race
-        return True
+        return _complete(tmp, folder, contents.trees, meta)
     except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)
         return False
+    finally:
+        discard(tmp)  # gone already when it was moved into place
 
 
 def read(folder: Path) -> Contents | None:
@@ -111,11 +103,7 @@ def read(folder: Path) -> Contents | None:
 
 
 def read_parts(folder: Path, meta: dict[str, Any], trees: Any = None) -> Contents | None:
-    """The arrays and columns in ``folder``, memory-mapped, with ``meta`` and ``trees``.
-
-    Without trees this is what travels between hosts (:class:`Shared`); the
-    dataset made from it builds its own trees.
-    """
+    """The arrays and columns in ``folder``, memory-mapped, with ``meta`` and ``trees``."""
     if meta.get("format") != FORMAT:
         return None
     try:
@@ -249,14 +237,26 @@ def finish(folder: Path, fetched: Fetched, *, trees: Any) -> bool:
             check_travelling(name)
             with (tmp / name).open("wb") as fh:
                 fh.write(data)
-        with (tmp / "trees.pickle").open("wb") as fh:
-            pickle.dump(trees, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        (tmp / _META).write_text(json.dumps(fetched.meta), encoding="utf-8")
-        tmp.rename(folder)
+        return _complete(tmp, folder, trees, fetched.meta)
     except OSError:
-        return (folder / _META).is_file()  # another process may have won the race
+        return False
     finally:
         discard(tmp)  # gone already when it was moved into place
+
+
+def _complete(tmp: Path, folder: Path, trees: Any, meta: dict[str, Any]) -> bool:
+    """Add the trees and the meta (last) to the staged ``tmp`` and move it into place.
+
+    True when a whole snapshot is in place, this one or one another process
+    moved there first; False when the disk refused.
+    """
+    try:
+        with (tmp / "trees.pickle").open("wb") as fh:
+            pickle.dump(trees, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        (tmp / _META).write_text(json.dumps(meta), encoding="utf-8")
+        tmp.rename(folder)
+    except OSError:
+        return (folder / _META).is_file()
     return True
 
 

@@ -57,23 +57,8 @@ def _plain_args() -> tuple[dict[str, str], Callable[[str], list[str]]]:
     return request.args.to_dict(), request.args.getlist
 
 
-# What the page and most clients send; every other parameter then has its default.
-_BASIC = frozenset(("lat", "lon", "k"))
-
-
 def _nearest_query(a: dict[str, str], lists: Callable[[str], list[str]],
                    when: datetime | None = None) -> NearestQuery:
-    cfg = current_app.config
-    if a.keys() <= _BASIC:
-        # NearestQuery's own defaults are the table's (tested): skip parsing the rest.
-        return NearestQuery(lat=P["lat"].parse(a.get("lat")), lon=P["lon"].parse(a.get("lon")),
-                            k=P["k"].parse(a.get("k"), cfg=cfg, default=cfg["DEFAULT_K"]),
-                            when=when)
-    return _full_query(a, lists, when)
-
-
-def _full_query(a: dict[str, str], lists: Callable[[str], list[str]],
-                when: datetime | None) -> NearestQuery:
     cfg = current_app.config
     return NearestQuery(
         lat=P["lat"].parse(a.get("lat")),
