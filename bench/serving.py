@@ -5,6 +5,8 @@ Each figure is the median of a few bounded wrk runs against a live
 ``locator serve`` on loopback, with rate limiting off (it would throttle
 the load generator) and the planner's start-up warm-up off (a background job
 that would compete with the first route measured). Ratios are measured in the same run.
+Beside each figure, the CPU time the server's processes spent per answered request
+(from ``/proc``), which wrk's own share of the two cores does not blur.
 
     .venv/bin/python bench/serving.py [--runs 3] [--seconds 5] [--connections 8]
                                       [--database-url postgresql://...]
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import re
 import shutil
 import statistics
@@ -83,19 +86,45 @@ def wrk(url: str, *, seconds: int, connections: int, threads: int = 2,
     if bad:
         msg = f"{bad.group(1)} failed answers from {url}"
         raise RuntimeError(msg)
-    return {"rps": rps, "p50": _latency(out, "50"), "p99": _latency(out, "99")}
+    n = float(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    return {"rps": rps, "p50": _latency(out, "50"), "p99": _latency(out, "99"), "n": n}
 
 
-def median_of(url: str, args: argparse.Namespace, script: str | None = None
+def server_cpu(pgid: int) -> float:
+    """CPU seconds used so far by the live processes of the server's process group."""
+    total = 0
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        # The command name may hold spaces: the fields after it are fixed.
+        fields = stat.rsplit(")", 1)[1].split()
+        if int(fields[2]) == pgid:
+            total += int(fields[11]) + int(fields[12])
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def timed_wrk(url: str, args: argparse.Namespace, pgid: int, *, seconds: int,
+              script: str | None) -> dict[str, float]:
+    """A wrk run, with the server's CPU time per answered request beside it."""
+    before = server_cpu(pgid)
+    got = wrk(url, seconds=seconds, connections=args.connections, script=script)
+    got["cpu"] = (server_cpu(pgid) - before) / got["n"]
+    return got
+
+
+def median_of(url: str, args: argparse.Namespace, pgid: int, script: str | None = None
               ) -> dict[str, float]:
     # The varied points touch about 6,000 stations, whose fixed JSON each worker
     # encodes once: warm up for a few passes over them, as a worker that has been
     # up a while is, and print that first pass's figure beside the steady ones.
-    first = wrk(url, seconds=args.warm if script else 1, connections=args.connections,
-                script=script)
+    first = timed_wrk(url, args, pgid, seconds=args.warm if script else 1, script=script)
     if script:
         show("(first pass, cold)", first)
-    runs = [wrk(url, seconds=args.seconds, connections=args.connections, script=script)
+    runs = [timed_wrk(url, args, pgid, seconds=args.seconds, script=script)
             for _ in range(args.runs)]
     return {k: statistics.median(r[k] for r in runs) for k in runs[0]}
 
@@ -107,10 +136,11 @@ def measure(workers: int, args: argparse.Namespace, url: str) -> dict[str, dict[
     if url:
         env["LOCATOR_DATABASE_URL"] = url
     with live_server(workers=workers, threads=args.threads, env=env) as live:
-        return {"nearest": median_of(live.url + NEAREST, args),
-                "nearest, varied points": median_of(live.url + "/", args, args.script),
-                "page's nearest, varied": median_of(live.url + "/", args, args.page),
-                "health": median_of(live.url + HEALTH, args)}
+        pgid = live.proc.pid
+        return {"nearest": median_of(live.url + NEAREST, args, pgid),
+                "nearest, varied points": median_of(live.url + "/", args, pgid, args.script),
+                "page's nearest, varied": median_of(live.url + "/", args, pgid, args.page),
+                "health": median_of(live.url + HEALTH, args, pgid)}
 
 
 @contextlib.contextmanager
@@ -137,7 +167,7 @@ def database(args: argparse.Namespace) -> Iterator[str]:
 
 def show(name: str, m: dict[str, float]) -> None:
     print(f"  {name:<24} {m['rps']:9.0f} req/s   p50 {m['p50'] * 1e3:7.2f} ms   "
-          f"p99 {m['p99'] * 1e3:7.2f} ms")
+          f"p99 {m['p99'] * 1e3:7.2f} ms   server CPU {m['cpu'] * 1e6:5.0f} us/req")
 
 
 def main() -> None:
@@ -175,7 +205,8 @@ def main() -> None:
     for name in ("nearest, varied points", "page's nearest, varied"):
         v2 = two[name]
         print(f"2 workers, {name} / health: p50 {v2['p50'] / two['health']['p50']:.2f}x, "
-              f"throughput {v2['rps'] / two['health']['rps']:.2f}x")
+              f"throughput {v2['rps'] / two['health']['rps']:.2f}x, "
+              f"server CPU per request {v2['cpu'] / two['health']['cpu']:.2f}x")
     n2, h2, n1 = two["nearest"], two["health"], one["nearest"]
     print(f"2 workers, nearest / health: p50 {n2['p50'] / h2['p50']:.2f}x (target <= 1.5x), "
           f"throughput {n2['rps'] / h2['rps']:.2f}x (target >= 0.6x)")
