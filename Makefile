@@ -38,8 +38,9 @@ test-deps:           ## install the Debian packages the tests use: chromium, gda
 test: $(TEST_STAMP) test-deps  ## set up and run the whole test suite (browser tests included)
 	$(BIN)/python -m pytest -q
 
-test-fast: $(TEST_STAMP)  ## the edit-test loop: everything but browser and slow tests (under a minute)
-	$(BIN)/python -m pytest -q -m 'not browser and not slow and not postgres'
+# Spread over two processes (pytest-xdist): the fast tests are many short ones.
+test-fast: $(TEST_STAMP)  ## the edit-test loop: everything but browser, slow and database tests, on 2 cores (under a minute)
+	$(BIN)/python -m pytest -q -n 2 -m 'not browser and not slow and not postgres'
 
 lint: $(TEST_STAMP)  ## ruff lint and the import-linter layer contracts
 	$(BIN)/ruff check locator tests bench
